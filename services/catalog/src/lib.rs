@@ -1,0 +1,12 @@
+//! innomatch catalog: organizations, technology needs, capabilities and
+//! service offers; the record store with its change feed; API tokens.
+
+pub mod error;
+pub mod grpc;
+pub mod service;
+pub mod sqlite;
+pub mod store;
+pub mod tokens;
+
+pub use error::CatalogError;
+pub use service::Catalog;

@@ -1,0 +1,406 @@
+//! The catalog's domain API: ownership and visibility rules, optimistic
+//! concurrency, list paging and the change feed. No transport types here; the
+//! gRPC adapter in `grpc` converts and calls these methods.
+
+use std::sync::Arc;
+
+use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
+use futures::Stream;
+use innomatch_core::{
+    auth::{Principal, generate_token},
+    model::*,
+    validation::Violations,
+};
+
+use crate::{
+    error::CatalogError,
+    store::{Change, ListQuery, PrivateNeeds, RecordStore, StoreError, TokenRecord},
+    tokens::TokenRegistry,
+};
+
+/// How many changes one store read fetches while replaying the feed.
+const CHANGE_BATCH: usize = 256;
+
+/// Filters of a list call, already validated.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ListFilter {
+    pub organization_id: Option<String>,
+    pub tags: Vec<String>,
+    pub status: Option<RecordStatus>,
+    pub include_archived: bool,
+    pub page_size: u32,
+    pub page_token: String,
+}
+
+/// One page of records and the token of the next page (empty at the end).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Page {
+    pub records: Vec<Record>,
+    pub next_page_token: String,
+}
+
+/// A newly issued API token; `secret` is shown to the user once.
+#[derive(Debug, Clone)]
+pub struct IssuedToken {
+    pub token_id: String,
+    pub secret: String,
+}
+
+#[derive(Clone)]
+pub struct Catalog {
+    store: Arc<dyn RecordStore>,
+    tokens: Arc<TokenRegistry>,
+}
+
+impl std::fmt::Debug for Catalog {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Catalog").finish_non_exhaustive()
+    }
+}
+
+fn new_id(kind: RecordKind) -> String {
+    let prefix = match kind {
+        RecordKind::Organization => "org",
+        RecordKind::Need => "need",
+        RecordKind::Capability => "cap",
+        RecordKind::ServiceOffer => "offer",
+    };
+    format!("{prefix}_{}", uuid::Uuid::now_v7().simple())
+}
+
+fn describe(kind: RecordKind, id: &str) -> String {
+    format!("{kind} {id}")
+}
+
+/// Page tokens are opaque to clients: a version tag and the store cursor.
+fn encode_page_token(cursor: i64) -> String {
+    URL_SAFE_NO_PAD.encode(format!("p1:{cursor}"))
+}
+
+fn decode_page_token(token: &str) -> Result<i64, CatalogError> {
+    if token.is_empty() {
+        return Ok(0);
+    }
+    URL_SAFE_NO_PAD
+        .decode(token)
+        .ok()
+        .and_then(|bytes| String::from_utf8(bytes).ok())
+        .and_then(|text| text.strip_prefix("p1:").and_then(|n| n.parse::<i64>().ok()))
+        .filter(|cursor| *cursor >= 0)
+        .ok_or_else(|| Violations::single("page_token", "is not a page token this server issued").into())
+}
+
+impl Catalog {
+    pub fn new(store: Arc<dyn RecordStore>, tokens: Arc<TokenRegistry>) -> Self {
+        Self { store, tokens }
+    }
+
+    pub fn store(&self) -> &Arc<dyn RecordStore> {
+        &self.store
+    }
+
+    /// Creates a record owned by `requested_owner` (or, when empty, by the
+    /// caller's organization). Only an admin may create for another organization.
+    pub async fn create(&self, principal: &Principal, mut record: Record, requested_owner: &str) -> Result<Record, CatalogError> {
+        let kind = record.kind();
+        let id = new_id(kind);
+        let owner = if kind == RecordKind::Organization {
+            if !principal.is_admin() {
+                return Err(CatalogError::PermissionDenied("only an admin can register organizations".into()));
+            }
+            id.clone()
+        } else {
+            let owner = match (requested_owner, principal.organization_id.as_deref()) {
+                ("", Some(own)) => own.to_owned(),
+                ("", None) => {
+                    return Err(Violations::single(
+                        format!("{kind}.meta.organization_id"),
+                        "an admin token acts for no organization: name the owner",
+                    )
+                    .into());
+                }
+                (requested, _) => requested.to_owned(),
+            };
+            if !principal.acts_for(&owner) {
+                return Err(CatalogError::PermissionDenied(
+                    "the token may not create records for another organization".into(),
+                ));
+            }
+            let organization = self.active_organization(&owner).await?;
+            check_owner_kind(&record, organization.kind())?;
+            inherit_region(&mut record, &organization.region_code);
+            owner
+        };
+        let meta = record.meta_mut();
+        meta.id = id;
+        meta.organization_id = owner;
+        meta.status = Some(RecordStatus::Active);
+        let change = self.store.insert(record).await?;
+        tracing::info!(kind = %kind, id = %change.record.meta().id, sequence = change.sequence, "record created");
+        Ok(change.record)
+    }
+
+    /// Replaces the record's content if `expected_version` is still current.
+    pub async fn update(&self, principal: &Principal, id: &str, mut record: Record, expected_version: i64, requested_owner: &str) -> Result<Record, CatalogError> {
+        let kind = record.kind();
+        if expected_version <= 0 {
+            return Err(Violations::single("expected_version", "must be the version you read (1 or more)").into());
+        }
+        let current = self.writable(principal, kind, id).await?;
+        if !requested_owner.is_empty() && requested_owner != current.meta().organization_id {
+            return Err(CatalogError::PermissionDenied("a record's owner cannot be changed".into()));
+        }
+        if current.meta().status() == RecordStatus::Archived {
+            return Err(CatalogError::FailedPrecondition(format!("{} is archived", describe(kind, id))));
+        }
+        if let Record::Organization(_) = &record {
+            // An organization's own fields say nothing about where its records live.
+        } else {
+            let organization = self.active_organization(&current.meta().organization_id).await?;
+            inherit_region(&mut record, &organization.region_code);
+        }
+        let meta = record.meta_mut();
+        meta.id = id.to_owned();
+        meta.organization_id = current.meta().organization_id.clone();
+        meta.status = current.meta().status;
+        let change = self
+            .store
+            .update(record, Some(expected_version), ChangeOperation::Updated)
+            .await
+            .map_err(|e| conflict(e, kind, id, expected_version))?;
+        tracing::info!(kind = %kind, id, version = change.record.meta().version, sequence = change.sequence, "record updated");
+        Ok(change.record)
+    }
+
+    /// Archives a record; `expected_version` 0 archives whatever the version.
+    pub async fn archive(&self, principal: &Principal, kind: RecordKind, id: &str, expected_version: i64) -> Result<Record, CatalogError> {
+        let mut record = self.writable(principal, kind, id).await?;
+        if record.meta().status() == RecordStatus::Archived {
+            return Ok(record);
+        }
+        record.meta_mut().status = Some(RecordStatus::Archived);
+        let expected = (expected_version > 0).then_some(expected_version);
+        let change = self
+            .store
+            .update(record, expected, ChangeOperation::Archived)
+            .await
+            .map_err(|e| conflict(e, kind, id, expected_version))?;
+        tracing::info!(kind = %kind, id, sequence = change.sequence, "record archived");
+        Ok(change.record)
+    }
+
+    /// A record as the caller may see it; NOT_FOUND when missing or hidden.
+    pub async fn get(&self, principal: &Principal, kind: RecordKind, id: &str) -> Result<Record, CatalogError> {
+        let record = self.visible(principal, kind, id).await?;
+        principal.redact(record).ok_or_else(|| CatalogError::NotFound(describe(kind, id)))
+    }
+
+    pub async fn list(&self, principal: &Principal, kind: RecordKind, filter: ListFilter) -> Result<Page, CatalogError> {
+        let after_cursor = decode_page_token(&filter.page_token)?;
+        let private_needs = if principal.is_admin() {
+            PrivateNeeds::All
+        } else {
+            principal.organization_id.clone().map_or(PrivateNeeds::None, PrivateNeeds::OwnedBy)
+        };
+        let query = ListQuery {
+            kind,
+            organization_id: filter.organization_id,
+            tags: filter.tags,
+            status: filter.status,
+            include_archived: filter.include_archived,
+            private_needs,
+            after_cursor,
+            limit: filter.page_size,
+        };
+        let page = self.store.list(&query).await?;
+        Ok(Page {
+            records: page.records.into_iter().filter_map(|r| principal.redact(r)).collect(),
+            next_page_token: page.next_cursor.map(encode_page_token).unwrap_or_default(),
+        })
+    }
+
+    /// Every change after `after_sequence` that the caller may see, then new
+    /// ones as they commit. The stream ends only on a storage error.
+    pub fn watch(
+        &self,
+        principal: Principal,
+        after_sequence: i64,
+        kinds: Vec<RecordKind>,
+    ) -> impl Stream<Item = Result<Change, CatalogError>> + Send + 'static {
+        let store = Arc::clone(&self.store);
+        let mut latest = store.sequence();
+        async_stream(move |tx| async move {
+            let mut cursor = after_sequence;
+            loop {
+                // Mark the current value seen before reading, so a commit that
+                // lands during the read still wakes the wait below.
+                latest.borrow_and_update();
+                let batch = match store.changes_after(cursor, CHANGE_BATCH).await {
+                    Ok(batch) => batch,
+                    Err(e) => {
+                        let _ = tx.send(Err(e.into())).await;
+                        return;
+                    }
+                };
+                let full = batch.len() == CHANGE_BATCH;
+                for mut change in batch {
+                    cursor = change.sequence;
+                    if !kinds.is_empty() && !kinds.contains(&change.record.kind()) {
+                        continue;
+                    }
+                    let Some(visible) = principal.redact(change.record) else { continue };
+                    change.record = visible;
+                    if tx.send(Ok(change)).await.is_err() {
+                        return; // the subscriber went away
+                    }
+                }
+                if !full && latest.changed().await.is_err() {
+                    return; // the store was dropped: the server is stopping
+                }
+            }
+        })
+    }
+
+    pub async fn issue_token(&self, principal: &Principal, organization_id: Option<String>, role: Role, label: String) -> Result<IssuedToken, CatalogError> {
+        if !principal.is_admin() {
+            return Err(CatalogError::PermissionDenied("only an admin can issue tokens".into()));
+        }
+        let mut v = Violations::new();
+        v.text("label", &label, 200, false);
+        match (&organization_id, role) {
+            (None, Role::Member | Role::Agency) => v.add("organization_id", "a member or agency token acts for an organization"),
+            (Some(id), _) => v.id("organization_id", id),
+            (None, Role::Admin) => {}
+        }
+        v.into_result(())?;
+        if let Some(id) = &organization_id {
+            let organization = self.active_organization(id).await?;
+            if role == Role::Agency && organization.kind() != OrganizationKind::IntermediaryAgency {
+                return Err(CatalogError::FailedPrecondition(format!(
+                    "agency tokens are for intermediary agencies; {id} is a {}",
+                    organization.kind()
+                )));
+            }
+        }
+        Ok(self.issue_token_unchecked(organization_id, role, label).await?)
+    }
+
+    /// Issues a token without an authorization check: for server bootstrap only.
+    pub async fn issue_token_unchecked(&self, organization_id: Option<String>, role: Role, label: String) -> Result<IssuedToken, StoreError> {
+        let new = generate_token();
+        let record = TokenRecord {
+            id: format!("tok_{}", uuid::Uuid::now_v7().simple()),
+            hash: new.hash,
+            organization_id,
+            role,
+            label,
+            created_at_ms: now_ms(),
+            revoked: false,
+        };
+        self.store.insert_token(record.clone()).await?;
+        self.tokens.add(&record);
+        tracing::info!(token_id = %record.id, role = %role, "api token issued");
+        Ok(IssuedToken { token_id: record.id, secret: new.secret })
+    }
+
+    pub async fn revoke_token(&self, principal: &Principal, token_id: &str) -> Result<(), CatalogError> {
+        if !principal.is_admin() {
+            return Err(CatalogError::PermissionDenied("only an admin can revoke tokens".into()));
+        }
+        if !self.store.revoke_token(token_id).await? {
+            return Err(CatalogError::NotFound(format!("token {token_id}")));
+        }
+        self.tokens.remove(token_id);
+        tracing::info!(token_id, "api token revoked");
+        Ok(())
+    }
+
+    pub async fn list_tokens(&self, principal: &Principal, organization_id: Option<&str>) -> Result<Vec<TokenRecord>, CatalogError> {
+        if !principal.is_admin() {
+            return Err(CatalogError::PermissionDenied("only an admin can list tokens".into()));
+        }
+        Ok(self.store.list_tokens(organization_id).await?)
+    }
+
+    /// True when any admin token exists in the store.
+    pub async fn has_admin_token(&self) -> Result<bool, StoreError> {
+        Ok(self.store.list_tokens(None).await?.iter().any(|t| t.role == Role::Admin && !t.revoked))
+    }
+
+    /// The stored record (not redacted) if the caller may see it.
+    async fn visible(&self, principal: &Principal, kind: RecordKind, id: &str) -> Result<Record, CatalogError> {
+        let mut v = Violations::new();
+        v.id("id", id);
+        v.into_result(())?;
+        self.store
+            .get(kind, id)
+            .await?
+            .filter(|record| principal.can_see(record))
+            .ok_or_else(|| CatalogError::NotFound(describe(kind, id)))
+    }
+
+    /// The record if the caller may change it. Hidden records are NOT_FOUND;
+    /// visible records of another organization are PERMISSION_DENIED.
+    async fn writable(&self, principal: &Principal, kind: RecordKind, id: &str) -> Result<Record, CatalogError> {
+        let record = self.visible(principal, kind, id).await?;
+        if !principal.acts_for(&record.meta().organization_id) {
+            return Err(CatalogError::PermissionDenied(format!("{} belongs to another organization", describe(kind, id))));
+        }
+        Ok(record)
+    }
+
+    async fn active_organization(&self, id: &str) -> Result<Organization, CatalogError> {
+        match self.store.get(RecordKind::Organization, id).await? {
+            Some(Record::Organization(org)) if org.meta.status() != RecordStatus::Archived => Ok(org),
+            Some(_) => Err(CatalogError::FailedPrecondition(format!("organization {id} is archived"))),
+            None => Err(CatalogError::NotFound(format!("organization {id}"))),
+        }
+    }
+}
+
+fn conflict(error: StoreError, kind: RecordKind, id: &str, expected: i64) -> CatalogError {
+    match error {
+        StoreError::VersionConflict { actual } => CatalogError::VersionConflict { what: describe(kind, id), expected, actual },
+        StoreError::NotFound => CatalogError::NotFound(describe(kind, id)),
+        other => other.into(),
+    }
+}
+
+/// Service offers are sold by service providers; everyone may post needs and capabilities.
+fn check_owner_kind(record: &Record, owner_kind: OrganizationKind) -> Result<(), CatalogError> {
+    let sells_services = matches!(
+        owner_kind,
+        OrganizationKind::IntermediaryAgency | OrganizationKind::Incubator | OrganizationKind::FinancialInstitution
+    );
+    if matches!(record, Record::Offer(_)) && !sells_services {
+        return Err(CatalogError::FailedPrecondition(format!(
+            "service offers are published by agencies, incubators or financial institutions, not by a {owner_kind}"
+        )));
+    }
+    Ok(())
+}
+
+/// A need or capability without a region takes its organization's.
+fn inherit_region(record: &mut Record, organization_region: &str) {
+    let region = match record {
+        Record::Need(n) => &mut n.region_code,
+        Record::Capability(c) => &mut c.region_code,
+        Record::Organization(_) | Record::Offer(_) => return,
+    };
+    if region.is_empty() {
+        *region = organization_region.to_owned();
+    }
+}
+
+/// A stream fed by a spawned task through a small channel; the task sees the
+/// subscriber leave when `send` fails.
+fn async_stream<T, F, Fut>(producer: F) -> impl Stream<Item = T> + Send + 'static
+where
+    T: Send + 'static,
+    F: FnOnce(tokio::sync::mpsc::Sender<T>) -> Fut,
+    Fut: std::future::Future<Output = ()> + Send + 'static,
+{
+    let (tx, rx) = tokio::sync::mpsc::channel(64);
+    tokio::spawn(producer(tx));
+    tokio_stream::wrappers::ReceiverStream::new(rx)
+}

@@ -1,0 +1,438 @@
+//! The embedded record store: SQLite in the data directory (WAL mode), with
+//! schema migrations keyed on `PRAGMA user_version`.
+
+use std::{
+    path::Path,
+    sync::{Arc, Mutex},
+};
+
+use async_trait::async_trait;
+use innomatch_core::model::{ChangeOperation, Record, RecordKind, RecordStatus, Role, now_ms};
+use rusqlite::{Connection, OptionalExtension, Transaction, params};
+use tokio::sync::watch;
+
+use crate::store::{Change, ListQuery, PrivateNeeds, RecordPage, RecordStore, StoreError, TokenRecord};
+
+/// Schema migrations, applied in order; `user_version` counts the applied ones.
+/// Append only: a released migration never changes.
+const MIGRATIONS: &[&str] = &[r#"
+CREATE TABLE records (
+    pos            INTEGER PRIMARY KEY AUTOINCREMENT,
+    id             TEXT NOT NULL UNIQUE,
+    kind           TEXT NOT NULL,
+    organization_id TEXT NOT NULL,
+    status         TEXT NOT NULL,
+    visibility     TEXT NOT NULL,
+    version        INTEGER NOT NULL,
+    created_at_ms  INTEGER NOT NULL,
+    updated_at_ms  INTEGER NOT NULL,
+    body           TEXT NOT NULL
+);
+CREATE INDEX records_by_kind ON records (kind, pos);
+CREATE INDEX records_by_owner ON records (organization_id, kind, pos);
+CREATE TABLE record_tags (
+    tag TEXT NOT NULL,
+    pos INTEGER NOT NULL REFERENCES records (pos) ON DELETE CASCADE,
+    PRIMARY KEY (tag, pos)
+) WITHOUT ROWID;
+CREATE INDEX record_tags_by_pos ON record_tags (pos);
+CREATE TABLE changes (
+    sequence        INTEGER PRIMARY KEY AUTOINCREMENT,
+    record_id       TEXT NOT NULL,
+    operation       TEXT NOT NULL,
+    committed_at_ms INTEGER NOT NULL,
+    body            TEXT NOT NULL
+);
+CREATE TABLE api_tokens (
+    id              TEXT PRIMARY KEY,
+    hash            TEXT NOT NULL UNIQUE,
+    organization_id TEXT,
+    role            TEXT NOT NULL,
+    label           TEXT NOT NULL,
+    created_at_ms   INTEGER NOT NULL,
+    revoked_at_ms   INTEGER
+);
+"#];
+
+/// SQLite behind one connection. Calls run on tokio's blocking pool so a slow
+/// disk never stalls the async workers.
+pub struct SqliteStore {
+    conn: Arc<Mutex<Connection>>,
+    sequence: watch::Sender<i64>,
+}
+
+impl std::fmt::Debug for SqliteStore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SqliteStore").finish_non_exhaustive()
+    }
+}
+
+fn backend(e: impl std::fmt::Display) -> StoreError {
+    StoreError::Backend(e.to_string())
+}
+
+impl SqliteStore {
+    /// Opens (creating if needed) `catalog.sqlite3` in `data_dir` and migrates it.
+    pub fn open(data_dir: &Path) -> Result<Self, StoreError> {
+        std::fs::create_dir_all(data_dir).map_err(|e| backend(format!("{}: {e}", data_dir.display())))?;
+        let conn = Connection::open(data_dir.join("catalog.sqlite3")).map_err(backend)?;
+        Self::from_connection(conn)
+    }
+
+    /// A private in-memory store, for tests.
+    pub fn in_memory() -> Result<Self, StoreError> {
+        Self::from_connection(Connection::open_in_memory().map_err(backend)?)
+    }
+
+    fn from_connection(mut conn: Connection) -> Result<Self, StoreError> {
+        // WAL keeps readers off the writer's back; NORMAL sync is durable
+        // against a process crash (SIGKILL), which is what a server must survive.
+        conn.execute_batch(
+            "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 5000;",
+        )
+        .map_err(backend)?;
+        migrate(&mut conn)?;
+        let latest: i64 = conn
+            .query_row("SELECT COALESCE(MAX(sequence), 0) FROM changes", [], |r| r.get(0))
+            .map_err(backend)?;
+        let (sequence, _) = watch::channel(latest);
+        Ok(Self { conn: Arc::new(Mutex::new(conn)), sequence })
+    }
+
+    async fn with_conn<T, F>(&self, f: F) -> Result<T, StoreError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&mut Connection) -> Result<T, StoreError> + Send + 'static,
+    {
+        let conn = Arc::clone(&self.conn);
+        tokio::task::spawn_blocking(move || {
+            let mut guard = conn.lock().map_err(|_| backend("store connection poisoned"))?;
+            f(&mut guard)
+        })
+        .await
+        .map_err(backend)?
+    }
+
+    fn publish(&self, sequence: i64) {
+        self.sequence.send_if_modified(|current| {
+            let newer = sequence > *current;
+            if newer {
+                *current = sequence;
+            }
+            newer
+        });
+    }
+}
+
+fn migrate(conn: &mut Connection) -> Result<(), StoreError> {
+    let applied: usize = conn.query_row("PRAGMA user_version", [], |r| r.get(0)).map_err(backend)?;
+    if applied > MIGRATIONS.len() {
+        return Err(backend(format!(
+            "the database has schema version {applied}, newer than this binary knows ({})",
+            MIGRATIONS.len()
+        )));
+    }
+    for (index, sql) in MIGRATIONS.iter().enumerate().skip(applied) {
+        let tx = conn.transaction().map_err(backend)?;
+        tx.execute_batch(sql).map_err(backend)?;
+        tx.pragma_update(None, "user_version", index + 1).map_err(backend)?;
+        tx.commit().map_err(backend)?;
+    }
+    Ok(())
+}
+
+fn encode(record: &Record) -> Result<String, StoreError> {
+    serde_json::to_string(record).map_err(backend)
+}
+
+fn decode(body: &str) -> Result<Record, StoreError> {
+    serde_json::from_str(body).map_err(|e| backend(format!("corrupt record body: {e}")))
+}
+
+fn write_tags(tx: &Transaction<'_>, pos: i64, record: &Record) -> Result<(), StoreError> {
+    tx.execute("DELETE FROM record_tags WHERE pos = ?1", [pos]).map_err(backend)?;
+    let mut insert = tx.prepare_cached("INSERT INTO record_tags (tag, pos) VALUES (?1, ?2)").map_err(backend)?;
+    for tag in record.filter_tags() {
+        insert.execute(params![tag, pos]).map_err(backend)?;
+    }
+    Ok(())
+}
+
+fn append_change(tx: &Transaction<'_>, record: &Record, operation: ChangeOperation, body: &str, at: i64) -> Result<i64, StoreError> {
+    tx.execute(
+        "INSERT INTO changes (record_id, operation, committed_at_ms, body) VALUES (?1, ?2, ?3, ?4)",
+        params![record.meta().id, operation.code(), at, body],
+    )
+    .map_err(backend)?;
+    Ok(tx.last_insert_rowid())
+}
+
+fn parse_code<T>(code: &str, from_code: fn(&str) -> Option<T>) -> Result<T, StoreError> {
+    from_code(code).ok_or_else(|| backend(format!("unknown stored code {code:?}")))
+}
+
+#[async_trait]
+impl RecordStore for SqliteStore {
+    async fn insert(&self, mut record: Record) -> Result<Change, StoreError> {
+        let change = self
+            .with_conn(move |conn| {
+                let now = now_ms();
+                let meta = record.meta_mut();
+                meta.version = 1;
+                meta.created_at_ms = now;
+                meta.updated_at_ms = now;
+                let status = meta.status();
+                meta.status = Some(status);
+                let body = encode(&record)?;
+                let meta = record.meta();
+                let tx = conn.transaction().map_err(backend)?;
+                let inserted = tx.execute(
+                    "INSERT INTO records (id, kind, organization_id, status, visibility, version, created_at_ms, updated_at_ms, body)
+                     VALUES (?1, ?2, ?3, ?4, ?5, 1, ?6, ?6, ?7) ON CONFLICT (id) DO NOTHING",
+                    params![meta.id, record.kind().code(), meta.organization_id, status.code(), record.visibility().code(), now, body],
+                ).map_err(backend)?;
+                if inserted == 0 {
+                    return Err(StoreError::AlreadyExists);
+                }
+                let pos = tx.last_insert_rowid();
+                write_tags(&tx, pos, &record)?;
+                let sequence = append_change(&tx, &record, ChangeOperation::Created, &body, now)?;
+                tx.commit().map_err(backend)?;
+                Ok(Change { sequence, operation: ChangeOperation::Created, committed_at_ms: now, record })
+            })
+            .await?;
+        self.publish(change.sequence);
+        Ok(change)
+    }
+
+    async fn update(
+        &self,
+        mut record: Record,
+        expected_version: Option<i64>,
+        operation: ChangeOperation,
+    ) -> Result<Change, StoreError> {
+        let change = self
+            .with_conn(move |conn| {
+                let tx = conn.transaction().map_err(backend)?;
+                let current: Option<(i64, i64, i64, String)> = tx
+                    .query_row(
+                        "SELECT pos, version, created_at_ms, kind FROM records WHERE id = ?1",
+                        [&record.meta().id],
+                        |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
+                    )
+                    .optional()
+                    .map_err(backend)?;
+                let Some((pos, version, created_at_ms, kind)) = current else {
+                    return Err(StoreError::NotFound);
+                };
+                if kind != record.kind().code() {
+                    return Err(StoreError::NotFound);
+                }
+                if expected_version.is_some_and(|expected| expected != version) {
+                    return Err(StoreError::VersionConflict { actual: version });
+                }
+                let now = now_ms();
+                let meta = record.meta_mut();
+                meta.version = version + 1;
+                meta.created_at_ms = created_at_ms;
+                meta.updated_at_ms = now;
+                let status = meta.status();
+                meta.status = Some(status);
+                let body = encode(&record)?;
+                // The version check in WHERE makes the write conditional even if
+                // another writer slipped in between (it cannot with one connection,
+                // but a shared database must behave the same).
+                let updated = tx
+                    .execute(
+                        "UPDATE records SET organization_id = ?2, status = ?3, visibility = ?4, version = ?5, updated_at_ms = ?6, body = ?7
+                         WHERE pos = ?1 AND version = ?8",
+                        params![pos, record.meta().organization_id, status.code(), record.visibility().code(), version + 1, now, body, version],
+                    )
+                    .map_err(backend)?;
+                if updated == 0 {
+                    return Err(StoreError::VersionConflict { actual: version });
+                }
+                write_tags(&tx, pos, &record)?;
+                let sequence = append_change(&tx, &record, operation, &body, now)?;
+                tx.commit().map_err(backend)?;
+                Ok(Change { sequence, operation, committed_at_ms: now, record })
+            })
+            .await?;
+        self.publish(change.sequence);
+        Ok(change)
+    }
+
+    async fn get(&self, kind: RecordKind, id: &str) -> Result<Option<Record>, StoreError> {
+        let id = id.to_owned();
+        self.with_conn(move |conn| {
+            let body: Option<String> = conn
+                .query_row("SELECT body FROM records WHERE id = ?1 AND kind = ?2", params![id, kind.code()], |r| r.get(0))
+                .optional()
+                .map_err(backend)?;
+            body.as_deref().map(decode).transpose()
+        })
+        .await
+    }
+
+    async fn list(&self, query: &ListQuery) -> Result<RecordPage, StoreError> {
+        let query = query.clone();
+        self.with_conn(move |conn| {
+            let mut sql = String::from("SELECT pos, body FROM records WHERE kind = ? AND pos > ?");
+            let mut args: Vec<rusqlite::types::Value> = vec![query.kind.code().to_owned().into(), query.after_cursor.into()];
+            if let Some(org) = &query.organization_id {
+                sql.push_str(" AND organization_id = ?");
+                args.push(org.clone().into());
+            }
+            match query.status {
+                Some(status) => {
+                    sql.push_str(" AND status = ?");
+                    args.push(status.code().to_owned().into());
+                }
+                None if !query.include_archived => {
+                    sql.push_str(" AND status != ?");
+                    args.push(RecordStatus::Archived.code().to_owned().into());
+                }
+                None => {}
+            }
+            match &query.private_needs {
+                PrivateNeeds::All => {}
+                PrivateNeeds::OwnedBy(org) => {
+                    sql.push_str(" AND (visibility != 'private' OR organization_id = ?)");
+                    args.push(org.clone().into());
+                }
+                PrivateNeeds::None => sql.push_str(" AND visibility != 'private'"),
+            }
+            for tag in &query.tags {
+                sql.push_str(" AND pos IN (SELECT pos FROM record_tags WHERE tag = ?)");
+                args.push(tag.clone().into());
+            }
+            // One extra row tells whether another page follows.
+            sql.push_str(" ORDER BY pos LIMIT ?");
+            args.push(i64::from(query.limit + 1).into());
+            let mut stmt = conn.prepare(&sql).map_err(backend)?;
+            let rows = stmt
+                .query_map(rusqlite::params_from_iter(args), |r| Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?)))
+                .map_err(backend)?;
+            let mut records = Vec::new();
+            let mut last_pos = None;
+            let mut more = false;
+            for row in rows {
+                let (pos, body) = row.map_err(backend)?;
+                if records.len() == query.limit as usize {
+                    more = true;
+                    break;
+                }
+                records.push(decode(&body)?);
+                last_pos = Some(pos);
+            }
+            Ok(RecordPage { records, next_cursor: if more { last_pos } else { None } })
+        })
+        .await
+    }
+
+    async fn changes_after(&self, after: i64, limit: usize) -> Result<Vec<Change>, StoreError> {
+        self.with_conn(move |conn| {
+            let mut stmt = conn
+                .prepare_cached(
+                    "SELECT sequence, operation, committed_at_ms, body FROM changes WHERE sequence > ?1 ORDER BY sequence LIMIT ?2",
+                )
+                .map_err(backend)?;
+            let rows = stmt
+                .query_map(params![after, limit as i64], |r| {
+                    Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?, r.get::<_, i64>(2)?, r.get::<_, String>(3)?))
+                })
+                .map_err(backend)?;
+            let mut changes = Vec::new();
+            for row in rows {
+                let (sequence, operation, committed_at_ms, body) = row.map_err(backend)?;
+                changes.push(Change {
+                    sequence,
+                    operation: parse_code(&operation, ChangeOperation::from_code)?,
+                    committed_at_ms,
+                    record: decode(&body)?,
+                });
+            }
+            Ok(changes)
+        })
+        .await
+    }
+
+    fn sequence(&self) -> watch::Receiver<i64> {
+        self.sequence.subscribe()
+    }
+
+    async fn insert_token(&self, token: TokenRecord) -> Result<(), StoreError> {
+        self.with_conn(move |conn| {
+            conn.execute(
+                "INSERT INTO api_tokens (id, hash, organization_id, role, label, created_at_ms) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                params![token.id, token.hash, token.organization_id, token.role.code(), token.label, token.created_at_ms],
+            )
+            .map_err(backend)?;
+            Ok(())
+        })
+        .await
+    }
+
+    async fn revoke_token(&self, token_id: &str) -> Result<bool, StoreError> {
+        let token_id = token_id.to_owned();
+        self.with_conn(move |conn| {
+            let changed = conn
+                .execute(
+                    "UPDATE api_tokens SET revoked_at_ms = COALESCE(revoked_at_ms, ?2) WHERE id = ?1",
+                    params![token_id, now_ms()],
+                )
+                .map_err(backend)?;
+            Ok(changed > 0)
+        })
+        .await
+    }
+
+    async fn list_tokens(&self, organization_id: Option<&str>) -> Result<Vec<TokenRecord>, StoreError> {
+        let organization_id = organization_id.map(str::to_owned);
+        self.with_conn(move |conn| {
+            let mut stmt = conn
+                .prepare(
+                    "SELECT id, hash, organization_id, role, label, created_at_ms, revoked_at_ms IS NOT NULL FROM api_tokens
+                     WHERE ?1 IS NULL OR organization_id = ?1 ORDER BY created_at_ms, id",
+                )
+                .map_err(backend)?;
+            let rows = stmt
+                .query_map([organization_id], |r| {
+                    Ok((
+                        r.get::<_, String>(0)?,
+                        r.get::<_, String>(1)?,
+                        r.get::<_, Option<String>>(2)?,
+                        r.get::<_, String>(3)?,
+                        r.get::<_, String>(4)?,
+                        r.get::<_, i64>(5)?,
+                        r.get::<_, bool>(6)?,
+                    ))
+                })
+                .map_err(backend)?;
+            let mut tokens = Vec::new();
+            for row in rows {
+                let (id, hash, organization_id, role, label, created_at_ms, revoked) = row.map_err(backend)?;
+                tokens.push(TokenRecord {
+                    id,
+                    hash,
+                    organization_id,
+                    role: parse_code(&role, Role::from_code)?,
+                    label,
+                    created_at_ms,
+                    revoked,
+                });
+            }
+            Ok(tokens)
+        })
+        .await
+    }
+
+    async fn count(&self, kind: RecordKind) -> Result<u64, StoreError> {
+        self.with_conn(move |conn| {
+            conn.query_row("SELECT COUNT(*) FROM records WHERE kind = ?1", [kind.code()], |r| r.get::<_, i64>(0))
+                .map(|n| n as u64)
+                .map_err(backend)
+        })
+        .await
+    }
+}

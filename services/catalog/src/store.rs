@@ -1,0 +1,110 @@
+//! The record store contract: records, their change log and API tokens.
+//!
+//! Every write commits the record and its change-log entry in one
+//! transaction, and the change log's sequence numbers only grow, so followers
+//! (the search index, auto-matching) can resume from the last one they saw.
+//! Implementations: [`crate::sqlite::SqliteStore`] (embedded, the default).
+
+use async_trait::async_trait;
+use innomatch_core::model::{ChangeOperation, Record, RecordKind, RecordStatus, Role};
+use tokio::sync::watch;
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("record not found")]
+    NotFound,
+    #[error("version conflict: the record is at version {actual}")]
+    VersionConflict { actual: i64 },
+    #[error("a record with this id already exists")]
+    AlreadyExists,
+    #[error("storage backend failed: {0}")]
+    Backend(String),
+}
+
+/// One committed change, with the record as it was right after it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Change {
+    pub sequence: i64,
+    pub operation: ChangeOperation,
+    pub committed_at_ms: i64,
+    pub record: Record,
+}
+
+/// What to list: one kind, optionally narrowed, in commit order after a cursor.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ListQuery {
+    pub kind: RecordKind,
+    pub organization_id: Option<String>,
+    /// Every tag must be present (see `Record::filter_tags`).
+    pub tags: Vec<String>,
+    /// `None`: every status but archived (unless `include_archived`).
+    pub status: Option<RecordStatus>,
+    pub include_archived: bool,
+    /// Which private needs the caller may list.
+    pub private_needs: PrivateNeeds,
+    pub after_cursor: i64,
+    pub limit: u32,
+}
+
+/// Private needs appear in a list only for their owner (or an admin).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PrivateNeeds {
+    All,
+    OwnedBy(String),
+    None,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct RecordPage {
+    pub records: Vec<Record>,
+    /// Present when more records may follow.
+    pub next_cursor: Option<i64>,
+}
+
+/// A stored API token (the secret itself is never stored).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TokenRecord {
+    pub id: String,
+    pub hash: String,
+    pub organization_id: Option<String>,
+    pub role: Role,
+    pub label: String,
+    pub created_at_ms: i64,
+    pub revoked: bool,
+}
+
+#[async_trait]
+pub trait RecordStore: Send + Sync + 'static {
+    /// Stores a new record (its id and owner already set) at version 1.
+    async fn insert(&self, record: Record) -> Result<Change, StoreError>;
+
+    /// Replaces a record if its stored version equals `expected_version`
+    /// (`None`: whatever the version), bumping the version.
+    async fn update(
+        &self,
+        record: Record,
+        expected_version: Option<i64>,
+        operation: ChangeOperation,
+    ) -> Result<Change, StoreError>;
+
+    async fn get(&self, kind: RecordKind, id: &str) -> Result<Option<Record>, StoreError>;
+
+    async fn list(&self, query: &ListQuery) -> Result<RecordPage, StoreError>;
+
+    /// Changes with a sequence greater than `after`, oldest first, at most `limit`.
+    async fn changes_after(&self, after: i64, limit: usize) -> Result<Vec<Change>, StoreError>;
+
+    /// The newest committed sequence number, updated after every commit.
+    fn sequence(&self) -> watch::Receiver<i64>;
+
+    async fn insert_token(&self, token: TokenRecord) -> Result<(), StoreError>;
+
+    /// Marks a token revoked; false when no such token exists.
+    async fn revoke_token(&self, token_id: &str) -> Result<bool, StoreError>;
+
+    /// All tokens, or those of one organization.
+    async fn list_tokens(&self, organization_id: Option<&str>) -> Result<Vec<TokenRecord>, StoreError>;
+
+    /// Counts records of a kind by status, for readiness checks and statistics.
+    async fn count(&self, kind: RecordKind) -> Result<u64, StoreError>;
+}

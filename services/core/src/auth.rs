@@ -1,0 +1,150 @@
+//! API tokens and the authenticated principal: random tokens kept only as a
+//! SHA-256 hash, a gRPC interceptor that resolves `authorization: Bearer …`
+//! into a [`Principal`], and the ownership rules every service applies.
+
+use std::sync::Arc;
+
+use rand::RngCore;
+use sha2::{Digest, Sha256};
+use tonic::{Request, Status, service::Interceptor};
+
+use crate::model::{Record, Role, Visibility};
+
+/// The prefix of every token this server issues, so a leaked one is recognizable.
+pub const TOKEN_PREFIX: &str = "imt_";
+
+/// Who is calling, as established by the token.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Principal {
+    pub token_id: String,
+    /// The organization the token acts for; `None` only for admin tokens without one.
+    pub organization_id: Option<String>,
+    pub role: Role,
+}
+
+impl Principal {
+    pub fn is_admin(&self) -> bool {
+        self.role == Role::Admin
+    }
+
+    /// True when the principal may write records owned by `organization_id`.
+    pub fn acts_for(&self, organization_id: &str) -> bool {
+        self.is_admin() || self.organization_id.as_deref() == Some(organization_id)
+    }
+
+    /// True when the principal may see the record at all.
+    pub fn can_see(&self, record: &Record) -> bool {
+        record.visibility() != Visibility::Private || self.acts_for(&record.meta().organization_id)
+    }
+
+    /// The record as this principal may see it: anonymous needs lose their
+    /// owner for everyone but the owner. `None` when it may not be seen.
+    pub fn redact(&self, mut record: Record) -> Option<Record> {
+        if !self.can_see(&record) {
+            return None;
+        }
+        if record.visibility() == Visibility::Anonymous && !self.acts_for(&record.meta().organization_id) {
+            record.meta_mut().organization_id.clear();
+        }
+        Some(record)
+    }
+}
+
+/// A freshly generated token: the secret goes to the user once, the hash to the store.
+#[derive(Debug)]
+pub struct NewToken {
+    pub secret: String,
+    pub hash: String,
+}
+
+pub fn generate_token() -> NewToken {
+    let mut bytes = [0u8; 32];
+    rand::rng().fill_bytes(&mut bytes);
+    let secret = format!("{TOKEN_PREFIX}{}", hex::encode(bytes));
+    let hash = hash_token(&secret);
+    NewToken { secret, hash }
+}
+
+/// Tokens carry 256 random bits, so a fast hash is enough: nothing to brute-force.
+pub fn hash_token(secret: &str) -> String {
+    hex::encode(Sha256::digest(secret.as_bytes()))
+}
+
+/// Finds the principal for a token hash; implemented by the token store.
+pub trait TokenResolver: Send + Sync + 'static {
+    fn resolve(&self, token_hash: &str) -> Option<Principal>;
+}
+
+/// Resolves the bearer token of every request and stores the [`Principal`] in
+/// the request's extensions; a missing or unknown token is UNAUTHENTICATED.
+#[derive(Clone)]
+pub struct AuthInterceptor {
+    resolver: Arc<dyn TokenResolver>,
+    bootstrap_admin_hash: Option<Arc<str>>,
+}
+
+impl std::fmt::Debug for AuthInterceptor {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AuthInterceptor").finish_non_exhaustive()
+    }
+}
+
+/// The token id the bootstrap admin token (from configuration) is known by.
+pub const BOOTSTRAP_TOKEN_ID: &str = "bootstrap-admin";
+
+impl AuthInterceptor {
+    pub fn new(resolver: Arc<dyn TokenResolver>, bootstrap_admin_token: Option<&str>) -> Self {
+        Self { resolver, bootstrap_admin_hash: bootstrap_admin_token.map(|t| Arc::from(hash_token(t))) }
+    }
+
+    pub fn authenticate(&self, metadata: &tonic::metadata::MetadataMap) -> Result<Principal, Status> {
+        let header = metadata
+            .get("authorization")
+            .ok_or_else(|| Status::unauthenticated("missing authorization header (Bearer token)"))?;
+        let token = header
+            .to_str()
+            .ok()
+            .and_then(|v| v.strip_prefix("Bearer "))
+            .map(str::trim)
+            .filter(|t| !t.is_empty())
+            .ok_or_else(|| Status::unauthenticated("authorization must be `Bearer <token>`"))?;
+        let hash = hash_token(token);
+        if self.bootstrap_admin_hash.as_deref() == Some(hash.as_str()) {
+            return Ok(Principal { token_id: BOOTSTRAP_TOKEN_ID.into(), organization_id: None, role: Role::Admin });
+        }
+        self.resolver.resolve(&hash).ok_or_else(|| Status::unauthenticated("unknown or revoked token"))
+    }
+}
+
+impl Interceptor for AuthInterceptor {
+    fn call(&mut self, mut request: Request<()>) -> Result<Request<()>, Status> {
+        let principal = self.authenticate(request.metadata())?;
+        request.extensions_mut().insert(principal);
+        Ok(request)
+    }
+}
+
+/// The principal the interceptor attached to a request.
+pub fn principal<T>(request: &Request<T>) -> Result<Principal, Status> {
+    request
+        .extensions()
+        .get::<Principal>()
+        .cloned()
+        .ok_or_else(|| Status::unauthenticated("request was not authenticated"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tokens_are_random_and_only_their_hash_matches() {
+        let a = generate_token();
+        let b = generate_token();
+        assert_ne!(a.secret, b.secret);
+        assert!(a.secret.starts_with(TOKEN_PREFIX));
+        assert_eq!(hash_token(&a.secret), a.hash);
+        assert_ne!(hash_token(&b.secret), a.hash);
+        assert!(!a.hash.contains(&a.secret[TOKEN_PREFIX.len()..]));
+    }
+}

@@ -1,0 +1,160 @@
+//! Typed settings: defaults, then an optional TOML file, then `INNOMATCH_*`
+//! environment variables and flags (the binary's clap layer). Secrets never
+//! print: they are wrapped in [`Secret`].
+
+use std::{fmt, net::SocketAddr, path::PathBuf, str::FromStr};
+
+use serde::Deserialize;
+
+/// A value that must not appear in logs or debug output.
+#[derive(Clone, PartialEq, Eq, Deserialize)]
+#[serde(transparent)]
+pub struct Secret(String);
+
+impl Secret {
+    pub fn new(value: impl Into<String>) -> Self {
+        Self(value.into())
+    }
+
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Secret(***)")
+    }
+}
+
+/// The services one process can run. The binary mounts only those it was asked for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum ServiceKind {
+    /// Records, tokens and the change feed (CatalogService and AdminService).
+    Catalog,
+}
+
+impl ServiceKind {
+    pub const ALL: &'static [ServiceKind] = &[ServiceKind::Catalog];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            ServiceKind::Catalog => "catalog",
+        }
+    }
+}
+
+impl FromStr for ServiceKind {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, String> {
+        ServiceKind::ALL.iter().copied().find(|k| k.name() == s.trim()).ok_or_else(|| {
+            let known: Vec<&str> = ServiceKind::ALL.iter().map(|k| k.name()).collect();
+            format!("unknown service {s:?}; this build serves: {}", known.join(", "))
+        })
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    #[default]
+    Text,
+    Json,
+}
+
+impl FromStr for LogFormat {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, String> {
+        match s {
+            "text" => Ok(LogFormat::Text),
+            "json" => Ok(LogFormat::Json),
+            other => Err(format!("unknown log format {other:?}; use text or json")),
+        }
+    }
+}
+
+/// Limits the server applies to every connection and request.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ServerLimits {
+    /// Largest request or response message, in bytes.
+    pub max_message_bytes: usize,
+    /// Requests served at once on one connection.
+    pub concurrency_per_connection: usize,
+    /// Unary requests that take longer are cancelled with DEADLINE_EXCEEDED.
+    pub request_timeout_secs: u64,
+}
+
+impl Default for ServerLimits {
+    fn default() -> Self {
+        Self { max_message_bytes: 4 * 1024 * 1024, concurrency_per_connection: 64, request_timeout_secs: 30 }
+    }
+}
+
+/// The settings file (`--config FILE`); every key is optional.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct FileSettings {
+    pub listen: Option<SocketAddr>,
+    pub data_dir: Option<PathBuf>,
+    pub redis_url: Option<Secret>,
+    pub database_url: Option<Secret>,
+    pub admin_token: Option<Secret>,
+    pub services: Option<Vec<String>>,
+    pub log_format: Option<LogFormat>,
+    pub limits: Option<ServerLimits>,
+}
+
+impl FileSettings {
+    pub fn load(path: &std::path::Path) -> Result<Self, String> {
+        let text = std::fs::read_to_string(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+        toml::from_str(&text).map_err(|e| format!("invalid settings file {}: {e}", path.display()))
+    }
+}
+
+/// The resolved settings a server runs with.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    pub listen: SocketAddr,
+    pub data_dir: PathBuf,
+    pub redis_url: Option<Secret>,
+    pub database_url: Option<Secret>,
+    pub admin_token: Option<Secret>,
+    pub services: Vec<ServiceKind>,
+    pub log_format: LogFormat,
+    pub limits: ServerLimits,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Self {
+            listen: SocketAddr::from(([127, 0, 0, 1], 50051)),
+            data_dir: PathBuf::from("data"),
+            redis_url: None,
+            database_url: None,
+            admin_token: None,
+            services: ServiceKind::ALL.to_vec(),
+            log_format: LogFormat::Text,
+            limits: ServerLimits::default(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn secrets_do_not_print() {
+        let settings = Settings { admin_token: Some(Secret::new("imt_supersecret")), ..Settings::default() };
+        assert!(!format!("{settings:?}").contains("supersecret"));
+    }
+
+    #[test]
+    fn settings_file_rejects_unknown_keys() {
+        assert!(toml::from_str::<FileSettings>("listen = \"127.0.0.1:0\"\n").is_ok());
+        assert!(toml::from_str::<FileSettings>("lisen = \"127.0.0.1:0\"\n").is_err());
+    }
+}

@@ -1,0 +1,389 @@
+//! The edge between the generated proto messages and the domain model:
+//! `TryFrom<proto>` validates every client-settable field (meta is ignored,
+//! the server owns it) and `From<domain>` builds the reply.
+
+use innomatch_proto::{prost_types::Timestamp, v1 as pb};
+
+use crate::model::*;
+use crate::validation::{Violations, limits};
+
+/// Milliseconds since the epoch as a proto timestamp.
+pub fn timestamp(ms: i64) -> Timestamp {
+    Timestamp { seconds: ms.div_euclid(1000), nanos: (ms.rem_euclid(1000) * 1_000_000) as i32 }
+}
+
+/// A proto timestamp as milliseconds since the epoch (saturating).
+pub fn millis(ts: &Timestamp) -> i64 {
+    ts.seconds.saturating_mul(1000).saturating_add(i64::from(ts.nanos) / 1_000_000)
+}
+
+/// Converts a proto enum value, recording a violation for a value the API does not define.
+fn enum_field<T>(
+    violations: &mut Violations,
+    field: &str,
+    value: i32,
+    convert: fn(i32) -> Result<Option<T>, i32>,
+) -> Option<T> {
+    convert(value).unwrap_or_else(|bad| {
+        violations.add(field, format!("unknown enum value {bad}"));
+        None
+    })
+}
+
+fn required_enum<T>(
+    violations: &mut Violations,
+    field: &str,
+    value: i32,
+    convert: fn(i32) -> Result<Option<T>, i32>,
+) -> Option<T> {
+    let converted = enum_field(violations, field, value, convert);
+    if converted.is_none() && value == 0 {
+        violations.add(field, "must be set");
+    }
+    converted
+}
+
+fn enum_list<T>(
+    violations: &mut Violations,
+    field: &str,
+    values: &[i32],
+    convert: fn(i32) -> Result<Option<T>, i32>,
+) -> Vec<T> {
+    if values.len() > limits::LIST_MAX_ITEMS {
+        violations.add(field, format!("has {} items; the limit is {}", values.len(), limits::LIST_MAX_ITEMS));
+        return Vec::new();
+    }
+    let mut out = Vec::new();
+    for (i, &value) in values.iter().enumerate() {
+        match convert(value) {
+            Ok(Some(v)) => out.push(v),
+            Ok(None) => violations.add(format!("{field}[{i}]"), "must not be UNSPECIFIED"),
+            Err(bad) => violations.add(format!("{field}[{i}]"), format!("unknown enum value {bad}")),
+        }
+    }
+    out
+}
+
+fn meta_to_proto(meta: &RecordMeta) -> pb::RecordMeta {
+    pb::RecordMeta {
+        id: meta.id.clone(),
+        organization_id: meta.organization_id.clone(),
+        version: meta.version,
+        status: meta.status().to_proto(),
+        created_at: Some(timestamp(meta.created_at_ms)),
+        updated_at: Some(timestamp(meta.updated_at_ms)),
+    }
+}
+
+/// The owner a client named on a record it sends (empty when it named none).
+pub fn requested_owner(meta: Option<&pb::RecordMeta>) -> &str {
+    meta.map(|m| m.organization_id.as_str()).unwrap_or_default()
+}
+
+impl TryFrom<pb::Organization> for Organization {
+    type Error = Violations;
+
+    fn try_from(p: pb::Organization) -> Result<Self, Violations> {
+        let mut v = Violations::new();
+        v.text("organization.name", &p.name, limits::NAME_MAX_CHARS, true);
+        let kind = required_enum(&mut v, "organization.kind", p.kind, OrganizationKind::from_proto);
+        v.region("organization.region_code", &p.region_code, true);
+        v.industries("organization.industries", &p.industries);
+        v.high_tech_fields("organization.high_tech_fields", &p.high_tech_fields);
+        let qualifications =
+            enum_list(&mut v, "organization.qualifications", &p.qualifications, Qualification::from_proto);
+        v.text("organization.description", &p.description, limits::DESCRIPTION_MAX_CHARS, false);
+        v.text("organization.website", &p.website, limits::SHORT_TEXT_MAX_CHARS, false);
+        if !p.credit_code.is_empty()
+            && (p.credit_code.len() != 18 || !p.credit_code.bytes().all(|b| b.is_ascii_alphanumeric()))
+        {
+            v.add("organization.credit_code", "a unified social credit code has 18 letters or digits");
+        }
+        v.into_result(Organization {
+            meta: RecordMeta::default(),
+            name: p.name.trim().to_owned(),
+            kind,
+            region_code: p.region_code,
+            industries: p.industries,
+            high_tech_fields: p.high_tech_fields,
+            qualifications,
+            description: p.description,
+            website: p.website,
+            credit_code: p.credit_code.to_ascii_uppercase(),
+        })
+    }
+}
+
+impl From<Organization> for pb::Organization {
+    fn from(o: Organization) -> Self {
+        pb::Organization {
+            meta: Some(meta_to_proto(&o.meta)),
+            name: o.name,
+            kind: o.kind.map(OrganizationKind::to_proto).unwrap_or_default(),
+            region_code: o.region_code,
+            industries: o.industries,
+            high_tech_fields: o.high_tech_fields,
+            qualifications: o.qualifications.into_iter().map(Qualification::to_proto).collect(),
+            description: o.description,
+            website: o.website,
+            credit_code: o.credit_code,
+        }
+    }
+}
+
+impl TryFrom<pb::TechNeed> for TechNeed {
+    type Error = Violations;
+
+    fn try_from(p: pb::TechNeed) -> Result<Self, Violations> {
+        let mut v = Violations::new();
+        v.text("need.title", &p.title, limits::NAME_MAX_CHARS, true);
+        v.text("need.description", &p.description, limits::DESCRIPTION_MAX_CHARS, false);
+        v.keywords("need.keywords", &p.keywords);
+        if p.competencies.len() > limits::LIST_MAX_ITEMS {
+            v.add("need.competencies", format!("has more than {} items", limits::LIST_MAX_ITEMS));
+        }
+        let mut competencies = Vec::new();
+        for (i, c) in p.competencies.iter().enumerate().take(limits::LIST_MAX_ITEMS) {
+            v.text(&format!("need.competencies[{i}].name"), &c.name, limits::KEYWORD_MAX_CHARS, true);
+            let weight = match c.weight {
+                0 => 1,
+                w if w > limits::COMPETENCY_WEIGHT_MAX => {
+                    v.add(
+                        format!("need.competencies[{i}].weight"),
+                        format!("weight {w} is outside 1..={}", limits::COMPETENCY_WEIGHT_MAX),
+                    );
+                    w
+                }
+                w => w,
+            };
+            competencies.push(RequiredCompetency { name: c.name.trim().to_owned(), weight });
+        }
+        v.high_tech_fields("need.high_tech_fields", &p.high_tech_fields);
+        v.industries("need.industries", &p.industries);
+        let cooperation_modes =
+            enum_list(&mut v, "need.cooperation_modes", &p.cooperation_modes, CooperationMode::from_proto);
+        v.trl("need.target_trl", p.target_trl);
+        let budget = p.budget.map(|b| MoneyRange { min_yuan: b.min_yuan, max_yuan: b.max_yuan }).unwrap_or_default();
+        if budget.min_yuan < 0 || budget.max_yuan < 0 {
+            v.add("need.budget", "amounts must not be negative");
+        } else if budget.max_yuan != 0 && budget.max_yuan < budget.min_yuan {
+            v.add("need.budget.max_yuan", "must not be less than min_yuan");
+        }
+        let visibility = enum_field(&mut v, "need.visibility", p.visibility, Visibility::from_proto)
+            .or(Some(Visibility::Public));
+        v.region("need.region_code", &p.region_code, false);
+        v.into_result(TechNeed {
+            meta: RecordMeta::default(),
+            title: p.title.trim().to_owned(),
+            description: p.description,
+            keywords: p.keywords,
+            competencies,
+            high_tech_fields: p.high_tech_fields,
+            industries: p.industries,
+            cooperation_modes,
+            target_trl: p.target_trl,
+            budget,
+            deadline_ms: p.deadline.as_ref().map(millis),
+            visibility,
+            region_code: p.region_code,
+        })
+    }
+}
+
+impl From<TechNeed> for pb::TechNeed {
+    fn from(n: TechNeed) -> Self {
+        pb::TechNeed {
+            meta: Some(meta_to_proto(&n.meta)),
+            visibility: n.visibility().to_proto(),
+            title: n.title,
+            description: n.description,
+            keywords: n.keywords,
+            competencies: n
+                .competencies
+                .into_iter()
+                .map(|c| pb::RequiredCompetency { name: c.name, weight: c.weight })
+                .collect(),
+            high_tech_fields: n.high_tech_fields,
+            industries: n.industries,
+            cooperation_modes: n.cooperation_modes.into_iter().map(CooperationMode::to_proto).collect(),
+            target_trl: n.target_trl,
+            budget: Some(pb::MoneyRange { min_yuan: n.budget.min_yuan, max_yuan: n.budget.max_yuan }),
+            deadline: n.deadline_ms.map(timestamp),
+            region_code: n.region_code,
+        }
+    }
+}
+
+impl TryFrom<pb::Capability> for Capability {
+    type Error = Violations;
+
+    fn try_from(p: pb::Capability) -> Result<Self, Violations> {
+        let mut v = Violations::new();
+        let kind = required_enum(&mut v, "capability.kind", p.kind, CapabilityKind::from_proto);
+        v.text("capability.title", &p.title, limits::NAME_MAX_CHARS, true);
+        v.text("capability.description", &p.description, limits::DESCRIPTION_MAX_CHARS, false);
+        v.keywords("capability.keywords", &p.keywords);
+        v.high_tech_fields("capability.high_tech_fields", &p.high_tech_fields);
+        v.industries("capability.industries", &p.industries);
+        v.trl("capability.trl", p.trl);
+        v.text("capability.reference", &p.reference, limits::SHORT_TEXT_MAX_CHARS, false);
+        v.region("capability.region_code", &p.region_code, false);
+        v.into_result(Capability {
+            meta: RecordMeta::default(),
+            kind,
+            title: p.title.trim().to_owned(),
+            description: p.description,
+            keywords: p.keywords,
+            high_tech_fields: p.high_tech_fields,
+            industries: p.industries,
+            trl: p.trl,
+            available_for_sharing: p.available_for_sharing,
+            reference: p.reference,
+            region_code: p.region_code,
+        })
+    }
+}
+
+impl From<Capability> for pb::Capability {
+    fn from(c: Capability) -> Self {
+        pb::Capability {
+            meta: Some(meta_to_proto(&c.meta)),
+            kind: c.kind.map(CapabilityKind::to_proto).unwrap_or_default(),
+            title: c.title,
+            description: c.description,
+            keywords: c.keywords,
+            high_tech_fields: c.high_tech_fields,
+            industries: c.industries,
+            trl: c.trl,
+            available_for_sharing: c.available_for_sharing,
+            reference: c.reference,
+            region_code: c.region_code,
+        }
+    }
+}
+
+impl TryFrom<pb::ServiceOffer> for ServiceOffer {
+    type Error = Violations;
+
+    fn try_from(p: pb::ServiceOffer) -> Result<Self, Violations> {
+        let mut v = Violations::new();
+        let category = required_enum(&mut v, "offer.category", p.category, ServiceCategory::from_proto);
+        v.text("offer.title", &p.title, limits::NAME_MAX_CHARS, true);
+        v.text("offer.description", &p.description, limits::DESCRIPTION_MAX_CHARS, false);
+        v.keywords("offer.keywords", &p.keywords);
+        v.regions("offer.regions_served", &p.regions_served);
+        v.industries("offer.industries_served", &p.industries_served);
+        v.text("offer.terms", &p.terms, limits::TERMS_MAX_CHARS, false);
+        v.into_result(ServiceOffer {
+            meta: RecordMeta::default(),
+            category,
+            title: p.title.trim().to_owned(),
+            description: p.description,
+            keywords: p.keywords,
+            regions_served: p.regions_served,
+            industries_served: p.industries_served,
+            terms: p.terms,
+            monthly_capacity: p.monthly_capacity,
+        })
+    }
+}
+
+impl From<ServiceOffer> for pb::ServiceOffer {
+    fn from(o: ServiceOffer) -> Self {
+        pb::ServiceOffer {
+            meta: Some(meta_to_proto(&o.meta)),
+            category: o.category.map(ServiceCategory::to_proto).unwrap_or_default(),
+            title: o.title,
+            description: o.description,
+            keywords: o.keywords,
+            regions_served: o.regions_served,
+            industries_served: o.industries_served,
+            terms: o.terms,
+            monthly_capacity: o.monthly_capacity,
+        }
+    }
+}
+
+/// Validates a record of any kind, as it arrives from a client.
+impl TryFrom<pb::ImportRecord> for Record {
+    type Error = Violations;
+
+    fn try_from(p: pb::ImportRecord) -> Result<Self, Violations> {
+        use pb::import_record::Record as R;
+        match p.record {
+            Some(R::Organization(o)) => Organization::try_from(o).map(Record::Organization),
+            Some(R::Need(n)) => TechNeed::try_from(n).map(Record::Need),
+            Some(R::Capability(c)) => Capability::try_from(c).map(Record::Capability),
+            Some(R::Offer(o)) => ServiceOffer::try_from(o).map(Record::Offer),
+            None => Err(Violations::single("record", "must hold one record")),
+        }
+    }
+}
+
+impl From<Record> for pb::change_event::Record {
+    fn from(record: Record) -> Self {
+        use pb::change_event::Record as R;
+        match record {
+            Record::Organization(o) => R::Organization(o.into()),
+            Record::Need(n) => R::Need(n.into()),
+            Record::Capability(c) => R::Capability(c.into()),
+            Record::Offer(o) => R::Offer(o.into()),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn need(title: &str) -> pb::TechNeed {
+        pb::TechNeed {
+            title: title.into(),
+            description: "面向绿色钢铁的氢冶金低碳炼钢中试".into(),
+            keywords: vec!["氢冶金".into()],
+            industries: vec!["green_steel".into()],
+            high_tech_fields: vec!["new_materials.metal".into()],
+            region_code: "440803".into(),
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn a_valid_need_round_trips_and_defaults_to_public() {
+        let domain = TechNeed::try_from(need("氢冶金中试")).expect("valid");
+        assert_eq!(domain.visibility(), Visibility::Public);
+        let back = pb::TechNeed::from(domain);
+        assert_eq!(back.title, "氢冶金中试");
+        assert_eq!(back.visibility, pb::Visibility::Public as i32);
+    }
+
+    #[test]
+    fn every_bad_field_is_named() {
+        let mut bad = need("   ");
+        bad.industries.push("unobtainium".into());
+        bad.region_code = "999999".into();
+        bad.visibility = 42;
+        bad.target_trl = 12;
+        bad.description = "长".repeat(limits::DESCRIPTION_MAX_CHARS + 1);
+        let violations = TechNeed::try_from(bad).expect_err("invalid");
+        let fields: Vec<&str> = violations.0.iter().map(|v| v.field.as_str()).collect();
+        assert_eq!(
+            fields,
+            [
+                "need.title",
+                "need.description",
+                "need.industries[1]",
+                "need.target_trl",
+                "need.visibility",
+                "need.region_code"
+            ]
+        );
+    }
+
+    #[test]
+    fn timestamps_round_trip_before_and_after_the_epoch() {
+        for ms in [0, 1_700_000_000_123, -1_500] {
+            assert_eq!(millis(&timestamp(ms)), ms);
+        }
+    }
+}

@@ -1,0 +1,11 @@
+//! innomatch core: the domain model, taxonomies, validation, the proto edge,
+//! auth, settings and telemetry shared by every service.
+
+pub mod auth;
+pub mod config;
+pub mod convert;
+pub mod model;
+pub mod status;
+pub mod taxonomy;
+pub mod telemetry;
+pub mod validation;

@@ -1,0 +1,396 @@
+//! Domain types of the catalog: organizations, technology needs, capabilities
+//! and service offers, and the enums they use. No transport types here; see
+//! `convert` for the edge between these and the generated proto messages.
+
+use serde::{Deserialize, Serialize};
+
+use innomatch_proto::v1 as pb;
+
+/// Defines a closed enum with a stable lowercase code (used in storage, JSON,
+/// CSV and the CLI) and its mapping to the proto enum of the same variants.
+macro_rules! code_enum {
+    ($(#[$meta:meta])* $name:ident => $proto:ty { $($variant:ident = $code:literal),+ $(,)? }) => {
+        $(#[$meta])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+        pub enum $name {
+            $(#[serde(rename = $code)] $variant),+
+        }
+
+        impl $name {
+            /// Every value, in declaration order.
+            pub const ALL: &'static [Self] = &[$(Self::$variant),+];
+
+            /// The stable lowercase code.
+            pub fn code(self) -> &'static str {
+                match self { $(Self::$variant => $code),+ }
+            }
+
+            pub fn from_code(code: &str) -> Option<Self> {
+                match code { $($code => Some(Self::$variant),)+ _ => None }
+            }
+
+            pub fn to_proto(self) -> i32 {
+                match self { $(Self::$variant => <$proto>::$variant as i32),+ }
+            }
+
+            /// `Ok(None)` for the proto's UNSPECIFIED (0), `Err` for a value the
+            /// API does not define.
+            pub fn from_proto(value: i32) -> Result<Option<Self>, i32> {
+                $(if value == <$proto>::$variant as i32 { return Ok(Some(Self::$variant)); })+
+                if value == 0 { Ok(None) } else { Err(value) }
+            }
+        }
+
+        impl std::fmt::Display for $name {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str(self.code())
+            }
+        }
+    };
+}
+
+code_enum!(
+    /// The kinds of organization the registry knows.
+    OrganizationKind => pb::OrganizationKind {
+        Enterprise = "enterprise",
+        University = "university",
+        Laboratory = "laboratory",
+        ResearchInstitute = "research_institute",
+        IntermediaryAgency = "intermediary_agency",
+        Incubator = "incubator",
+        FinancialInstitution = "financial_institution",
+    }
+);
+
+impl OrganizationKind {
+    /// Universities, labs and institutes: the academic side of a consortium.
+    pub fn is_academic(self) -> bool {
+        matches!(self, Self::University | Self::Laboratory | Self::ResearchInstitute)
+    }
+}
+
+code_enum!(
+    /// Qualifications an organization may hold.
+    Qualification => pb::Qualification {
+        HighTechEnterprise = "high_tech_enterprise",
+        TechSme = "tech_sme",
+        SpecializedSme = "specialized_sme",
+        NationalIncubator = "national_incubator",
+        MakerSpace = "maker_space",
+        KeyLaboratory = "key_laboratory",
+        EngineeringCenter = "engineering_center",
+    }
+);
+
+code_enum!(
+    /// Who may see a technology need.
+    Visibility => pb::Visibility {
+        Public = "public",
+        Anonymous = "anonymous",
+        Private = "private",
+    }
+);
+
+code_enum!(
+    /// Lifecycle of a catalog record.
+    RecordStatus => pb::RecordStatus {
+        Active = "active",
+        Closed = "closed",
+        Archived = "archived",
+    }
+);
+
+code_enum!(
+    /// How an enterprise wants to cooperate on a need.
+    CooperationMode => pb::CooperationMode {
+        TechTransfer = "tech_transfer",
+        TechLicensing = "tech_licensing",
+        JointDevelopment = "joint_development",
+        CommissionedDevelopment = "commissioned_development",
+        TechConsulting = "tech_consulting",
+        TechService = "tech_service",
+        JointPlatform = "joint_platform",
+        EquipmentSharing = "equipment_sharing",
+    }
+);
+
+code_enum!(
+    /// What a capability record describes.
+    CapabilityKind => pb::CapabilityKind {
+        ResearchDirection = "research_direction",
+        Achievement = "achievement",
+        Patent = "patent",
+        Instrument = "instrument",
+        Team = "team",
+        Platform = "platform",
+    }
+);
+
+code_enum!(
+    /// The ten kinds of intermediary service.
+    ServiceCategory => pb::ServiceCategory {
+        Consulting = "consulting",
+        Training = "training",
+        ResourceMatching = "resource_matching",
+        InnovationEvents = "innovation_events",
+        TechEvaluationTransaction = "tech_evaluation_transaction",
+        RdCrowdsourcing = "rd_crowdsourcing",
+        TestingInspection = "testing_inspection",
+        PolicyServices = "policy_services",
+        IntellectualProperty = "intellectual_property",
+        TechFinance = "tech_finance",
+    }
+);
+
+code_enum!(
+    /// The four kinds of catalog record.
+    RecordKind => pb::RecordKind {
+        Organization = "organization",
+        Need = "need",
+        Capability = "capability",
+        ServiceOffer = "offer",
+    }
+);
+
+code_enum!(
+    /// What a committed change did to its record.
+    ChangeOperation => pb::ChangeOperation {
+        Created = "created",
+        Updated = "updated",
+        Archived = "archived",
+    }
+);
+
+/// Server-maintained metadata of every record.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(default)]
+pub struct RecordMeta {
+    pub id: String,
+    /// The owning organization; an organization owns itself.
+    pub organization_id: String,
+    pub version: i64,
+    pub status: Option<RecordStatus>,
+    /// Milliseconds since the Unix epoch.
+    pub created_at_ms: i64,
+    pub updated_at_ms: i64,
+}
+
+impl RecordMeta {
+    pub fn status(&self) -> RecordStatus {
+        self.status.unwrap_or(RecordStatus::Active)
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(default)]
+pub struct Organization {
+    pub meta: RecordMeta,
+    pub name: String,
+    pub kind: Option<OrganizationKind>,
+    pub region_code: String,
+    pub industries: Vec<String>,
+    pub high_tech_fields: Vec<String>,
+    pub qualifications: Vec<Qualification>,
+    pub description: String,
+    pub website: String,
+    pub credit_code: String,
+}
+
+impl Organization {
+    /// The kind; validation guarantees it is set on every stored organization.
+    pub fn kind(&self) -> OrganizationKind {
+        self.kind.unwrap_or(OrganizationKind::Enterprise)
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RequiredCompetency {
+    pub name: String,
+    /// 1..=10.
+    pub weight: u32,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(default)]
+pub struct MoneyRange {
+    pub min_yuan: i64,
+    /// 0 means open-ended.
+    pub max_yuan: i64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(default)]
+pub struct TechNeed {
+    pub meta: RecordMeta,
+    pub title: String,
+    pub description: String,
+    pub keywords: Vec<String>,
+    pub competencies: Vec<RequiredCompetency>,
+    pub high_tech_fields: Vec<String>,
+    pub industries: Vec<String>,
+    pub cooperation_modes: Vec<CooperationMode>,
+    /// 1..=9, 0 = unspecified.
+    pub target_trl: u32,
+    pub budget: MoneyRange,
+    /// Milliseconds since the Unix epoch.
+    pub deadline_ms: Option<i64>,
+    pub visibility: Option<Visibility>,
+    pub region_code: String,
+}
+
+impl TechNeed {
+    pub fn visibility(&self) -> Visibility {
+        self.visibility.unwrap_or(Visibility::Public)
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(default)]
+pub struct Capability {
+    pub meta: RecordMeta,
+    pub kind: Option<CapabilityKind>,
+    pub title: String,
+    pub description: String,
+    pub keywords: Vec<String>,
+    pub high_tech_fields: Vec<String>,
+    pub industries: Vec<String>,
+    /// 1..=9, 0 = unspecified.
+    pub trl: u32,
+    pub available_for_sharing: bool,
+    pub reference: String,
+    pub region_code: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(default)]
+pub struct ServiceOffer {
+    pub meta: RecordMeta,
+    pub category: Option<ServiceCategory>,
+    pub title: String,
+    pub description: String,
+    pub keywords: Vec<String>,
+    pub regions_served: Vec<String>,
+    pub industries_served: Vec<String>,
+    pub terms: String,
+    pub monthly_capacity: u32,
+}
+
+/// Any catalog record. Serialized with a `type` tag, which is also the shape
+/// of a line in a JSONL import file.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum Record {
+    Organization(Organization),
+    Need(TechNeed),
+    Capability(Capability),
+    Offer(ServiceOffer),
+}
+
+impl Record {
+    pub fn kind(&self) -> RecordKind {
+        match self {
+            Record::Organization(_) => RecordKind::Organization,
+            Record::Need(_) => RecordKind::Need,
+            Record::Capability(_) => RecordKind::Capability,
+            Record::Offer(_) => RecordKind::ServiceOffer,
+        }
+    }
+
+    pub fn meta(&self) -> &RecordMeta {
+        match self {
+            Record::Organization(r) => &r.meta,
+            Record::Need(r) => &r.meta,
+            Record::Capability(r) => &r.meta,
+            Record::Offer(r) => &r.meta,
+        }
+    }
+
+    pub fn meta_mut(&mut self) -> &mut RecordMeta {
+        match self {
+            Record::Organization(r) => &mut r.meta,
+            Record::Need(r) => &mut r.meta,
+            Record::Capability(r) => &mut r.meta,
+            Record::Offer(r) => &mut r.meta,
+        }
+    }
+
+    /// Only needs can be hidden; every other record is public.
+    pub fn visibility(&self) -> Visibility {
+        match self {
+            Record::Need(need) => need.visibility(),
+            _ => Visibility::Public,
+        }
+    }
+
+    /// Tags a store indexes so lists can filter on them: `field:…`, `industry:…`,
+    /// `region:…` (with enclosing regions), `kind:…`, `category:…`.
+    pub fn filter_tags(&self) -> Vec<String> {
+        let taxonomy = crate::taxonomy::Taxonomy::get();
+        let mut tags = Vec::new();
+        let add_fields = |codes: &[String], tags: &mut Vec<String>| {
+            for code in codes {
+                tags.push(format!("field:{code}"));
+                if let Some(field) = taxonomy.high_tech_field(code)
+                    && field.top_level != *code
+                {
+                    tags.push(format!("field:{}", field.top_level));
+                }
+            }
+        };
+        let add_region = |code: &str, tags: &mut Vec<String>| {
+            for region in taxonomy.region_with_ancestors(code) {
+                tags.push(format!("region:{}", region.code));
+            }
+        };
+        match self {
+            Record::Organization(org) => {
+                add_fields(&org.high_tech_fields, &mut tags);
+                tags.extend(org.industries.iter().map(|i| format!("industry:{i}")));
+                add_region(&org.region_code, &mut tags);
+                tags.push(format!("kind:{}", org.kind()));
+            }
+            Record::Need(need) => {
+                add_fields(&need.high_tech_fields, &mut tags);
+                tags.extend(need.industries.iter().map(|i| format!("industry:{i}")));
+                add_region(&need.region_code, &mut tags);
+            }
+            Record::Capability(cap) => {
+                add_fields(&cap.high_tech_fields, &mut tags);
+                tags.extend(cap.industries.iter().map(|i| format!("industry:{i}")));
+                add_region(&cap.region_code, &mut tags);
+                if let Some(kind) = cap.kind {
+                    tags.push(format!("kind:{kind}"));
+                }
+            }
+            Record::Offer(offer) => {
+                tags.extend(offer.industries_served.iter().map(|i| format!("industry:{i}")));
+                for code in &offer.regions_served {
+                    add_region(code, &mut tags);
+                }
+                if let Some(category) = offer.category {
+                    tags.push(format!("category:{category}"));
+                }
+            }
+        }
+        tags.sort_unstable();
+        tags.dedup();
+        tags
+    }
+}
+
+/// Milliseconds since the Unix epoch, now.
+pub fn now_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_millis() as i64)
+        .unwrap_or_default()
+}
+
+code_enum!(
+    /// What an API token may do.
+    Role => pb::Role {
+        Member = "member",
+        Agency = "agency",
+        Admin = "admin",
+    }
+);

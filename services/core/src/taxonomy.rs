@@ -1,0 +1,250 @@
+//! The registry's taxonomies — high-tech fields, industry chains, regions and
+//! service categories — loaded once from the TOML files in `taxonomy/`.
+//!
+//! Codes on records are checked against these tables at the edge, so the rest
+//! of the system can trust that every code it sees exists.
+
+use std::{collections::HashMap, sync::LazyLock};
+
+use serde::Deserialize;
+
+use crate::model::ServiceCategory;
+
+/// A high-tech field or sub-field (国家重点支持的高新技术领域).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HighTechField {
+    /// `field` or `field.sub_field`.
+    pub code: String,
+    pub name: String,
+    /// The top-level field's code (equal to `code` for a top-level field).
+    pub top_level: String,
+}
+
+/// Where an industry chain sits in the city's plan.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum IndustryGroup {
+    Pillar,
+    Emerging,
+    Traditional,
+    Agricultural,
+}
+
+/// One of the city's industry chains.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+pub struct Industry {
+    pub code: String,
+    pub group: IndustryGroup,
+    pub name: String,
+    /// Domain words that identify the chain in free text.
+    pub terms: Vec<String>,
+}
+
+/// The plan's preference order for partner locations, nearest first.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RegionTier {
+    City,
+    GreaterBayArea,
+    Hainan,
+    Guangdong,
+    China,
+}
+
+/// An administrative division.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+pub struct Region {
+    pub code: String,
+    pub name: String,
+    pub tier: RegionTier,
+    #[serde(default)]
+    pub parent: Option<String>,
+}
+
+/// A service category with the phrases that suggest it in a need's text.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ServiceCategoryInfo {
+    pub category: ServiceCategory,
+    pub name: String,
+    pub triggers: Vec<String>,
+}
+
+/// All taxonomies, indexed by code.
+#[derive(Debug)]
+pub struct Taxonomy {
+    fields: HashMap<String, HighTechField>,
+    industries: Vec<Industry>,
+    regions: HashMap<String, Region>,
+    categories: Vec<ServiceCategoryInfo>,
+}
+
+static TAXONOMY: LazyLock<Taxonomy> = LazyLock::new(|| {
+    // The files ship inside the binary and a unit test parses them, so a
+    // failure here is a build defect, not an input error.
+    Taxonomy::parse(
+        include_str!("../taxonomy/high_tech_fields.toml"),
+        include_str!("../taxonomy/industries.toml"),
+        include_str!("../taxonomy/regions.toml"),
+        include_str!("../taxonomy/service_categories.toml"),
+    )
+    .expect("embedded taxonomy files are valid")
+});
+
+#[derive(Deserialize)]
+struct FieldsFile {
+    field: Vec<FieldEntry>,
+}
+#[derive(Deserialize)]
+struct FieldEntry {
+    code: String,
+    name: String,
+    #[serde(default)]
+    sub: Vec<SubFieldEntry>,
+}
+#[derive(Deserialize)]
+struct SubFieldEntry {
+    code: String,
+    name: String,
+}
+#[derive(Deserialize)]
+struct IndustriesFile {
+    industry: Vec<Industry>,
+}
+#[derive(Deserialize)]
+struct RegionsFile {
+    region: Vec<Region>,
+}
+#[derive(Deserialize)]
+struct CategoriesFile {
+    category: Vec<CategoryEntry>,
+}
+#[derive(Deserialize)]
+struct CategoryEntry {
+    code: String,
+    name: String,
+    triggers: Vec<String>,
+}
+
+impl Taxonomy {
+    /// The process-wide taxonomy built from the embedded files.
+    pub fn get() -> &'static Taxonomy {
+        &TAXONOMY
+    }
+
+    fn parse(fields: &str, industries: &str, regions: &str, categories: &str) -> Result<Self, String> {
+        let fields_file: FieldsFile = toml::from_str(fields).map_err(|e| format!("high_tech_fields: {e}"))?;
+        let mut field_map = HashMap::new();
+        for field in fields_file.field {
+            for sub in &field.sub {
+                let code = format!("{}.{}", field.code, sub.code);
+                field_map.insert(
+                    code.clone(),
+                    HighTechField { code, name: sub.name.clone(), top_level: field.code.clone() },
+                );
+            }
+            field_map.insert(
+                field.code.clone(),
+                HighTechField { code: field.code.clone(), name: field.name, top_level: field.code },
+            );
+        }
+        let industries: IndustriesFile = toml::from_str(industries).map_err(|e| format!("industries: {e}"))?;
+        let regions_file: RegionsFile = toml::from_str(regions).map_err(|e| format!("regions: {e}"))?;
+        let regions: HashMap<String, Region> =
+            regions_file.region.into_iter().map(|r| (r.code.clone(), r)).collect();
+        for region in regions.values() {
+            if let Some(parent) = &region.parent
+                && !regions.contains_key(parent)
+            {
+                return Err(format!("region {} has unknown parent {parent}", region.code));
+            }
+        }
+        let categories_file: CategoriesFile =
+            toml::from_str(categories).map_err(|e| format!("service_categories: {e}"))?;
+        let mut categories = Vec::new();
+        for entry in categories_file.category {
+            let category = ServiceCategory::from_code(&entry.code.to_ascii_lowercase())
+                .ok_or_else(|| format!("unknown service category {}", entry.code))?;
+            categories.push(ServiceCategoryInfo { category, name: entry.name, triggers: entry.triggers });
+        }
+        Ok(Self { fields: field_map, industries: industries.industry, regions, categories })
+    }
+
+    pub fn high_tech_field(&self, code: &str) -> Option<&HighTechField> {
+        self.fields.get(code)
+    }
+
+    pub fn industry(&self, code: &str) -> Option<&Industry> {
+        self.industries.iter().find(|i| i.code == code)
+    }
+
+    pub fn industries(&self) -> &[Industry] {
+        &self.industries
+    }
+
+    pub fn region(&self, code: &str) -> Option<&Region> {
+        self.regions.get(code)
+    }
+
+    /// The code itself followed by every enclosing region, innermost first.
+    pub fn region_with_ancestors(&self, code: &str) -> Vec<&Region> {
+        let mut chain = Vec::new();
+        let mut next = self.regions.get(code);
+        while let Some(region) = next {
+            // A cycle in the data would loop forever; the chain is at most a few deep.
+            if chain.len() > 8 {
+                break;
+            }
+            chain.push(region);
+            next = region.parent.as_deref().and_then(|p| self.regions.get(p));
+        }
+        chain
+    }
+
+    pub fn service_categories(&self) -> &[ServiceCategoryInfo] {
+        &self.categories
+    }
+
+    /// Every domain word the taxonomies know (industry terms, field and
+    /// category names), for the search analyzer's dictionary.
+    pub fn domain_terms(&self) -> Vec<&str> {
+        let mut terms: Vec<&str> = self
+            .industries
+            .iter()
+            .flat_map(|i| std::iter::once(i.name.as_str()).chain(i.terms.iter().map(String::as_str)))
+            .chain(self.categories.iter().flat_map(|c| {
+                std::iter::once(c.name.as_str()).chain(c.triggers.iter().map(String::as_str))
+            }))
+            .collect();
+        terms.sort_unstable();
+        terms.dedup();
+        terms
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn embedded_taxonomies_parse_and_cover_the_plan() {
+        let taxonomy = Taxonomy::get();
+        let top_level = taxonomy.fields.values().filter(|f| f.code == f.top_level).count();
+        assert_eq!(top_level, 8, "the eight national high-tech fields");
+        assert_eq!(taxonomy.service_categories().len(), 10);
+        for group in [IndustryGroup::Pillar, IndustryGroup::Emerging, IndustryGroup::Traditional] {
+            assert_eq!(taxonomy.industries().iter().filter(|i| i.group == group).count(), 4);
+        }
+        assert_eq!(taxonomy.industry("prepared_dishes").map(|i| i.name.as_str()), Some("预制菜"));
+        assert!(taxonomy.domain_terms().contains(&"氢冶金"));
+    }
+
+    #[test]
+    fn districts_belong_to_the_city() {
+        let chain: Vec<&str> =
+            Taxonomy::get().region_with_ancestors("440825").iter().map(|r| r.name.as_str()).collect();
+        assert_eq!(chain, ["徐闻县", "湛江市"]);
+        assert_eq!(Taxonomy::get().region("440300").map(|r| r.tier), Some(RegionTier::GreaterBayArea));
+        assert!(Taxonomy::get().high_tech_field("new_materials.metal").is_some());
+        assert!(Taxonomy::get().high_tech_field("new_materials.unobtainium").is_none());
+    }
+}

@@ -1,0 +1,380 @@
+//! The command-line client: admin commands, posting and reading records,
+//! and following the change feed, over gRPC with a bearer token.
+
+use std::time::Duration;
+
+use anyhow::{Context, bail};
+use clap::{Args, Subcommand};
+use futures::StreamExt;
+use innomatch_core::model::{OrganizationKind, RecordKind, Role, Visibility};
+use innomatch_proto::v1::{
+    self as pb, admin_service_client::AdminServiceClient, catalog_service_client::CatalogServiceClient,
+};
+use serde_json::json;
+use tonic::{
+    Request,
+    metadata::MetadataValue,
+    service::interceptor::InterceptedService,
+    transport::{Channel, Endpoint},
+};
+
+/// How to reach a server.
+#[derive(Debug, Clone, Args)]
+pub struct ClientArgs {
+    /// Server address.
+    #[arg(long, env = "INNOMATCH_SERVER", default_value = "http://127.0.0.1:50051", global = true)]
+    pub server: String,
+    /// API token (Bearer); INNOMATCH_ADMIN_TOKEN is used when this is unset.
+    #[arg(long, env = "INNOMATCH_TOKEN", hide_env_values = true, global = true)]
+    pub token: Option<String>,
+    /// Seconds before a unary call gives up.
+    #[arg(long, default_value_t = 10, global = true)]
+    pub timeout_secs: u64,
+    /// Print JSON instead of a table.
+    #[arg(long, global = true)]
+    pub json: bool,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum AdminCommand {
+    /// Register an organization.
+    CreateOrg {
+        #[arg(long)]
+        name: String,
+        /// enterprise, university, laboratory, research_institute, intermediary_agency, incubator, financial_institution
+        #[arg(long)]
+        kind: String,
+        /// Region code, e.g. 440802 (赤坎区).
+        #[arg(long)]
+        region: String,
+        #[arg(long = "industry")]
+        industries: Vec<String>,
+        #[arg(long = "field")]
+        high_tech_fields: Vec<String>,
+        #[arg(long, default_value = "")]
+        description: String,
+    },
+    /// Issue a token for an organization (shown once).
+    IssueToken {
+        #[arg(long)]
+        org: Option<String>,
+        /// member, agency or admin
+        #[arg(long, default_value = "member")]
+        role: String,
+        #[arg(long, default_value = "")]
+        label: String,
+    },
+    RevokeToken { token_id: String },
+    ListTokens {
+        #[arg(long)]
+        org: Option<String>,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum NeedCommand {
+    /// Post a technology need for the token's organization.
+    Post {
+        #[arg(long)]
+        title: String,
+        #[arg(long, default_value = "")]
+        description: String,
+        #[arg(long = "keyword")]
+        keywords: Vec<String>,
+        #[arg(long = "industry")]
+        industries: Vec<String>,
+        #[arg(long = "field")]
+        high_tech_fields: Vec<String>,
+        /// Required competency as NAME or NAME:WEIGHT (weight 1..=10).
+        #[arg(long = "competency")]
+        competencies: Vec<String>,
+        /// public, anonymous or private
+        #[arg(long, default_value = "public")]
+        visibility: String,
+    },
+    Get { id: String },
+    List {
+        #[arg(long)]
+        org: Option<String>,
+        #[arg(long)]
+        industry: Option<String>,
+        #[arg(long, default_value_t = 50)]
+        page_size: u32,
+    },
+    Archive { id: String },
+}
+
+type Intercepted = InterceptedService<Channel, BearerToken>;
+
+#[derive(Clone)]
+pub struct BearerToken(Option<MetadataValue<tonic::metadata::Ascii>>);
+
+impl tonic::service::Interceptor for BearerToken {
+    fn call(&mut self, mut request: Request<()>) -> Result<Request<()>, tonic::Status> {
+        if let Some(value) = &self.0 {
+            request.metadata_mut().insert("authorization", value.clone());
+        }
+        Ok(request)
+    }
+}
+
+pub struct Clients {
+    pub catalog: CatalogServiceClient<Intercepted>,
+    pub admin: AdminServiceClient<Intercepted>,
+    json: bool,
+}
+
+impl ClientArgs {
+    pub async fn connect(&self, streaming: bool) -> anyhow::Result<Clients> {
+        let mut endpoint = Endpoint::from_shared(self.server.clone())
+            .context("invalid --server address")?
+            .connect_timeout(Duration::from_secs(5));
+        if !streaming {
+            endpoint = endpoint.timeout(Duration::from_secs(self.timeout_secs));
+        }
+        let channel = endpoint.connect().await.with_context(|| format!("cannot reach {}", self.server))?;
+        let token = self.token.clone().or_else(|| std::env::var("INNOMATCH_ADMIN_TOKEN").ok()).filter(|t| !t.is_empty());
+        let header = token
+            .map(|t| format!("Bearer {t}").parse::<MetadataValue<_>>())
+            .transpose()
+            .context("the token has characters a header cannot carry")?;
+        let auth = BearerToken(header);
+        Ok(Clients {
+            catalog: CatalogServiceClient::with_interceptor(channel.clone(), auth.clone()),
+            admin: AdminServiceClient::with_interceptor(channel, auth),
+            json: self.json,
+        })
+    }
+}
+
+fn parse_code<T>(what: &str, value: &str, from_code: fn(&str) -> Option<T>) -> anyhow::Result<T> {
+    from_code(value).with_context(|| format!("unknown {what} {value:?}"))
+}
+
+/// The server's message already names every invalid field.
+fn status_error(status: tonic::Status) -> anyhow::Error {
+    anyhow::anyhow!("{:?}: {}", status.code(), status.message())
+}
+
+impl Clients {
+    fn print_json(&self, value: serde_json::Value) {
+        println!("{}", serde_json::to_string_pretty(&value).unwrap_or_default());
+    }
+
+    pub async fn admin(&mut self, command: AdminCommand) -> anyhow::Result<()> {
+        match command {
+            AdminCommand::CreateOrg { name, kind, region, industries, high_tech_fields, description } => {
+                let kind = parse_code("organization kind", &kind, OrganizationKind::from_code)?;
+                let org = self
+                    .catalog
+                    .create_organization(pb::CreateOrganizationRequest {
+                        organization: Some(pb::Organization {
+                            name,
+                            kind: kind.to_proto(),
+                            region_code: region,
+                            industries,
+                            high_tech_fields,
+                            description,
+                            ..Default::default()
+                        }),
+                    })
+                    .await
+                    .map_err(status_error)?
+                    .into_inner();
+                let id = org.meta.map(|m| m.id).unwrap_or_default();
+                if self.json {
+                    self.print_json(json!({ "id": id, "name": org.name }));
+                } else {
+                    println!("organization {id} created: {}", org.name);
+                }
+            }
+            AdminCommand::IssueToken { org, role, label } => {
+                let role = parse_code("role", &role, Role::from_code)?;
+                let issued = self
+                    .admin
+                    .issue_token(pb::IssueTokenRequest { organization_id: org.unwrap_or_default(), role: role.to_proto(), label })
+                    .await
+                    .map_err(status_error)?
+                    .into_inner();
+                if self.json {
+                    self.print_json(json!({ "token_id": issued.token_id, "token": issued.token }));
+                } else {
+                    println!("token {} issued; the secret is shown only now:\n{}", issued.token_id, issued.token);
+                }
+            }
+            AdminCommand::RevokeToken { token_id } => {
+                self.admin.revoke_token(pb::RevokeTokenRequest { token_id: token_id.clone() }).await.map_err(status_error)?;
+                println!("token {token_id} revoked");
+            }
+            AdminCommand::ListTokens { org } => {
+                let tokens = self
+                    .admin
+                    .list_tokens(pb::ListTokensRequest { organization_id: org.unwrap_or_default() })
+                    .await
+                    .map_err(status_error)?
+                    .into_inner()
+                    .tokens;
+                let rows: Vec<_> = tokens
+                    .iter()
+                    .map(|t| {
+                        let role = Role::from_proto(t.role).ok().flatten().map(Role::code).unwrap_or("?");
+                        json!({ "token_id": t.token_id, "organization_id": t.organization_id, "role": role, "label": t.label, "revoked": t.revoked })
+                    })
+                    .collect();
+                if self.json {
+                    self.print_json(json!(rows));
+                } else {
+                    for t in &tokens {
+                        let role = Role::from_proto(t.role).ok().flatten().map(Role::code).unwrap_or("?");
+                        let state = if t.revoked { "revoked" } else { "active" };
+                        println!("{:<40} {:<8} {:<8} {:<40} {}", t.token_id, role, state, t.organization_id, t.label);
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
+
+    pub async fn whoami(&mut self) -> anyhow::Result<()> {
+        let me = self.admin.who_am_i(pb::WhoAmIRequest {}).await.map_err(status_error)?.into_inner();
+        let role = Role::from_proto(me.role).ok().flatten().map(Role::code).unwrap_or("?");
+        if self.json {
+            self.print_json(json!({ "organization_id": me.organization_id, "role": role, "token_id": me.token_id }));
+        } else {
+            println!("token {} acts as {role} for organization {:?}", me.token_id, me.organization_id);
+        }
+        Ok(())
+    }
+
+    pub async fn need(&mut self, command: NeedCommand) -> anyhow::Result<()> {
+        match command {
+            NeedCommand::Post { title, description, keywords, industries, high_tech_fields, competencies, visibility } => {
+                let visibility = parse_code("visibility", &visibility, Visibility::from_code)?;
+                let competencies = competencies
+                    .iter()
+                    .map(|c| match c.rsplit_once(':') {
+                        Some((name, weight)) => {
+                            let weight = weight.parse().with_context(|| format!("bad weight in {c:?}"))?;
+                            Ok(pb::RequiredCompetency { name: name.to_owned(), weight })
+                        }
+                        None => Ok(pb::RequiredCompetency { name: c.clone(), weight: 1 }),
+                    })
+                    .collect::<anyhow::Result<Vec<_>>>()?;
+                let need = self
+                    .catalog
+                    .create_need(pb::CreateNeedRequest {
+                        need: Some(pb::TechNeed {
+                            title,
+                            description,
+                            keywords,
+                            competencies,
+                            industries,
+                            high_tech_fields,
+                            visibility: visibility.to_proto(),
+                            ..Default::default()
+                        }),
+                    })
+                    .await
+                    .map_err(status_error)?
+                    .into_inner();
+                self.show_needs(&[need]);
+            }
+            NeedCommand::Get { id } => {
+                let need = self.catalog.get_need(pb::GetNeedRequest { id }).await.map_err(status_error)?.into_inner();
+                self.show_needs(&[need]);
+            }
+            NeedCommand::List { org, industry, page_size } => {
+                let page = self
+                    .catalog
+                    .list_needs(pb::ListNeedsRequest {
+                        organization_id: org.unwrap_or_default(),
+                        industry: industry.unwrap_or_default(),
+                        page_size,
+                        ..Default::default()
+                    })
+                    .await
+                    .map_err(status_error)?
+                    .into_inner();
+                self.show_needs(&page.needs);
+                if !page.next_page_token.is_empty() && !self.json {
+                    println!("(more: next page token {})", page.next_page_token);
+                }
+            }
+            NeedCommand::Archive { id } => {
+                let need = self
+                    .catalog
+                    .archive_need(pb::ArchiveRequest { id, expected_version: 0 })
+                    .await
+                    .map_err(status_error)?
+                    .into_inner();
+                self.show_needs(&[need]);
+            }
+        }
+        Ok(())
+    }
+
+    fn show_needs(&self, needs: &[pb::TechNeed]) {
+        let rows: Vec<serde_json::Value> = needs
+            .iter()
+            .map(|n| {
+                let meta = n.meta.clone().unwrap_or_default();
+                json!({
+                    "id": meta.id,
+                    "organization_id": meta.organization_id,
+                    "version": meta.version,
+                    "title": n.title,
+                    "description": n.description,
+                    "keywords": n.keywords,
+                    "industries": n.industries,
+                    "visibility": Visibility::from_proto(n.visibility).ok().flatten().map(Visibility::code),
+                })
+            })
+            .collect();
+        if self.json {
+            self.print_json(json!(rows));
+            return;
+        }
+        for n in needs {
+            let meta = n.meta.clone().unwrap_or_default();
+            println!("{}  v{}  {}", meta.id, meta.version, n.title);
+            if !n.description.is_empty() {
+                println!("    {}", n.description);
+            }
+            if !n.keywords.is_empty() {
+                println!("    keywords: {}", n.keywords.join(", "));
+            }
+        }
+    }
+
+    /// Prints changes after `after` as they commit, one line each, until interrupted.
+    pub async fn watch(&mut self, after: i64) -> anyhow::Result<()> {
+        let mut stream = self
+            .catalog
+            .watch_changes(pb::WatchChangesRequest { after_sequence: after, kinds: vec![] })
+            .await
+            .map_err(status_error)?
+            .into_inner();
+        while let Some(event) = stream.next().await {
+            let event = event.map_err(status_error)?;
+            let kind = RecordKind::from_proto(event.kind).ok().flatten().map(RecordKind::code).unwrap_or("?");
+            let operation = innomatch_core::model::ChangeOperation::from_proto(event.operation)
+                .ok()
+                .flatten()
+                .map(|o| o.code())
+                .unwrap_or("?");
+            let title = match &event.record {
+                Some(pb::change_event::Record::Organization(o)) => o.name.clone(),
+                Some(pb::change_event::Record::Need(n)) => n.title.clone(),
+                Some(pb::change_event::Record::Capability(c)) => c.title.clone(),
+                Some(pb::change_event::Record::Offer(o)) => o.title.clone(),
+                None => String::new(),
+            };
+            if self.json {
+                println!("{}", json!({ "sequence": event.sequence, "kind": kind, "operation": operation, "id": event.record_id, "title": title }));
+            } else {
+                println!("#{:<6} {operation:<8} {kind:<12} {}  {title}", event.sequence, event.record_id);
+            }
+        }
+        bail!("the server closed the change feed")
+    }
+}

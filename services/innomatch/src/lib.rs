@@ -1,0 +1,6 @@
+//! The innomatch binary's library half: the server wiring, its settings layer
+//! and the command-line client, so end-to-end tests start the very same server.
+
+pub mod cli;
+pub mod server;
+pub mod settings;

@@ -1,0 +1,138 @@
+//! Starts the gRPC server: the chosen services behind the auth interceptor,
+//! health (NOT_SERVING until the store is open), reflection for what is
+//! mounted, explicit limits, and graceful shutdown.
+
+use std::{net::SocketAddr, sync::Arc, time::Duration};
+
+use anyhow::Context;
+use innomatch_catalog::{Catalog, grpc::CatalogGrpc, sqlite::SqliteStore, store::RecordStore, tokens::TokenRegistry};
+use innomatch_core::{
+    auth::AuthInterceptor,
+    config::{ServiceKind, Settings},
+    model::Role,
+};
+use innomatch_proto::v1::{admin_service_server::AdminServiceServer, catalog_service_server::CatalogServiceServer};
+use tokio::{net::TcpListener, sync::oneshot, task::JoinHandle};
+use tokio_stream::wrappers::TcpListenerStream;
+use tonic::{service::interceptor::InterceptedService, transport::Server};
+use tonic_health::ServingStatus;
+
+/// gRPC names of the services each [`ServiceKind`] mounts.
+fn grpc_names(kind: ServiceKind) -> &'static [&'static str] {
+    match kind {
+        ServiceKind::Catalog => &["innomatch.v1.CatalogService", "innomatch.v1.AdminService"],
+    }
+}
+
+/// A server running in this process.
+#[derive(Debug)]
+pub struct RunningServer {
+    /// The address actually bound (useful with port 0).
+    pub addr: SocketAddr,
+    /// An admin token generated because none existed yet; shown once.
+    pub generated_admin_token: Option<String>,
+    shutdown: Option<oneshot::Sender<()>>,
+    task: JoinHandle<Result<(), tonic::transport::Error>>,
+}
+
+impl RunningServer {
+    /// Stops accepting, lets in-flight calls finish, and waits for the end.
+    pub async fn shutdown(mut self) -> anyhow::Result<()> {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+        self.wait().await
+    }
+
+    /// Waits until the server stops (after a shutdown signal or an error).
+    pub async fn wait(self) -> anyhow::Result<()> {
+        self.task.await.context("server task panicked")?.context("server failed")
+    }
+}
+
+/// Opens the stores, binds `settings.listen` and serves until shut down.
+pub async fn start(settings: &Settings) -> anyhow::Result<RunningServer> {
+    let (health_reporter, health_service) = tonic_health::server::health_reporter();
+    let mounted: Vec<&str> = settings.services.iter().flat_map(|k| grpc_names(*k).iter().copied()).collect();
+    for name in &mounted {
+        health_reporter.set_service_status(*name, ServingStatus::NotServing).await;
+    }
+    health_reporter.set_service_status("", ServingStatus::NotServing).await;
+
+    let store: Arc<dyn RecordStore> = Arc::new(
+        SqliteStore::open(&settings.data_dir)
+            .with_context(|| format!("opening the record store in {}", settings.data_dir.display()))?,
+    );
+    let tokens = TokenRegistry::load(store.as_ref()).await.context("loading api tokens")?;
+    let catalog = Catalog::new(Arc::clone(&store), Arc::clone(&tokens) as _);
+
+    let generated_admin_token = if settings.admin_token.is_none() && !catalog.has_admin_token().await? {
+        let issued = catalog
+            .issue_token_unchecked(None, Role::Admin, "generated at first start".into())
+            .await
+            .context("issuing the first admin token")?;
+        Some(issued.secret)
+    } else {
+        None
+    };
+    let interceptor = AuthInterceptor::new(tokens, settings.admin_token.as_ref().map(|s| s.expose()));
+
+    let limits = settings.limits;
+    let listener = TcpListener::bind(settings.listen).await.with_context(|| format!("binding {}", settings.listen))?;
+    let addr = listener.local_addr()?;
+
+    let mut reflection = tonic_reflection::server::Builder::configure()
+        .register_encoded_file_descriptor_set(innomatch_proto::FILE_DESCRIPTOR_SET)
+        .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
+        .with_service_name("grpc.health.v1.Health");
+    for name in &mounted {
+        reflection = reflection.with_service_name(*name);
+    }
+    let reflection = reflection.build_v1().context("building the reflection service")?;
+
+    let catalog_services = settings.services.contains(&ServiceKind::Catalog).then(|| {
+        let grpc = CatalogGrpc::new(catalog.clone());
+        let catalog_server = CatalogServiceServer::new(grpc.clone())
+            .max_decoding_message_size(limits.max_message_bytes)
+            .max_encoding_message_size(limits.max_message_bytes);
+        let admin_server = AdminServiceServer::new(grpc)
+            .max_decoding_message_size(limits.max_message_bytes)
+            .max_encoding_message_size(limits.max_message_bytes);
+        (InterceptedService::new(catalog_server, interceptor.clone()), InterceptedService::new(admin_server, interceptor.clone()))
+    });
+    let (catalog_server, admin_server) = catalog_services.unzip();
+
+    let router = Server::builder()
+        .concurrency_limit_per_connection(limits.concurrency_per_connection)
+        .timeout(Duration::from_secs(limits.request_timeout_secs))
+        .tcp_nodelay(true)
+        .http2_keepalive_interval(Some(Duration::from_secs(30)))
+        .add_service(health_service)
+        .add_service(reflection)
+        .add_optional_service(catalog_server)
+        .add_optional_service(admin_server);
+
+    // The store is open and the tokens are loaded: the mounted services are ready.
+    for name in &mounted {
+        health_reporter.set_service_status(*name, ServingStatus::Serving).await;
+    }
+    health_reporter.set_service_status("", ServingStatus::Serving).await;
+
+    let (shutdown_tx, shutdown_rx) = oneshot::channel::<()>();
+    let services: Vec<&str> = settings.services.iter().map(|k| k.name()).collect();
+    tracing::info!(%addr, services = ?services, data_dir = %settings.data_dir.display(), "innomatch listening");
+    let task = tokio::spawn(async move {
+        let result = router
+            .serve_with_incoming_shutdown(TcpListenerStream::new(listener), async move {
+                let _ = shutdown_rx.await;
+                for name in &mounted {
+                    health_reporter.set_service_status(*name, ServingStatus::NotServing).await;
+                }
+                tracing::info!("shutting down");
+            })
+            .await;
+        drop(catalog);
+        result
+    });
+    Ok(RunningServer { addr, generated_admin_token, shutdown: Some(shutdown_tx), task })
+}

@@ -1,0 +1,71 @@
+//! `innomatch serve` flags and environment variables, layered over the
+//! optional settings file and the defaults into [`Settings`].
+
+use std::{net::SocketAddr, path::PathBuf};
+
+use clap::Args;
+use innomatch_core::config::{FileSettings, LogFormat, Secret, ServiceKind, Settings};
+
+#[derive(Debug, Clone, Args)]
+pub struct ServeArgs {
+    /// gRPC listen address; port 0 picks a free port (the bound address is printed).
+    #[arg(long, env = "INNOMATCH_LISTEN")]
+    pub listen: Option<SocketAddr>,
+    /// Where the embedded store and index live.
+    #[arg(long, env = "INNOMATCH_DATA_DIR")]
+    pub data_dir: Option<PathBuf>,
+    /// Redis for lead delivery, e.g. redis://127.0.0.1:6379 (optional).
+    #[arg(long, env = "INNOMATCH_REDIS_URL", hide_env_values = true)]
+    pub redis_url: Option<String>,
+    /// PostgreSQL for a shared record store (optional).
+    #[arg(long, env = "INNOMATCH_DATABASE_URL", hide_env_values = true)]
+    pub database_url: Option<String>,
+    /// Services to run in this process (repeatable, or comma-separated in the
+    /// environment); all of them when not given.
+    #[arg(long = "service", env = "INNOMATCH_SERVICES", value_delimiter = ',')]
+    pub services: Vec<ServiceKind>,
+    /// A TOML settings file; flags and environment variables override it.
+    #[arg(long, env = "INNOMATCH_CONFIG")]
+    pub config: Option<PathBuf>,
+    /// Log as `text` or `json`.
+    #[arg(long, env = "INNOMATCH_LOG_FORMAT")]
+    pub log_format: Option<LogFormat>,
+}
+
+impl ServeArgs {
+    /// Defaults, then the file, then environment and flags.
+    pub fn resolve(self) -> Result<Settings, String> {
+        let file = match &self.config {
+            Some(path) => FileSettings::load(path)?,
+            None => FileSettings::default(),
+        };
+        let defaults = Settings::default();
+        let file_services = file
+            .services
+            .map(|names| names.iter().map(|n| n.parse::<ServiceKind>()).collect::<Result<Vec<_>, _>>())
+            .transpose()?;
+        let mut services = if self.services.is_empty() {
+            file_services.unwrap_or(defaults.services)
+        } else {
+            self.services
+        };
+        services.sort_unstable();
+        services.dedup();
+        // Read directly rather than through clap so the token never shows in `--help`.
+        let admin_token = std::env::var("INNOMATCH_ADMIN_TOKEN")
+            .ok()
+            .filter(|t| !t.is_empty())
+            .map(Secret::new)
+            .or(file.admin_token);
+        Ok(Settings {
+            listen: self.listen.or(file.listen).unwrap_or(defaults.listen),
+            data_dir: self.data_dir.or(file.data_dir).unwrap_or(defaults.data_dir),
+            redis_url: self.redis_url.map(Secret::new).or(file.redis_url),
+            database_url: self.database_url.map(Secret::new).or(file.database_url),
+            admin_token,
+            services,
+            log_format: self.log_format.or(file.log_format).unwrap_or(defaults.log_format),
+            limits: file.limits.unwrap_or(defaults.limits),
+        })
+    }
+}
