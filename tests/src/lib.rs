@@ -1,1 +1,212 @@
-//! placeholder while dependencies build
+//! The harness every end-to-end test uses: a real server on `127.0.0.1:0`
+//! with its own temporary data directory, and authenticated gRPC clients.
+//! `TEST_LOG=1` shows the server's logs.
+
+use std::{net::SocketAddr, path::PathBuf};
+
+use innomatch::server::{self, RunningServer};
+use innomatch_core::{
+    config::{LogFormat, Secret, Settings},
+    model::{OrganizationKind, Role},
+};
+use innomatch_proto::v1::{
+    self as pb, admin_service_client::AdminServiceClient, catalog_service_client::CatalogServiceClient,
+};
+use tonic::{
+    Request, Status,
+    metadata::MetadataValue,
+    service::{Interceptor, interceptor::InterceptedService},
+    transport::Channel,
+};
+
+/// Adds `authorization: Bearer <token>` to every call (or nothing, to test that).
+#[derive(Clone, Debug)]
+pub struct Auth(Option<String>);
+
+impl Interceptor for Auth {
+    fn call(&mut self, mut request: Request<()>) -> Result<Request<()>, Status> {
+        if let Some(token) = &self.0 {
+            let value =
+                MetadataValue::try_from(format!("Bearer {token}")).map_err(|_| Status::internal("bad token"))?;
+            request.metadata_mut().insert("authorization", value);
+        }
+        Ok(request)
+    }
+}
+
+pub type CatalogClient = CatalogServiceClient<InterceptedService<Channel, Auth>>;
+pub type AdminClient = AdminServiceClient<InterceptedService<Channel, Auth>>;
+
+/// A running server for one test.
+pub struct TestApp {
+    pub addr: SocketAddr,
+    /// The bootstrap admin token the server was configured with.
+    pub admin_token: String,
+    pub data_dir: PathBuf,
+    // Held so the directory lives as long as the app (and across restarts).
+    _dir: std::sync::Arc<tempfile::TempDir>,
+    server: Option<RunningServer>,
+}
+
+impl std::fmt::Debug for TestApp {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TestApp").field("addr", &self.addr).finish_non_exhaustive()
+    }
+}
+
+fn init_logs() {
+    if std::env::var_os("TEST_LOG").is_some() {
+        innomatch_core::telemetry::init(LogFormat::Text);
+    }
+}
+
+/// Starts a server on a fresh data directory.
+pub async fn spawn_app() -> TestApp {
+    let dir = std::sync::Arc::new(tempfile::tempdir().expect("temp dir"));
+    start(dir).await
+}
+
+async fn start(dir: std::sync::Arc<tempfile::TempDir>) -> TestApp {
+    init_logs();
+    let admin_token = "imt_test_admin_token".to_owned();
+    let settings = Settings {
+        listen: SocketAddr::from(([127, 0, 0, 1], 0)),
+        data_dir: dir.path().to_path_buf(),
+        admin_token: Some(Secret::new(admin_token.clone())),
+        ..Settings::default()
+    };
+    let server = server::start(&settings).await.expect("server starts");
+    TestApp { addr: server.addr, admin_token, data_dir: dir.path().to_path_buf(), _dir: dir, server: Some(server) }
+}
+
+impl TestApp {
+    /// Shuts the server down gracefully and starts it again on the same data.
+    pub async fn restart(mut self) -> TestApp {
+        if let Some(server) = self.server.take() {
+            server.shutdown().await.expect("clean shutdown");
+        }
+        start(std::sync::Arc::clone(&self._dir)).await
+    }
+
+    pub async fn shutdown(mut self) {
+        if let Some(server) = self.server.take() {
+            server.shutdown().await.expect("clean shutdown");
+        }
+    }
+
+    pub async fn channel(&self) -> Channel {
+        Channel::from_shared(format!("http://{}", self.addr))
+            .expect("address")
+            .connect()
+            .await
+            .expect("connect to test server")
+    }
+
+    pub async fn catalog(&self, token: Option<&str>) -> CatalogClient {
+        CatalogServiceClient::with_interceptor(self.channel().await, Auth(token.map(str::to_owned)))
+    }
+
+    pub async fn admin(&self, token: Option<&str>) -> AdminClient {
+        AdminServiceClient::with_interceptor(self.channel().await, Auth(token.map(str::to_owned)))
+    }
+
+    pub async fn admin_catalog(&self) -> CatalogClient {
+        self.catalog(Some(&self.admin_token.clone())).await
+    }
+
+    /// Registers an organization as the admin and returns its id.
+    pub async fn create_org(&self, name: &str, kind: OrganizationKind, region_code: &str) -> String {
+        let org = self
+            .admin_catalog()
+            .await
+            .create_organization(pb::CreateOrganizationRequest {
+                organization: Some(pb::Organization {
+                    name: name.into(),
+                    kind: kind.to_proto(),
+                    region_code: region_code.into(),
+                    ..Default::default()
+                }),
+            })
+            .await
+            .expect("create organization")
+            .into_inner();
+        org.meta.expect("meta").id
+    }
+
+    /// Issues a token for the organization.
+    pub async fn token_for(&self, organization_id: &str, role: Role) -> String {
+        self.admin(Some(&self.admin_token.clone()))
+            .await
+            .issue_token(pb::IssueTokenRequest {
+                organization_id: organization_id.into(),
+                role: role.to_proto(),
+                label: "test".into(),
+            })
+            .await
+            .expect("issue token")
+            .into_inner()
+            .token
+    }
+
+    /// An organization of the kind with a member token: (org id, token).
+    pub async fn tenant(&self, name: &str, kind: OrganizationKind) -> (String, String) {
+        let id = self.create_org(name, kind, "440802").await;
+        let role = if kind == OrganizationKind::IntermediaryAgency { Role::Agency } else { Role::Member };
+        let token = self.token_for(&id, role).await;
+        (id, token)
+    }
+}
+
+/// The field names of the `BadRequest` violations in an INVALID_ARGUMENT status.
+pub fn violated_fields(status: &Status) -> Vec<String> {
+    use tonic_types::StatusExt;
+    assert_eq!(status.code(), tonic::Code::InvalidArgument, "{status:?}");
+    status
+        .get_details_bad_request()
+        .map(|b| b.field_violations.into_iter().map(|v| v.field).collect())
+        .unwrap_or_default()
+}
+
+/// A need about green steel (绿色钢铁) with a hydrogen metallurgy focus.
+pub fn steel_need() -> pb::TechNeed {
+    pb::TechNeed {
+        title: "氢冶金低碳炼钢中试".into(),
+        description: "面向绿色钢铁转型，寻求高校院所合作开展氢基竖炉直接还原中试，降低吨钢碳排放".into(),
+        keywords: vec!["氢冶金".into(), "低碳炼钢".into()],
+        competencies: vec![pb::RequiredCompetency { name: "氢冶金".into(), weight: 5 }],
+        high_tech_fields: vec!["new_materials.metal".into()],
+        industries: vec!["green_steel".into()],
+        cooperation_modes: vec![pb::CooperationMode::JointDevelopment as i32],
+        target_trl: 6,
+        budget: Some(pb::MoneyRange { min_yuan: 500_000, max_yuan: 3_000_000 }),
+        visibility: pb::Visibility::Public as i32,
+        ..Default::default()
+    }
+}
+
+pub fn shrimp_capability() -> pb::Capability {
+    pb::Capability {
+        kind: pb::CapabilityKind::Achievement as i32,
+        title: "对虾养殖病害快速检测技术".into(),
+        description: "基于环介导等温扩增的对虾白斑综合征病毒现场快速检测，30分钟出结果".into(),
+        keywords: vec!["对虾养殖".into(), "病害检测".into()],
+        high_tech_fields: vec!["biomedicine.agricultural_biotech".into()],
+        industries: vec!["shrimp".into()],
+        trl: 7,
+        ..Default::default()
+    }
+}
+
+pub fn testing_offer() -> pb::ServiceOffer {
+    pb::ServiceOffer {
+        category: pb::ServiceCategory::TestingInspection as i32,
+        title: "预制菜冷链食品安全检验检测".into(),
+        description: "CMA资质实验室，提供预制菜微生物、农残、兽残检测".into(),
+        keywords: vec!["预制菜".into(), "检验检测".into()],
+        regions_served: vec!["440800".into()],
+        industries_served: vec!["prepared_dishes".into()],
+        terms: "常规项目5个工作日出具报告".into(),
+        monthly_capacity: 40,
+        ..Default::default()
+    }
+}

@@ -74,7 +74,11 @@ impl CatalogGrpc {
         reply(self.catalog.create(&principal, record, &owner).await)
     }
 
-    async fn update<P: ProtoRecord>(&self, request: Request<(Option<P>, i64)>, field: &str) -> Result<Response<P>, Status> {
+    async fn update<P: ProtoRecord>(
+        &self,
+        request: Request<(Option<P>, i64)>,
+        field: &str,
+    ) -> Result<Response<P>, Status> {
         let principal = principal(&request)?;
         let (proto, expected_version) = request.into_inner();
         let proto = proto.ok_or_else(|| invalid_argument(&Violations::single(field, "is required")))?;
@@ -131,7 +135,10 @@ impl FilterBuilder {
     fn new(page_size_requested: u32, page_token: String, include_archived: bool) -> Self {
         let mut violations = Violations::new();
         let size = page_size("page_size", page_size_requested, &mut violations);
-        Self { violations, filter: ListFilter { page_size: size, page_token, include_archived, ..ListFilter::default() } }
+        Self {
+            violations,
+            filter: ListFilter { page_size: size, page_token, include_archived, ..ListFilter::default() },
+        }
     }
 
     fn organization(mut self, id: String) -> Self {
@@ -165,7 +172,13 @@ impl FilterBuilder {
         self.code("high_tech_field", value, "field", |c| Taxonomy::get().high_tech_field(c).is_some())
     }
 
-    fn enum_tag<T: std::fmt::Display>(mut self, field: &str, value: i32, prefix: &str, convert: fn(i32) -> Result<Option<T>, i32>) -> Self {
+    fn enum_tag<T: std::fmt::Display>(
+        mut self,
+        field: &str,
+        value: i32,
+        prefix: &str,
+        convert: fn(i32) -> Result<Option<T>, i32>,
+    ) -> Self {
         match convert(value) {
             Ok(Some(v)) => self.filter.tags.push(format!("{prefix}:{v}")),
             Ok(None) => {}
@@ -199,22 +212,34 @@ type ChangeStream = Pin<Box<dyn Stream<Item = Result<pb::ChangeEvent, Status>> +
 
 #[tonic::async_trait]
 impl CatalogService for CatalogGrpc {
-    async fn create_organization(&self, request: Request<pb::CreateOrganizationRequest>) -> Result<Response<pb::Organization>, Status> {
+    async fn create_organization(
+        &self,
+        request: Request<pb::CreateOrganizationRequest>,
+    ) -> Result<Response<pb::Organization>, Status> {
         let inner = request.get_ref().organization.clone();
         self.create(with(request, inner), "organization").await
     }
 
-    async fn update_organization(&self, request: Request<pb::UpdateOrganizationRequest>) -> Result<Response<pb::Organization>, Status> {
+    async fn update_organization(
+        &self,
+        request: Request<pb::UpdateOrganizationRequest>,
+    ) -> Result<Response<pb::Organization>, Status> {
         let inner = (request.get_ref().organization.clone(), request.get_ref().expected_version);
         self.update(with(request, inner), "organization").await
     }
 
-    async fn get_organization(&self, request: Request<pb::GetOrganizationRequest>) -> Result<Response<pb::Organization>, Status> {
+    async fn get_organization(
+        &self,
+        request: Request<pb::GetOrganizationRequest>,
+    ) -> Result<Response<pb::Organization>, Status> {
         let id = request.get_ref().id.clone();
         self.get(with(request, id)).await
     }
 
-    async fn list_organizations(&self, request: Request<pb::ListOrganizationsRequest>) -> Result<Response<pb::ListOrganizationsResponse>, Status> {
+    async fn list_organizations(
+        &self,
+        request: Request<pb::ListOrganizationsRequest>,
+    ) -> Result<Response<pb::ListOrganizationsResponse>, Status> {
         let r = request.get_ref().clone();
         let filter = FilterBuilder::new(r.page_size, r.page_token, r.include_archived)
             .enum_tag("kind", r.kind, "kind", OrganizationKind::from_proto)
@@ -226,7 +251,10 @@ impl CatalogService for CatalogGrpc {
         Ok(Response::new(pb::ListOrganizationsResponse { organizations: protos(records), next_page_token }))
     }
 
-    async fn archive_organization(&self, request: Request<pb::ArchiveRequest>) -> Result<Response<pb::Organization>, Status> {
+    async fn archive_organization(
+        &self,
+        request: Request<pb::ArchiveRequest>,
+    ) -> Result<Response<pb::Organization>, Status> {
         self.archive(request).await
     }
 
@@ -245,7 +273,10 @@ impl CatalogService for CatalogGrpc {
         self.get(with(request, id)).await
     }
 
-    async fn list_needs(&self, request: Request<pb::ListNeedsRequest>) -> Result<Response<pb::ListNeedsResponse>, Status> {
+    async fn list_needs(
+        &self,
+        request: Request<pb::ListNeedsRequest>,
+    ) -> Result<Response<pb::ListNeedsResponse>, Status> {
         let r = request.get_ref().clone();
         let mut builder = FilterBuilder::new(r.page_size, r.page_token, r.include_archived)
             .organization(r.organization_id)
@@ -264,22 +295,34 @@ impl CatalogService for CatalogGrpc {
         self.archive(request).await
     }
 
-    async fn create_capability(&self, request: Request<pb::CreateCapabilityRequest>) -> Result<Response<pb::Capability>, Status> {
+    async fn create_capability(
+        &self,
+        request: Request<pb::CreateCapabilityRequest>,
+    ) -> Result<Response<pb::Capability>, Status> {
         let inner = request.get_ref().capability.clone();
         self.create(with(request, inner), "capability").await
     }
 
-    async fn update_capability(&self, request: Request<pb::UpdateCapabilityRequest>) -> Result<Response<pb::Capability>, Status> {
+    async fn update_capability(
+        &self,
+        request: Request<pb::UpdateCapabilityRequest>,
+    ) -> Result<Response<pb::Capability>, Status> {
         let inner = (request.get_ref().capability.clone(), request.get_ref().expected_version);
         self.update(with(request, inner), "capability").await
     }
 
-    async fn get_capability(&self, request: Request<pb::GetCapabilityRequest>) -> Result<Response<pb::Capability>, Status> {
+    async fn get_capability(
+        &self,
+        request: Request<pb::GetCapabilityRequest>,
+    ) -> Result<Response<pb::Capability>, Status> {
         let id = request.get_ref().id.clone();
         self.get(with(request, id)).await
     }
 
-    async fn list_capabilities(&self, request: Request<pb::ListCapabilitiesRequest>) -> Result<Response<pb::ListCapabilitiesResponse>, Status> {
+    async fn list_capabilities(
+        &self,
+        request: Request<pb::ListCapabilitiesRequest>,
+    ) -> Result<Response<pb::ListCapabilitiesResponse>, Status> {
         let r = request.get_ref().clone();
         let filter = FilterBuilder::new(r.page_size, r.page_token, r.include_archived)
             .organization(r.organization_id)
@@ -292,26 +335,41 @@ impl CatalogService for CatalogGrpc {
         Ok(Response::new(pb::ListCapabilitiesResponse { capabilities: protos(records), next_page_token }))
     }
 
-    async fn archive_capability(&self, request: Request<pb::ArchiveRequest>) -> Result<Response<pb::Capability>, Status> {
+    async fn archive_capability(
+        &self,
+        request: Request<pb::ArchiveRequest>,
+    ) -> Result<Response<pb::Capability>, Status> {
         self.archive(request).await
     }
 
-    async fn create_service_offer(&self, request: Request<pb::CreateServiceOfferRequest>) -> Result<Response<pb::ServiceOffer>, Status> {
+    async fn create_service_offer(
+        &self,
+        request: Request<pb::CreateServiceOfferRequest>,
+    ) -> Result<Response<pb::ServiceOffer>, Status> {
         let inner = request.get_ref().offer.clone();
         self.create(with(request, inner), "offer").await
     }
 
-    async fn update_service_offer(&self, request: Request<pb::UpdateServiceOfferRequest>) -> Result<Response<pb::ServiceOffer>, Status> {
+    async fn update_service_offer(
+        &self,
+        request: Request<pb::UpdateServiceOfferRequest>,
+    ) -> Result<Response<pb::ServiceOffer>, Status> {
         let inner = (request.get_ref().offer.clone(), request.get_ref().expected_version);
         self.update(with(request, inner), "offer").await
     }
 
-    async fn get_service_offer(&self, request: Request<pb::GetServiceOfferRequest>) -> Result<Response<pb::ServiceOffer>, Status> {
+    async fn get_service_offer(
+        &self,
+        request: Request<pb::GetServiceOfferRequest>,
+    ) -> Result<Response<pb::ServiceOffer>, Status> {
         let id = request.get_ref().id.clone();
         self.get(with(request, id)).await
     }
 
-    async fn list_service_offers(&self, request: Request<pb::ListServiceOffersRequest>) -> Result<Response<pb::ListServiceOffersResponse>, Status> {
+    async fn list_service_offers(
+        &self,
+        request: Request<pb::ListServiceOffersRequest>,
+    ) -> Result<Response<pb::ListServiceOffersResponse>, Status> {
         let r = request.get_ref().clone();
         let filter = FilterBuilder::new(r.page_size, r.page_token, r.include_archived)
             .organization(r.organization_id)
@@ -323,7 +381,10 @@ impl CatalogService for CatalogGrpc {
         Ok(Response::new(pb::ListServiceOffersResponse { offers: protos(records), next_page_token }))
     }
 
-    async fn archive_service_offer(&self, request: Request<pb::ArchiveRequest>) -> Result<Response<pb::ServiceOffer>, Status> {
+    async fn archive_service_offer(
+        &self,
+        request: Request<pb::ArchiveRequest>,
+    ) -> Result<Response<pb::ServiceOffer>, Status> {
         self.archive(request).await
     }
 
@@ -355,7 +416,10 @@ impl CatalogService for CatalogGrpc {
 
 #[tonic::async_trait]
 impl AdminService for CatalogGrpc {
-    async fn issue_token(&self, request: Request<pb::IssueTokenRequest>) -> Result<Response<pb::IssueTokenResponse>, Status> {
+    async fn issue_token(
+        &self,
+        request: Request<pb::IssueTokenRequest>,
+    ) -> Result<Response<pb::IssueTokenResponse>, Status> {
         let principal = principal(&request)?;
         let req = request.into_inner();
         let role = match Role::from_proto(req.role) {
@@ -368,13 +432,19 @@ impl AdminService for CatalogGrpc {
         Ok(Response::new(pb::IssueTokenResponse { token_id: issued.token_id, token: issued.secret }))
     }
 
-    async fn revoke_token(&self, request: Request<pb::RevokeTokenRequest>) -> Result<Response<pb::RevokeTokenResponse>, Status> {
+    async fn revoke_token(
+        &self,
+        request: Request<pb::RevokeTokenRequest>,
+    ) -> Result<Response<pb::RevokeTokenResponse>, Status> {
         let principal = principal(&request)?;
         self.catalog.revoke_token(&principal, &request.into_inner().token_id).await?;
         Ok(Response::new(pb::RevokeTokenResponse {}))
     }
 
-    async fn list_tokens(&self, request: Request<pb::ListTokensRequest>) -> Result<Response<pb::ListTokensResponse>, Status> {
+    async fn list_tokens(
+        &self,
+        request: Request<pb::ListTokensRequest>,
+    ) -> Result<Response<pb::ListTokensResponse>, Status> {
         let principal = principal(&request)?;
         let org = request.into_inner().organization_id;
         let tokens = self.catalog.list_tokens(&principal, (!org.is_empty()).then_some(org.as_str())).await?;

@@ -101,7 +101,12 @@ impl Catalog {
 
     /// Creates a record owned by `requested_owner` (or, when empty, by the
     /// caller's organization). Only an admin may create for another organization.
-    pub async fn create(&self, principal: &Principal, mut record: Record, requested_owner: &str) -> Result<Record, CatalogError> {
+    pub async fn create(
+        &self,
+        principal: &Principal,
+        mut record: Record,
+        requested_owner: &str,
+    ) -> Result<Record, CatalogError> {
         let kind = record.kind();
         let id = new_id(kind);
         let owner = if kind == RecordKind::Organization {
@@ -141,7 +146,14 @@ impl Catalog {
     }
 
     /// Replaces the record's content if `expected_version` is still current.
-    pub async fn update(&self, principal: &Principal, id: &str, mut record: Record, expected_version: i64, requested_owner: &str) -> Result<Record, CatalogError> {
+    pub async fn update(
+        &self,
+        principal: &Principal,
+        id: &str,
+        mut record: Record,
+        expected_version: i64,
+        requested_owner: &str,
+    ) -> Result<Record, CatalogError> {
         let kind = record.kind();
         if expected_version <= 0 {
             return Err(Violations::single("expected_version", "must be the version you read (1 or more)").into());
@@ -173,7 +185,13 @@ impl Catalog {
     }
 
     /// Archives a record; `expected_version` 0 archives whatever the version.
-    pub async fn archive(&self, principal: &Principal, kind: RecordKind, id: &str, expected_version: i64) -> Result<Record, CatalogError> {
+    pub async fn archive(
+        &self,
+        principal: &Principal,
+        kind: RecordKind,
+        id: &str,
+        expected_version: i64,
+    ) -> Result<Record, CatalogError> {
         let mut record = self.writable(principal, kind, id).await?;
         if record.meta().status() == RecordStatus::Archived {
             return Ok(record);
@@ -195,15 +213,22 @@ impl Catalog {
         principal.redact(record).ok_or_else(|| CatalogError::NotFound(describe(kind, id)))
     }
 
-    pub async fn list(&self, principal: &Principal, kind: RecordKind, filter: ListFilter) -> Result<Page, CatalogError> {
+    pub async fn list(
+        &self,
+        principal: &Principal,
+        kind: RecordKind,
+        filter: ListFilter,
+    ) -> Result<Page, CatalogError> {
         let after_cursor = decode_page_token(&filter.page_token)?;
         let private_needs = if principal.is_admin() {
             PrivateNeeds::All
         } else {
             principal.organization_id.clone().map_or(PrivateNeeds::None, PrivateNeeds::OwnedBy)
         };
+        let hide_anonymous = filter.organization_id.as_deref().is_some_and(|org| !principal.acts_for(org));
         let query = ListQuery {
             kind,
+            hide_anonymous,
             organization_id: filter.organization_id,
             tags: filter.tags,
             status: filter.status,
@@ -261,14 +286,22 @@ impl Catalog {
         })
     }
 
-    pub async fn issue_token(&self, principal: &Principal, organization_id: Option<String>, role: Role, label: String) -> Result<IssuedToken, CatalogError> {
+    pub async fn issue_token(
+        &self,
+        principal: &Principal,
+        organization_id: Option<String>,
+        role: Role,
+        label: String,
+    ) -> Result<IssuedToken, CatalogError> {
         if !principal.is_admin() {
             return Err(CatalogError::PermissionDenied("only an admin can issue tokens".into()));
         }
         let mut v = Violations::new();
         v.text("label", &label, 200, false);
         match (&organization_id, role) {
-            (None, Role::Member | Role::Agency) => v.add("organization_id", "a member or agency token acts for an organization"),
+            (None, Role::Member | Role::Agency) => {
+                v.add("organization_id", "a member or agency token acts for an organization")
+            }
             (Some(id), _) => v.id("organization_id", id),
             (None, Role::Admin) => {}
         }
@@ -286,7 +319,12 @@ impl Catalog {
     }
 
     /// Issues a token without an authorization check: for server bootstrap only.
-    pub async fn issue_token_unchecked(&self, organization_id: Option<String>, role: Role, label: String) -> Result<IssuedToken, StoreError> {
+    pub async fn issue_token_unchecked(
+        &self,
+        organization_id: Option<String>,
+        role: Role,
+        label: String,
+    ) -> Result<IssuedToken, StoreError> {
         let new = generate_token();
         let record = TokenRecord {
             id: format!("tok_{}", uuid::Uuid::now_v7().simple()),
@@ -315,7 +353,11 @@ impl Catalog {
         Ok(())
     }
 
-    pub async fn list_tokens(&self, principal: &Principal, organization_id: Option<&str>) -> Result<Vec<TokenRecord>, CatalogError> {
+    pub async fn list_tokens(
+        &self,
+        principal: &Principal,
+        organization_id: Option<&str>,
+    ) -> Result<Vec<TokenRecord>, CatalogError> {
         if !principal.is_admin() {
             return Err(CatalogError::PermissionDenied("only an admin can list tokens".into()));
         }
@@ -344,7 +386,10 @@ impl Catalog {
     async fn writable(&self, principal: &Principal, kind: RecordKind, id: &str) -> Result<Record, CatalogError> {
         let record = self.visible(principal, kind, id).await?;
         if !principal.acts_for(&record.meta().organization_id) {
-            return Err(CatalogError::PermissionDenied(format!("{} belongs to another organization", describe(kind, id))));
+            return Err(CatalogError::PermissionDenied(format!(
+                "{} belongs to another organization",
+                describe(kind, id)
+            )));
         }
         Ok(record)
     }
@@ -360,7 +405,9 @@ impl Catalog {
 
 fn conflict(error: StoreError, kind: RecordKind, id: &str, expected: i64) -> CatalogError {
     match error {
-        StoreError::VersionConflict { actual } => CatalogError::VersionConflict { what: describe(kind, id), expected, actual },
+        StoreError::VersionConflict { actual } => {
+            CatalogError::VersionConflict { what: describe(kind, id), expected, actual }
+        }
         StoreError::NotFound => CatalogError::NotFound(describe(kind, id)),
         other => other.into(),
     }

@@ -92,9 +92,8 @@ impl SqliteStore {
         )
         .map_err(backend)?;
         migrate(&mut conn)?;
-        let latest: i64 = conn
-            .query_row("SELECT COALESCE(MAX(sequence), 0) FROM changes", [], |r| r.get(0))
-            .map_err(backend)?;
+        let latest: i64 =
+            conn.query_row("SELECT COALESCE(MAX(sequence), 0) FROM changes", [], |r| r.get(0)).map_err(backend)?;
         let (sequence, _) = watch::channel(latest);
         Ok(Self { conn: Arc::new(Mutex::new(conn)), sequence })
     }
@@ -158,7 +157,13 @@ fn write_tags(tx: &Transaction<'_>, pos: i64, record: &Record) -> Result<(), Sto
     Ok(())
 }
 
-fn append_change(tx: &Transaction<'_>, record: &Record, operation: ChangeOperation, body: &str, at: i64) -> Result<i64, StoreError> {
+fn append_change(
+    tx: &Transaction<'_>,
+    record: &Record,
+    operation: ChangeOperation,
+    body: &str,
+    at: i64,
+) -> Result<i64, StoreError> {
     tx.execute(
         "INSERT INTO changes (record_id, operation, committed_at_ms, body) VALUES (?1, ?2, ?3, ?4)",
         params![record.meta().id, operation.code(), at, body],
@@ -266,7 +271,9 @@ impl RecordStore for SqliteStore {
         let id = id.to_owned();
         self.with_conn(move |conn| {
             let body: Option<String> = conn
-                .query_row("SELECT body FROM records WHERE id = ?1 AND kind = ?2", params![id, kind.code()], |r| r.get(0))
+                .query_row("SELECT body FROM records WHERE id = ?1 AND kind = ?2", params![id, kind.code()], |r| {
+                    r.get(0)
+                })
                 .optional()
                 .map_err(backend)?;
             body.as_deref().map(decode).transpose()
@@ -278,7 +285,8 @@ impl RecordStore for SqliteStore {
         let query = query.clone();
         self.with_conn(move |conn| {
             let mut sql = String::from("SELECT pos, body FROM records WHERE kind = ? AND pos > ?");
-            let mut args: Vec<rusqlite::types::Value> = vec![query.kind.code().to_owned().into(), query.after_cursor.into()];
+            let mut args: Vec<rusqlite::types::Value> =
+                vec![query.kind.code().to_owned().into(), query.after_cursor.into()];
             if let Some(org) = &query.organization_id {
                 sql.push_str(" AND organization_id = ?");
                 args.push(org.clone().into());
@@ -301,6 +309,9 @@ impl RecordStore for SqliteStore {
                     args.push(org.clone().into());
                 }
                 PrivateNeeds::None => sql.push_str(" AND visibility != 'private'"),
+            }
+            if query.hide_anonymous {
+                sql.push_str(" AND visibility != 'anonymous'");
             }
             for tag in &query.tags {
                 sql.push_str(" AND pos IN (SELECT pos FROM record_tags WHERE tag = ?)");

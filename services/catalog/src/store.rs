@@ -42,6 +42,8 @@ pub struct ListQuery {
     pub include_archived: bool,
     /// Which private needs the caller may list.
     pub private_needs: PrivateNeeds,
+    /// Leave out anonymous needs: listing by owner must not reveal who posted them.
+    pub hide_anonymous: bool,
     pub after_cursor: i64,
     pub limit: u32,
 }

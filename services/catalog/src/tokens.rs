@@ -31,11 +31,8 @@ impl TokenRegistry {
         if token.revoked {
             return;
         }
-        let principal = Principal {
-            token_id: token.id.clone(),
-            organization_id: token.organization_id.clone(),
-            role: token.role,
-        };
+        let principal =
+            Principal { token_id: token.id.clone(), organization_id: token.organization_id.clone(), role: token.role };
         if let Ok(mut map) = self.by_hash.write() {
             map.insert(token.hash.clone(), principal);
         }

@@ -169,8 +169,8 @@ impl TryFrom<pb::TechNeed> for TechNeed {
         } else if budget.max_yuan != 0 && budget.max_yuan < budget.min_yuan {
             v.add("need.budget.max_yuan", "must not be less than min_yuan");
         }
-        let visibility = enum_field(&mut v, "need.visibility", p.visibility, Visibility::from_proto)
-            .or(Some(Visibility::Public));
+        let visibility =
+            enum_field(&mut v, "need.visibility", p.visibility, Visibility::from_proto).or(Some(Visibility::Public));
         v.region("need.region_code", &p.region_code, false);
         v.into_result(TechNeed {
             meta: RecordMeta::default(),

@@ -149,8 +149,7 @@ impl Taxonomy {
         }
         let industries: IndustriesFile = toml::from_str(industries).map_err(|e| format!("industries: {e}"))?;
         let regions_file: RegionsFile = toml::from_str(regions).map_err(|e| format!("regions: {e}"))?;
-        let regions: HashMap<String, Region> =
-            regions_file.region.into_iter().map(|r| (r.code.clone(), r)).collect();
+        let regions: HashMap<String, Region> = regions_file.region.into_iter().map(|r| (r.code.clone(), r)).collect();
         for region in regions.values() {
             if let Some(parent) = &region.parent
                 && !regions.contains_key(parent)
@@ -211,9 +210,11 @@ impl Taxonomy {
             .industries
             .iter()
             .flat_map(|i| std::iter::once(i.name.as_str()).chain(i.terms.iter().map(String::as_str)))
-            .chain(self.categories.iter().flat_map(|c| {
-                std::iter::once(c.name.as_str()).chain(c.triggers.iter().map(String::as_str))
-            }))
+            .chain(
+                self.categories
+                    .iter()
+                    .flat_map(|c| std::iter::once(c.name.as_str()).chain(c.triggers.iter().map(String::as_str))),
+            )
             .collect();
         terms.sort_unstable();
         terms.dedup();

@@ -64,7 +64,9 @@ pub enum AdminCommand {
         #[arg(long, default_value = "")]
         label: String,
     },
-    RevokeToken { token_id: String },
+    RevokeToken {
+        token_id: String,
+    },
     ListTokens {
         #[arg(long)]
         org: Option<String>,
@@ -92,7 +94,9 @@ pub enum NeedCommand {
         #[arg(long, default_value = "public")]
         visibility: String,
     },
-    Get { id: String },
+    Get {
+        id: String,
+    },
     List {
         #[arg(long)]
         org: Option<String>,
@@ -101,7 +105,9 @@ pub enum NeedCommand {
         #[arg(long, default_value_t = 50)]
         page_size: u32,
     },
-    Archive { id: String },
+    Archive {
+        id: String,
+    },
 }
 
 type Intercepted = InterceptedService<Channel, BearerToken>;
@@ -133,7 +139,8 @@ impl ClientArgs {
             endpoint = endpoint.timeout(Duration::from_secs(self.timeout_secs));
         }
         let channel = endpoint.connect().await.with_context(|| format!("cannot reach {}", self.server))?;
-        let token = self.token.clone().or_else(|| std::env::var("INNOMATCH_ADMIN_TOKEN").ok()).filter(|t| !t.is_empty());
+        let token =
+            self.token.clone().or_else(|| std::env::var("INNOMATCH_ADMIN_TOKEN").ok()).filter(|t| !t.is_empty());
         let header = token
             .map(|t| format!("Bearer {t}").parse::<MetadataValue<_>>())
             .transpose()
@@ -192,7 +199,11 @@ impl Clients {
                 let role = parse_code("role", &role, Role::from_code)?;
                 let issued = self
                     .admin
-                    .issue_token(pb::IssueTokenRequest { organization_id: org.unwrap_or_default(), role: role.to_proto(), label })
+                    .issue_token(pb::IssueTokenRequest {
+                        organization_id: org.unwrap_or_default(),
+                        role: role.to_proto(),
+                        label,
+                    })
                     .await
                     .map_err(status_error)?
                     .into_inner();
@@ -203,7 +214,10 @@ impl Clients {
                 }
             }
             AdminCommand::RevokeToken { token_id } => {
-                self.admin.revoke_token(pb::RevokeTokenRequest { token_id: token_id.clone() }).await.map_err(status_error)?;
+                self.admin
+                    .revoke_token(pb::RevokeTokenRequest { token_id: token_id.clone() })
+                    .await
+                    .map_err(status_error)?;
                 println!("token {token_id} revoked");
             }
             AdminCommand::ListTokens { org } => {
@@ -248,7 +262,15 @@ impl Clients {
 
     pub async fn need(&mut self, command: NeedCommand) -> anyhow::Result<()> {
         match command {
-            NeedCommand::Post { title, description, keywords, industries, high_tech_fields, competencies, visibility } => {
+            NeedCommand::Post {
+                title,
+                description,
+                keywords,
+                industries,
+                high_tech_fields,
+                competencies,
+                visibility,
+            } => {
                 let visibility = parse_code("visibility", &visibility, Visibility::from_code)?;
                 let competencies = competencies
                     .iter()
@@ -370,7 +392,10 @@ impl Clients {
                 None => String::new(),
             };
             if self.json {
-                println!("{}", json!({ "sequence": event.sequence, "kind": kind, "operation": operation, "id": event.record_id, "title": title }));
+                println!(
+                    "{}",
+                    json!({ "sequence": event.sequence, "kind": kind, "operation": operation, "id": event.record_id, "title": title })
+                );
             } else {
                 println!("#{:<6} {operation:<8} {kind:<12} {}  {title}", event.sequence, event.record_id);
             }

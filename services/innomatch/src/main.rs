@@ -11,7 +11,11 @@ use innomatch::{
 use innomatch_core::telemetry;
 
 #[derive(Debug, Parser)]
-#[command(name = "innomatch", version, about = "Match regional innovation partners: needs, capabilities, consortia, services")]
+#[command(
+    name = "innomatch",
+    version,
+    about = "Match regional innovation partners: needs, capabilities, consortia, services"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,

@@ -24,6 +24,9 @@ fn grpc_names(kind: ServiceKind) -> &'static [&'static str] {
     }
 }
 
+/// How long a shutdown waits for open calls before cutting them.
+pub const SHUTDOWN_GRACE: Duration = Duration::from_secs(5);
+
 /// A server running in this process.
 #[derive(Debug)]
 pub struct RunningServer {
@@ -36,17 +39,20 @@ pub struct RunningServer {
 }
 
 impl RunningServer {
-    /// Stops accepting, lets in-flight calls finish, and waits for the end.
+    /// Stops accepting, lets in-flight calls finish for up to [`SHUTDOWN_GRACE`]
+    /// (streams such as the change feed never finish by themselves), then stops.
     pub async fn shutdown(mut self) -> anyhow::Result<()> {
         if let Some(tx) = self.shutdown.take() {
             let _ = tx.send(());
         }
-        self.wait().await
-    }
-
-    /// Waits until the server stops (after a shutdown signal or an error).
-    pub async fn wait(self) -> anyhow::Result<()> {
-        self.task.await.context("server task panicked")?.context("server failed")
+        match tokio::time::timeout(SHUTDOWN_GRACE, &mut self.task).await {
+            Ok(joined) => joined.context("server task panicked")?.context("server failed"),
+            Err(_) => {
+                tracing::warn!(grace = ?SHUTDOWN_GRACE, "calls still open after the grace period; closing them");
+                self.task.abort();
+                Ok(())
+            }
+        }
     }
 }
 
@@ -84,7 +90,9 @@ pub async fn start(settings: &Settings) -> anyhow::Result<RunningServer> {
     let mut reflection = tonic_reflection::server::Builder::configure()
         .register_encoded_file_descriptor_set(innomatch_proto::FILE_DESCRIPTOR_SET)
         .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
-        .with_service_name("grpc.health.v1.Health");
+        .register_encoded_file_descriptor_set(tonic_reflection::pb::v1::FILE_DESCRIPTOR_SET)
+        .with_service_name("grpc.health.v1.Health")
+        .with_service_name("grpc.reflection.v1.ServerReflection");
     for name in &mounted {
         reflection = reflection.with_service_name(*name);
     }
@@ -98,7 +106,10 @@ pub async fn start(settings: &Settings) -> anyhow::Result<RunningServer> {
         let admin_server = AdminServiceServer::new(grpc)
             .max_decoding_message_size(limits.max_message_bytes)
             .max_encoding_message_size(limits.max_message_bytes);
-        (InterceptedService::new(catalog_server, interceptor.clone()), InterceptedService::new(admin_server, interceptor.clone()))
+        (
+            InterceptedService::new(catalog_server, interceptor.clone()),
+            InterceptedService::new(admin_server, interceptor.clone()),
+        )
     });
     let (catalog_server, admin_server) = catalog_services.unzip();
 

@@ -44,19 +44,13 @@ impl ServeArgs {
             .services
             .map(|names| names.iter().map(|n| n.parse::<ServiceKind>()).collect::<Result<Vec<_>, _>>())
             .transpose()?;
-        let mut services = if self.services.is_empty() {
-            file_services.unwrap_or(defaults.services)
-        } else {
-            self.services
-        };
+        let mut services =
+            if self.services.is_empty() { file_services.unwrap_or(defaults.services) } else { self.services };
         services.sort_unstable();
         services.dedup();
         // Read directly rather than through clap so the token never shows in `--help`.
-        let admin_token = std::env::var("INNOMATCH_ADMIN_TOKEN")
-            .ok()
-            .filter(|t| !t.is_empty())
-            .map(Secret::new)
-            .or(file.admin_token);
+        let admin_token =
+            std::env::var("INNOMATCH_ADMIN_TOKEN").ok().filter(|t| !t.is_empty()).map(Secret::new).or(file.admin_token);
         Ok(Settings {
             listen: self.listen.or(file.listen).unwrap_or(defaults.listen),
             data_dir: self.data_dir.or(file.data_dir).unwrap_or(defaults.data_dir),

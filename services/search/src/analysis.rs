@@ -6,6 +6,12 @@
 //! The same [`Analyzer`] must be registered on the index (see
 //! [`Analyzer::register`]) and used for queries: matching relies on index
 //! and query cutting text alike.
+//!
+//! tantivy's `QueryParser` works with it, but turns every space-free run
+//! that analyzes to several tokens into a phrase, and Chinese queries rarely
+//! have spaces (氢冶金低碳炼钢 must then appear verbatim). For user queries,
+//! build the query from [`Analyzer::expand_query_terms`] with
+//! [`terms_query`], which also applies synonyms.
 
 mod normalize;
 mod synonyms;
@@ -37,22 +43,16 @@ pub const DEFAULT_DOMAIN_TERMS: &str = include_str!("../data/domain_terms.txt");
 /// Part-of-speech tags kept by [`Analyzer::keywords`]: nouns of all kinds,
 /// verbal nouns (检测, 养殖), idioms and abbreviations, and English words.
 /// Verbs, adjectives and numerals are mostly noise as competencies.
-const KEYWORD_TAGS: &[&str] = &[
-    "n", "ng", "nr", "nrfg", "nrt", "ns", "nt", "nz", "vn", "an", "l", "j", "eng",
-];
+const KEYWORD_TAGS: &[&str] = &["n", "ng", "nr", "nrfg", "nrt", "ns", "nt", "nz", "vn", "an", "l", "j", "eng"];
 
 /// The terms of [`DEFAULT_DOMAIN_TERMS`].
 pub fn default_domain_terms() -> impl Iterator<Item = &'static str> {
-    DEFAULT_DOMAIN_TERMS
-        .lines()
-        .map(str::trim)
-        .filter(|line| !line.is_empty() && !line.starts_with('#'))
+    DEFAULT_DOMAIN_TERMS.lines().map(str::trim).filter(|line| !line.is_empty() && !line.starts_with('#'))
 }
 
 /// The shipped synonym groups, parsed once.
-static DEFAULT_SYNONYM_GROUPS: LazyLock<Vec<Vec<String>>> = LazyLock::new(|| {
-    synonyms::parse_groups(DEFAULT_SYNONYMS).expect("data/synonyms.txt is checked by a test")
-});
+static DEFAULT_SYNONYM_GROUPS: LazyLock<Vec<Vec<String>>> =
+    LazyLock::new(|| synonyms::parse_groups(DEFAULT_SYNONYMS).expect("data/synonyms.txt is checked by a test"));
 
 /// jieba with its bundled dictionary plus the default domain terms and the
 /// default synonyms' Chinese terms. Loading the dictionary takes 100–150 ms
@@ -123,8 +123,7 @@ impl AnalyzerBuilder {
         I: IntoIterator<Item = S>,
         S: AsRef<str>,
     {
-        self.domain_terms
-            .extend(terms.into_iter().map(|t| t.as_ref().trim().to_owned()));
+        self.domain_terms.extend(terms.into_iter().map(|t| t.as_ref().trim().to_owned()));
         self
     }
 
@@ -136,13 +135,12 @@ impl AnalyzerBuilder {
     }
 
     /// Builds the analyzer. Shares the process-wide jieba instance unless a
-    /// term is new to it, in which case it copies it (tens of milliseconds,
-    /// not a dictionary load).
+    /// term is new to it, in which case it copies it (a copy, not a
+    /// dictionary load). Terms change how text is cut: an index must be
+    /// queried with an analyzer built from the same terms as it was indexed
+    /// with, or be rebuilt.
     pub fn build(self) -> Analyzer {
-        let AnalyzerBuilder {
-            domain_terms,
-            synonym_groups,
-        } = self;
+        let AnalyzerBuilder { domain_terms, synonym_groups } = self;
         let base = Arc::clone(&BASE_JIEBA);
         let mut new_words: Vec<&str> = domain_terms.iter().map(String::as_str).collect();
         if let Some(groups) = &synonym_groups {
@@ -166,19 +164,9 @@ impl AnalyzerBuilder {
         // Synonyms are kept analyzed, as the query words they are compared with.
         let groups = synonym_groups.as_deref().unwrap_or(&DEFAULT_SYNONYM_GROUPS);
         let synonyms = SynonymTable::build(groups, |term| {
-            words_of(&text_analyzer, term)
-                .into_iter()
-                .map(|word| word.text)
-                .collect()
+            words_of(&text_analyzer, term).into_iter().map(|word| word.text).collect()
         });
-        Analyzer {
-            inner: Arc::new(Inner {
-                jieba,
-                text_analyzer,
-                synonyms,
-                tfidf: OnceLock::new(),
-            }),
-        }
+        Analyzer { inner: Arc::new(Inner { jieba, text_analyzer, synonyms, tfidf: OnceLock::new() }) }
     }
 }
 
@@ -265,21 +253,13 @@ impl TermAlternatives {
             .collect();
         if let Some(boost) = subword_boost {
             for subword in &self.subwords {
-                let term = TermQuery::new(
-                    Term::from_field_text(field, subword),
-                    IndexRecordOption::WithFreqs,
-                );
-                clauses.push((
-                    Occur::Should,
-                    Box::new(BoostQuery::new(Box::new(term), boost)),
-                ));
+                let term = TermQuery::new(Term::from_field_text(field, subword), IndexRecordOption::WithFreqs);
+                clauses.push((Occur::Should, Box::new(BoostQuery::new(Box::new(term), boost))));
             }
         }
         match clauses.len() {
             0 => Box::new(EmptyQuery),
-            1 => clauses
-                .pop()
-                .map_or_else(|| Box::new(EmptyQuery) as Box<dyn Query>, |(_, q)| q),
+            1 => clauses.pop().map_or_else(|| Box::new(EmptyQuery) as Box<dyn Query>, |(_, q)| q),
             _ => Box::new(BooleanQuery::new(clauses)),
         }
     }
@@ -287,15 +267,10 @@ impl TermAlternatives {
 
 /// A term query for one token, a phrase query for several, nothing for none.
 fn sequence_query(field: Field, tokens: &[String]) -> Option<Box<dyn Query>> {
-    let mut terms: Vec<Term> = tokens
-        .iter()
-        .map(|token| Term::from_field_text(field, token))
-        .collect();
+    let mut terms: Vec<Term> = tokens.iter().map(|token| Term::from_field_text(field, token)).collect();
     match terms.len() {
         0 => None,
-        1 => terms.pop().map(|term| {
-            Box::new(TermQuery::new(term, IndexRecordOption::WithFreqs)) as Box<dyn Query>
-        }),
+        1 => terms.pop().map(|term| Box::new(TermQuery::new(term, IndexRecordOption::WithFreqs)) as Box<dyn Query>),
         _ => Some(Box::new(PhraseQuery::new(terms))),
     }
 }
@@ -312,12 +287,7 @@ pub fn terms_query(
     if terms.is_empty() {
         return Box::new(EmptyQuery);
     }
-    Box::new(BooleanQuery::new(
-        terms
-            .iter()
-            .map(|term| (occur, term.to_query(field, subword_boost)))
-            .collect(),
-    ))
+    Box::new(BooleanQuery::new(terms.iter().map(|term| (occur, term.to_query(field, subword_boost))).collect()))
 }
 
 /// Indexing options for a text field analyzed with [`CHINESE_ANALYZER`],
@@ -327,11 +297,7 @@ pub fn text_field_options(stored: bool) -> TextOptions {
         .set_tokenizer(CHINESE_ANALYZER)
         .set_index_option(IndexRecordOption::WithFreqsAndPositions);
     let options = TextOptions::default().set_indexing_options(indexing);
-    if stored {
-        options.set_stored()
-    } else {
-        options
-    }
+    if stored { options.set_stored() } else { options }
 }
 
 /// Builds an analyzer with `domain_terms` added to the defaults and registers
@@ -406,11 +372,7 @@ impl Analyzer {
                     subwords.push(subword.clone());
                 }
             }
-            terms.push(TermAlternatives {
-                tokens: texts[start..start + len].to_vec(),
-                alternatives,
-                subwords,
-            });
+            terms.push(TermAlternatives { tokens: texts[start..start + len].to_vec(), alternatives, subwords });
             start += len;
         }
         terms
@@ -496,9 +458,7 @@ mod tests {
         let field = schema.add_text_field("text", text_field_options(true));
         let index = Index::create_in_ram(schema.build());
         analyzer.register(index.tokenizers());
-        let mut writer = index
-            .writer_with_num_threads::<TantivyDocument>(1, 15_000_000)
-            .expect("writer");
+        let mut writer = index.writer_with_num_threads::<TantivyDocument>(1, 15_000_000).expect("writer");
         for text in texts {
             writer.add_document(doc!(field => *text)).expect("add");
         }
@@ -509,16 +469,11 @@ mod tests {
     /// The stored texts `query` finds, best first.
     fn search(index: &Index, field: Field, query: &dyn Query) -> Vec<String> {
         let searcher = index.reader().expect("reader").searcher();
-        let hits = searcher
-            .search(query, &TopDocs::with_limit(10).order_by_score())
-            .expect("search");
+        let hits = searcher.search(query, &TopDocs::with_limit(10).order_by_score()).expect("search");
         hits.into_iter()
             .map(|(_, address)| {
                 let doc: TantivyDocument = searcher.doc(address).expect("doc");
-                doc.get_first(field)
-                    .and_then(|value| value.as_str())
-                    .unwrap_or_default()
-                    .to_owned()
+                doc.get_first(field).and_then(|value| value.as_str()).unwrap_or_default().to_owned()
             })
             .collect()
     }
@@ -529,18 +484,9 @@ mod tests {
         search(index, field, &*query)
     }
 
-    fn expanded_search(
-        analyzer: &Analyzer,
-        index: &Index,
-        field: Field,
-        query: &str,
-    ) -> Vec<String> {
+    fn expanded_search(analyzer: &Analyzer, index: &Index, field: Field, query: &str) -> Vec<String> {
         let terms = analyzer.expand_query_terms(query);
-        search(
-            index,
-            field,
-            &*terms_query(field, &terms, Occur::Should, None),
-        )
+        search(index, field, &*terms_query(field, &terms, Occur::Should, None))
     }
 
     const CORPUS: &[&str] = &[
@@ -554,14 +500,57 @@ mod tests {
         "火龙果采后保鲜与冷链物流",
     ];
 
+    /// Costs quoted in docs and reports; prints only. Run with
+    /// `cargo test --release -p innomatch-search measure -- --ignored --nocapture`.
+    #[test]
+    #[ignore = "prints timings, asserts nothing"]
+    fn measure() {
+        use std::time::Instant;
+        let t = Instant::now();
+        let jieba = Jieba::new();
+        eprintln!("Jieba::new {:?}", t.elapsed());
+        let t = Instant::now();
+        let shared = Analyzer::shared();
+        eprintln!("shared analyzer (dict + domain terms + synonyms) {:?}", t.elapsed());
+        let t = Instant::now();
+        let copy = Jieba::clone(&jieba);
+        eprintln!("Jieba clone {:?}", t.elapsed());
+        drop(copy);
+        let t = Instant::now();
+        let custom = Analyzer::builder().domain_terms(["雷州半岛海水稻", "湛江港"]).build();
+        eprintln!("custom analyzer {:?}", t.elapsed());
+        let sample = "湛江某钢铁企业希望引进氢冶金和低碳炼钢技术，降低高炉煤气排放；Shrimp farming diseases, IoT 监测平台。对虾养殖与金鲳鱼深海网箱，火龙果采后保鲜，南药种植，预制菜中央厨房。";
+        let text = sample.repeat(2000);
+        let t = Instant::now();
+        let tokens = custom.analyze(&text);
+        let secs = t.elapsed().as_secs_f64();
+        eprintln!(
+            "{} bytes, {} tokens in {secs:.3}s: {:.1} MB/s, {:.0} tokens/s",
+            text.len(),
+            tokens.len(),
+            text.len() as f64 / secs / 1e6,
+            tokens.len() as f64 / secs
+        );
+        let t = Instant::now();
+        let _ = shared.keywords(sample, 5);
+        eprintln!("first keywords (IDF load) {:?}", t.elapsed());
+        let t = Instant::now();
+        for _ in 0..100 {
+            let _ = shared.keywords(sample, 5);
+        }
+        eprintln!("keywords per call {:?}", t.elapsed() / 100);
+        let t = Instant::now();
+        for _ in 0..1000 {
+            let _ = shared.expand_query_terms("物联网 machine learning 氢冶金 对虾养殖");
+        }
+        eprintln!("expand_query_terms per call {:?}", t.elapsed() / 1000);
+    }
+
     #[test]
     fn sub_words_are_emitted_next_to_words() {
         let tokens = analyze("氢冶金 低碳炼钢");
         for expected in ["氢冶金", "冶金", "低碳炼钢", "炼钢"] {
-            assert!(
-                tokens.iter().any(|t| t == expected),
-                "{expected} in {tokens:?}"
-            );
+            assert!(tokens.iter().any(|t| t == expected), "{expected} in {tokens:?}");
         }
         assert!(analyze("绿色钢铁").contains(&"钢铁".to_owned()));
         let words = Analyzer::shared().analyze_words("工业互联网平台");
@@ -573,15 +562,7 @@ mod tests {
     #[test]
     fn domain_terms_stay_whole() {
         let analyzer = Analyzer::shared();
-        for term in [
-            "工业互联网",
-            "氢冶金",
-            "预制菜",
-            "金鲳鱼",
-            "火龙果",
-            "南药",
-            "碳捕集",
-        ] {
+        for term in ["工业互联网", "氢冶金", "预制菜", "金鲳鱼", "火龙果", "南药", "碳捕集"] {
             let words = analyzer.analyze_words(&format!("发展{term}产业"));
             assert!(words.iter().any(|w| w.text == term), "{term}: {words:?}");
         }
@@ -607,10 +588,7 @@ mod tests {
 
     #[test]
     fn english_is_lowercased_stemmed_and_stop_words_dropped() {
-        assert_eq!(
-            analyze("Shrimp farming diseases"),
-            ["shrimp", "farm", "diseas"]
-        );
+        assert_eq!(analyze("Shrimp farming diseases"), ["shrimp", "farm", "diseas"]);
         assert_eq!(analyze("the shrimp and the oyster"), ["shrimp", "oyster"]);
         // IT and NO are domain words here, not stop words.
         assert_eq!(analyze("IT服务"), ["it", "服务"]);
@@ -633,10 +611,7 @@ mod tests {
     fn offsets_point_into_the_original_text() {
         let text = "ＩｏＴ與綠色鋼鐵";
         let words = Analyzer::shared().analyze_words(text);
-        let spans: Vec<&str> = words
-            .iter()
-            .map(|w| &text[w.offset_from..w.offset_to])
-            .collect();
+        let spans: Vec<&str> = words.iter().map(|w| &text[w.offset_from..w.offset_to]).collect();
         // 與 (与) is a stop word.
         assert_eq!(spans, ["ＩｏＴ", "綠色鋼鐵"]);
     }
@@ -650,12 +625,7 @@ mod tests {
 
         let mixed = "湛江对虾养殖 IoT 监测，ＡＩ 病害识别😀 綠色鋼鐵；".repeat(400);
         let long: String = mixed.chars().take(10_000).collect();
-        for text in [
-            long,
-            "氢".repeat(10_000),
-            "a".repeat(10_000),
-            "\u{0}\u{FFFF}\u{10FFFF}".repeat(3_000),
-        ] {
+        for text in [long, "氢".repeat(10_000), "a".repeat(10_000), "\u{0}\u{FFFF}\u{10FFFF}".repeat(3_000)] {
             let words = analyzer.analyze_words(&text);
             for word in &words {
                 assert!(text.get(word.offset_from..word.offset_to).is_some());
@@ -669,37 +639,16 @@ mod tests {
     fn query_parser_finds_documents_through_sub_words() {
         let analyzer = Analyzer::shared();
         let (index, field) = index_of(&analyzer, CORPUS);
-        assert_eq!(
-            parse_and_search(&index, field, "冶金"),
-            ["氢冶金低碳炼钢技术"]
-        );
-        assert_eq!(
-            parse_and_search(&index, field, "钢铁"),
-            ["绿色钢铁短流程冶炼"]
-        );
-        assert_eq!(
-            parse_and_search(&index, field, "互联网"),
-            ["工业互联网标识解析"]
-        );
-        assert_eq!(
-            parse_and_search(&index, field, "shrimp disease")[0],
-            CORPUS[1]
-        );
+        assert_eq!(parse_and_search(&index, field, "冶金"), ["氢冶金低碳炼钢技术"]);
+        assert_eq!(parse_and_search(&index, field, "钢铁"), ["绿色钢铁短流程冶炼"]);
+        assert_eq!(parse_and_search(&index, field, "互联网"), ["工业互联网标识解析"]);
+        assert_eq!(parse_and_search(&index, field, "shrimp disease")[0], CORPUS[1]);
         // Several tokens at one position (氢冶金 and its sub-word 冶金) make a
         // phrase query that still matches.
-        assert_eq!(
-            parse_and_search(&index, field, "氢冶金"),
-            ["氢冶金低碳炼钢技术"]
-        );
-        assert_eq!(
-            parse_and_search(&index, field, "綠色鋼鐵"),
-            ["绿色钢铁短流程冶炼"]
-        );
+        assert_eq!(parse_and_search(&index, field, "氢冶金"), ["氢冶金低碳炼钢技术"]);
+        assert_eq!(parse_and_search(&index, field, "綠色鋼鐵"), ["绿色钢铁短流程冶炼"]);
         // Phrases count words: adjacent words match, words apart do not.
-        assert_eq!(
-            parse_and_search(&index, field, "\"氢冶金低碳炼钢\""),
-            ["氢冶金低碳炼钢技术"]
-        );
+        assert_eq!(parse_and_search(&index, field, "\"氢冶金低碳炼钢\""), ["氢冶金低碳炼钢技术"]);
         assert!(parse_and_search(&index, field, "\"氢冶金技术\"").is_empty());
     }
 
@@ -719,22 +668,10 @@ mod tests {
         assert_eq!(terms[1].subwords, ["冶金"]);
 
         let (index, field) = index_of(&analyzer, CORPUS);
-        assert_eq!(
-            expanded_search(&analyzer, &index, field, "ＩｏＴ"),
-            [CORPUS[3]]
-        );
-        assert_eq!(
-            expanded_search(&analyzer, &index, field, "big data"),
-            [CORPUS[4]]
-        );
-        assert_eq!(
-            expanded_search(&analyzer, &index, field, "机器学习"),
-            [CORPUS[5]]
-        );
-        assert_eq!(
-            expanded_search(&analyzer, &index, field, "dragon fruits"),
-            [CORPUS[7]]
-        );
+        assert_eq!(expanded_search(&analyzer, &index, field, "ＩｏＴ"), [CORPUS[3]]);
+        assert_eq!(expanded_search(&analyzer, &index, field, "big data"), [CORPUS[4]]);
+        assert_eq!(expanded_search(&analyzer, &index, field, "机器学习"), [CORPUS[5]]);
+        assert_eq!(expanded_search(&analyzer, &index, field, "dragon fruits"), [CORPUS[7]]);
     }
 
     #[test]
@@ -745,41 +682,25 @@ mod tests {
         let strict = terms_query(field, &terms, Occur::Should, None);
         assert_eq!(search(&index, field, &*strict), ["氢冶金示范线"]);
         let loose = terms_query(field, &terms, Occur::Should, Some(0.3));
-        assert_eq!(
-            search(&index, field, &*loose),
-            ["氢冶金示范线", "冶金工艺改进"]
-        );
+        assert_eq!(search(&index, field, &*loose), ["氢冶金示范线", "冶金工艺改进"]);
     }
 
     #[test]
     fn custom_synonyms_replace_the_defaults() {
-        let analyzer = Analyzer::builder()
-            .synonyms("甲壳素, chitin\n")
-            .expect("valid table")
-            .build();
+        let analyzer = Analyzer::builder().synonyms("甲壳素, chitin\n").expect("valid table").build();
         let terms = analyzer.expand_query_terms("Chitin 物联网");
         assert_eq!(terms[0].alternatives, [["chitin"], ["甲壳素"]]);
         assert!(!terms[1].has_synonyms());
-        assert_eq!(
-            Analyzer::builder().synonyms("lonely\n").err(),
-            Some(SynonymError::TooFewTerms { line: 1 })
-        );
+        assert_eq!(Analyzer::builder().synonyms("lonely\n").err(), Some(SynonymError::TooFewTerms { line: 1 }));
     }
 
     #[test]
     fn keywords_come_out_whole_and_readable() {
         let need = "湛江某钢铁企业希望引进氢冶金和低碳炼钢技术，降低高炉煤气排放，\
                     同时需要鋼渣綜合利用方面的专利与检验检测服务。";
-        let keywords: Vec<String> = Analyzer::shared()
-            .keywords(need, 6)
-            .into_iter()
-            .map(|(word, _)| word)
-            .collect();
+        let keywords: Vec<String> = Analyzer::shared().keywords(need, 6).into_iter().map(|(word, _)| word).collect();
         for expected in ["氢冶金", "低碳炼钢", "钢渣综合利用", "检验检测"] {
-            assert!(
-                keywords.iter().any(|k| k == expected),
-                "{expected} in {keywords:?}"
-            );
+            assert!(keywords.iter().any(|k| k == expected), "{expected} in {keywords:?}");
         }
         assert!(Analyzer::shared().keywords(need, 0).is_empty());
     }

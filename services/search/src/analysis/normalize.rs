@@ -32,10 +32,7 @@ impl Normalized {
         } else {
             (original.to_owned(), None)
         };
-        Normalized {
-            text: to_simplified(folded),
-            original_offsets,
-        }
+        Normalized { text: to_simplified(folded), original_offsets }
     }
 
     /// The offset in the original text of byte `offset` of the normalized text.
@@ -68,11 +65,7 @@ fn to_simplified(text: String) -> String {
         return text;
     }
     let converted = fast2s::convert(&text);
-    if converted.len() == text.len() {
-        converted
-    } else {
-        text
-    }
+    if converted.len() == text.len() { converted } else { text }
 }
 
 /// Full-width folding and traditional-to-simplified conversion of `text`, the
@@ -96,10 +89,7 @@ mod tests {
         assert_eq!(normalize("綠色鋼鐵"), "绿色钢铁");
         assert_eq!(normalize("對蝦養殖與金鯧魚"), "对虾养殖与金鲳鱼");
         // Simplified text and English pass through unchanged.
-        assert_eq!(
-            normalize("氢冶金 low-carbon steel"),
-            "氢冶金 low-carbon steel"
-        );
+        assert_eq!(normalize("氢冶金 low-carbon steel"), "氢冶金 low-carbon steel");
     }
 
     #[test]
@@ -110,10 +100,7 @@ mod tests {
         // "IoT" is bytes 0..3 normalized, 0..9 in the original.
         assert_eq!(normalized.original_offset(0), 0);
         assert_eq!(normalized.original_offset(3), 9);
-        assert_eq!(
-            &original[9..normalized.original_offset(normalized.text.len())],
-            "綠色"
-        );
+        assert_eq!(&original[9..normalized.original_offset(normalized.text.len())], "綠色");
     }
 
     #[test]

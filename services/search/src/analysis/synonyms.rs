@@ -58,10 +58,7 @@ pub(crate) struct SynonymTable {
 impl SynonymTable {
     /// Analyzes every member of `groups` with `analyze_words`; members that
     /// analyze to nothing (only stop words) are left out.
-    pub(crate) fn build(
-        groups: &[Vec<String>],
-        analyze_words: impl Fn(&str) -> Vec<String>,
-    ) -> Self {
+    pub(crate) fn build(groups: &[Vec<String>], analyze_words: impl Fn(&str) -> Vec<String>) -> Self {
         let mut table = SynonymTable::default();
         for group in groups {
             let mut members: Vec<Vec<String>> = Vec::new();
@@ -126,10 +123,7 @@ mod tests {
 
     #[test]
     fn rejects_a_group_of_one() {
-        assert_eq!(
-            parse_groups("a, b\nonly, only\n"),
-            Err(SynonymError::TooFewTerms { line: 2 })
-        );
+        assert_eq!(parse_groups("a, b\nonly, only\n"), Err(SynonymError::TooFewTerms { line: 2 }));
     }
 
     #[test]
@@ -140,10 +134,7 @@ mod tests {
 
     #[test]
     fn longest_member_wins() {
-        let groups = vec![
-            vec!["a".to_owned(), "x y".to_owned()],
-            vec!["x".to_owned(), "z".to_owned()],
-        ];
+        let groups = vec![vec!["a".to_owned(), "x y".to_owned()], vec!["x".to_owned(), "z".to_owned()]];
         let split = |t: &str| t.split(' ').map(str::to_owned).collect::<Vec<_>>();
         let table = SynonymTable::build(&groups, split);
         let query = split("x y w");

@@ -51,10 +51,7 @@ impl Tokenizer for ZhEnTokenizer {
     type TokenStream<'a> = ZhEnTokenStream;
 
     fn token_stream<'a>(&'a mut self, text: &'a str) -> ZhEnTokenStream {
-        ZhEnTokenStream {
-            tokens: tokenize(&self.jieba, text).into_iter(),
-            current: Token::default(),
-        }
+        ZhEnTokenStream { tokens: tokenize(&self.jieba, text).into_iter(), current: Token::default() }
     }
 }
 

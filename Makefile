@@ -1,0 +1,40 @@
+# innomatch — the commands people type. `make help` lists them.
+
+CARGO ?= cargo
+LISTEN ?= 127.0.0.1:50051
+DATA_DIR ?= data
+
+.DEFAULT_GOAL := help
+
+.PHONY: help
+help: ## Show this help
+	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  make %-10s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
+
+.PHONY: build
+build: ## Build every crate (debug)
+	$(CARGO) build --workspace
+
+.PHONY: run
+run: ## Start every service on embedded defaults (data in ./data)
+	$(CARGO) run --release -p innomatch -- serve --listen $(LISTEN) --data-dir $(DATA_DIR)
+
+.PHONY: test
+test: ## Run every test (Redis/PostgreSQL tests run when CI=true or the servers answer)
+	$(CARGO) test --workspace --all-targets
+
+.PHONY: lint
+lint: ## rustfmt check and clippy with warnings as errors
+	$(CARGO) fmt --all -- --check
+	$(CARGO) clippy --workspace --all-targets -- -D warnings
+
+.PHONY: fmt
+fmt: ## Format the code
+	$(CARGO) fmt --all
+
+.PHONY: bench
+bench: ## Run the benchmarks (release build; prints tables and writes JSON to target/bench)
+	@echo "no benchmarks yet"
+
+.PHONY: clean
+clean: ## Remove build output (keeps ./data)
+	$(CARGO) clean

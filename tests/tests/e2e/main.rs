@@ -1,0 +1,7 @@
+//! End-to-end tests: one binary (faster to link) with a module per area.
+
+mod auth;
+mod catalog;
+mod change_feed;
+mod server;
+mod validation;
