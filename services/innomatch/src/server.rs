@@ -58,6 +58,11 @@ impl RunningServer {
 
 /// Opens the stores, binds `settings.listen` and serves until shut down.
 pub async fn start(settings: &Settings) -> anyhow::Result<RunningServer> {
+    if settings.database_url.is_some() {
+        anyhow::bail!(
+            "a PostgreSQL record store is not part of this build; unset --database-url to use the embedded store"
+        );
+    }
     let (health_reporter, health_service) = tonic_health::server::health_reporter();
     let mounted: Vec<&str> = settings.services.iter().flat_map(|k| grpc_names(*k).iter().copied()).collect();
     for name in &mounted {

@@ -1,0 +1,1 @@
+//! Leads: lifecycle and delivery to agencies (being written).
