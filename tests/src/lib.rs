@@ -11,6 +11,7 @@ use innomatch_core::{
 };
 use innomatch_proto::v1::{
     self as pb, admin_service_client::AdminServiceClient, catalog_service_client::CatalogServiceClient,
+    search_service_client::SearchServiceClient,
 };
 use tonic::{
     Request, Status,
@@ -35,6 +36,7 @@ impl Interceptor for Auth {
 }
 
 pub type CatalogClient = CatalogServiceClient<InterceptedService<Channel, Auth>>;
+pub type SearchClient = SearchServiceClient<InterceptedService<Channel, Auth>>;
 pub type AdminClient = AdminServiceClient<InterceptedService<Channel, Auth>>;
 
 /// A running server for one test.
@@ -110,6 +112,10 @@ impl TestApp {
         AdminServiceClient::with_interceptor(self.channel().await, Auth(token.map(str::to_owned)))
     }
 
+    pub async fn search(&self, token: Option<&str>) -> SearchClient {
+        SearchServiceClient::with_interceptor(self.channel().await, Auth(token.map(str::to_owned)))
+    }
+
     pub async fn admin_catalog(&self) -> CatalogClient {
         self.catalog(Some(&self.admin_token.clone())).await
     }
@@ -155,6 +161,28 @@ impl TestApp {
         let token = self.token_for(&id, role).await;
         (id, token)
     }
+}
+
+/// Searches until `done` accepts the response or 10 s pass (the index follows
+/// the change feed asynchronously); returns the last response.
+pub async fn search_until(
+    client: &mut SearchClient,
+    request: pb::SearchRequest,
+    done: impl Fn(&pb::SearchResponse) -> bool,
+) -> pb::SearchResponse {
+    let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(10);
+    loop {
+        let response = client.search(request.clone()).await.expect("search").into_inner();
+        if done(&response) || tokio::time::Instant::now() > deadline {
+            return response;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(25)).await;
+    }
+}
+
+/// A plain text search request.
+pub fn query(text: &str) -> pb::SearchRequest {
+    pb::SearchRequest { query: text.into(), ..Default::default() }
 }
 
 /// The field names of the `BadRequest` violations in an INVALID_ARGUMENT status.

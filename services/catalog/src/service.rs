@@ -20,6 +20,8 @@ use crate::{
 
 /// How many changes one store read fetches while replaying the feed.
 const CHANGE_BATCH: usize = 256;
+/// How often a change-feed subscriber re-reads the store without a wake-up.
+const CROSS_PROCESS_POLL: std::time::Duration = std::time::Duration::from_secs(1);
 
 /// Filters of a list call, already validated.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -279,7 +281,9 @@ impl Catalog {
                         return; // the subscriber went away
                     }
                 }
-                if !full && latest.changed().await.is_err() {
+                // Another process writing the same store does not wake us: look
+                // again after a while even without a notification.
+                if !full && let Ok(Err(_)) = tokio::time::timeout(CROSS_PROCESS_POLL, latest.changed()).await {
                     return; // the store was dropped: the server is stopping
                 }
             }

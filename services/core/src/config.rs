@@ -32,14 +32,20 @@ impl fmt::Debug for Secret {
 pub enum ServiceKind {
     /// Records, tokens and the change feed (CatalogService and AdminService).
     Catalog,
+    /// Full-text search over the catalog and bulk import (SearchService).
+    Search,
+    /// Lead lifecycle and delivery to agencies (LeadsService).
+    Leads,
 }
 
 impl ServiceKind {
-    pub const ALL: &'static [ServiceKind] = &[ServiceKind::Catalog];
+    pub const ALL: &'static [ServiceKind] = &[ServiceKind::Catalog, ServiceKind::Search, ServiceKind::Leads];
 
     pub fn name(self) -> &'static str {
         match self {
             ServiceKind::Catalog => "catalog",
+            ServiceKind::Search => "search",
+            ServiceKind::Leads => "leads",
         }
     }
 }
@@ -93,6 +99,55 @@ impl Default for ServerLimits {
     }
 }
 
+/// The search index (`[search]` in the settings file).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct SearchSettings {
+    /// A committed write becomes searchable within about this many milliseconds.
+    pub refresh_ms: u64,
+}
+
+impl Default for SearchSettings {
+    fn default() -> Self {
+        Self { refresh_ms: 300 }
+    }
+}
+
+/// How leads are delivered and when they expire (`[leads]` in the settings file).
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct LeadsSettings {
+    /// An agency must accept or decline within this many seconds, or the lead expires.
+    pub response_deadline_secs: u64,
+    /// How often the sweeper looks for leads past their deadline.
+    pub expiry_sweep_secs: u64,
+    /// Redis keys start with this: `{prefix}:leads:{agency_organization_id}`.
+    pub redis_key_prefix: String,
+    /// How long one blocking stream read waits for new leads.
+    pub redis_block_ms: u64,
+    /// An entry read but not acknowledged for this long is reclaimed from its
+    /// consumer (XAUTOCLAIM) by another subscriber of the same agency.
+    pub redis_claim_min_idle_ms: u64,
+    /// How often a subscriber looks for entries to reclaim.
+    pub redis_claim_interval_ms: u64,
+    /// How often Redis is pinged for the health status.
+    pub redis_health_interval_ms: u64,
+}
+
+impl Default for LeadsSettings {
+    fn default() -> Self {
+        Self {
+            response_deadline_secs: 7 * 24 * 3600,
+            expiry_sweep_secs: 60,
+            redis_key_prefix: "innomatch".into(),
+            redis_block_ms: 5_000,
+            redis_claim_min_idle_ms: 5 * 60 * 1000,
+            redis_claim_interval_ms: 30_000,
+            redis_health_interval_ms: 1_000,
+        }
+    }
+}
+
 /// The settings file (`--config FILE`); every key is optional.
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(default, deny_unknown_fields)]
@@ -105,6 +160,8 @@ pub struct FileSettings {
     pub services: Option<Vec<String>>,
     pub log_format: Option<LogFormat>,
     pub limits: Option<ServerLimits>,
+    pub search: Option<SearchSettings>,
+    pub leads: Option<LeadsSettings>,
 }
 
 impl FileSettings {
@@ -125,6 +182,8 @@ pub struct Settings {
     pub services: Vec<ServiceKind>,
     pub log_format: LogFormat,
     pub limits: ServerLimits,
+    pub search: SearchSettings,
+    pub leads: LeadsSettings,
 }
 
 impl Default for Settings {
@@ -138,6 +197,8 @@ impl Default for Settings {
             services: ServiceKind::ALL.to_vec(),
             log_format: LogFormat::Text,
             limits: ServerLimits::default(),
+            search: SearchSettings::default(),
+            leads: LeadsSettings::default(),
         }
     }
 }

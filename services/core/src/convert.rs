@@ -320,6 +320,18 @@ impl TryFrom<pb::ImportRecord> for Record {
     }
 }
 
+impl From<Record> for pb::import_record::Record {
+    fn from(record: Record) -> Self {
+        use pb::import_record::Record as R;
+        match record {
+            Record::Organization(o) => R::Organization(o.into()),
+            Record::Need(n) => R::Need(n.into()),
+            Record::Capability(c) => R::Capability(c.into()),
+            Record::Offer(o) => R::Offer(o.into()),
+        }
+    }
+}
+
 impl From<Record> for pb::change_event::Record {
     fn from(record: Record) -> Self {
         use pb::change_event::Record as R;

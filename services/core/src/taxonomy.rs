@@ -184,6 +184,22 @@ impl Taxonomy {
         self.regions.get(code)
     }
 
+    /// A region by code, by exact name, or by the start of exactly one name
+    /// ("湛江" finds 湛江市), for people typing on the command line.
+    pub fn find_region(&self, text: &str) -> Option<&Region> {
+        if let Some(region) = self.regions.get(text) {
+            return Some(region);
+        }
+        if let Some(region) = self.regions.values().find(|r| r.name == text) {
+            return Some(region);
+        }
+        let mut candidates = self.regions.values().filter(|r| r.name.starts_with(text));
+        match (candidates.next(), candidates.next()) {
+            (Some(only), None) => Some(only),
+            _ => None,
+        }
+    }
+
     /// The code itself followed by every enclosing region, innermost first.
     pub fn region_with_ancestors(&self, code: &str) -> Vec<&Region> {
         let mut chain = Vec::new();
@@ -247,5 +263,8 @@ mod tests {
         assert_eq!(Taxonomy::get().region("440300").map(|r| r.tier), Some(RegionTier::GreaterBayArea));
         assert!(Taxonomy::get().high_tech_field("new_materials.metal").is_some());
         assert!(Taxonomy::get().high_tech_field("new_materials.unobtainium").is_none());
+        assert_eq!(Taxonomy::get().find_region("湛江").map(|r| r.code.as_str()), Some("440800"));
+        assert_eq!(Taxonomy::get().find_region("徐闻县").map(|r| r.code.as_str()), Some("440825"));
+        assert!(Taxonomy::get().find_region("广").is_none(), "ambiguous prefixes find nothing");
     }
 }

@@ -131,7 +131,8 @@ pub struct Clients {
 }
 
 impl ClientArgs {
-    pub async fn connect(&self, streaming: bool) -> anyhow::Result<Clients> {
+    /// A channel to the server and the interceptor that adds the token.
+    pub async fn channel(&self, streaming: bool) -> anyhow::Result<(Channel, BearerToken)> {
         let mut endpoint = Endpoint::from_shared(self.server.clone())
             .context("invalid --server address")?
             .connect_timeout(Duration::from_secs(5));
@@ -145,7 +146,11 @@ impl ClientArgs {
             .map(|t| format!("Bearer {t}").parse::<MetadataValue<_>>())
             .transpose()
             .context("the token has characters a header cannot carry")?;
-        let auth = BearerToken(header);
+        Ok((channel, BearerToken(header)))
+    }
+
+    pub async fn connect(&self, streaming: bool) -> anyhow::Result<Clients> {
+        let (channel, auth) = self.channel(streaming).await?;
         Ok(Clients {
             catalog: CatalogServiceClient::with_interceptor(channel.clone(), auth.clone()),
             admin: AdminServiceClient::with_interceptor(channel, auth),
@@ -159,7 +164,7 @@ fn parse_code<T>(what: &str, value: &str, from_code: fn(&str) -> Option<T>) -> a
 }
 
 /// The server's message already names every invalid field.
-fn status_error(status: tonic::Status) -> anyhow::Error {
+pub fn status_error(status: tonic::Status) -> anyhow::Error {
     anyhow::anyhow!("{:?}: {}", status.code(), status.message())
 }
 

@@ -2,5 +2,6 @@
 //! and the command-line client, so end-to-end tests start the very same server.
 
 pub mod cli;
+pub mod cli_search;
 pub mod server;
 pub mod settings;

@@ -5,6 +5,7 @@ use anyhow::Context;
 use clap::{Parser, Subcommand};
 use innomatch::{
     cli::{AdminCommand, ClientArgs, NeedCommand},
+    cli_search::{self, ImportArgs, IndexCommand, SearchArgs},
     server,
     settings::ServeArgs,
 };
@@ -39,6 +40,25 @@ enum Command {
         #[command(flatten)]
         client: ClientArgs,
     },
+    /// Search needs, capabilities, offers and organizations.
+    Search {
+        #[command(flatten)]
+        args: SearchArgs,
+        #[command(flatten)]
+        client: ClientArgs,
+    },
+    /// Import records from a JSONL or CSV file through the catalog.
+    Import {
+        #[command(flatten)]
+        args: ImportArgs,
+        #[command(flatten)]
+        client: ClientArgs,
+    },
+    /// Maintain the search index.
+    Index {
+        #[command(subcommand)]
+        command: IndexCommand,
+    },
     /// Show whom the token acts for.
     Whoami {
         #[command(flatten)]
@@ -55,12 +75,25 @@ enum Command {
 }
 
 #[tokio::main]
-async fn main() -> anyhow::Result<()> {
-    let cli = Cli::parse();
+async fn main() -> std::process::ExitCode {
+    match run(Cli::parse()).await {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(error) => {
+            // `{:#}` prints the chain of causes on one line, without a backtrace.
+            eprintln!("error: {error:#}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
         Command::Serve(args) => serve(args).await,
         Command::Admin { command, client } => client.connect(false).await?.admin(command).await,
         Command::Need { command, client } => client.connect(false).await?.need(command).await,
+        Command::Search { args, client } => cli_search::search(&client, args).await,
+        Command::Import { args, client } => cli_search::import(&client, args).await,
+        Command::Index { command: IndexCommand::Rebuild { data_dir } } => cli_search::rebuild_index(&data_dir).await,
         Command::Whoami { client } => client.connect(false).await?.whoami().await,
         Command::Watch { after, client } => client.connect(true).await?.watch(after).await,
     }

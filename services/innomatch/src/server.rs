@@ -11,7 +11,15 @@ use innomatch_core::{
     config::{ServiceKind, Settings},
     model::Role,
 };
-use innomatch_proto::v1::{admin_service_server::AdminServiceServer, catalog_service_server::CatalogServiceServer};
+use innomatch_proto::v1::{
+    admin_service_server::AdminServiceServer, catalog_service_server::CatalogServiceServer,
+    search_service_server::SearchServiceServer,
+};
+use innomatch_search::{
+    follower::{self, LocalChanges},
+    grpc::SearchGrpc,
+    index::SearchIndex,
+};
 use tokio::{net::TcpListener, sync::oneshot, task::JoinHandle};
 use tokio_stream::wrappers::TcpListenerStream;
 use tonic::{service::interceptor::InterceptedService, transport::Server};
@@ -21,6 +29,8 @@ use tonic_health::ServingStatus;
 fn grpc_names(kind: ServiceKind) -> &'static [&'static str] {
     match kind {
         ServiceKind::Catalog => &["innomatch.v1.CatalogService", "innomatch.v1.AdminService"],
+        ServiceKind::Search => &["innomatch.v1.SearchService"],
+        ServiceKind::Leads => &["innomatch.v1.LeadsService"],
     }
 }
 
@@ -34,6 +44,8 @@ pub struct RunningServer {
     pub addr: SocketAddr,
     /// An admin token generated because none existed yet; shown once.
     pub generated_admin_token: Option<String>,
+    /// The search index, when the search service runs here.
+    pub search_index: Option<Arc<SearchIndex>>,
     shutdown: Option<oneshot::Sender<()>>,
     task: JoinHandle<Result<(), tonic::transport::Error>>,
 }
@@ -76,6 +88,16 @@ pub async fn start(settings: &Settings) -> anyhow::Result<RunningServer> {
     );
     let tokens = TokenRegistry::load(store.as_ref()).await.context("loading api tokens")?;
     let catalog = Catalog::new(Arc::clone(&store), Arc::clone(&tokens) as _);
+    let search = if settings.services.contains(&ServiceKind::Search) {
+        let dir = settings.data_dir.join("index");
+        let index =
+            Arc::new(SearchIndex::open(&dir).with_context(|| format!("opening the index in {}", dir.display()))?);
+        let refresh = Duration::from_millis(settings.search.refresh_ms);
+        let follower = follower::spawn(Arc::clone(&index), Arc::new(LocalChanges::new(catalog.clone())), refresh);
+        Some((index, follower))
+    } else {
+        None
+    };
 
     let generated_admin_token = if settings.admin_token.is_none() && !catalog.has_admin_token().await? {
         let issued = catalog
@@ -117,6 +139,13 @@ pub async fn start(settings: &Settings) -> anyhow::Result<RunningServer> {
         )
     });
     let (catalog_server, admin_server) = catalog_services.unzip();
+    let search_server = search.as_ref().map(|(index, _)| {
+        let server = SearchServiceServer::new(SearchGrpc::new(Arc::clone(index), catalog.clone()))
+            .max_decoding_message_size(limits.max_message_bytes)
+            .max_encoding_message_size(limits.max_message_bytes);
+        InterceptedService::new(server, interceptor.clone())
+    });
+    let (search_index, search_follower) = search.unzip();
 
     let router = Server::builder()
         .concurrency_limit_per_connection(limits.concurrency_per_connection)
@@ -126,7 +155,8 @@ pub async fn start(settings: &Settings) -> anyhow::Result<RunningServer> {
         .add_service(health_service)
         .add_service(reflection)
         .add_optional_service(catalog_server)
-        .add_optional_service(admin_server);
+        .add_optional_service(admin_server)
+        .add_optional_service(search_server);
 
     // The store is open and the tokens are loaded: the mounted services are ready.
     for name in &mounted {
@@ -147,8 +177,11 @@ pub async fn start(settings: &Settings) -> anyhow::Result<RunningServer> {
                 tracing::info!("shutting down");
             })
             .await;
+        if let Some(follower) = search_follower {
+            follower.abort();
+        }
         drop(catalog);
         result
     });
-    Ok(RunningServer { addr, generated_admin_token, shutdown: Some(shutdown_tx), task })
+    Ok(RunningServer { addr, generated_admin_token, search_index, shutdown: Some(shutdown_tx), task })
 }

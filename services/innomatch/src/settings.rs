@@ -60,6 +60,8 @@ impl ServeArgs {
             services,
             log_format: self.log_format.or(file.log_format).unwrap_or(defaults.log_format),
             limits: file.limits.unwrap_or(defaults.limits),
+            search: file.search.unwrap_or(defaults.search),
+            leads: file.leads.unwrap_or(defaults.leads),
         })
     }
 }

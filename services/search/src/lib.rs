@@ -1,4 +1,13 @@
-//! innomatch search: the tantivy index of capabilities and needs, with
-//! Chinese + English text analysis.
+//! innomatch search: the tantivy index of the catalog with Chinese + English
+//! analysis, the follower that keeps it in step with the change feed, bulk
+//! import, and the gRPC adapter.
 
 pub mod analysis;
+pub mod document;
+pub mod error;
+pub mod follower;
+pub mod grpc;
+pub mod import;
+pub mod index;
+pub mod query;
+pub mod schema;

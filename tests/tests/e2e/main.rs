@@ -3,5 +3,6 @@
 mod auth;
 mod catalog;
 mod change_feed;
+mod search;
 mod server;
 mod validation;

@@ -1,0 +1,560 @@
+//! The search index: applies catalog changes (upsert by id, commit payload =
+//! last applied change sequence) and answers searches with visibility
+//! enforced inside the query, facets, snippets and matched terms.
+
+use std::{
+    collections::{BTreeSet, HashMap},
+    path::Path,
+    sync::{LazyLock, Mutex, RwLock},
+};
+
+use innomatch_catalog::store::Change;
+use innomatch_core::{
+    auth::Principal,
+    model::{CapabilityKind, OrganizationKind, Record, RecordKind, ServiceCategory},
+    taxonomy::Taxonomy,
+};
+use tantivy::{
+    DocAddress, Index, IndexReader, IndexWriter, Order, ReloadPolicy, Searcher, TantivyDocument, Term,
+    collector::{Count, FacetCollector, TopDocs},
+    directory::MmapDirectory,
+    query::{
+        AllQuery, BooleanQuery, BoostQuery, ConstScoreQuery, Occur, PhraseQuery, Query, RangeQuery, TermQuery,
+        TermSetQuery,
+    },
+    schema::{Field, IndexRecordOption, Value},
+    snippet::SnippetGenerator,
+};
+use tokio::sync::watch;
+
+use crate::{
+    analysis::{Analyzer, terms_query},
+    document::{self, FACET_DIMENSIONS, OrgInfo, READABLE_BY_ALL, facet},
+    query::{Clause, QueryField},
+    schema::{self, Fields, weighted_text_fields},
+};
+
+/// Weight of dictionary sub-words (冶金 inside 氢冶金) relative to whole words.
+const SUBWORD_BOOST: f32 = 0.3;
+/// Memory the index writer may use before it flushes a segment.
+const WRITER_MEMORY_BYTES: usize = 64 * 1024 * 1024;
+const SNIPPET_CHARS: usize = 120;
+
+/// One analyzer for the whole process: the jieba dictionary plus the
+/// taxonomy's domain terms. Index and queries must share it.
+static ANALYZER: LazyLock<Analyzer> =
+    LazyLock::new(|| Analyzer::builder().domain_terms(Taxonomy::get().domain_terms()).build());
+
+pub fn analyzer() -> Analyzer {
+    ANALYZER.clone()
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum IndexError {
+    #[error("index failure: {0}")]
+    Tantivy(#[from] tantivy::TantivyError),
+    #[error("index directory: {0}")]
+    Directory(String),
+    #[error("index writer lock poisoned")]
+    Poisoned,
+}
+
+/// How results are ordered.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum SearchOrder {
+    #[default]
+    Relevance,
+    Recency,
+}
+
+/// Validated filters; empty lists mean "any".
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Filters {
+    pub record_kinds: Vec<RecordKind>,
+    pub organization_kinds: Vec<OrganizationKind>,
+    pub high_tech_fields: Vec<String>,
+    pub industries: Vec<String>,
+    pub regions: Vec<String>,
+    pub service_categories: Vec<ServiceCategory>,
+    pub capability_kinds: Vec<CapabilityKind>,
+    pub min_trl: Option<u32>,
+    pub max_trl: Option<u32>,
+    pub organization_id: Option<String>,
+}
+
+/// A validated search request.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct SearchRequest {
+    pub clauses: Vec<Clause>,
+    pub filters: Filters,
+    /// Facet dimensions to count (see [`FACET_DIMENSIONS`]).
+    pub facets: Vec<String>,
+    pub order: SearchOrder,
+    pub limit: usize,
+    pub offset: usize,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Highlight {
+    pub field: &'static str,
+    pub snippet: String,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Hit {
+    pub kind: RecordKind,
+    pub id: String,
+    /// Empty when the caller may not know the owner (anonymous needs).
+    pub organization_id: String,
+    pub organization_name: String,
+    pub title: String,
+    pub score: f32,
+    pub highlights: Vec<Highlight>,
+    pub matched_terms: Vec<String>,
+    /// The record as indexed (already redacted for the caller).
+    pub record: Option<Record>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FacetValue {
+    pub value: String,
+    pub label: String,
+    pub count: u64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FacetCounts {
+    pub dimension: String,
+    pub values: Vec<FacetValue>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct SearchResults {
+    pub hits: Vec<Hit>,
+    pub total: u64,
+    pub facets: Vec<FacetCounts>,
+    /// The change sequence the index had applied when it answered.
+    pub index_sequence: i64,
+}
+
+/// The index with its single writer.
+pub struct SearchIndex {
+    reader: IndexReader,
+    writer: Mutex<IndexWriter>,
+    fields: Fields,
+    analyzer: Analyzer,
+    orgs: RwLock<HashMap<String, OrgInfo>>,
+    applied: watch::Sender<i64>,
+}
+
+impl std::fmt::Debug for SearchIndex {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SearchIndex").field("applied", &*self.applied.borrow()).finish_non_exhaustive()
+    }
+}
+
+impl SearchIndex {
+    /// Opens the index in `dir`, creating it when absent.
+    pub fn open(dir: &Path) -> Result<Self, IndexError> {
+        std::fs::create_dir_all(dir).map_err(|e| IndexError::Directory(format!("{}: {e}", dir.display())))?;
+        let directory = MmapDirectory::open(dir).map_err(|e| IndexError::Directory(e.to_string()))?;
+        let (schema, _) = schema::build();
+        let index = Index::open_or_create(directory, schema)?;
+        Self::from_index(index)
+    }
+
+    /// A throwaway index in memory, for tests and benchmarks.
+    pub fn in_ram() -> Result<Self, IndexError> {
+        let (schema, _) = schema::build();
+        Self::from_index(Index::create_in_ram(schema))
+    }
+
+    fn from_index(index: Index) -> Result<Self, IndexError> {
+        let analyzer = analyzer();
+        analyzer.register(index.tokenizers());
+        let fields = Fields::from_schema(&index.schema())?;
+        let applied = index.load_metas()?.payload.and_then(|payload| payload.parse::<i64>().ok()).unwrap_or(0);
+        let reader = index.reader_builder().reload_policy(ReloadPolicy::Manual).try_into()?;
+        let writer = index.writer(WRITER_MEMORY_BYTES)?;
+        let this = Self {
+            reader,
+            writer: Mutex::new(writer),
+            fields,
+            analyzer,
+            orgs: RwLock::new(HashMap::new()),
+            applied: watch::channel(applied).0,
+        };
+        this.load_organizations()?;
+        Ok(this)
+    }
+
+    /// Rebuilds the organization cache from the organization documents.
+    fn load_organizations(&self) -> Result<(), IndexError> {
+        let searcher = self.reader.searcher();
+        let query = TermQuery::new(
+            Term::from_facet(self.fields.facets, &facet("record_kind", RecordKind::Organization.code())),
+            IndexRecordOption::Basic,
+        );
+        let addresses = searcher.search(&query, &tantivy::collector::DocSetCollector)?;
+        let mut orgs = self.orgs.write().map_err(|_| IndexError::Poisoned)?;
+        for address in addresses {
+            if let Some(Record::Organization(org)) = self.stored_record(&searcher, address)? {
+                orgs.insert(org.meta.id.clone(), OrgInfo::from(&org));
+            }
+        }
+        Ok(())
+    }
+
+    pub fn analyzer(&self) -> &Analyzer {
+        &self.analyzer
+    }
+
+    /// The last change sequence applied and committed.
+    pub fn applied_sequence(&self) -> i64 {
+        *self.applied.borrow()
+    }
+
+    pub fn subscribe_applied(&self) -> watch::Receiver<i64> {
+        self.applied.subscribe()
+    }
+
+    pub fn num_docs(&self) -> u64 {
+        self.reader.searcher().num_docs()
+    }
+
+    /// Applies changes in order, skipping those already applied, and commits
+    /// them with the last sequence as payload, so a restart resumes after it.
+    /// Blocking: call from a blocking thread.
+    pub fn apply(&self, changes: &[Change]) -> Result<(), IndexError> {
+        let from = self.applied_sequence();
+        let Some(last) = changes.iter().map(|c| c.sequence).max().filter(|&last| last > from) else {
+            return Ok(());
+        };
+        let mut writer = self.writer.lock().map_err(|_| IndexError::Poisoned)?;
+        for change in changes.iter().filter(|c| c.sequence > from) {
+            self.upsert(&writer, &change.record)?;
+            if let Record::Organization(org) = &change.record {
+                let info = OrgInfo::from(org);
+                let previous =
+                    self.orgs.write().map_err(|_| IndexError::Poisoned)?.insert(org.meta.id.clone(), info.clone());
+                if previous.is_some_and(|p| p != info) {
+                    self.reindex_records_of(&writer, &org.meta.id)?;
+                }
+            }
+        }
+        let mut commit = writer.prepare_commit()?;
+        commit.set_payload(&last.to_string());
+        commit.commit()?;
+        drop(writer);
+        self.reader.reload()?;
+        self.applied.send_replace(last);
+        Ok(())
+    }
+
+    /// Deletes every document and forgets the applied sequence.
+    pub fn clear(&self) -> Result<(), IndexError> {
+        let mut writer = self.writer.lock().map_err(|_| IndexError::Poisoned)?;
+        writer.delete_all_documents()?;
+        let mut commit = writer.prepare_commit()?;
+        commit.set_payload("0");
+        commit.commit()?;
+        drop(writer);
+        self.reader.reload()?;
+        self.orgs.write().map_err(|_| IndexError::Poisoned)?.clear();
+        self.applied.send_replace(0);
+        Ok(())
+    }
+
+    fn upsert(&self, writer: &IndexWriter, record: &Record) -> Result<(), IndexError> {
+        let id = &record.meta().id;
+        writer.delete_term(Term::from_field_text(self.fields.id, id));
+        let org = match record {
+            Record::Organization(_) => None,
+            _ => self.orgs.read().map_err(|_| IndexError::Poisoned)?.get(&record.meta().organization_id).cloned(),
+        };
+        if let Some(doc) = document::build(record, org.as_ref(), &self.fields) {
+            writer.add_document(doc)?;
+        }
+        Ok(())
+    }
+
+    /// An organization's name or kind changed: rebuild its records' documents.
+    fn reindex_records_of(&self, writer: &IndexWriter, organization_id: &str) -> Result<(), IndexError> {
+        let searcher = self.reader.searcher();
+        let query = TermQuery::new(Term::from_field_text(self.fields.owner, organization_id), IndexRecordOption::Basic);
+        for address in searcher.search(&query, &tantivy::collector::DocSetCollector)? {
+            if let Some(record) = self.stored_record(&searcher, address)?
+                && !matches!(record, Record::Organization(_))
+            {
+                self.upsert(writer, &record)?;
+            }
+        }
+        Ok(())
+    }
+
+    fn stored_record(&self, searcher: &Searcher, address: DocAddress) -> Result<Option<Record>, IndexError> {
+        let doc: TantivyDocument = searcher.doc(address)?;
+        Ok(doc
+            .get_first(self.fields.source)
+            .and_then(|v| v.as_str())
+            .and_then(|json| serde_json::from_str::<Record>(json).ok()))
+    }
+
+    /// Every record id in the index (for consistency checks).
+    pub fn ids(&self) -> Result<Vec<String>, IndexError> {
+        let searcher = self.reader.searcher();
+        let mut ids = Vec::new();
+        for address in searcher.search(&AllQuery, &tantivy::collector::DocSetCollector)? {
+            let doc: TantivyDocument = searcher.doc(address)?;
+            if let Some(id) = doc.get_first(self.fields.id).and_then(|v| v.as_str()) {
+                ids.push(id.to_owned());
+            }
+        }
+        ids.sort();
+        Ok(ids)
+    }
+
+    /// The text part of a request as a query, and the analyzed terms a hit may show as matched.
+    fn text_query(&self, clauses: &[Clause]) -> (Option<Box<dyn Query>>, BTreeSet<String>) {
+        let mut terms = BTreeSet::new();
+        let mut parts: Vec<(Occur, Box<dyn Query>)> = Vec::new();
+        for clause in clauses {
+            let fields: Vec<(Field, f32)> = match clause.field {
+                None => weighted_text_fields(&self.fields).to_vec(),
+                Some(QueryField::Title) => vec![(self.fields.title, 1.0)],
+                Some(QueryField::Keywords) => vec![(self.fields.keywords, 1.0)],
+                Some(QueryField::Description) => vec![(self.fields.description, 1.0)],
+                Some(QueryField::Organization) => vec![(self.fields.organization_name, 1.0)],
+                Some(QueryField::Tag) => vec![(self.fields.taxonomy_text, 1.0)],
+            };
+            let per_field: Vec<(Occur, Box<dyn Query>)> = if clause.phrase {
+                let tokens = self.analyzer.analyze(&clause.text);
+                if !clause.excluded {
+                    terms.extend(tokens.iter().cloned());
+                }
+                fields
+                    .iter()
+                    .filter_map(|&(field, boost)| {
+                        let query: Box<dyn Query> = match tokens.len() {
+                            0 => return None,
+                            1 => Box::new(TermQuery::new(
+                                Term::from_field_text(field, &tokens[0]),
+                                IndexRecordOption::WithFreqs,
+                            )),
+                            _ => Box::new(PhraseQuery::new(
+                                tokens.iter().map(|t| Term::from_field_text(field, t)).collect(),
+                            )),
+                        };
+                        Some((Occur::Should, Box::new(BoostQuery::new(query, boost)) as Box<dyn Query>))
+                    })
+                    .collect()
+            } else {
+                let alternatives = self.analyzer.expand_query_terms(&clause.text);
+                if !clause.excluded {
+                    for alternative in &alternatives {
+                        terms.extend(alternative.alternatives.iter().flatten().cloned());
+                        terms.extend(alternative.subwords.iter().cloned());
+                    }
+                }
+                if alternatives.is_empty() {
+                    Vec::new()
+                } else {
+                    fields
+                        .iter()
+                        .map(|&(field, boost)| {
+                            let query = terms_query(field, &alternatives, Occur::Should, Some(SUBWORD_BOOST));
+                            (Occur::Should, Box::new(BoostQuery::new(query, boost)) as Box<dyn Query>)
+                        })
+                        .collect()
+                }
+            };
+            if per_field.is_empty() {
+                continue; // only stop words: the clause constrains nothing
+            }
+            let occur = if clause.excluded { Occur::MustNot } else { Occur::Must };
+            parts.push((occur, Box::new(BooleanQuery::new(per_field))));
+        }
+        if parts.is_empty() {
+            return (None, terms);
+        }
+        if parts.iter().all(|(occur, _)| *occur == Occur::MustNot) {
+            parts.push((Occur::Must, Box::new(AllQuery)));
+        }
+        (Some(Box::new(BooleanQuery::new(parts))), terms)
+    }
+
+    /// Filters (including visibility) as non-scoring clauses.
+    fn filter_clauses(&self, filters: &Filters, viewer: &Principal) -> Vec<(Occur, Box<dyn Query>)> {
+        let mut clauses: Vec<(Occur, Box<dyn Query>)> = Vec::new();
+        let mut facet_any = |dimension: &str, values: Vec<String>| {
+            if values.is_empty() {
+                return;
+            }
+            let terms = values.iter().map(|v| Term::from_facet(self.fields.facets, &facet(dimension, v)));
+            let query: Box<dyn Query> = Box::new(TermSetQuery::new(terms));
+            clauses.push((Occur::Must, Box::new(ConstScoreQuery::new(query, 0.0))));
+        };
+        facet_any("record_kind", filters.record_kinds.iter().map(|k| k.code().to_owned()).collect());
+        facet_any("organization_kind", filters.organization_kinds.iter().map(|k| k.code().to_owned()).collect());
+        facet_any("high_tech_field", filters.high_tech_fields.clone());
+        facet_any("industry", filters.industries.clone());
+        facet_any("region", filters.regions.clone());
+        facet_any("service_category", filters.service_categories.iter().map(|c| c.code().to_owned()).collect());
+        facet_any("capability_kind", filters.capability_kinds.iter().map(|k| k.code().to_owned()).collect());
+        if filters.min_trl.is_some() || filters.max_trl.is_some() {
+            let lower = filters.min_trl.map(u64::from).unwrap_or(0);
+            let upper = filters.max_trl.map(u64::from).unwrap_or(u64::from(u32::MAX));
+            let range = RangeQuery::new(
+                std::ops::Bound::Included(Term::from_field_u64(self.fields.trl, lower)),
+                std::ops::Bound::Included(Term::from_field_u64(self.fields.trl, upper)),
+            );
+            clauses.push((Occur::Must, Box::new(ConstScoreQuery::new(Box::new(range), 0.0))));
+        }
+        if let Some(org) = &filters.organization_id {
+            // Only the owner (or an admin) may find anonymous needs by their owner.
+            let field = if viewer.acts_for(org) { self.fields.owner } else { self.fields.public_owner };
+            let term = TermQuery::new(Term::from_field_text(field, org), IndexRecordOption::Basic);
+            clauses.push((Occur::Must, Box::new(ConstScoreQuery::new(Box::new(term), 0.0))));
+        }
+        if !viewer.is_admin() {
+            let mut readers = vec![Term::from_field_text(self.fields.readable_by, READABLE_BY_ALL)];
+            if let Some(org) = &viewer.organization_id {
+                readers.push(Term::from_field_text(self.fields.readable_by, org));
+            }
+            clauses.push((Occur::Must, Box::new(ConstScoreQuery::new(Box::new(TermSetQuery::new(readers)), 0.0))));
+        }
+        clauses
+    }
+
+    /// Runs a search as `viewer`: what the viewer may not see is never hit,
+    /// counted or shown.
+    pub fn search(&self, request: &SearchRequest, viewer: &Principal) -> Result<SearchResults, IndexError> {
+        let index_sequence = self.applied_sequence();
+        let searcher = self.reader.searcher();
+        let (text_query, query_terms) = self.text_query(&request.clauses);
+        let mut clauses = self.filter_clauses(&request.filters, viewer);
+        let scored = text_query.is_some();
+        if let Some(text) = &text_query {
+            clauses.push((Occur::Must, text.box_clone()));
+        }
+        if clauses.is_empty() {
+            clauses.push((Occur::Must, Box::new(AllQuery)));
+        }
+        let query = BooleanQuery::new(clauses);
+
+        let mut facet_collector = FacetCollector::for_field("facets");
+        for dimension in &request.facets {
+            facet_collector.add_facet(tantivy::schema::Facet::from_path([dimension.as_str()]));
+        }
+        let top = TopDocs::with_limit(request.limit.max(1)).and_offset(request.offset);
+        let order = if scored { request.order } else { SearchOrder::Recency };
+        let (scored_docs, total, facet_counts): (Vec<(f32, DocAddress)>, usize, _) = match order {
+            SearchOrder::Relevance => searcher.search(&query, &(top.order_by_score(), Count, facet_collector))?,
+            SearchOrder::Recency => {
+                let (docs, total, facets) = searcher.search(
+                    &query,
+                    &(top.order_by_fast_field::<i64>("updated_at", Order::Desc), Count, facet_collector),
+                )?;
+                (docs.into_iter().map(|(_, address)| (0.0, address)).collect(), total, facets)
+            }
+        };
+
+        let snippet_generators = match &text_query {
+            Some(text) => {
+                let mut generators = Vec::new();
+                for (name, field) in [("title", self.fields.title), ("description", self.fields.description)] {
+                    let mut generator = SnippetGenerator::create(&searcher, text.as_ref(), field)?;
+                    generator.set_max_num_chars(SNIPPET_CHARS);
+                    generators.push((name, generator));
+                }
+                generators
+            }
+            None => Vec::new(),
+        };
+
+        let mut hits = Vec::with_capacity(scored_docs.len());
+        for (score, address) in scored_docs.into_iter().take(request.limit) {
+            let doc: TantivyDocument = searcher.doc(address)?;
+            let text = |field: Field| doc.get_first(field).and_then(|v| v.as_str()).unwrap_or_default().to_owned();
+            let Some(record) = self.stored_record(&searcher, address)? else { continue };
+            let Some(record) = viewer.redact(record) else { continue };
+            let owner_visible = !record.meta().organization_id.is_empty();
+            let highlights = snippet_generators
+                .iter()
+                .filter_map(|(name, generator)| {
+                    let mut snippet = generator.snippet(&text(if *name == "title" {
+                        self.fields.title
+                    } else {
+                        self.fields.description
+                    }));
+                    if snippet.highlighted().is_empty() {
+                        return None;
+                    }
+                    snippet.set_snippet_prefix_postfix("<em>", "</em>");
+                    Some(Highlight { field: name, snippet: snippet.to_html() })
+                })
+                .collect();
+            let mut matched_terms = Vec::new();
+            if !query_terms.is_empty() {
+                let mut doc_text = text(self.fields.title);
+                for value in doc.get_all(self.fields.keywords).filter_map(|v| v.as_str()) {
+                    doc_text.push(' ');
+                    doc_text.push_str(value);
+                }
+                doc_text.push(' ');
+                doc_text.push_str(&text(self.fields.description));
+                let doc_terms: BTreeSet<String> = self.analyzer.analyze(&doc_text).into_iter().collect();
+                matched_terms = query_terms.intersection(&doc_terms).cloned().collect();
+            }
+            hits.push(Hit {
+                kind: record.kind(),
+                id: record.meta().id.clone(),
+                organization_id: record.meta().organization_id.clone(),
+                organization_name: if owner_visible { text(self.fields.organization_name) } else { String::new() },
+                title: text(self.fields.title),
+                score,
+                highlights,
+                matched_terms,
+                record: Some(record),
+            });
+        }
+
+        let facets = request
+            .facets
+            .iter()
+            .map(|dimension| {
+                let root = tantivy::schema::Facet::from_path([dimension.as_str()]);
+                let mut values: Vec<FacetValue> = facet_counts
+                    .get(root)
+                    .filter_map(|(facet, count)| {
+                        let value = facet.to_path().last().map(|s| (*s).to_owned())?;
+                        Some(FacetValue { label: facet_label(dimension, &value), value, count })
+                    })
+                    .collect();
+                values.sort_by(|a, b| b.count.cmp(&a.count).then_with(|| a.value.cmp(&b.value)));
+                FacetCounts { dimension: dimension.clone(), values }
+            })
+            .collect();
+
+        Ok(SearchResults { hits, total: total as u64, facets, index_sequence })
+    }
+}
+
+/// A human label for a facet value, from the taxonomies.
+fn facet_label(dimension: &str, value: &str) -> String {
+    let taxonomy = Taxonomy::get();
+    let label = match dimension {
+        "high_tech_field" => taxonomy.high_tech_field(value).map(|f| f.name.clone()),
+        "industry" => taxonomy.industry(value).map(|i| i.name.clone()),
+        "region" => taxonomy.region(value).map(|r| r.name.clone()),
+        "service_category" => ServiceCategory::from_code(value)
+            .and_then(|c| taxonomy.service_categories().iter().find(|i| i.category == c).map(|i| i.name.clone())),
+        _ => None,
+    };
+    label.unwrap_or_else(|| value.to_owned())
+}
+
+/// True for a facet dimension a request may ask to count.
+pub fn is_facet_dimension(name: &str) -> bool {
+    FACET_DIMENSIONS.contains(&name)
+}
