@@ -20,7 +20,7 @@ run: ## Start every service on embedded defaults (data in ./data)
 
 .PHONY: test
 test: ## Run every test (Redis/PostgreSQL tests run when CI=true or the servers answer)
-	$(CARGO) test --workspace --all-targets
+	$(CARGO) test --workspace --lib --bins --tests
 
 .PHONY: lint
 lint: ## rustfmt check and clippy with warnings as errors
@@ -33,7 +33,7 @@ fmt: ## Format the code
 
 .PHONY: bench
 bench: ## Run the benchmarks (release build; prints tables and writes JSON to target/bench)
-	@echo "no benchmarks yet"
+	$(CARGO) bench -p innomatch --bench search
 
 .PHONY: clean
 clean: ## Remove build output (keeps ./data)
