@@ -16,7 +16,7 @@ build: ## Build every crate (debug)
 
 .PHONY: run
 run: ## Start every service on embedded defaults (data in ./data)
-	$(CARGO) run -p innomatch -- serve --listen $(LISTEN) --data-dir $(DATA_DIR)
+	$(CARGO) run -p innomatch -- serve --listen $(LISTEN) --data-dir $(DATA_DIR) --sample-data
 
 .PHONY: test
 test: ## Run every test (Redis/PostgreSQL tests run when CI=true or the servers answer)
@@ -34,6 +34,11 @@ fmt: ## Format the code
 .PHONY: bench
 bench: ## Run the benchmarks (release build; prints tables and writes JSON to target/bench)
 	$(CARGO) bench -p innomatch --bench search
+	$(CARGO) run --release -p innomatch-leads --bin leads-bench
+
+.PHONY: eval
+eval: ## Ranking quality on the labelled sample set: BM25 vs the full matcher (dev and held-out splits)
+	$(CARGO) run --release -p innomatch --example eval
 
 .PHONY: clean
 clean: ## Remove build output (keeps ./data)

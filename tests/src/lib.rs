@@ -9,9 +9,10 @@ use innomatch_core::{
     config::{LogFormat, Secret, Settings},
     model::{OrganizationKind, Role},
 };
+use innomatch_proto::v1::leads_service_client::LeadsServiceClient;
 use innomatch_proto::v1::{
     self as pb, admin_service_client::AdminServiceClient, catalog_service_client::CatalogServiceClient,
-    search_service_client::SearchServiceClient,
+    matcher_service_client::MatcherServiceClient, search_service_client::SearchServiceClient,
 };
 use tonic::{
     Request, Status,
@@ -37,7 +38,9 @@ impl Interceptor for Auth {
 
 pub type CatalogClient = CatalogServiceClient<InterceptedService<Channel, Auth>>;
 pub type SearchClient = SearchServiceClient<InterceptedService<Channel, Auth>>;
+pub type MatcherClient = MatcherServiceClient<InterceptedService<Channel, Auth>>;
 pub type AdminClient = AdminServiceClient<InterceptedService<Channel, Auth>>;
+pub type LeadsClient = LeadsServiceClient<InterceptedService<Channel, Auth>>;
 
 /// A running server for one test.
 pub struct TestApp {
@@ -68,15 +71,26 @@ pub async fn spawn_app() -> TestApp {
     start(dir).await
 }
 
+/// Starts a server on a fresh data directory with settings adjusted by `configure`.
+pub async fn spawn_app_with(configure: impl FnOnce(&mut Settings)) -> TestApp {
+    let dir = std::sync::Arc::new(tempfile::tempdir().expect("temp dir"));
+    start_with(dir, configure).await
+}
+
 async fn start(dir: std::sync::Arc<tempfile::TempDir>) -> TestApp {
+    start_with(dir, |_| {}).await
+}
+
+async fn start_with(dir: std::sync::Arc<tempfile::TempDir>, configure: impl FnOnce(&mut Settings)) -> TestApp {
     init_logs();
     let admin_token = "imt_test_admin_token".to_owned();
-    let settings = Settings {
+    let mut settings = Settings {
         listen: SocketAddr::from(([127, 0, 0, 1], 0)),
         data_dir: dir.path().to_path_buf(),
         admin_token: Some(Secret::new(admin_token.clone())),
         ..Settings::default()
     };
+    configure(&mut settings);
     let server = server::start(&settings).await.expect("server starts");
     TestApp { addr: server.addr, admin_token, data_dir: dir.path().to_path_buf(), _dir: dir, server: Some(server) }
 }
@@ -94,6 +108,15 @@ impl TestApp {
         if let Some(server) = self.server.take() {
             server.shutdown().await.expect("clean shutdown");
         }
+    }
+
+    /// The in-process leads service (to offer leads as the matcher does).
+    pub fn leads(&self) -> innomatch_leads::Leads {
+        self.server.as_ref().and_then(|s| s.leads.clone()).expect("the leads service runs in this app")
+    }
+
+    pub async fn leads_client(&self, token: Option<&str>) -> LeadsClient {
+        LeadsServiceClient::with_interceptor(self.channel().await, Auth(token.map(str::to_owned)))
     }
 
     pub async fn channel(&self) -> Channel {
@@ -114,6 +137,26 @@ impl TestApp {
 
     pub async fn search(&self, token: Option<&str>) -> SearchClient {
         SearchServiceClient::with_interceptor(self.channel().await, Auth(token.map(str::to_owned)))
+    }
+
+    pub async fn matcher(&self, token: Option<&str>) -> MatcherClient {
+        MatcherServiceClient::with_interceptor(self.channel().await, Auth(token.map(str::to_owned)))
+    }
+
+    /// Waits until the search index has applied every change committed so far
+    /// (the matcher retrieves from it), by indexing a marker and finding it.
+    pub async fn wait_for_index(&self) {
+        let marker = format!("索引标记{}", self.create_org_counter());
+        self.create_org(&marker, OrganizationKind::Incubator, "440800").await;
+        let mut search = self.search(Some(&self.admin_token.clone())).await;
+        let found = search_until(&mut search, query(&format!("\"{marker}\"")), |r| r.total_hits > 0).await;
+        assert!(found.total_hits > 0, "the index caught up");
+    }
+
+    fn create_org_counter(&self) -> u64 {
+        use std::sync::atomic::{AtomicU64, Ordering};
+        static COUNTER: AtomicU64 = AtomicU64::new(0);
+        COUNTER.fetch_add(1, Ordering::Relaxed)
     }
 
     pub async fn admin_catalog(&self) -> CatalogClient {

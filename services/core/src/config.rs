@@ -34,17 +34,21 @@ pub enum ServiceKind {
     Catalog,
     /// Full-text search over the catalog and bulk import (SearchService).
     Search,
+    /// Partners, consortia and service proposals for needs (MatcherService).
+    Matcher,
     /// Lead lifecycle and delivery to agencies (LeadsService).
     Leads,
 }
 
 impl ServiceKind {
-    pub const ALL: &'static [ServiceKind] = &[ServiceKind::Catalog, ServiceKind::Search, ServiceKind::Leads];
+    pub const ALL: &'static [ServiceKind] =
+        &[ServiceKind::Catalog, ServiceKind::Search, ServiceKind::Matcher, ServiceKind::Leads];
 
     pub fn name(self) -> &'static str {
         match self {
             ServiceKind::Catalog => "catalog",
             ServiceKind::Search => "search",
+            ServiceKind::Matcher => "matcher",
             ServiceKind::Leads => "leads",
         }
     }
@@ -184,6 +188,8 @@ pub struct Settings {
     pub limits: ServerLimits,
     pub search: SearchSettings,
     pub leads: LeadsSettings,
+    /// Load the built-in sample catalog into an empty data directory.
+    pub sample_data: bool,
 }
 
 impl Default for Settings {
@@ -199,6 +205,7 @@ impl Default for Settings {
             limits: ServerLimits::default(),
             search: SearchSettings::default(),
             leads: LeadsSettings::default(),
+            sample_data: false,
         }
     }
 }

@@ -2,6 +2,9 @@
 //! and the command-line client, so end-to-end tests start the very same server.
 
 pub mod cli;
+pub mod cli_leads;
+pub mod cli_match;
 pub mod cli_search;
+pub mod sample;
 pub mod server;
 pub mod settings;

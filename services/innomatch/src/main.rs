@@ -5,6 +5,8 @@ use anyhow::Context;
 use clap::{Parser, Subcommand};
 use innomatch::{
     cli::{AdminCommand, ClientArgs, NeedCommand},
+    cli_leads::{self, LeadsCommand},
+    cli_match::{self, ConsortiumArgs, MatchArgs},
     cli_search::{self, ImportArgs, IndexCommand, SearchArgs},
     server,
     settings::ServeArgs,
@@ -47,6 +49,27 @@ enum Command {
         #[command(flatten)]
         client: ClientArgs,
     },
+    /// Ranked partner organizations and capabilities for a need, with evidence.
+    Match {
+        #[command(flatten)]
+        args: MatchArgs,
+        #[command(flatten)]
+        client: ClientArgs,
+    },
+    /// Innovation consortia (创新联合体) for a need.
+    Consortium {
+        #[command(flatten)]
+        args: ConsortiumArgs,
+        #[command(flatten)]
+        client: ClientArgs,
+    },
+    /// Intermediary service offers for a need.
+    Services {
+        #[command(flatten)]
+        args: MatchArgs,
+        #[command(flatten)]
+        client: ClientArgs,
+    },
     /// Import records from a JSONL or CSV file through the catalog.
     Import {
         #[command(flatten)]
@@ -58,6 +81,13 @@ enum Command {
     Index {
         #[command(subcommand)]
         command: IndexCommand,
+    },
+    /// An agency's leads: watch, list, accept, decline, outcomes, export.
+    Leads {
+        #[command(subcommand)]
+        command: LeadsCommand,
+        #[command(flatten)]
+        client: ClientArgs,
     },
     /// Show whom the token acts for.
     Whoami {
@@ -92,8 +122,12 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Admin { command, client } => client.connect(false).await?.admin(command).await,
         Command::Need { command, client } => client.connect(false).await?.need(command).await,
         Command::Search { args, client } => cli_search::search(&client, args).await,
+        Command::Match { args, client } => cli_match::match_need(&client, args).await,
+        Command::Consortium { args, client } => cli_match::consortium(&client, args).await,
+        Command::Services { args, client } => cli_match::services(&client, args).await,
         Command::Import { args, client } => cli_search::import(&client, args).await,
         Command::Index { command: IndexCommand::Rebuild { data_dir } } => cli_search::rebuild_index(&data_dir).await,
+        Command::Leads { command, client } => cli_leads::run(&client, command).await,
         Command::Whoami { client } => client.connect(false).await?.whoami().await,
         Command::Watch { after, client } => client.connect(true).await?.watch(after).await,
     }
@@ -107,6 +141,20 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     println!("innomatch listening on {}", running.addr);
     if let Some(token) = &running.generated_admin_token {
         println!("admin token (shown once, keep it): {token}");
+    }
+    if let Some(demo) = &running.demo_tokens {
+        let server = format!("http://{}", running.addr);
+        println!("sample data loaded; demo tokens (shown once):");
+        println!("  enterprise  {}  {}", demo.enterprise.1, demo.enterprise.0);
+        println!("  university  {}  {}", demo.university.1, demo.university.0);
+        println!("  agency      {}  {}", demo.agency.1, demo.agency.0);
+        println!("try:");
+        println!(
+            "  innomatch search \"氢冶金 低碳\" --kind capability --server {server} --token {}",
+            demo.university.1
+        );
+        println!("  innomatch need list --server {server} --token {}", demo.enterprise.1);
+        println!("  innomatch leads list --server {server} --token {}", demo.agency.1);
     }
     shutdown_signal().await?;
     running.shutdown().await

@@ -11,9 +11,18 @@ use innomatch_core::{
     config::{ServiceKind, Settings},
     model::Role,
 };
+use innomatch_leads::{Leads, grpc::LeadsGrpc};
+use innomatch_matcher::{
+    Matcher,
+    auto::{self, Checkpoint},
+    grpc::MatcherGrpc,
+};
+
+use crate::sample::{self, DemoTokens};
+use innomatch_proto::v1::leads_service_server::LeadsServiceServer;
 use innomatch_proto::v1::{
     admin_service_server::AdminServiceServer, catalog_service_server::CatalogServiceServer,
-    search_service_server::SearchServiceServer,
+    matcher_service_server::MatcherServiceServer, search_service_server::SearchServiceServer,
 };
 use innomatch_search::{
     follower::{self, LocalChanges},
@@ -30,6 +39,7 @@ fn grpc_names(kind: ServiceKind) -> &'static [&'static str] {
     match kind {
         ServiceKind::Catalog => &["innomatch.v1.CatalogService", "innomatch.v1.AdminService"],
         ServiceKind::Search => &["innomatch.v1.SearchService"],
+        ServiceKind::Matcher => &["innomatch.v1.MatcherService"],
         ServiceKind::Leads => &["innomatch.v1.LeadsService"],
     }
 }
@@ -44,8 +54,13 @@ pub struct RunningServer {
     pub addr: SocketAddr,
     /// An admin token generated because none existed yet; shown once.
     pub generated_admin_token: Option<String>,
+    /// Demo tokens, when this start loaded the sample data; shown once.
+    pub demo_tokens: Option<DemoTokens>,
     /// The search index, when the search service runs here.
     pub search_index: Option<Arc<SearchIndex>>,
+    /// The leads domain API, when the leads service runs here: the matcher
+    /// (and tests) offer leads through it in-process.
+    pub leads: Option<Leads>,
     shutdown: Option<oneshot::Sender<()>>,
     task: JoinHandle<Result<(), tonic::transport::Error>>,
 }
@@ -88,13 +103,43 @@ pub async fn start(settings: &Settings) -> anyhow::Result<RunningServer> {
     );
     let tokens = TokenRegistry::load(store.as_ref()).await.context("loading api tokens")?;
     let catalog = Catalog::new(Arc::clone(&store), Arc::clone(&tokens) as _);
-    let search = if settings.services.contains(&ServiceKind::Search) {
+    // The matcher retrieves candidates from the index, so either service opens it.
+    let needs_index = settings.services.iter().any(|k| matches!(k, ServiceKind::Search | ServiceKind::Matcher));
+    let search = if needs_index {
         let dir = settings.data_dir.join("index");
         let index =
             Arc::new(SearchIndex::open(&dir).with_context(|| format!("opening the index in {}", dir.display()))?);
         let refresh = Duration::from_millis(settings.search.refresh_ms);
         let follower = follower::spawn(Arc::clone(&index), Arc::new(LocalChanges::new(catalog.clone())), refresh);
         Some((index, follower))
+    } else {
+        None
+    };
+
+    // Leads: `leads.sqlite3` in the data directory; delivered through Redis
+    // when a Redis URL is configured, in-process otherwise.
+    let leads = if settings.services.contains(&ServiceKind::Leads) {
+        let redis_url = settings.redis_url.as_ref().map(|url| url.expose());
+        Some(Leads::open(&settings.data_dir, redis_url, &settings.leads).context("opening the leads service")?)
+    } else {
+        None
+    };
+
+    // The matcher, with auto-matching of new needs into leads when both run here.
+    let matcher = match (&search, settings.services.contains(&ServiceKind::Matcher)) {
+        (Some((index, _)), true) => Some(Matcher::new(catalog.clone(), Arc::clone(index))),
+        _ => None,
+    };
+    let auto_matcher = match (&matcher, &leads) {
+        (Some(matcher), Some(leads)) => {
+            let checkpoint = Checkpoint::new(Some(settings.data_dir.join("matcher.checkpoint")));
+            Some(auto::spawn(matcher.clone(), catalog.clone(), leads.clone(), checkpoint))
+        }
+        _ => None,
+    };
+
+    let demo_tokens = if settings.sample_data {
+        sample::load_if_empty(&catalog).await.context("loading the sample data")?
     } else {
         None
     };
@@ -139,13 +184,27 @@ pub async fn start(settings: &Settings) -> anyhow::Result<RunningServer> {
         )
     });
     let (catalog_server, admin_server) = catalog_services.unzip();
-    let search_server = search.as_ref().map(|(index, _)| {
-        let server = SearchServiceServer::new(SearchGrpc::new(Arc::clone(index), catalog.clone()))
+    let matcher_server =
+        (settings.services.contains(&ServiceKind::Matcher)).then_some(search.as_ref()).flatten().map(|(index, _)| {
+            let server = MatcherServiceServer::new(MatcherGrpc::new(Matcher::new(catalog.clone(), Arc::clone(index))))
+                .max_decoding_message_size(limits.max_message_bytes)
+                .max_encoding_message_size(limits.max_message_bytes);
+            InterceptedService::new(server, interceptor.clone())
+        });
+    let search_server =
+        search.as_ref().filter(|_| settings.services.contains(&ServiceKind::Search)).map(|(index, _)| {
+            let server = SearchServiceServer::new(SearchGrpc::new(Arc::clone(index), catalog.clone()))
+                .max_decoding_message_size(limits.max_message_bytes)
+                .max_encoding_message_size(limits.max_message_bytes);
+            InterceptedService::new(server, interceptor.clone())
+        });
+    let (search_index, search_follower) = search.unzip();
+    let leads_server = leads.as_ref().map(|leads| {
+        let server = LeadsServiceServer::new(LeadsGrpc::new(leads.clone()))
             .max_decoding_message_size(limits.max_message_bytes)
             .max_encoding_message_size(limits.max_message_bytes);
         InterceptedService::new(server, interceptor.clone())
     });
-    let (search_index, search_follower) = search.unzip();
 
     let router = Server::builder()
         .concurrency_limit_per_connection(limits.concurrency_per_connection)
@@ -156,13 +215,21 @@ pub async fn start(settings: &Settings) -> anyhow::Result<RunningServer> {
         .add_service(reflection)
         .add_optional_service(catalog_server)
         .add_optional_service(admin_server)
-        .add_optional_service(search_server);
+        .add_optional_service(search_server)
+        .add_optional_service(matcher_server)
+        .add_optional_service(leads_server);
 
     // The store is open and the tokens are loaded: the mounted services are ready.
     for name in &mounted {
         health_reporter.set_service_status(*name, ServingStatus::Serving).await;
     }
     health_reporter.set_service_status("", ServingStatus::Serving).await;
+    // LeadsService follows its delivery backend: NOT_SERVING while Redis is unreachable.
+    let leads_health = match &leads {
+        Some(leads) => Some(follow_leads_readiness(leads, health_reporter.clone()).await),
+        None => None,
+    };
+    let leads_on_shutdown = leads.clone();
 
     let (shutdown_tx, shutdown_rx) = oneshot::channel::<()>();
     let services: Vec<&str> = settings.services.iter().map(|k| k.name()).collect();
@@ -171,17 +238,48 @@ pub async fn start(settings: &Settings) -> anyhow::Result<RunningServer> {
         let result = router
             .serve_with_incoming_shutdown(TcpListenerStream::new(listener), async move {
                 let _ = shutdown_rx.await;
+                if let Some(task) = leads_health {
+                    task.abort();
+                }
+                // Lead streams never end by themselves: end them so the grace period is not spent waiting.
+                if let Some(leads) = &leads_on_shutdown {
+                    leads.close();
+                }
                 for name in &mounted {
                     health_reporter.set_service_status(*name, ServingStatus::NotServing).await;
                 }
                 tracing::info!("shutting down");
             })
             .await;
-        if let Some(follower) = search_follower {
-            follower.abort();
+        for task in [search_follower, auto_matcher].into_iter().flatten() {
+            task.abort();
         }
         drop(catalog);
         result
     });
-    Ok(RunningServer { addr, generated_admin_token, search_index, shutdown: Some(shutdown_tx), task })
+    Ok(RunningServer {
+        addr,
+        generated_admin_token,
+        demo_tokens,
+        search_index,
+        leads,
+        shutdown: Some(shutdown_tx),
+        task,
+    })
+}
+
+/// Sets LeadsService's health from the backend's readiness now, then keeps
+/// it in step in a task (aborted at shutdown).
+async fn follow_leads_readiness(leads: &Leads, reporter: tonic_health::server::HealthReporter) -> JoinHandle<()> {
+    const NAME: &str = "innomatch.v1.LeadsService";
+    let status = |ready: bool| if ready { ServingStatus::Serving } else { ServingStatus::NotServing };
+    let mut ready = leads.readiness();
+    reporter.set_service_status(NAME, status(*ready.borrow_and_update())).await;
+    tokio::spawn(async move {
+        while ready.changed().await.is_ok() {
+            let now = *ready.borrow_and_update();
+            tracing::info!(ready = now, "lead delivery readiness changed");
+            reporter.set_service_status(NAME, status(now)).await;
+        }
+    })
 }

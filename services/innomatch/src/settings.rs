@@ -27,6 +27,10 @@ pub struct ServeArgs {
     /// A TOML settings file; flags and environment variables override it.
     #[arg(long, env = "INNOMATCH_CONFIG")]
     pub config: Option<PathBuf>,
+    /// Load the built-in sample catalog of the city into an empty data directory
+    /// and print demo tokens (does nothing when the directory holds data).
+    #[arg(long, env = "INNOMATCH_SAMPLE_DATA")]
+    pub sample_data: bool,
     /// Log as `text` or `json`.
     #[arg(long, env = "INNOMATCH_LOG_FORMAT")]
     pub log_format: Option<LogFormat>,
@@ -61,6 +65,7 @@ impl ServeArgs {
             log_format: self.log_format.or(file.log_format).unwrap_or(defaults.log_format),
             limits: file.limits.unwrap_or(defaults.limits),
             search: file.search.unwrap_or(defaults.search),
+            sample_data: self.sample_data,
             leads: file.leads.unwrap_or(defaults.leads),
         })
     }

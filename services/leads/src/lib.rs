@@ -1,1 +1,23 @@
-//! Leads: lifecycle and delivery to agencies (being written).
+//! innomatch leads: matched needs offered to intermediary agencies, delivered
+//! reliably (embedded, or through Redis Streams) and tracked through their
+//! lifecycle — NEW → DELIVERED → ACCEPTED / DECLINED → CONTACTED → WON / LOST,
+//! or EXPIRED when unanswered — with an audit history, lists and exports.
+//!
+//! The matcher calls [`Leads::offer`] with a [`LeadDraft`]; agencies use the
+//! gRPC adapter in [`grpc`].
+
+pub mod clock;
+pub mod delivery;
+pub mod error;
+pub mod export;
+pub mod grpc;
+pub mod lifecycle;
+pub mod model;
+pub mod service;
+pub mod sqlite;
+pub mod store;
+mod tasks;
+
+pub use error::LeadsError;
+pub use model::{Delivery, Lead, LeadDraft, LeadStatus};
+pub use service::Leads;

@@ -151,6 +151,7 @@ pub fn validate(request: pb::SearchRequest) -> Result<index::SearchRequest, Viol
             v.id("filters.organization_id", &f.organization_id);
             f.organization_id.clone()
         }),
+        organization_ids: Vec::new(),
     };
     if let (Some(min), Some(max)) = (filters.min_trl, filters.max_trl)
         && min > max
@@ -184,7 +185,7 @@ pub fn validate(request: pb::SearchRequest) -> Result<index::SearchRequest, Viol
     let offset = decode_page_token(&request.page_token, &mut v);
     let mut facets = request.facets;
     facets.dedup();
-    v.into_result(index::SearchRequest { clauses, filters, facets, order, limit, offset })
+    v.into_result(index::SearchRequest { clauses, filters, facets, order, match_any: false, limit, offset })
 }
 
 fn import_row(message: pb::ImportRecord) -> ImportRow {

@@ -80,6 +80,8 @@ pub struct Filters {
     pub min_trl: Option<u32>,
     pub max_trl: Option<u32>,
     pub organization_id: Option<String>,
+    /// Any of these owners (for matching against a chosen set of organizations).
+    pub organization_ids: Vec<String>,
 }
 
 /// A validated search request.
@@ -90,6 +92,9 @@ pub struct SearchRequest {
     /// Facet dimensions to count (see [`FACET_DIMENSIONS`]).
     pub facets: Vec<String>,
     pub order: SearchOrder,
+    /// Clauses are alternatives (OR) rather than all required (AND): for
+    /// matching a need's many terms against records that share some of them.
+    pub match_any: bool,
     pub limit: usize,
     pub offset: usize,
 }
@@ -315,7 +320,7 @@ impl SearchIndex {
     }
 
     /// The text part of a request as a query, and the analyzed terms a hit may show as matched.
-    fn text_query(&self, clauses: &[Clause]) -> (Option<Box<dyn Query>>, BTreeSet<String>) {
+    fn text_query(&self, clauses: &[Clause], match_any: bool) -> (Option<Box<dyn Query>>, BTreeSet<String>) {
         let mut terms = BTreeSet::new();
         let mut parts: Vec<(Occur, Box<dyn Query>)> = Vec::new();
         for clause in clauses {
@@ -371,13 +376,17 @@ impl SearchIndex {
             if per_field.is_empty() {
                 continue; // only stop words: the clause constrains nothing
             }
-            let occur = if clause.excluded { Occur::MustNot } else { Occur::Must };
+            let occur = match (clause.excluded, match_any) {
+                (true, _) => Occur::MustNot,
+                (false, true) => Occur::Should,
+                (false, false) => Occur::Must,
+            };
             parts.push((occur, Box::new(BooleanQuery::new(per_field))));
         }
         if parts.is_empty() {
             return (None, terms);
         }
-        if parts.iter().all(|(occur, _)| *occur == Occur::MustNot) {
+        if !parts.iter().any(|(occur, _)| *occur != Occur::MustNot) {
             parts.push((Occur::Must, Box::new(AllQuery)));
         }
         (Some(Box::new(BooleanQuery::new(parts))), terms)
@@ -416,6 +425,14 @@ impl SearchIndex {
             let term = TermQuery::new(Term::from_field_text(field, org), IndexRecordOption::Basic);
             clauses.push((Occur::Must, Box::new(ConstScoreQuery::new(Box::new(term), 0.0))));
         }
+        if !filters.organization_ids.is_empty() {
+            let owners = filters.organization_ids.iter().map(|org| {
+                let field = if viewer.acts_for(org) { self.fields.owner } else { self.fields.public_owner };
+                Term::from_field_text(field, org)
+            });
+            let query: Box<dyn Query> = Box::new(TermSetQuery::new(owners));
+            clauses.push((Occur::Must, Box::new(ConstScoreQuery::new(query, 0.0))));
+        }
         if !viewer.is_admin() {
             let mut readers = vec![Term::from_field_text(self.fields.readable_by, READABLE_BY_ALL)];
             if let Some(org) = &viewer.organization_id {
@@ -431,7 +448,7 @@ impl SearchIndex {
     pub fn search(&self, request: &SearchRequest, viewer: &Principal) -> Result<SearchResults, IndexError> {
         let index_sequence = self.applied_sequence();
         let searcher = self.reader.searcher();
-        let (text_query, query_terms) = self.text_query(&request.clauses);
+        let (text_query, query_terms) = self.text_query(&request.clauses, request.match_any);
         let mut clauses = self.filter_clauses(&request.filters, viewer);
         let scored = text_query.is_some();
         if let Some(text) = &text_query {
@@ -503,8 +520,7 @@ impl SearchIndex {
                 }
                 doc_text.push(' ');
                 doc_text.push_str(&text(self.fields.description));
-                let doc_terms: BTreeSet<String> = self.analyzer.analyze(&doc_text).into_iter().collect();
-                matched_terms = query_terms.intersection(&doc_terms).cloned().collect();
+                matched_terms = self.matched_surface_terms(&doc_text, &query_terms);
             }
             hits.push(Hit {
                 kind: record.kind(),
@@ -540,6 +556,27 @@ impl SearchIndex {
     }
 }
 
+impl SearchIndex {
+    /// The words of `text` that match `terms`, as they are written in `text`
+    /// (not as analyzed tokens), so evidence can be checked against the record.
+    pub fn matched_surface_terms(&self, text: &str, terms: &BTreeSet<String>) -> Vec<String> {
+        let mut matched = BTreeSet::new();
+        for word in self.analyzer.analyze_words(text) {
+            if terms.contains(&word.text)
+                && let Some(surface) = text.get(word.offset_from..word.offset_to)
+            {
+                matched.insert(surface.to_owned());
+            }
+            for subword in &word.subwords {
+                if terms.contains(subword) && text.contains(subword.as_str()) {
+                    matched.insert(subword.clone());
+                }
+            }
+        }
+        matched.into_iter().collect()
+    }
+}
+
 /// A human label for a facet value, from the taxonomies.
 fn facet_label(dimension: &str, value: &str) -> String {
     let taxonomy = Taxonomy::get();
@@ -557,4 +594,57 @@ fn facet_label(dimension: &str, value: &str) -> String {
 /// True for a facet dimension a request may ask to count.
 pub fn is_facet_dimension(name: &str) -> bool {
     FACET_DIMENSIONS.contains(&name)
+}
+
+#[cfg(test)]
+mod tests {
+    use innomatch_core::model::{Capability, ChangeOperation, RecordMeta, RecordStatus};
+
+    use super::*;
+    use crate::query;
+
+    fn capability(id: &str, description: &str) -> Change {
+        let record = Record::Capability(Capability {
+            meta: RecordMeta {
+                id: id.into(),
+                organization_id: "org_1".into(),
+                version: 1,
+                status: Some(RecordStatus::Active),
+                ..Default::default()
+            },
+            title: "智能制造服务".into(),
+            description: description.into(),
+            ..Default::default()
+        });
+        Change { sequence: 1, operation: ChangeOperation::Created, committed_at_ms: 0, record }
+    }
+
+    fn admin() -> Principal {
+        Principal { token_id: "t".into(), organization_id: None, role: innomatch_core::model::Role::Admin }
+    }
+
+    #[test]
+    fn snippets_cut_inside_words_with_sub_words_do_not_panic() {
+        let index = SearchIndex::in_ram().expect("index");
+        let long = "近年来在数字化车间方面持续投入，已为家电、家具、鞋服等行业40余家企业实施数字化改造，".repeat(6);
+        index.apply(&[capability("cap_1", &long)]).expect("apply");
+        for text in ["数字", "数字化", "家电 改造", "鞋服"] {
+            let request = SearchRequest { clauses: query::parse(text).expect("query"), limit: 5, ..Default::default() };
+            let results = index.search(&request, &admin()).expect("search");
+            assert_eq!(results.total, 1, "{text}");
+            assert!(results.hits[0].highlights.iter().any(|h| h.snippet.contains("<em>")), "{text}");
+        }
+    }
+
+    #[test]
+    fn replaying_changes_leaves_one_document_per_record() {
+        let index = SearchIndex::in_ram().expect("index");
+        let first = capability("cap_1", "对虾养殖");
+        let mut second = capability("cap_1", "对虾养殖病害检测");
+        second.sequence = 2;
+        index.apply(&[first.clone(), second.clone()]).expect("apply");
+        index.apply(&[first, second]).expect("replay is skipped");
+        assert_eq!(index.ids().expect("ids"), ["cap_1"]);
+        assert_eq!(index.applied_sequence(), 2);
+    }
 }

@@ -3,6 +3,8 @@
 mod auth;
 mod catalog;
 mod change_feed;
+mod leads;
+mod matcher;
 mod search;
 mod server;
 mod validation;

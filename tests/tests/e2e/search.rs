@@ -71,24 +71,24 @@ async fn chinese_and_english_text_is_found_by_its_parts_synonyms_and_stems() {
 
     let mut search = app.search(Some(&lab_token)).await;
     let found = search_until(&mut search, query("冶金"), |r| !r.hits.is_empty()).await;
-    assert_eq!(ids(&found), [steel.clone()], "冶金 finds 氢冶金");
+    assert_eq!(ids(&found), [steel.as_str()], "冶金 finds 氢冶金");
     assert!(found.hits[0].matched_terms.contains(&"冶金".to_owned()), "{:?}", found.hits[0].matched_terms);
     let snippet = &found.hits[0].highlights.iter().find(|h| h.field == "title").expect("title highlight").snippet;
     assert!(snippet.contains("<em>"), "{snippet}");
 
     // A need-side phrase: 绿色钢铁 is the industry chain the capability is tagged with.
     let green = search.search(query("绿色钢铁")).await.expect("search").into_inner();
-    assert_eq!(ids(&green), [steel.clone()]);
+    assert_eq!(ids(&green), [steel.as_str()]);
     // Traditional characters fold to simplified.
     let traditional = search.search(query("綠色鋼鐵")).await.expect("search").into_inner();
-    assert_eq!(ids(&traditional), [steel.clone()]);
+    assert_eq!(ids(&traditional), [steel.as_str()]);
 
     let english = search.search(query("shrimp disease")).await.expect("search").into_inner();
-    assert_eq!(ids(&english), [shrimp.clone()], "stemming: disease finds diseases");
+    assert_eq!(ids(&english), [shrimp.as_str()], "stemming: disease finds diseases");
     let synonym = search.search(query("物联网")).await.expect("search").into_inner();
-    assert_eq!(ids(&synonym), [iot.clone()], "物联网 finds IoT");
+    assert_eq!(ids(&synonym), [iot.as_str()], "物联网 finds IoT");
     let domain_word = search.search(query("工业互联网")).await.expect("search").into_inner();
-    assert_eq!(ids(&domain_word), [iot]);
+    assert_eq!(ids(&domain_word), [iot.as_str()]);
     let excluded = search.search(query("冶金 -球团")).await.expect("search").into_inner();
     assert!(excluded.hits.is_empty(), "-球团 excludes the steel capability");
 }

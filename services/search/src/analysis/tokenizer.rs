@@ -119,16 +119,20 @@ fn tokenize(jieba: &Jieba, text: &str) -> Vec<Token> {
         let Some(word_text) = clean(pieces[word_index].word) else {
             continue;
         };
-        let token = |text: String, piece: &jieba_rs::Token<'_>| Token {
-            offset_from: normalized.original_offset(piece.byte_start),
-            offset_to: normalized.original_offset(piece.byte_end),
+        // Sub-words carry their word's offsets: consumers such as tantivy's
+        // snippet generator expect token ends never to move backwards, and a
+        // highlight of 冶金 in 氢冶金 then covers the whole word.
+        let word_piece = &pieces[word_index];
+        let token = |text: String| Token {
+            offset_from: normalized.original_offset(word_piece.byte_start),
+            offset_to: normalized.original_offset(word_piece.byte_end),
             position,
             text,
             position_length: 1,
         };
         seen_in_word.clear();
         seen_in_word.push(word_text.clone());
-        tokens.push(token(word_text, &pieces[word_index]));
+        tokens.push(token(word_text));
         for piece in &pieces[first_sub..word_index] {
             let Some(sub_text) = clean(piece.word) else {
                 continue;
@@ -138,7 +142,7 @@ fn tokenize(jieba: &Jieba, text: &str) -> Vec<Token> {
                 continue;
             }
             seen_in_word.push(sub_text.clone());
-            tokens.push(token(sub_text, piece));
+            tokens.push(token(sub_text));
         }
         position += 1;
     }

@@ -1,0 +1,198 @@
+//! Matching commands: `innomatch match NEED`, `innomatch consortium NEED`
+//! and `innomatch services NEED`, as readable text or `--json`.
+
+use clap::Args;
+use innomatch_core::model::{OrganizationKind, ServiceCategory};
+use innomatch_proto::v1::{self as pb, matcher_service_client::MatcherServiceClient};
+use serde_json::{Value, json};
+
+use crate::cli::{ClientArgs, status_error};
+
+#[derive(Debug, Args)]
+pub struct MatchArgs {
+    pub need_id: String,
+    #[arg(long, default_value_t = 10)]
+    pub limit: u32,
+}
+
+#[derive(Debug, Args)]
+pub struct ConsortiumArgs {
+    pub need_id: String,
+    /// Most members, the lead enterprise included (default 5).
+    #[arg(long, default_value_t = 0)]
+    pub max_members: u32,
+    /// Organizations that must not be proposed (repeatable).
+    #[arg(long = "exclude")]
+    pub excluded: Vec<String>,
+    /// Also consider upstream/downstream enterprises of the need's industry chain.
+    #[arg(long)]
+    pub chain: bool,
+    #[arg(long, default_value_t = 3)]
+    pub alternatives: u32,
+}
+
+async fn client(
+    args: &ClientArgs,
+) -> anyhow::Result<
+    MatcherServiceClient<
+        tonic::service::interceptor::InterceptedService<tonic::transport::Channel, crate::cli::BearerToken>,
+    >,
+> {
+    let (channel, auth) = args.channel(false).await?;
+    Ok(MatcherServiceClient::with_interceptor(channel, auth))
+}
+
+fn evidence_json(e: &Option<pb::Evidence>) -> Value {
+    let Some(e) = e else { return Value::Null };
+    json!({
+        "matched_terms": e.matched_terms,
+        "shared_high_tech_fields": e.shared_high_tech_fields,
+        "shared_industries": e.shared_industries,
+        "trl_fit": e.trl_fit,
+        "kind_fit": e.kind_fit,
+        "score_parts": e.score_parts.iter().map(|p| json!({"name": p.name, "value": p.value, "detail": p.detail})).collect::<Vec<_>>(),
+    })
+}
+
+fn kind_name(kind: i32) -> &'static str {
+    OrganizationKind::from_proto(kind).ok().flatten().map(OrganizationKind::code).unwrap_or("?")
+}
+
+fn parts_line(e: &Option<pb::Evidence>) -> String {
+    e.as_ref()
+        .map(|e| e.score_parts.iter().map(|p| format!("{} {:.2}", p.name, p.value)).collect::<Vec<_>>().join(" · "))
+        .unwrap_or_default()
+}
+
+pub async fn match_need(args: &ClientArgs, m: MatchArgs) -> anyhow::Result<()> {
+    let response = client(args)
+        .await?
+        .match_need(pb::MatchNeedRequest { need_id: m.need_id, limit: m.limit })
+        .await
+        .map_err(status_error)?
+        .into_inner();
+    if args.json {
+        let out = json!({
+            "organizations": response.organizations.iter().map(|o| json!({
+                "organization_id": o.organization_id, "name": o.organization_name, "kind": kind_name(o.kind), "score": o.score,
+                "top_capabilities": o.top_capabilities.iter().map(|c| json!({"capability_id": c.capability_id, "title": c.title, "score": c.score})).collect::<Vec<_>>(),
+                "evidence": evidence_json(&o.evidence),
+            })).collect::<Vec<_>>(),
+            "capabilities": response.capabilities.iter().map(|c| json!({
+                "capability_id": c.capability_id, "organization_id": c.organization_id, "title": c.title, "score": c.score, "evidence": evidence_json(&c.evidence),
+            })).collect::<Vec<_>>(),
+        });
+        println!("{}", serde_json::to_string_pretty(&out)?);
+        return Ok(());
+    }
+    println!("partner organizations");
+    for (rank, o) in response.organizations.iter().enumerate() {
+        println!("{:>3}. {} [{}]  score {:.3}", rank + 1, o.organization_name, kind_name(o.kind), o.score);
+        if let Some(e) = &o.evidence {
+            println!(
+                "     matched: {}   region: {:?}",
+                e.matched_terms.join(" "),
+                pb::RegionTier::try_from(e.region_tier).unwrap_or_default()
+            );
+        }
+        for c in &o.top_capabilities {
+            println!("     · {}  ({:.3})", c.title, c.score);
+        }
+    }
+    println!("capabilities");
+    for (rank, c) in response.capabilities.iter().enumerate() {
+        println!("{:>3}. {}  score {:.3}", rank + 1, c.title, c.score);
+        println!("     {}", parts_line(&c.evidence));
+    }
+    Ok(())
+}
+
+pub async fn consortium(args: &ClientArgs, c: ConsortiumArgs) -> anyhow::Result<()> {
+    let response = client(args)
+        .await?
+        .propose_consortia(pb::ProposeConsortiaRequest {
+            need_id: c.need_id,
+            constraints: Some(pb::ConsortiumConstraints {
+                max_members: c.max_members,
+                excluded_organization_ids: c.excluded,
+                include_chain_enterprises: c.chain,
+                alternatives: c.alternatives,
+            }),
+        })
+        .await
+        .map_err(status_error)?
+        .into_inner();
+    let role = |r: i32| match pb::ConsortiumRole::try_from(r).unwrap_or_default() {
+        pb::ConsortiumRole::Lead => "牵头企业 lead",
+        pb::ConsortiumRole::AcademicPartner => "高校院所 academic",
+        pb::ConsortiumRole::ChainEnterprise => "产业链企业 chain",
+        pb::ConsortiumRole::Unspecified => "?",
+    };
+    if args.json {
+        let out = json!({
+            "competencies": response.competencies.iter().map(|c| json!({"name": c.competency, "weight": c.weight})).collect::<Vec<_>>(),
+            "consortia": response.consortia.iter().map(|x| json!({
+                "coverage": x.coverage, "score": x.score, "uncovered": x.uncovered_competencies,
+                "members": x.members.iter().map(|m| json!({
+                    "organization_id": m.organization_id, "name": m.organization_name, "kind": kind_name(m.kind), "role": role(m.role),
+                    "covers": m.covers.iter().map(|c| json!({"competency": c.competency, "capability_id": c.capability_id, "evidence": evidence_json(&c.evidence)})).collect::<Vec<_>>(),
+                })).collect::<Vec<_>>(),
+            })).collect::<Vec<_>>(),
+        });
+        println!("{}", serde_json::to_string_pretty(&out)?);
+        return Ok(());
+    }
+    let names: Vec<String> = response.competencies.iter().map(|c| format!("{}×{}", c.competency, c.weight)).collect();
+    println!("competencies: {}", names.join("  "));
+    for (i, x) in response.consortia.iter().enumerate() {
+        println!("\nconsortium {}: coverage {:.0}%  score {:.3}", i + 1, x.coverage * 100.0, x.score);
+        for m in &x.members {
+            println!("  {} — {} [{}]", role(m.role), m.organization_name, kind_name(m.kind));
+            for cover in &m.covers {
+                let terms = cover.evidence.as_ref().map(|e| e.matched_terms.join(" ")).unwrap_or_default();
+                println!("      covers {} (matched: {terms})", cover.competency);
+            }
+        }
+        if !x.uncovered_competencies.is_empty() {
+            println!("  uncovered: {}", x.uncovered_competencies.join(", "));
+        }
+    }
+    Ok(())
+}
+
+pub async fn services(args: &ClientArgs, m: MatchArgs) -> anyhow::Result<()> {
+    let response = client(args)
+        .await?
+        .propose_services(pb::ProposeServicesRequest { need_id: m.need_id, limit: m.limit })
+        .await
+        .map_err(status_error)?
+        .into_inner();
+    let category = |c: i32| ServiceCategory::from_proto(c).ok().flatten().map(ServiceCategory::code).unwrap_or("?");
+    if args.json {
+        let out = json!({
+            "inferred_categories": response.inferred_categories.iter().map(|c| category(*c)).collect::<Vec<_>>(),
+            "proposals": response.proposals.iter().map(|p| json!({
+                "offer_id": p.offer_id, "organization_id": p.organization_id, "organization_name": p.organization_name,
+                "category": category(p.category), "title": p.title, "score": p.score, "reasons": p.reasons,
+            })).collect::<Vec<_>>(),
+        });
+        println!("{}", serde_json::to_string_pretty(&out)?);
+        return Ok(());
+    }
+    let inferred: Vec<&str> = response.inferred_categories.iter().map(|c| category(*c)).collect();
+    println!("the need calls for: {}", inferred.join(", "));
+    for (rank, p) in response.proposals.iter().enumerate() {
+        println!(
+            "{:>3}. {} — {} [{}]  score {:.3}",
+            rank + 1,
+            p.title,
+            p.organization_name,
+            category(p.category),
+            p.score
+        );
+        for reason in &p.reasons {
+            println!("      {reason}");
+        }
+    }
+    Ok(())
+}

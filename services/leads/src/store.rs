@@ -1,0 +1,107 @@
+//! The lead store contract: the source of truth for lead records, their
+//! lifecycle and their delivery bookkeeping, whatever backend delivers them.
+//!
+//! Writes are versioned (optimistic concurrency): the domain reads a lead,
+//! applies a pure transition and writes it back only if nobody else wrote in
+//! between. The outbox methods serve delivery backends that keep an external
+//! log (Redis Streams): which leads still need publishing, which published
+//! entries still need settling (XACK) once a lead needs no more delivery.
+//! Implementation: [`crate::sqlite::SqliteLeadStore`].
+
+use async_trait::async_trait;
+use innomatch_core::model::ServiceCategory;
+
+use crate::model::{Lead, LeadStatus};
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("lead not found")]
+    NotFound,
+    #[error("the lead was changed concurrently; it is at version {actual}")]
+    VersionConflict { actual: i64 },
+    #[error("storage backend failed: {0}")]
+    Backend(String),
+}
+
+/// Which of an agency's leads to list, newest first.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct LeadQuery {
+    pub agency_organization_id: String,
+    /// Empty: every status.
+    pub statuses: Vec<LeadStatus>,
+    pub category: Option<ServiceCategory>,
+    /// Only leads older than this cursor (from a previous page).
+    pub before_cursor: Option<i64>,
+    pub limit: u32,
+}
+
+/// One page of leads.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LeadPage {
+    pub leads: Vec<Lead>,
+    /// Present when more leads may follow.
+    pub next_cursor: Option<i64>,
+}
+
+/// A lead and the external log entry it was published as.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Published {
+    pub lead: Lead,
+    pub entry_id: String,
+}
+
+#[async_trait]
+pub trait LeadStore: Send + Sync + std::fmt::Debug + 'static {
+    /// Stores `lead` at version 1 unless a lead with its id exists; returns
+    /// the stored lead and whether it was created.
+    async fn insert_if_absent(&self, lead: Lead) -> Result<(Lead, bool), StoreError>;
+
+    async fn get(&self, id: &str) -> Result<Option<Lead>, StoreError>;
+
+    /// Writes `lead` if the stored version still equals `lead.version`;
+    /// returns it at the next version.
+    async fn update(&self, lead: Lead) -> Result<Lead, StoreError>;
+
+    async fn list(&self, query: &LeadQuery) -> Result<LeadPage, StoreError>;
+
+    /// The agency's deliverable leads (open, deadline not passed) created
+    /// after position `after`, oldest first, with their positions.
+    async fn deliverable(
+        &self,
+        agency_organization_id: &str,
+        after: i64,
+        now_ms: i64,
+        limit: u32,
+    ) -> Result<Vec<(i64, Lead)>, StoreError>;
+
+    /// Leads still awaiting an answer whose deadline passed.
+    async fn due_for_expiry(&self, now_ms: i64, limit: u32) -> Result<Vec<Lead>, StoreError>;
+
+    /// Leads delivered at least once and not yet acknowledged.
+    async fn count_unacknowledged(&self, agency_organization_id: &str) -> Result<u64, StoreError>;
+
+    /// Outbox: deliverable leads not yet published to the external log, oldest first.
+    async fn unpublished(&self, now_ms: i64, limit: u32) -> Result<Vec<Lead>, StoreError>;
+
+    /// Records that each lead was published as the entry; only the first
+    /// publication of a lead counts (false: another entry was recorded
+    /// first; recording the same entry again is true).
+    async fn mark_published(&self, entries: &[(String, String)]) -> Result<Vec<bool>, StoreError>;
+
+    /// The entry the lead was published as, if any.
+    async fn published_entry(&self, id: &str) -> Result<Option<String>, StoreError>;
+
+    /// Published leads that are still open, after position `after`, oldest
+    /// first: what an external log must still hold.
+    async fn published_open(&self, after: i64, limit: u32) -> Result<Vec<(i64, Published)>, StoreError>;
+
+    /// Forgets the publication (the log lost the entry) so the lead is published again.
+    async fn clear_published(&self, id: &str, entry_id: &str) -> Result<(), StoreError>;
+
+    /// Published leads that need no more delivery (acknowledged, answered
+    /// or expired) whose entry was not settled yet.
+    async fn unsettled(&self, limit: u32) -> Result<Vec<Published>, StoreError>;
+
+    /// Records that the entry was settled (acknowledged in the log).
+    async fn mark_settled(&self, id: &str, entry_id: &str) -> Result<(), StoreError>;
+}

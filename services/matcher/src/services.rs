@@ -1,0 +1,202 @@
+//! Intermediary service proposals: which of the ten service categories a
+//! need calls for (from phrases in its text, its cooperation modes and its
+//! stage), and how well an agency's offer fits (category, region, industry,
+//! capacity), each with its reason.
+
+use innomatch_core::{
+    model::{CooperationMode, ServiceCategory, ServiceOffer, TechNeed},
+    taxonomy::Taxonomy,
+};
+
+/// A category the need calls for, how strongly (0..=1) and why.
+#[derive(Debug, Clone, PartialEq)]
+pub struct InferredCategory {
+    pub category: ServiceCategory,
+    pub strength: f32,
+    pub reasons: Vec<String>,
+}
+
+/// Budgets from this amount up suggest technology finance.
+const FINANCE_BUDGET_YUAN: i64 = 5_000_000;
+/// Targets from this TRL up are pilot or production stage: testing and certification follow.
+const TESTING_TRL: u32 = 7;
+
+fn category_name(category: ServiceCategory) -> String {
+    Taxonomy::get()
+        .service_categories()
+        .iter()
+        .find(|c| c.category == category)
+        .map(|c| c.name.clone())
+        .unwrap_or_else(|| category.code().to_owned())
+}
+
+/// The categories a need calls for, strongest first (ties in category order).
+pub fn infer_categories(need: &TechNeed) -> Vec<InferredCategory> {
+    let mut found: Vec<InferredCategory> = Vec::new();
+    let mut add = |category: ServiceCategory, strength: f32, reason: String| match found
+        .iter_mut()
+        .find(|f| f.category == category)
+    {
+        Some(existing) => {
+            existing.strength = existing.strength.max(strength);
+            if !existing.reasons.contains(&reason) {
+                existing.reasons.push(reason);
+            }
+        }
+        None => found.push(InferredCategory { category, strength, reasons: vec![reason] }),
+    };
+    let text = format!("{} {} {}", need.title, need.description, need.keywords.join(" "));
+    for info in Taxonomy::get().service_categories() {
+        for trigger in &info.triggers {
+            if text.contains(trigger.as_str()) {
+                add(info.category, 1.0, format!("{}：需求提到“{trigger}”", info.name));
+            }
+        }
+    }
+    for mode in &need.cooperation_modes {
+        let implied: &[(ServiceCategory, f32)] = match mode {
+            CooperationMode::TechTransfer | CooperationMode::TechLicensing => {
+                &[(ServiceCategory::TechEvaluationTransaction, 0.7), (ServiceCategory::IntellectualProperty, 0.5)]
+            }
+            CooperationMode::TechConsulting => &[(ServiceCategory::Consulting, 0.7)],
+            CooperationMode::EquipmentSharing | CooperationMode::JointPlatform => {
+                &[(ServiceCategory::ResourceMatching, 0.6)]
+            }
+            CooperationMode::CommissionedDevelopment => &[(ServiceCategory::RdCrowdsourcing, 0.5)],
+            CooperationMode::JointDevelopment => &[(ServiceCategory::ResourceMatching, 0.5)],
+            CooperationMode::TechService => &[(ServiceCategory::TestingInspection, 0.4)],
+        };
+        for &(category, strength) in implied {
+            add(category, strength, format!("{}：合作方式为{mode}", category_name(category)));
+        }
+    }
+    if need.target_trl >= TESTING_TRL {
+        add(
+            ServiceCategory::TestingInspection,
+            0.4,
+            format!(
+                "{}：目标TRL {} 已到中试/产业化阶段",
+                category_name(ServiceCategory::TestingInspection),
+                need.target_trl
+            ),
+        );
+    }
+    if need.budget.max_yuan >= FINANCE_BUDGET_YUAN {
+        add(
+            ServiceCategory::TechFinance,
+            0.4,
+            format!("{}：预算上限 {} 万元", category_name(ServiceCategory::TechFinance), need.budget.max_yuan / 10_000),
+        );
+    }
+    found.sort_by(|a, b| b.strength.total_cmp(&a.strength).then_with(|| a.category.cmp(&b.category)));
+    found
+}
+
+/// An offer's fit for a need in a category the need calls for.
+#[derive(Debug, Clone, PartialEq)]
+pub struct OfferFit {
+    pub score: f32,
+    pub reasons: Vec<String>,
+}
+
+pub fn offer_fit(need: &TechNeed, inferred: &InferredCategory, offer: &ServiceOffer) -> OfferFit {
+    let taxonomy = Taxonomy::get();
+    let mut reasons = inferred.reasons.clone();
+    let need_regions: Vec<String> =
+        taxonomy.region_with_ancestors(&need.region_code).iter().map(|r| r.code.clone()).collect();
+    let region = if offer.regions_served.is_empty() {
+        0.6
+    } else if let Some(served) = offer.regions_served.iter().find(|r| need_regions.contains(r)) {
+        reasons.push(format!("服务地区覆盖{}", taxonomy.region(served).map(|r| r.name.as_str()).unwrap_or(served)));
+        1.0
+    } else {
+        0.2
+    };
+    let shared: Vec<&String> = offer.industries_served.iter().filter(|i| need.industries.contains(i)).collect();
+    let industry = if !shared.is_empty() {
+        let names: Vec<&str> = shared.iter().filter_map(|i| taxonomy.industry(i).map(|x| x.name.as_str())).collect();
+        reasons.push(format!("服务产业：{}", names.join("、")));
+        1.0
+    } else if offer.industries_served.is_empty() {
+        0.5
+    } else {
+        0.2
+    };
+    let capacity = match offer.monthly_capacity {
+        0 => 0.5,
+        n => {
+            reasons.push(format!("每月可承接 {n} 项"));
+            (n as f32 / 20.0).min(1.0)
+        }
+    };
+    OfferFit { score: 0.5 * inferred.strength + 0.2 * region + 0.2 * industry + 0.1 * capacity, reasons }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn need(text: &str) -> TechNeed {
+        TechNeed { title: text.into(), region_code: "440803".into(), ..Default::default() }
+    }
+
+    #[test]
+    fn each_category_is_triggered_by_a_real_phrase() {
+        let cases = [
+            ("预制菜企业发展战略咨询", ServiceCategory::Consulting),
+            ("对虾养殖技术员培训", ServiceCategory::Training),
+            ("寻找产学研合作对接渠道", ServiceCategory::ResourceMatching),
+            ("参加创新大赛和项目路演", ServiceCategory::InnovationEvents),
+            ("氢冶金专利技术转让评估", ServiceCategory::TechEvaluationTransaction),
+            ("揭榜挂帅研发众包海上风电防腐", ServiceCategory::RdCrowdsourcing),
+            ("预制菜微生物检测与认证", ServiceCategory::TestingInspection),
+            ("高企认定申报辅导", ServiceCategory::PolicyServices),
+            ("海洋药物专利布局", ServiceCategory::IntellectualProperty),
+            ("智能家电产线升级融资贷款", ServiceCategory::TechFinance),
+        ];
+        for (text, expected) in cases {
+            let inferred = infer_categories(&need(text));
+            assert!(inferred.iter().any(|c| c.category == expected && c.strength == 1.0), "{text}: {inferred:?}");
+        }
+    }
+
+    #[test]
+    fn modes_and_stage_imply_categories_with_reasons() {
+        let mut n = need("火龙果采后保鲜");
+        n.cooperation_modes = vec![CooperationMode::TechTransfer];
+        n.target_trl = 8;
+        let inferred = infer_categories(&n);
+        let codes: Vec<ServiceCategory> = inferred.iter().map(|c| c.category).collect();
+        assert_eq!(
+            codes,
+            [
+                ServiceCategory::TechEvaluationTransaction,
+                ServiceCategory::IntellectualProperty,
+                ServiceCategory::TestingInspection
+            ]
+        );
+        assert!(inferred[2].reasons[0].contains("TRL 8"));
+    }
+
+    #[test]
+    fn offers_serving_the_region_and_industry_fit_better() {
+        let mut n = need("预制菜检测");
+        n.industries = vec!["prepared_dishes".into()];
+        let inferred = &infer_categories(&n)[0];
+        let local = ServiceOffer {
+            category: Some(ServiceCategory::TestingInspection),
+            regions_served: vec!["440800".into()],
+            industries_served: vec!["prepared_dishes".into()],
+            monthly_capacity: 30,
+            ..Default::default()
+        };
+        let distant = ServiceOffer {
+            regions_served: vec!["110000".into()],
+            industries_served: vec!["green_steel".into()],
+            ..local.clone()
+        };
+        let fit = offer_fit(&n, inferred, &local);
+        assert!(fit.score > offer_fit(&n, inferred, &distant).score);
+        assert!(fit.reasons.iter().any(|r| r.contains("湛江市")), "{:?}", fit.reasons);
+    }
+}
