@@ -438,6 +438,22 @@ impl RecordStore for SqliteStore {
         .await
     }
 
+    async fn count_tagged(&self, kind: RecordKind, tags: &[String]) -> Result<u64, StoreError> {
+        let tags = tags.to_vec();
+        self.with_conn(move |conn| {
+            let mut sql = String::from("SELECT COUNT(*) FROM records WHERE kind = ? AND status = 'active'");
+            let mut args: Vec<rusqlite::types::Value> = vec![kind.code().to_owned().into()];
+            for tag in tags {
+                sql.push_str(" AND pos IN (SELECT pos FROM record_tags WHERE tag = ?)");
+                args.push(tag.into());
+            }
+            conn.query_row(&sql, rusqlite::params_from_iter(args), |r| r.get::<_, i64>(0))
+                .map(|n| n as u64)
+                .map_err(backend)
+        })
+        .await
+    }
+
     async fn count(&self, kind: RecordKind) -> Result<u64, StoreError> {
         self.with_conn(move |conn| {
             conn.query_row("SELECT COUNT(*) FROM records WHERE kind = ?1", [kind.code()], |r| r.get::<_, i64>(0))

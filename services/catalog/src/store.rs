@@ -107,6 +107,9 @@ pub trait RecordStore: Send + Sync + 'static {
     /// All tokens, or those of one organization.
     async fn list_tokens(&self, organization_id: Option<&str>) -> Result<Vec<TokenRecord>, StoreError>;
 
-    /// Counts records of a kind by status, for readiness checks and statistics.
+    /// Counts records of a kind, for readiness checks and statistics.
     async fn count(&self, kind: RecordKind) -> Result<u64, StoreError>;
+
+    /// Counts active records of a kind that carry every tag (see `Record::filter_tags`).
+    async fn count_tagged(&self, kind: RecordKind, tags: &[String]) -> Result<u64, StoreError>;
 }

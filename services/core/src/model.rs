@@ -348,6 +348,7 @@ impl Record {
                 tags.extend(org.industries.iter().map(|i| format!("industry:{i}")));
                 add_region(&org.region_code, &mut tags);
                 tags.push(format!("kind:{}", org.kind()));
+                tags.extend(org.qualifications.iter().map(|q| format!("qualification:{q}")));
             }
             Record::Need(need) => {
                 add_fields(&need.high_tech_fields, &mut tags);

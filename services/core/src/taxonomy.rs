@@ -69,6 +69,16 @@ pub struct ServiceCategoryInfo {
     pub triggers: Vec<String>,
 }
 
+/// A figure of the plan with its 2025 target, counted over organizations
+/// carrying all `tags`.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+pub struct PlanTarget {
+    pub key: String,
+    pub label: String,
+    pub target: u64,
+    pub tags: Vec<String>,
+}
+
 /// All taxonomies, indexed by code.
 #[derive(Debug)]
 pub struct Taxonomy {
@@ -76,6 +86,7 @@ pub struct Taxonomy {
     industries: Vec<Industry>,
     regions: HashMap<String, Region>,
     categories: Vec<ServiceCategoryInfo>,
+    plan_targets: Vec<PlanTarget>,
 }
 
 static TAXONOMY: LazyLock<Taxonomy> = LazyLock::new(|| {
@@ -86,6 +97,7 @@ static TAXONOMY: LazyLock<Taxonomy> = LazyLock::new(|| {
         include_str!("../taxonomy/industries.toml"),
         include_str!("../taxonomy/regions.toml"),
         include_str!("../taxonomy/service_categories.toml"),
+        include_str!("../taxonomy/plan_targets.toml"),
     )
     .expect("embedded taxonomy files are valid")
 });
@@ -115,6 +127,10 @@ struct RegionsFile {
     region: Vec<Region>,
 }
 #[derive(Deserialize)]
+struct PlanFile {
+    target: Vec<PlanTarget>,
+}
+#[derive(Deserialize)]
 struct CategoriesFile {
     category: Vec<CategoryEntry>,
 }
@@ -131,7 +147,7 @@ impl Taxonomy {
         &TAXONOMY
     }
 
-    fn parse(fields: &str, industries: &str, regions: &str, categories: &str) -> Result<Self, String> {
+    fn parse(fields: &str, industries: &str, regions: &str, categories: &str, plan: &str) -> Result<Self, String> {
         let fields_file: FieldsFile = toml::from_str(fields).map_err(|e| format!("high_tech_fields: {e}"))?;
         let mut field_map = HashMap::new();
         for field in fields_file.field {
@@ -165,7 +181,8 @@ impl Taxonomy {
                 .ok_or_else(|| format!("unknown service category {}", entry.code))?;
             categories.push(ServiceCategoryInfo { category, name: entry.name, triggers: entry.triggers });
         }
-        Ok(Self { fields: field_map, industries: industries.industry, regions, categories })
+        let plan: PlanFile = toml::from_str(plan).map_err(|e| format!("plan_targets: {e}"))?;
+        Ok(Self { fields: field_map, industries: industries.industry, regions, categories, plan_targets: plan.target })
     }
 
     pub fn high_tech_field(&self, code: &str) -> Option<&HighTechField> {
@@ -215,6 +232,11 @@ impl Taxonomy {
         chain
     }
 
+    /// The plan's 2025 targets the registry can count.
+    pub fn plan_targets(&self) -> &[PlanTarget] {
+        &self.plan_targets
+    }
+
     pub fn service_categories(&self) -> &[ServiceCategoryInfo] {
         &self.categories
     }
@@ -248,6 +270,8 @@ mod tests {
         let top_level = taxonomy.fields.values().filter(|f| f.code == f.top_level).count();
         assert_eq!(top_level, 8, "the eight national high-tech fields");
         assert_eq!(taxonomy.service_categories().len(), 10);
+        let targets: Vec<u64> = taxonomy.plan_targets().iter().map(|t| t.target).collect();
+        assert_eq!(targets, [700, 660, 18, 20], "the plan's 2025 targets");
         for group in [IndustryGroup::Pillar, IndustryGroup::Emerging, IndustryGroup::Traditional] {
             assert_eq!(taxonomy.industries().iter().filter(|i| i.group == group).count(), 4);
         }

@@ -1,9 +1,9 @@
-//! Search, import and index commands: `innomatch search`, `innomatch import`
-//! (JSONL or CSV, streamed through the catalog with a progress bar) and
-//! `innomatch index rebuild`.
+//! Search, import, export and index commands: `innomatch search`,
+//! `innomatch import` (JSONL, CSV or XLSX, streamed through the catalog with a
+//! progress bar, or checked with `--dry-run`), `innomatch export` (CSV or
+//! XLSX) and `innomatch index rebuild`.
 
 use std::{
-    io::{BufRead, BufReader},
     path::{Path, PathBuf},
     sync::Arc,
 };
@@ -20,7 +20,10 @@ use innomatch_proto::v1::{self as pb, search_service_client::SearchServiceClient
 use innomatch_search::index::SearchIndex;
 use serde_json::{Map, Value, json};
 
-use crate::cli::{ClientArgs, status_error};
+use crate::{
+    cli::{ClientArgs, status_error},
+    table,
+};
 
 #[derive(Debug, Args)]
 pub struct SearchArgs {
@@ -60,8 +63,25 @@ pub struct SearchArgs {
 
 #[derive(Debug, Args)]
 pub struct ImportArgs {
-    /// A .jsonl file (one record per line, with "type") or a .csv file (a "type" column).
+    /// A .jsonl file (one record per line, with "type"), a .csv file (a "type"
+    /// column) or an .xlsx workbook (a "type" column, or sheets named needs,
+    /// capabilities, organizations, offers).
     pub file: PathBuf,
+    /// Check every row and report what would be rejected; write nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct ExportArgs {
+    /// organization, need, capability or offer.
+    #[arg(long)]
+    pub kind: String,
+    /// csv or xlsx.
+    #[arg(long, default_value = "xlsx")]
+    pub format: String,
+    #[arg(long)]
+    pub out: PathBuf,
 }
 
 #[derive(Debug, Subcommand)]
@@ -180,161 +200,181 @@ pub async fn search(client: &ClientArgs, args: SearchArgs) -> anyhow::Result<()>
     Ok(())
 }
 
-/// Fields that hold lists in a CSV cell, separated by `;`.
-const CSV_LIST_FIELDS: &[&str] = &[
-    "keywords",
-    "industries",
-    "high_tech_fields",
-    "qualifications",
-    "cooperation_modes",
-    "regions_served",
-    "industries_served",
-];
-const CSV_NUMBER_FIELDS: &[&str] = &["target_trl", "trl", "monthly_capacity"];
+/// A rejected row: its place in the file (for order), where it is, field and reason.
+type Rejection = (usize, String, String, String);
 
-/// One CSV row as the JSON object a JSONL line would hold.
-fn csv_row_to_json(headers: &csv::StringRecord, row: &csv::StringRecord) -> Result<Value, String> {
-    let mut object = Map::new();
-    let mut budget = Map::new();
-    for (name, cell) in headers.iter().zip(row.iter()) {
-        let cell = cell.trim();
-        if cell.is_empty() {
+/// Checks every row without writing: field validation and references
+/// between rows, exactly as the server would check them.
+fn dry_run(rows: &[(usize, String, pb::ImportRecord)]) -> Vec<Rejection> {
+    let mut known_refs = std::collections::HashSet::new();
+    let mut rejections = Vec::new();
+    for (ordinal, location, message) in rows {
+        let is_organization = matches!(message.record, Some(pb::import_record::Record::Organization(_)));
+        if !message.organization_ref.is_empty() && !known_refs.contains(&message.organization_ref) {
+            rejections.push((
+                *ordinal,
+                location.clone(),
+                "organization_ref".to_owned(),
+                format!("no organization with ref {:?} comes before this row", message.organization_ref),
+            ));
             continue;
         }
-        let value = if CSV_LIST_FIELDS.contains(&name) {
-            json!(cell.split([';', '；']).map(str::trim).filter(|s| !s.is_empty()).collect::<Vec<_>>())
-        } else if CSV_NUMBER_FIELDS.contains(&name) {
-            json!(cell.parse::<u64>().map_err(|_| format!("{name}: {cell:?} is not a whole number"))?)
-        } else if name == "available_for_sharing" {
-            json!(matches!(cell, "true" | "yes" | "1" | "是"))
-        } else if let Some(bound) = name.strip_prefix("budget_") {
-            let amount = cell.parse::<i64>().map_err(|_| format!("{name}: {cell:?} is not an amount in yuan"))?;
-            budget.insert(bound.to_owned(), json!(amount));
-            continue;
-        } else if name == "competencies" {
-            let list: Result<Vec<Value>, String> = cell
-                .split([';', '；'])
-                .map(str::trim)
-                .filter(|s| !s.is_empty())
-                .map(|item| match item.rsplit_once(':') {
-                    Some((competency, weight)) => weight
-                        .parse::<u32>()
-                        .map(|w| json!({"name": competency, "weight": w}))
-                        .map_err(|_| format!("competencies: bad weight in {item:?}")),
-                    None => Ok(json!({"name": item, "weight": 1})),
-                })
-                .collect();
-            json!(list?)
-        } else {
-            json!(cell)
-        };
-        object.insert(name.to_owned(), value);
-    }
-    if !budget.is_empty() {
-        object.insert("budget".into(), Value::Object(budget));
-    }
-    Ok(Value::Object(object))
-}
-
-/// A JSON object (a JSONL line or a converted CSV row) as an import message.
-fn to_import_record(value: Value) -> Result<pb::ImportRecord, String> {
-    let object = value.as_object().ok_or("a row must be a JSON object")?;
-    let text = |key: &str| object.get(key).and_then(Value::as_str).unwrap_or_default().to_owned();
-    let reference = text("ref");
-    let organization_ref = text("organization");
-    let organization_id = text("organization_id");
-    let record: Record = serde_json::from_value(value).map_err(|e| e.to_string())?;
-    let mut record: pb::import_record::Record = record.into();
-    if !organization_id.is_empty() {
-        let meta = match &mut record {
-            pb::import_record::Record::Need(n) => &mut n.meta,
-            pb::import_record::Record::Capability(c) => &mut c.meta,
-            pb::import_record::Record::Offer(o) => &mut o.meta,
-            pb::import_record::Record::Organization(o) => &mut o.meta,
-        };
-        meta.get_or_insert_with(Default::default).organization_id = organization_id;
-    }
-    Ok(pb::ImportRecord { record: Some(record), r#ref: reference, organization_ref })
-}
-
-/// Reads the file into (line number, message or local error) pairs.
-fn read_rows(path: &Path) -> anyhow::Result<Vec<(u64, Result<pb::ImportRecord, String>)>> {
-    let is_csv = path.extension().is_some_and(|e| e.eq_ignore_ascii_case("csv"));
-    let file = std::fs::File::open(path).with_context(|| format!("cannot open {}", path.display()))?;
-    let mut rows = Vec::new();
-    if is_csv {
-        let mut reader = csv::ReaderBuilder::new().flexible(false).from_reader(file);
-        let headers = reader.headers().context("reading the CSV header")?.clone();
-        for (i, row) in reader.records().enumerate() {
-            // Line 1 is the header.
-            let line = i as u64 + 2;
-            let parsed = row
-                .map_err(|e| e.to_string())
-                .and_then(|row| csv_row_to_json(&headers, &row))
-                .and_then(to_import_record);
-            rows.push((line, parsed));
-        }
-    } else {
-        for (i, line) in BufReader::new(file).lines().enumerate() {
-            let line_text = line.with_context(|| format!("reading {}", path.display()))?;
-            if line_text.trim().is_empty() {
-                continue;
+        match Record::try_from(message.clone()) {
+            Ok(_) if is_organization && !message.r#ref.is_empty() => {
+                known_refs.insert(message.r#ref.clone());
             }
-            let parsed =
-                serde_json::from_str::<Value>(&line_text).map_err(|e| e.to_string()).and_then(to_import_record);
-            rows.push((i as u64 + 1, parsed));
+            Ok(_) => {}
+            Err(violations) => {
+                for v in violations.0 {
+                    rejections.push((*ordinal, location.clone(), v.field, v.description));
+                }
+            }
         }
     }
-    Ok(rows)
+    rejections
 }
 
 pub async fn import(client: &ClientArgs, args: ImportArgs) -> anyhow::Result<()> {
-    let rows = read_rows(&args.file)?;
-    let mut local_rejections = Vec::new();
-    let mut lines_sent = Vec::new();
-    let mut messages = Vec::new();
-    for (line, parsed) in rows {
-        match parsed {
-            Ok(message) => {
-                lines_sent.push(line);
-                messages.push(message);
+    let mut rejections: Vec<Rejection> = Vec::new();
+    let mut rows = Vec::new();
+    let mut unreadable = 0u64;
+    for (ordinal, row) in table::read(&args.file)?.into_iter().enumerate() {
+        match row.parsed {
+            Ok(message) => rows.push((ordinal, row.location, message)),
+            Err(reason) => {
+                unreadable += 1;
+                rejections.push((ordinal, row.location, String::new(), reason));
             }
-            Err(reason) => local_rejections.push((line, String::new(), reason)),
         }
     }
-    let progress = ProgressBar::new(messages.len() as u64);
-    progress.set_style(
-        ProgressStyle::with_template("{bar:40} {pos}/{len} rows  {per_sec}  eta {eta}")
-            .unwrap_or_else(|_| ProgressStyle::default_bar()),
-    );
-    let tick = progress.clone();
-    let stream = tokio_stream::iter(messages.into_iter().inspect(move |_| tick.inc(1)));
-    let (channel, auth) = client.channel(true).await?;
-    let summary =
-        SearchServiceClient::with_interceptor(channel, auth).import(stream).await.map_err(status_error)?.into_inner();
-    progress.finish_and_clear();
-    let rejected_rows = summary.rejected_rows + local_rejections.len() as u64;
-    let mut rejections = local_rejections;
-    for rejected in summary.rejected {
-        let line = lines_sent.get(rejected.row.saturating_sub(1) as usize).copied().unwrap_or(rejected.row);
-        rejections.push((line, rejected.field, rejected.reason));
-    }
-    rejections.sort();
+    let (imported, rejected_rows, organization_ids) = if args.dry_run {
+        let found = dry_run(&rows);
+        let rejected: std::collections::BTreeSet<usize> = found.iter().map(|r| r.0).collect();
+        let rejected_rows = rejected.len() as u64;
+        let valid = rows.len() as u64 - rejected_rows;
+        rejections.extend(found);
+        (valid, rejected_rows + unreadable, Default::default())
+    } else {
+        let progress = ProgressBar::new(rows.len() as u64);
+        progress.set_style(
+            ProgressStyle::with_template("{bar:40} {pos}/{len} rows  {per_sec}  eta {eta}")
+                .unwrap_or_else(|_| ProgressStyle::default_bar()),
+        );
+        let sent: Vec<(usize, String)> =
+            rows.iter().map(|(ordinal, location, _)| (*ordinal, location.clone())).collect();
+        let tick = progress.clone();
+        let stream = tokio_stream::iter(rows.into_iter().map(|(_, _, message)| message).inspect(move |_| tick.inc(1)));
+        let (channel, auth) = client.channel(true).await?;
+        let summary = SearchServiceClient::with_interceptor(channel, auth)
+            .import(stream)
+            .await
+            .map_err(status_error)?
+            .into_inner();
+        progress.finish_and_clear();
+        for rejected in summary.rejected {
+            let (ordinal, location) = sent.get(rejected.row.saturating_sub(1) as usize).cloned().unwrap_or_default();
+            rejections.push((ordinal, location, rejected.field, rejected.reason));
+        }
+        (summary.imported, summary.rejected_rows + unreadable, summary.organization_ids)
+    };
+    rejections.sort_by_key(|r| r.0);
     if client.json {
         let out = json!({
-            "imported": summary.imported,
+            "dry_run": args.dry_run,
+            "imported": imported,
             "rejected_rows": rejected_rows,
-            "rejected": rejections.iter().map(|(line, field, reason)| json!({"line": line, "field": field, "reason": reason})).collect::<Vec<_>>(),
-            "organization_ids": summary.organization_ids,
+            "rejected": rejections.iter().map(|(_, at, field, reason)| json!({"at": at, "field": field, "reason": reason})).collect::<Vec<_>>(),
+            "organization_ids": organization_ids,
         });
         println!("{}", serde_json::to_string_pretty(&out)?);
     } else {
-        println!("imported {} records; {} rows rejected", summary.imported, rejected_rows);
-        for (line, field, reason) in &rejections {
+        let verb = if args.dry_run { "would import" } else { "imported" };
+        println!("{verb} {imported} records; {rejected_rows} rows rejected");
+        for (_, at, field, reason) in &rejections {
             let field = if field.is_empty() { String::new() } else { format!("{field}: ") };
-            println!("  line {line}: {field}{reason}");
+            println!("  {at}: {field}{reason}");
         }
     }
+    Ok(())
+}
+
+/// Writes every record of a kind the token may see to a CSV or XLSX file.
+pub async fn export(client: &ClientArgs, args: ExportArgs) -> anyhow::Result<()> {
+    let kind = RecordKind::from_code(&args.kind).with_context(|| format!("unknown kind {:?}", args.kind))?;
+    let (channel, auth) = client.channel(false).await?;
+    let mut catalog = pb::catalog_service_client::CatalogServiceClient::with_interceptor(channel, auth);
+    let mut records: Vec<Record> = Vec::new();
+    let mut page_token = String::new();
+    loop {
+        let (page, next): (Vec<pb::import_record::Record>, String) = match kind {
+            RecordKind::Organization => {
+                let r = catalog
+                    .list_organizations(pb::ListOrganizationsRequest {
+                        page_size: 500,
+                        page_token,
+                        ..Default::default()
+                    })
+                    .await
+                    .map_err(status_error)?
+                    .into_inner();
+                (r.organizations.into_iter().map(pb::import_record::Record::Organization).collect(), r.next_page_token)
+            }
+            RecordKind::Need => {
+                let r = catalog
+                    .list_needs(pb::ListNeedsRequest { page_size: 500, page_token, ..Default::default() })
+                    .await
+                    .map_err(status_error)?
+                    .into_inner();
+                (r.needs.into_iter().map(pb::import_record::Record::Need).collect(), r.next_page_token)
+            }
+            RecordKind::Capability => {
+                let r = catalog
+                    .list_capabilities(pb::ListCapabilitiesRequest { page_size: 500, page_token, ..Default::default() })
+                    .await
+                    .map_err(status_error)?
+                    .into_inner();
+                (r.capabilities.into_iter().map(pb::import_record::Record::Capability).collect(), r.next_page_token)
+            }
+            RecordKind::ServiceOffer => {
+                let r = catalog
+                    .list_service_offers(pb::ListServiceOffersRequest {
+                        page_size: 500,
+                        page_token,
+                        ..Default::default()
+                    })
+                    .await
+                    .map_err(status_error)?
+                    .into_inner();
+                (r.offers.into_iter().map(pb::import_record::Record::Offer).collect(), r.next_page_token)
+            }
+        };
+        for proto in page {
+            let meta = match &proto {
+                pb::import_record::Record::Organization(o) => o.meta.clone(),
+                pb::import_record::Record::Need(n) => n.meta.clone(),
+                pb::import_record::Record::Capability(c) => c.meta.clone(),
+                pb::import_record::Record::Offer(o) => o.meta.clone(),
+            }
+            .unwrap_or_default();
+            let mut record = Record::try_from(pb::ImportRecord { record: Some(proto), ..Default::default() })
+                .map_err(|v| anyhow::anyhow!("the server sent a record this client cannot read: {v}"))?;
+            let own = record.meta_mut();
+            own.id = meta.id;
+            own.organization_id = meta.organization_id;
+            records.push(record);
+        }
+        if next.is_empty() {
+            break;
+        }
+        page_token = next;
+    }
+    let bytes = match args.format.as_str() {
+        "csv" => table::write_csv(kind, &records)?,
+        "xlsx" => table::write_xlsx(kind, &records)?,
+        other => anyhow::bail!("unknown format {other:?}; use csv or xlsx"),
+    };
+    std::fs::write(&args.out, bytes).with_context(|| format!("writing {}", args.out.display()))?;
+    println!("exported {} {} records to {}", records.len(), kind, args.out.display());
     Ok(())
 }
 

@@ -8,3 +8,4 @@ pub mod cli_search;
 pub mod sample;
 pub mod server;
 pub mod settings;
+pub mod table;

@@ -7,7 +7,7 @@ use innomatch::{
     cli::{AdminCommand, ClientArgs, NeedCommand},
     cli_leads::{self, LeadsCommand},
     cli_match::{self, ConsortiumArgs, MatchArgs},
-    cli_search::{self, ImportArgs, IndexCommand, SearchArgs},
+    cli_search::{self, ExportArgs, ImportArgs, IndexCommand, SearchArgs},
     server,
     settings::ServeArgs,
 };
@@ -77,6 +77,13 @@ enum Command {
         #[command(flatten)]
         client: ClientArgs,
     },
+    /// Export records of one kind to CSV or XLSX (columns import again).
+    Export {
+        #[command(flatten)]
+        args: ExportArgs,
+        #[command(flatten)]
+        client: ClientArgs,
+    },
     /// Maintain the search index.
     Index {
         #[command(subcommand)]
@@ -126,6 +133,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Consortium { args, client } => cli_match::consortium(&client, args).await,
         Command::Services { args, client } => cli_match::services(&client, args).await,
         Command::Import { args, client } => cli_search::import(&client, args).await,
+        Command::Export { args, client } => cli_search::export(&client, args).await,
         Command::Index { command: IndexCommand::Rebuild { data_dir } } => cli_search::rebuild_index(&data_dir).await,
         Command::Leads { command, client } => cli_leads::run(&client, command).await,
         Command::Whoami { client } => client.connect(false).await?.whoami().await,

@@ -4,13 +4,17 @@
 //! duplicates — because the applied sequence lives in the commit payload and
 //! documents are upserted by id.
 
+mod common;
+
 use std::{
     collections::BTreeSet,
-    io::{BufRead, BufReader, Write},
+    io::Write,
     path::Path,
-    process::{Child, Command, Stdio},
+    process::{Command, Stdio},
     time::{Duration, Instant},
 };
+
+use common::{ADMIN_TOKEN, start_server as start, stop};
 
 use innomatch_catalog::{
     sqlite::SqliteStore,
@@ -21,23 +25,7 @@ use innomatch_proto::v1::{self as pb, search_service_client::SearchServiceClient
 use innomatch_search::index::SearchIndex;
 use tonic::{Request, metadata::MetadataValue, transport::Channel};
 
-const ADMIN_TOKEN: &str = "imt_crash_test_admin";
 const CAPABILITIES: usize = 20_000;
-
-fn start(data_dir: &Path) -> (Child, String) {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_innomatch"))
-        .args(["serve", "--listen", "127.0.0.1:0", "--data-dir"])
-        .arg(data_dir)
-        .env("INNOMATCH_ADMIN_TOKEN", ADMIN_TOKEN)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("spawn innomatch");
-    let mut line = String::new();
-    BufReader::new(child.stdout.take().expect("stdout")).read_line(&mut line).expect("read address");
-    let addr = line.trim().strip_prefix("innomatch listening on ").expect("address line").to_owned();
-    (child, addr)
-}
 
 /// A JSONL import: one institute and many varied capabilities.
 fn write_import(path: &Path) {
@@ -103,7 +91,7 @@ async fn index_equals_store_after_sigkill_mid_import() {
     importer.wait().expect("import ends when the server dies");
 
     // Restart on the same data; a marker written now is indexed after everything before it.
-    let (mut server, addr) = start(&data);
+    let (server, addr) = start(&data);
     let mut client = search_client(&addr).await;
     let channel = Channel::from_shared(format!("http://{addr}")).expect("address").connect().await.expect("connect");
     let mut catalog = pb::catalog_service_client::CatalogServiceClient::new(channel);
@@ -122,8 +110,7 @@ async fn index_equals_store_after_sigkill_mid_import() {
         assert!(Instant::now() < deadline, "the index did not catch up");
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
-    Command::new("kill").args(["-TERM", &server.id().to_string()]).status().expect("SIGTERM");
-    server.wait().expect("reap");
+    stop(server);
 
     // Compare offline.
     let store = SqliteStore::open(&data).expect("store");

@@ -3,6 +3,7 @@
 mod auth;
 mod catalog;
 mod change_feed;
+mod first_run;
 mod leads;
 mod matcher;
 mod search;

@@ -1,0 +1,364 @@
+//! Records as table rows, for what a city bureau keeps in spreadsheets:
+//! reading JSONL, CSV and XLSX (every sheet; a sheet named after a record
+//! kind supplies the `type`) into import messages, and writing records back
+//! as CSV or XLSX with the same columns, so an export imports again.
+
+use std::{io::BufRead, path::Path};
+
+use anyhow::Context;
+use calamine::{Data, Reader, open_workbook_auto};
+use innomatch_core::model::{Record, RecordKind};
+use innomatch_proto::v1 as pb;
+use serde_json::{Map, Value, json};
+
+/// Columns of each record kind, in order; `type` comes first in every file.
+pub fn columns(kind: RecordKind) -> &'static [&'static str] {
+    match kind {
+        RecordKind::Organization => &[
+            "id",
+            "ref",
+            "name",
+            "kind",
+            "region_code",
+            "industries",
+            "high_tech_fields",
+            "qualifications",
+            "description",
+            "website",
+            "credit_code",
+        ],
+        RecordKind::Need => &[
+            "id",
+            "organization_id",
+            "organization",
+            "title",
+            "description",
+            "keywords",
+            "competencies",
+            "high_tech_fields",
+            "industries",
+            "cooperation_modes",
+            "target_trl",
+            "budget_min_yuan",
+            "budget_max_yuan",
+            "visibility",
+            "region_code",
+        ],
+        RecordKind::Capability => &[
+            "id",
+            "organization_id",
+            "organization",
+            "kind",
+            "title",
+            "description",
+            "keywords",
+            "high_tech_fields",
+            "industries",
+            "trl",
+            "available_for_sharing",
+            "reference",
+            "region_code",
+        ],
+        RecordKind::ServiceOffer => &[
+            "id",
+            "organization_id",
+            "organization",
+            "category",
+            "title",
+            "description",
+            "keywords",
+            "regions_served",
+            "industries_served",
+            "terms",
+            "monthly_capacity",
+        ],
+    }
+}
+
+/// Cells that hold lists, separated by `;` (or the full-width `；`).
+const LIST_FIELDS: &[&str] = &[
+    "keywords",
+    "industries",
+    "high_tech_fields",
+    "qualifications",
+    "cooperation_modes",
+    "regions_served",
+    "industries_served",
+];
+const NUMBER_FIELDS: &[&str] = &["target_trl", "trl", "monthly_capacity"];
+
+/// One data row of a file: where it is, and its message or why it cannot be read.
+#[derive(Debug)]
+pub struct Row {
+    /// "line 12" or "sheet needs, row 12".
+    pub location: String,
+    pub parsed: Result<pb::ImportRecord, String>,
+}
+
+fn split_list(cell: &str) -> Vec<&str> {
+    cell.split([';', '；']).map(str::trim).filter(|s| !s.is_empty()).collect()
+}
+
+/// A row of named cells as the JSON object a JSONL line would hold.
+pub fn cells_to_json(headers: &[String], cells: &[String], default_type: Option<&str>) -> Result<Value, String> {
+    let mut object = Map::new();
+    let mut budget = Map::new();
+    if let Some(kind) = default_type {
+        object.insert("type".into(), json!(kind));
+    }
+    for (name, cell) in headers.iter().zip(cells) {
+        let (name, cell) = (name.trim(), cell.trim());
+        if cell.is_empty() || name == "id" {
+            continue; // ids are the server's to give
+        }
+        let value = if LIST_FIELDS.contains(&name) {
+            json!(split_list(cell))
+        } else if NUMBER_FIELDS.contains(&name) {
+            json!(cell.parse::<u64>().map_err(|_| format!("{name}: {cell:?} is not a whole number"))?)
+        } else if name == "available_for_sharing" {
+            json!(matches!(cell.to_lowercase().as_str(), "true" | "yes" | "1" | "是"))
+        } else if let Some(bound) = name.strip_prefix("budget_") {
+            let amount = cell.parse::<i64>().map_err(|_| format!("{name}: {cell:?} is not an amount in yuan"))?;
+            budget.insert(bound.to_owned(), json!(amount));
+            continue;
+        } else if name == "competencies" {
+            let list: Result<Vec<Value>, String> = split_list(cell)
+                .into_iter()
+                .map(|item| match item.rsplit_once([':', '：']) {
+                    Some((competency, weight)) => weight
+                        .trim()
+                        .parse::<u32>()
+                        .map(|w| json!({"name": competency.trim(), "weight": w}))
+                        .map_err(|_| format!("competencies: bad weight in {item:?}")),
+                    None => Ok(json!({"name": item, "weight": 1})),
+                })
+                .collect();
+            json!(list?)
+        } else {
+            json!(cell)
+        };
+        object.insert(name.to_owned(), value);
+    }
+    if !budget.is_empty() {
+        object.insert("budget".into(), Value::Object(budget));
+    }
+    Ok(Value::Object(object))
+}
+
+/// A JSON object (a JSONL line or a converted row) as an import message:
+/// `ref` names the row, `organization` refers to an earlier row's `ref`,
+/// `organization_id` names an existing owner.
+pub fn to_import_record(value: Value) -> Result<pb::ImportRecord, String> {
+    let object = value.as_object().ok_or("a row must be a JSON object")?;
+    let text = |key: &str| object.get(key).and_then(Value::as_str).unwrap_or_default().to_owned();
+    let reference = text("ref");
+    let organization_ref = text("organization");
+    let organization_id = text("organization_id");
+    let record: Record = serde_json::from_value(value).map_err(|e| e.to_string())?;
+    let mut record: pb::import_record::Record = record.into();
+    if !organization_id.is_empty() {
+        let meta = match &mut record {
+            pb::import_record::Record::Need(n) => &mut n.meta,
+            pb::import_record::Record::Capability(c) => &mut c.meta,
+            pb::import_record::Record::Offer(o) => &mut o.meta,
+            pb::import_record::Record::Organization(o) => &mut o.meta,
+        };
+        meta.get_or_insert_with(Default::default).organization_id = organization_id;
+    }
+    Ok(pb::ImportRecord { record: Some(record), r#ref: reference, organization_ref })
+}
+
+/// The record kind a sheet name stands for ("needs", "需求", …).
+fn sheet_kind(name: &str) -> Option<&'static str> {
+    let name = name.trim().to_lowercase();
+    let kinds: [(&[&str], &str); 4] = [
+        (&["organization", "organizations", "机构"], "organization"),
+        (&["need", "needs", "需求", "技术需求"], "need"),
+        (&["capability", "capabilities", "能力", "科技能力"], "capability"),
+        (&["offer", "offers", "服务", "中介服务"], "offer"),
+    ];
+    kinds.iter().find(|(names, _)| names.contains(&name.as_str())).map(|(_, kind)| *kind)
+}
+
+fn cell_text(cell: &Data) -> String {
+    match cell {
+        Data::Empty => String::new(),
+        Data::Float(f) if f.fract() == 0.0 => format!("{}", *f as i64),
+        other => other.to_string(),
+    }
+}
+
+/// Reads every data row of a `.jsonl`, `.csv` or `.xlsx` file.
+pub fn read(path: &Path) -> anyhow::Result<Vec<Row>> {
+    let extension = path.extension().map(|e| e.to_string_lossy().to_lowercase()).unwrap_or_default();
+    let mut rows = Vec::new();
+    match extension.as_str() {
+        "csv" => {
+            let file = std::fs::File::open(path).with_context(|| format!("cannot open {}", path.display()))?;
+            let mut reader = csv::ReaderBuilder::new().from_reader(file);
+            let headers: Vec<String> =
+                reader.headers().context("reading the CSV header")?.iter().map(str::to_owned).collect();
+            for (i, record) in reader.records().enumerate() {
+                let parsed = record.map_err(|e| e.to_string()).and_then(|r| {
+                    let cells: Vec<String> = r.iter().map(str::to_owned).collect();
+                    cells_to_json(&headers, &cells, None).and_then(to_import_record)
+                });
+                rows.push(Row { location: format!("line {}", i + 2), parsed });
+            }
+        }
+        "xlsx" | "xls" | "ods" => {
+            let mut workbook = open_workbook_auto(path).with_context(|| format!("cannot open {}", path.display()))?;
+            for (sheet, range) in workbook.worksheets() {
+                let mut sheet_rows = range.rows();
+                let Some(header) = sheet_rows.next() else { continue };
+                let headers: Vec<String> = header.iter().map(cell_text).collect();
+                let default_type = if headers.iter().any(|h| h == "type") { None } else { sheet_kind(&sheet) };
+                for (i, cells) in sheet_rows.enumerate() {
+                    let cells: Vec<String> = cells.iter().map(cell_text).collect();
+                    if cells.iter().all(|c| c.trim().is_empty()) {
+                        continue;
+                    }
+                    let parsed = cells_to_json(&headers, &cells, default_type).and_then(to_import_record);
+                    rows.push(Row { location: format!("sheet {sheet}, row {}", i + 2), parsed });
+                }
+            }
+        }
+        _ => {
+            let file = std::fs::File::open(path).with_context(|| format!("cannot open {}", path.display()))?;
+            for (i, line) in std::io::BufReader::new(file).lines().enumerate() {
+                let line = line.with_context(|| format!("reading {}", path.display()))?;
+                if line.trim().is_empty() {
+                    continue;
+                }
+                let parsed = serde_json::from_str::<Value>(&line).map_err(|e| e.to_string()).and_then(to_import_record);
+                rows.push(Row { location: format!("line {}", i + 1), parsed });
+            }
+        }
+    }
+    Ok(rows)
+}
+
+/// A record's cells in the order of [`columns`].
+pub fn record_cells(record: &Record) -> Vec<String> {
+    let value = serde_json::to_value(record).unwrap_or(Value::Null);
+    let meta = &value["meta"];
+    columns(record.kind())
+        .iter()
+        .map(|column| {
+            let cell = match *column {
+                "id" => meta["id"].clone(),
+                "organization_id" => meta["organization_id"].clone(),
+                "budget_min_yuan" => value["budget"]["min_yuan"].clone(),
+                "budget_max_yuan" => value["budget"]["max_yuan"].clone(),
+                other => value[other].clone(),
+            };
+            match cell {
+                Value::Null => String::new(),
+                Value::String(s) => s,
+                Value::Array(items) => items
+                    .iter()
+                    .map(|item| match item {
+                        Value::String(s) => s.clone(),
+                        Value::Object(o) => format!(
+                            "{}:{}",
+                            o.get("name").and_then(Value::as_str).unwrap_or_default(),
+                            o.get("weight").map(Value::to_string).unwrap_or_default()
+                        ),
+                        other => other.to_string(),
+                    })
+                    .collect::<Vec<_>>()
+                    .join(";"),
+                other => other.to_string(),
+            }
+        })
+        .collect()
+}
+
+fn header(kind: RecordKind) -> Vec<&'static str> {
+    std::iter::once("type").chain(columns(kind).iter().copied()).collect()
+}
+
+fn type_code(kind: RecordKind) -> &'static str {
+    match kind {
+        RecordKind::Organization => "organization",
+        RecordKind::Need => "need",
+        RecordKind::Capability => "capability",
+        RecordKind::ServiceOffer => "offer",
+    }
+}
+
+pub fn write_csv(kind: RecordKind, records: &[Record]) -> anyhow::Result<Vec<u8>> {
+    let mut writer = csv::Writer::from_writer(Vec::new());
+    writer.write_record(header(kind))?;
+    for record in records {
+        writer.write_record(std::iter::once(type_code(kind).to_owned()).chain(record_cells(record)))?;
+    }
+    writer.into_inner().map_err(|e| anyhow::anyhow!("writing CSV: {e}"))
+}
+
+pub fn write_xlsx(kind: RecordKind, records: &[Record]) -> anyhow::Result<Vec<u8>> {
+    let mut workbook = rust_xlsxwriter::Workbook::new();
+    let sheet = workbook.add_worksheet();
+    sheet.set_name(type_code(kind))?;
+    let bold = rust_xlsxwriter::Format::new().set_bold();
+    for (col, name) in header(kind).iter().enumerate() {
+        sheet.write_string_with_format(0, col as u16, *name, &bold)?;
+    }
+    for (row, record) in records.iter().enumerate() {
+        let row = row as u32 + 1;
+        sheet.write_string(row, 0, type_code(kind))?;
+        for (col, cell) in record_cells(record).iter().enumerate() {
+            sheet.write_string(row, col as u16 + 1, cell)?;
+        }
+    }
+    Ok(workbook.save_to_buffer()?)
+}
+
+#[cfg(test)]
+mod tests {
+    use innomatch_core::model::{MoneyRange, RecordMeta, RequiredCompetency, TechNeed, Visibility};
+
+    use super::*;
+
+    fn need() -> Record {
+        Record::Need(TechNeed {
+            meta: RecordMeta { id: "need_1".into(), organization_id: "org_1".into(), ..Default::default() },
+            title: "预制菜冷链保鲜".into(),
+            keywords: vec!["预制菜".into(), "冷链".into()],
+            competencies: vec![RequiredCompetency { name: "冷链物流".into(), weight: 5 }],
+            industries: vec!["prepared_dishes".into()],
+            target_trl: 6,
+            budget: MoneyRange { min_yuan: 100_000, max_yuan: 500_000 },
+            visibility: Some(Visibility::Anonymous),
+            ..Default::default()
+        })
+    }
+
+    #[test]
+    fn an_exported_row_imports_as_the_same_record() {
+        let record = need();
+        let headers: Vec<String> = header(RecordKind::Need).iter().map(|s| (*s).to_owned()).collect();
+        let cells: Vec<String> = std::iter::once("need".to_owned()).chain(record_cells(&record)).collect();
+        let message = cells_to_json(&headers, &cells, None).and_then(to_import_record).expect("row reads back");
+        let back = Record::try_from(message.clone()).expect("valid");
+        let Record::Need(mut back) = back else { panic!("a need") };
+        let Record::Need(mut original) = record else { unreachable!() };
+        original.meta = Default::default();
+        back.meta = Default::default();
+        assert_eq!(back, original);
+        let owner = match message.record {
+            Some(pb::import_record::Record::Need(n)) => n.meta.map(|m| m.organization_id),
+            _ => None,
+        };
+        assert_eq!(owner.as_deref(), Some("org_1"));
+    }
+
+    #[test]
+    fn bad_cells_say_which_column() {
+        let headers = vec!["type".to_owned(), "title".to_owned(), "target_trl".to_owned()];
+        let cells = vec!["need".to_owned(), "对虾养殖".to_owned(), "七".to_owned()];
+        let error = cells_to_json(&headers, &cells, None).expect_err("not a number");
+        assert!(error.starts_with("target_trl"), "{error}");
+        assert_eq!(sheet_kind("需求"), Some("need"));
+    }
+}

@@ -1,0 +1,43 @@
+//! Running the real binary in tests: a server child process on port 0 with a
+//! known admin token, and the CLI against it.
+
+#![allow(dead_code)] // each test file uses part of this
+
+use std::{
+    io::{BufRead, BufReader},
+    path::Path,
+    process::{Child, Command, Output, Stdio},
+};
+
+pub const ADMIN_TOKEN: &str = "imt_process_test_admin";
+
+/// Starts `innomatch serve` on `data_dir`; returns the child and its address.
+pub fn start_server(data_dir: &Path) -> (Child, String) {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_innomatch"))
+        .args(["serve", "--listen", "127.0.0.1:0", "--data-dir"])
+        .arg(data_dir)
+        .env("INNOMATCH_ADMIN_TOKEN", ADMIN_TOKEN)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("spawn innomatch");
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().expect("stdout")).read_line(&mut line).expect("read address");
+    let addr = line.trim().strip_prefix("innomatch listening on ").expect("address line").to_owned();
+    (child, addr)
+}
+
+/// Runs a CLI command against the server at `addr` as the admin.
+pub fn cli(addr: &str, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_innomatch"))
+        .args(args)
+        .args(["--server", &format!("http://{addr}"), "--token", ADMIN_TOKEN])
+        .output()
+        .expect("run innomatch")
+}
+
+/// SIGTERM, then wait for the exit.
+pub fn stop(mut child: Child) {
+    Command::new("kill").args(["-TERM", &child.id().to_string()]).status().expect("kill");
+    child.wait().expect("reap");
+}
