@@ -45,6 +45,8 @@ pub type LeadsClient = LeadsServiceClient<InterceptedService<Channel, Auth>>;
 /// A running server for one test.
 pub struct TestApp {
     pub addr: SocketAddr,
+    /// Where the server serves `/metrics`.
+    pub metrics_addr: SocketAddr,
     /// The bootstrap admin token the server was configured with.
     pub admin_token: String,
     pub data_dir: PathBuf,
@@ -92,7 +94,14 @@ async fn start_with(dir: std::sync::Arc<tempfile::TempDir>, configure: impl FnOn
     };
     configure(&mut settings);
     let server = server::start(&settings).await.expect("server starts");
-    TestApp { addr: server.addr, admin_token, data_dir: dir.path().to_path_buf(), _dir: dir, server: Some(server) }
+    TestApp {
+        addr: server.addr,
+        metrics_addr: server.metrics_addr,
+        admin_token,
+        data_dir: dir.path().to_path_buf(),
+        _dir: dir,
+        server: Some(server),
+    }
 }
 
 impl TestApp {
@@ -204,6 +213,26 @@ impl TestApp {
         let token = self.token_for(&id, role).await;
         (id, token)
     }
+}
+
+/// The Prometheus text the server's `/metrics` endpoint returns.
+pub async fn scrape_metrics(app: &TestApp) -> String {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let mut stream = tokio::net::TcpStream::connect(app.metrics_addr).await.expect("connect to /metrics");
+    stream.write_all(b"GET /metrics HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n").await.expect("request");
+    let mut response = String::new();
+    stream.read_to_string(&mut response).await.expect("response");
+    assert!(response.starts_with("HTTP/1.1 200"), "{response}");
+    response
+}
+
+/// The value of the first sample line starting with `prefix`, 0 when absent.
+pub fn metric_value(text: &str, prefix: &str) -> f64 {
+    text.lines()
+        .find(|line| line.starts_with(prefix))
+        .and_then(|line| line.rsplit(' ').next())
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(0.0)
 }
 
 /// Searches until `done` accepts the response or 10 s pass (the index follows

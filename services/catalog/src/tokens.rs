@@ -11,7 +11,8 @@ use innomatch_core::auth::{Principal, TokenResolver};
 use crate::store::{RecordStore, StoreError, TokenRecord};
 
 /// Active tokens by hash. Issue and revoke go through [`crate::Catalog`], which
-/// keeps this map in step with the store.
+/// keeps this map in step with the store at once; other processes sharing the
+/// store are picked up by [`TokenRegistry::spawn_refresh`].
 #[derive(Debug, Default)]
 pub struct TokenRegistry {
     by_hash: RwLock<HashMap<String, Principal>>,
@@ -25,6 +26,35 @@ impl TokenRegistry {
             registry.add(&token);
         }
         Ok(registry)
+    }
+
+    /// Re-reads every token from the store now and then, so tokens issued or
+    /// revoked by another process sharing the store take effect here too.
+    pub fn spawn_refresh(
+        self: &Arc<Self>,
+        store: Arc<dyn RecordStore>,
+        interval: std::time::Duration,
+    ) -> tokio::task::JoinHandle<()> {
+        let registry = Arc::clone(self);
+        tokio::spawn(async move {
+            loop {
+                tokio::time::sleep(interval).await;
+                match store.list_tokens(None).await {
+                    Ok(tokens) => registry.replace_all(&tokens),
+                    Err(error) => tracing::warn!(%error, "could not refresh api tokens"),
+                }
+            }
+        })
+    }
+
+    fn replace_all(&self, tokens: &[TokenRecord]) {
+        let fresh = Self::default();
+        for token in tokens {
+            fresh.add(token);
+        }
+        if let (Ok(mut map), Ok(new)) = (self.by_hash.write(), fresh.by_hash.into_inner()) {
+            *map = new;
+        }
     }
 
     pub(crate) fn add(&self, token: &TokenRecord) {

@@ -164,6 +164,8 @@ pub struct FileSettings {
     pub services: Option<Vec<String>>,
     pub log_format: Option<LogFormat>,
     pub limits: Option<ServerLimits>,
+    pub metrics_listen: Option<SocketAddr>,
+    pub leads_url: Option<String>,
     pub search: Option<SearchSettings>,
     pub leads: Option<LeadsSettings>,
 }
@@ -190,6 +192,10 @@ pub struct Settings {
     pub leads: LeadsSettings,
     /// Load the built-in sample catalog into an empty data directory.
     pub sample_data: bool,
+    /// Where `/metrics` is served (Prometheus text); port 0 picks a free port.
+    pub metrics_listen: SocketAddr,
+    /// A leads service in another process, for auto-matching when this one runs no leads service.
+    pub leads_url: Option<String>,
 }
 
 impl Default for Settings {
@@ -206,6 +212,8 @@ impl Default for Settings {
             search: SearchSettings::default(),
             leads: LeadsSettings::default(),
             sample_data: false,
+            metrics_listen: SocketAddr::from(([127, 0, 0, 1], 0)),
+            leads_url: None,
         }
     }
 }

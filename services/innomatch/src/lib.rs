@@ -5,6 +5,7 @@ pub mod cli;
 pub mod cli_leads;
 pub mod cli_match;
 pub mod cli_search;
+pub mod metrics;
 pub mod sample;
 pub mod server;
 pub mod settings;

@@ -150,6 +150,7 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     if let Some(token) = &running.generated_admin_token {
         println!("admin token (shown once, keep it): {token}");
     }
+    println!("metrics on http://{}/metrics", running.metrics_addr);
     if let Some(demo) = &running.demo_tokens {
         let server = format!("http://{}", running.addr);
         println!("sample data loaded; demo tokens (shown once):");

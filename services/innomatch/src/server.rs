@@ -14,11 +14,30 @@ use innomatch_core::{
 use innomatch_leads::{Leads, grpc::LeadsGrpc};
 use innomatch_matcher::{
     Matcher,
-    auto::{self, Checkpoint},
+    auto::{self, Checkpoint, LeadSink, RemoteLeads},
     grpc::MatcherGrpc,
 };
 
-use crate::sample::{self, DemoTokens};
+use crate::{
+    metrics::{self, GAUGE_INTERVAL, RpcMetricsLayer, gauge},
+    sample::{self, DemoTokens},
+};
+
+/// Refreshes the gauges: records per kind, index size and its lag behind the change feed.
+fn spawn_gauges(store: Arc<dyn RecordStore>, index: Option<Arc<SearchIndex>>) -> JoinHandle<()> {
+    tokio::spawn(async move {
+        let sequence = store.sequence();
+        loop {
+            let latest = *sequence.borrow();
+            gauge("innomatch_change_feed_sequence", latest as f64);
+            if let Some(index) = &index {
+                gauge("innomatch_index_documents", index.num_docs() as f64);
+                gauge("innomatch_index_lag_changes", (latest - index.applied_sequence()).max(0) as f64);
+            }
+            tokio::time::sleep(GAUGE_INTERVAL).await;
+        }
+    })
+}
 use innomatch_proto::v1::leads_service_server::LeadsServiceServer;
 use innomatch_proto::v1::{
     admin_service_server::AdminServiceServer, catalog_service_server::CatalogServiceServer,
@@ -30,8 +49,10 @@ use innomatch_search::{
     index::SearchIndex,
 };
 use tokio::{net::TcpListener, sync::oneshot, task::JoinHandle};
-use tokio_stream::wrappers::TcpListenerStream;
-use tonic::{service::interceptor::InterceptedService, transport::Server};
+use tonic::{
+    service::interceptor::InterceptedService,
+    transport::{Server, server::TcpIncoming},
+};
 use tonic_health::ServingStatus;
 
 /// gRPC names of the services each [`ServiceKind`] mounts.
@@ -44,6 +65,9 @@ fn grpc_names(kind: ServiceKind) -> &'static [&'static str] {
     }
 }
 
+/// How often API tokens are re-read from the store (for other processes' changes).
+const TOKEN_REFRESH: Duration = Duration::from_secs(2);
+
 /// How long a shutdown waits for open calls before cutting them.
 pub const SHUTDOWN_GRACE: Duration = Duration::from_secs(5);
 
@@ -52,6 +76,8 @@ pub const SHUTDOWN_GRACE: Duration = Duration::from_secs(5);
 pub struct RunningServer {
     /// The address actually bound (useful with port 0).
     pub addr: SocketAddr,
+    /// Where `/metrics` is served.
+    pub metrics_addr: SocketAddr,
     /// An admin token generated because none existed yet; shown once.
     pub generated_admin_token: Option<String>,
     /// Demo tokens, when this start loaded the sample data; shown once.
@@ -103,6 +129,7 @@ pub async fn start(settings: &Settings) -> anyhow::Result<RunningServer> {
     );
     let tokens = TokenRegistry::load(store.as_ref()).await.context("loading api tokens")?;
     let catalog = Catalog::new(Arc::clone(&store), Arc::clone(&tokens) as _);
+    let token_refresh = tokens.spawn_refresh(Arc::clone(&store), TOKEN_REFRESH);
     // The matcher retrieves candidates from the index, so either service opens it.
     let needs_index = settings.services.iter().any(|k| matches!(k, ServiceKind::Search | ServiceKind::Matcher));
     let search = if needs_index {
@@ -130,10 +157,18 @@ pub async fn start(settings: &Settings) -> anyhow::Result<RunningServer> {
         (Some((index, _)), true) => Some(Matcher::new(catalog.clone(), Arc::clone(index))),
         _ => None,
     };
-    let auto_matcher = match (&matcher, &leads) {
-        (Some(matcher), Some(leads)) => {
+    let lead_sink: Option<Arc<dyn LeadSink>> = match (&leads, &settings.leads_url) {
+        (Some(leads), _) => Some(Arc::new(leads.clone())),
+        (None, Some(url)) => {
+            let token = settings.admin_token.as_ref().context("INNOMATCH_LEADS_URL needs INNOMATCH_ADMIN_TOKEN")?;
+            Some(Arc::new(RemoteLeads::new(url, token.expose()).map_err(anyhow::Error::msg)?))
+        }
+        (None, None) => None,
+    };
+    let auto_matcher = match (&matcher, lead_sink) {
+        (Some(matcher), Some(sink)) => {
             let checkpoint = Checkpoint::new(Some(settings.data_dir.join("matcher.checkpoint")));
-            Some(auto::spawn(matcher.clone(), catalog.clone(), leads.clone(), checkpoint))
+            Some(auto::spawn(matcher.clone(), catalog.clone(), sink, checkpoint))
         }
         _ => None,
     };
@@ -206,7 +241,13 @@ pub async fn start(settings: &Settings) -> anyhow::Result<RunningServer> {
         InterceptedService::new(server, interceptor.clone())
     });
 
+    let (metrics_addr, metrics_task) = metrics::serve(settings.metrics_listen)
+        .await
+        .with_context(|| format!("serving metrics on {}", settings.metrics_listen))?;
+    let gauges = spawn_gauges(Arc::clone(&store), search_index.clone());
+
     let router = Server::builder()
+        .layer(RpcMetricsLayer)
         .concurrency_limit_per_connection(limits.concurrency_per_connection)
         .timeout(Duration::from_secs(limits.request_timeout_secs))
         .tcp_nodelay(true)
@@ -236,7 +277,10 @@ pub async fn start(settings: &Settings) -> anyhow::Result<RunningServer> {
     tracing::info!(%addr, services = ?services, data_dir = %settings.data_dir.display(), "innomatch listening");
     let task = tokio::spawn(async move {
         let result = router
-            .serve_with_incoming_shutdown(TcpListenerStream::new(listener), async move {
+            // `Server::tcp_nodelay` does not reach a listener we bound ourselves:
+            // set it on the incoming stream, or Nagle + delayed ACKs add ~40 ms
+            // to small streamed messages (lead deliveries, change events).
+            .serve_with_incoming_shutdown(TcpIncoming::from(listener).with_nodelay(Some(true)), async move {
                 let _ = shutdown_rx.await;
                 if let Some(task) = leads_health {
                     task.abort();
@@ -251,7 +295,9 @@ pub async fn start(settings: &Settings) -> anyhow::Result<RunningServer> {
                 tracing::info!("shutting down");
             })
             .await;
-        for task in [search_follower, auto_matcher].into_iter().flatten() {
+        for task in
+            [search_follower, auto_matcher, Some(metrics_task), Some(gauges), Some(token_refresh)].into_iter().flatten()
+        {
             task.abort();
         }
         drop(catalog);
@@ -259,6 +305,7 @@ pub async fn start(settings: &Settings) -> anyhow::Result<RunningServer> {
     });
     Ok(RunningServer {
         addr,
+        metrics_addr,
         generated_admin_token,
         demo_tokens,
         search_index,

@@ -31,6 +31,15 @@ pub struct ServeArgs {
     /// and print demo tokens (does nothing when the directory holds data).
     #[arg(long, env = "INNOMATCH_SAMPLE_DATA")]
     pub sample_data: bool,
+    /// Where Prometheus metrics are served (`/metrics`); port 0 picks a free
+    /// port, printed at start.
+    #[arg(long, env = "INNOMATCH_METRICS_LISTEN")]
+    pub metrics_listen: Option<SocketAddr>,
+    /// The leads service of another process (e.g. http://leads:50051), for
+    /// auto-matching when this process runs the matcher but not the leads
+    /// service; needs INNOMATCH_ADMIN_TOKEN, shared by both.
+    #[arg(long, env = "INNOMATCH_LEADS_URL")]
+    pub leads_url: Option<String>,
     /// Log as `text` or `json`.
     #[arg(long, env = "INNOMATCH_LOG_FORMAT")]
     pub log_format: Option<LogFormat>,
@@ -66,6 +75,8 @@ impl ServeArgs {
             limits: file.limits.unwrap_or(defaults.limits),
             search: file.search.unwrap_or(defaults.search),
             sample_data: self.sample_data,
+            leads_url: self.leads_url.or(file.leads_url),
+            metrics_listen: self.metrics_listen.or(file.metrics_listen).unwrap_or(defaults.metrics_listen),
             leads: file.leads.unwrap_or(defaults.leads),
         })
     }

@@ -3,8 +3,9 @@
 //! Lead ids come from need × offer, so replaying the feed (after a restart,
 //! or twice) never makes a second lead; the checkpoint only saves work.
 
-use std::{path::PathBuf, time::Duration};
+use std::{path::PathBuf, sync::Arc, time::Duration};
 
+use async_trait::async_trait;
 use futures::StreamExt;
 use innomatch_catalog::{Catalog, store::Change};
 use innomatch_core::{
@@ -12,7 +13,13 @@ use innomatch_core::{
     model::{ChangeOperation, Record, RecordKind, Role},
 };
 use innomatch_leads::{Leads, model::LeadDraft};
+use innomatch_proto::v1::{self as pb, leads_service_client::LeadsServiceClient};
 use tokio::task::JoinHandle;
+use tonic::{
+    metadata::{Ascii, MetadataValue},
+    service::{Interceptor, interceptor::InterceptedService},
+    transport::{Channel, Endpoint},
+};
 
 use crate::{Matcher, matcher::shareable};
 
@@ -100,8 +107,81 @@ pub async fn leads_for(matcher: &Matcher, change: &Change) -> Vec<LeadDraft> {
         .collect()
 }
 
+/// Where auto-matching hands its leads: the leads service in this process,
+/// or a remote one over gRPC in a split deployment.
+#[async_trait]
+pub trait LeadSink: Send + Sync + 'static {
+    async fn offer(&self, draft: LeadDraft) -> Result<(), String>;
+}
+
+#[async_trait]
+impl LeadSink for Leads {
+    async fn offer(&self, draft: LeadDraft) -> Result<(), String> {
+        Leads::offer(self, draft).await.map(|_| ()).map_err(|e| e.to_string())
+    }
+}
+
+/// Adds the admin bearer token to every call.
+#[derive(Clone)]
+struct AdminBearer(MetadataValue<Ascii>);
+
+impl Interceptor for AdminBearer {
+    fn call(&mut self, mut request: tonic::Request<()>) -> Result<tonic::Request<()>, tonic::Status> {
+        request.metadata_mut().insert("authorization", self.0.clone());
+        Ok(request)
+    }
+}
+
+/// A leads service in another process (`LeadsService/OfferLead`, admin only).
+#[derive(Clone)]
+pub struct RemoteLeads {
+    client: LeadsServiceClient<InterceptedService<Channel, AdminBearer>>,
+}
+
+impl std::fmt::Debug for RemoteLeads {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RemoteLeads").finish_non_exhaustive()
+    }
+}
+
+/// Every call to a remote leads service gives up after this long.
+const REMOTE_TIMEOUT: Duration = Duration::from_secs(10);
+
+impl RemoteLeads {
+    /// Connects on first use, so the leads service may start after this one.
+    pub fn new(url: &str, admin_token: &str) -> Result<Self, String> {
+        let channel = Endpoint::from_shared(url.to_owned())
+            .map_err(|e| format!("invalid leads URL {url:?}: {e}"))?
+            .connect_timeout(Duration::from_secs(5))
+            .timeout(REMOTE_TIMEOUT)
+            .connect_lazy();
+        let header = format!("Bearer {admin_token}")
+            .parse()
+            .map_err(|_| "the admin token cannot be sent as a header".to_owned())?;
+        Ok(Self { client: LeadsServiceClient::with_interceptor(channel, AdminBearer(header)) })
+    }
+}
+
+#[async_trait]
+impl LeadSink for RemoteLeads {
+    async fn offer(&self, draft: LeadDraft) -> Result<(), String> {
+        let request = pb::OfferLeadRequest {
+            agency_organization_id: draft.agency_organization_id,
+            offer_id: draft.offer_id,
+            need_id: draft.need_id,
+            need_organization_id: draft.need_organization_id,
+            need_title: draft.need_title,
+            need_summary: draft.need_summary,
+            category: draft.category.to_proto(),
+            score: draft.score,
+            reasons: draft.reasons,
+        };
+        self.client.clone().offer_lead(request).await.map(|_| ()).map_err(|status| status.to_string())
+    }
+}
+
 /// Follows the change feed from the checkpoint until the task is aborted.
-pub fn spawn(matcher: Matcher, catalog: Catalog, leads: Leads, checkpoint: Checkpoint) -> JoinHandle<()> {
+pub fn spawn(matcher: Matcher, catalog: Catalog, leads: Arc<dyn LeadSink>, checkpoint: Checkpoint) -> JoinHandle<()> {
     tokio::spawn(async move {
         loop {
             let after = checkpoint.load();

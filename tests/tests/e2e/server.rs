@@ -66,3 +66,20 @@ async fn oversized_messages_are_refused_without_harm() {
     // The server is still fine.
     admin.list_organizations(pb::ListOrganizationsRequest::default()).await.expect("still serving");
 }
+
+#[tokio::test]
+async fn metrics_count_calls_by_method_and_code_and_report_the_index() {
+    let app = spawn_app().await;
+    let counter = r#"innomatch_rpc_requests_total{method="/innomatch.v1.CatalogService/GetNeed",code="NotFound"}"#;
+    let before = metric_value(&scrape_metrics(&app).await, counter);
+    let mut admin = app.admin_catalog().await;
+    for _ in 0..3 {
+        admin.get_need(pb::GetNeedRequest { id: "need_missing".into() }).await.expect_err("missing");
+    }
+    let text = scrape_metrics(&app).await;
+    // Other tests in this process share the recorder, so compare the change.
+    assert!(metric_value(&text, counter) >= before + 3.0, "{text}");
+    assert!(text.contains("innomatch_rpc_duration_seconds"), "latencies are recorded");
+    assert!(text.contains("innomatch_index_documents"), "index size is reported");
+    assert!(text.contains("innomatch_index_lag_changes"), "index lag is reported");
+}

@@ -13,9 +13,15 @@ pub const ADMIN_TOKEN: &str = "imt_process_test_admin";
 
 /// Starts `innomatch serve` on `data_dir`; returns the child and its address.
 pub fn start_server(data_dir: &Path) -> (Child, String) {
+    start_server_with(data_dir, &[])
+}
+
+/// Starts `innomatch serve` on `data_dir` with extra flags.
+pub fn start_server_with(data_dir: &Path, extra: &[&str]) -> (Child, String) {
     let mut child = Command::new(env!("CARGO_BIN_EXE_innomatch"))
         .args(["serve", "--listen", "127.0.0.1:0", "--data-dir"])
         .arg(data_dir)
+        .args(extra)
         .env("INNOMATCH_ADMIN_TOKEN", ADMIN_TOKEN)
         .stdout(Stdio::piped())
         .stderr(Stdio::null())

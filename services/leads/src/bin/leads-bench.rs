@@ -31,8 +31,10 @@ use innomatch_proto::v1::{
     self as pb, leads_service_client::LeadsServiceClient, leads_service_server::LeadsServiceServer,
 };
 use tokio::sync::mpsc;
-use tokio_stream::wrappers::TcpListenerStream;
-use tonic::{Request, Status, transport::Server};
+use tonic::{
+    Request, Status,
+    transport::{Server, server::TcpIncoming},
+};
 
 const REDIS_URL: &str = "redis://127.0.0.1:6379";
 const AGENCY: &str = "org_bench_agency";
@@ -89,9 +91,9 @@ async fn serve(leads: Leads) -> Result<SocketAddr, BenchError> {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
     let addr = listener.local_addr()?;
     let service = LeadsServiceServer::with_interceptor(LeadsGrpc::new(leads), as_agency);
-    tokio::spawn(
-        Server::builder().tcp_nodelay(true).add_service(service).serve_with_incoming(TcpListenerStream::new(listener)),
-    );
+    // Nagle off, as in the real server (a self-bound listener ignores `Server::tcp_nodelay`).
+    let incoming = TcpIncoming::from(listener).with_nodelay(Some(true));
+    tokio::spawn(Server::builder().add_service(service).serve_with_incoming(incoming));
     Ok(addr)
 }
 
