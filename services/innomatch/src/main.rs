@@ -96,6 +96,11 @@ enum Command {
         #[command(flatten)]
         client: ClientArgs,
     },
+    /// The registry's figures against the plan's 2025 targets.
+    Stats {
+        #[command(flatten)]
+        client: ClientArgs,
+    },
     /// Show whom the token acts for.
     Whoami {
         #[command(flatten)]
@@ -136,6 +141,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Export { args, client } => cli_search::export(&client, args).await,
         Command::Index { command: IndexCommand::Rebuild { data_dir } } => cli_search::rebuild_index(&data_dir).await,
         Command::Leads { command, client } => cli_leads::run(&client, command).await,
+        Command::Stats { client } => innomatch::cli_stats::stats(&client).await,
         Command::Whoami { client } => client.connect(false).await?.whoami().await,
         Command::Watch { after, client } => client.connect(true).await?.watch(after).await,
     }

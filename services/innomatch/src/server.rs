@@ -19,20 +19,37 @@ use innomatch_matcher::{
 };
 
 use crate::{
-    metrics::{self, GAUGE_INTERVAL, RpcMetricsLayer, gauge},
+    metrics::{self, GAUGE_INTERVAL, RpcMetricsLayer, gauge, labelled_gauge},
     sample::{self, DemoTokens},
+    stats::StatsGrpc,
 };
 
-/// Refreshes the gauges: records per kind, index size and its lag behind the change feed.
-fn spawn_gauges(store: Arc<dyn RecordStore>, index: Option<Arc<SearchIndex>>) -> JoinHandle<()> {
+/// Refreshes the gauges: the change-feed head, index size and its lag behind
+/// the feed, and the open lead backlog per agency.
+fn spawn_gauges(store: Arc<dyn RecordStore>, index: Option<Arc<SearchIndex>>, leads: Option<Leads>) -> JoinHandle<()> {
     tokio::spawn(async move {
         let sequence = store.sequence();
+        let mut agencies_seen = std::collections::BTreeSet::new();
         loop {
             let latest = *sequence.borrow();
             gauge("innomatch_change_feed_sequence", latest as f64);
             if let Some(index) = &index {
                 gauge("innomatch_index_documents", index.num_docs() as f64);
                 gauge("innomatch_index_lag_changes", (latest - index.applied_sequence()).max(0) as f64);
+            }
+            if let Some(Ok(backlog)) = match &leads {
+                Some(leads) => Some(leads.backlog_by_agency().await),
+                None => None,
+            } {
+                // An agency that answered everything drops out of the query: report its 0.
+                let current: std::collections::BTreeSet<String> = backlog.iter().map(|(a, _)| a.clone()).collect();
+                for agency in agencies_seen.difference(&current) {
+                    labelled_gauge("innomatch_lead_backlog", "agency", agency.clone(), 0.0);
+                }
+                for (agency, open) in backlog {
+                    labelled_gauge("innomatch_lead_backlog", "agency", agency, open as f64);
+                }
+                agencies_seen = current;
             }
             tokio::time::sleep(GAUGE_INTERVAL).await;
         }
@@ -42,6 +59,7 @@ use innomatch_proto::v1::leads_service_server::LeadsServiceServer;
 use innomatch_proto::v1::{
     admin_service_server::AdminServiceServer, catalog_service_server::CatalogServiceServer,
     matcher_service_server::MatcherServiceServer, search_service_server::SearchServiceServer,
+    stats_service_server::StatsServiceServer,
 };
 use innomatch_search::{
     follower::{self, LocalChanges},
@@ -58,7 +76,9 @@ use tonic_health::ServingStatus;
 /// gRPC names of the services each [`ServiceKind`] mounts.
 fn grpc_names(kind: ServiceKind) -> &'static [&'static str] {
     match kind {
-        ServiceKind::Catalog => &["innomatch.v1.CatalogService", "innomatch.v1.AdminService"],
+        ServiceKind::Catalog => {
+            &["innomatch.v1.CatalogService", "innomatch.v1.AdminService", "innomatch.v1.StatsService"]
+        }
         ServiceKind::Search => &["innomatch.v1.SearchService"],
         ServiceKind::Matcher => &["innomatch.v1.MatcherService"],
         ServiceKind::Leads => &["innomatch.v1.LeadsService"],
@@ -219,6 +239,12 @@ pub async fn start(settings: &Settings) -> anyhow::Result<RunningServer> {
         )
     });
     let (catalog_server, admin_server) = catalog_services.unzip();
+    let stats_server = settings.services.contains(&ServiceKind::Catalog).then(|| {
+        InterceptedService::new(
+            StatsServiceServer::new(StatsGrpc::new(catalog.clone(), leads.clone())),
+            interceptor.clone(),
+        )
+    });
     let matcher_server =
         (settings.services.contains(&ServiceKind::Matcher)).then_some(search.as_ref()).flatten().map(|(index, _)| {
             let server = MatcherServiceServer::new(MatcherGrpc::new(Matcher::new(catalog.clone(), Arc::clone(index))))
@@ -244,7 +270,7 @@ pub async fn start(settings: &Settings) -> anyhow::Result<RunningServer> {
     let (metrics_addr, metrics_task) = metrics::serve(settings.metrics_listen)
         .await
         .with_context(|| format!("serving metrics on {}", settings.metrics_listen))?;
-    let gauges = spawn_gauges(Arc::clone(&store), search_index.clone());
+    let gauges = spawn_gauges(Arc::clone(&store), search_index.clone(), leads.clone());
 
     let router = Server::builder()
         .layer(RpcMetricsLayer)
@@ -256,6 +282,7 @@ pub async fn start(settings: &Settings) -> anyhow::Result<RunningServer> {
         .add_service(reflection)
         .add_optional_service(catalog_server)
         .add_optional_service(admin_server)
+        .add_optional_service(stats_server)
         .add_optional_service(search_server)
         .add_optional_service(matcher_server)
         .add_optional_service(leads_server);

@@ -5,6 +5,7 @@ use std::sync::atomic::{AtomicI64, Ordering};
 
 /// Milliseconds since the Unix epoch, from some source.
 pub trait Clock: Send + Sync + std::fmt::Debug + 'static {
+    /// Now, in milliseconds since the Unix epoch.
     fn now_ms(&self) -> i64;
 }
 
@@ -28,10 +29,12 @@ impl ManualClock {
         Self(AtomicI64::new(now_ms))
     }
 
+    /// Moves the clock to `now_ms` (backwards too: tests of skew).
     pub fn set(&self, now_ms: i64) {
         self.0.store(now_ms, Ordering::SeqCst);
     }
 
+    /// Moves the clock forward.
     pub fn advance(&self, by: std::time::Duration) {
         self.0.fetch_add(i64::try_from(by.as_millis()).unwrap_or(i64::MAX), Ordering::SeqCst);
     }

@@ -5,22 +5,28 @@ use tonic::Status;
 
 use crate::{delivery::DeliveryError, lifecycle::TransitionError, store::StoreError};
 
+/// Everything that can go wrong in the leads service.
 #[derive(Debug, thiserror::Error)]
 pub enum LeadsError {
+    /// Bad input, field by field.
     #[error("invalid request: {0}")]
     Invalid(Violations),
     /// Missing, or another agency's: the two must look the same.
     #[error("lead {0} not found")]
     NotFound(String),
+    /// The token may not use leads (not an agency).
     #[error("{0}")]
     PermissionDenied(String),
     /// The lead's status does not allow the move (an illegal transition).
     #[error("{0}")]
     FailedPrecondition(String),
+    /// The store failed (or kept conflicting after retries).
     #[error("the lead store failed: {0}")]
     Storage(StoreError),
+    /// The delivery backend failed.
     #[error("lead delivery failed: {0}")]
     Delivery(DeliveryError),
+    /// Writing a CSV or XLSX file failed.
     #[error("writing the export failed: {0}")]
     Export(String),
     /// The service is shutting down.

@@ -37,6 +37,7 @@ pub struct LeadsGrpc {
 }
 
 impl LeadsGrpc {
+    /// The adapter over `leads`.
     pub fn new(leads: Leads) -> Self {
         Self { leads }
     }

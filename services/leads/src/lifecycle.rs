@@ -20,11 +20,15 @@ use crate::model::{DeclineReason, Lead, LeadStatus, Transition};
 pub enum Event {
     /// The lead was written to the agency's stream for the first time.
     Deliver,
+    /// The agency takes the lead on.
     Accept,
+    /// The agency turns the lead down, for a reason.
     Decline(DeclineReason),
     /// The agency got in touch with the enterprise.
     Contact,
+    /// The cooperation was agreed.
     Win,
+    /// Nothing came of it.
     Lose,
     /// The response deadline passed without an answer.
     Expire,
@@ -48,6 +52,7 @@ impl Event {
 /// Why an event cannot be applied.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
 pub enum TransitionError {
+    /// No such move from this status.
     #[error("cannot {} a lead that is {}", event.name(), from.code())]
     Illegal { from: LeadStatus, event: Event },
     /// Answering after the deadline: the lead expires instead.

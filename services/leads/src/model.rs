@@ -24,6 +24,7 @@ macro_rules! lead_enum {
     ($(#[$meta:meta])* $name:ident => $proto:ty { $($variant:ident = $code:literal / $label:literal),+ $(,)? }) => {
         $(#[$meta])*
         #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+        #[allow(missing_docs)]
         pub enum $name {
             $(#[serde(rename = $code)] $variant),+
         }
@@ -234,15 +235,20 @@ pub struct Delivery {
 /// How an agency answers a lead.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Response {
+    /// Take the lead on.
     Accept { note: String },
+    /// Turn it down, saying why.
     Decline { reason: DeclineReason, note: String },
 }
 
 /// Where an accepted lead ended up.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Outcome {
+    /// The agency got in touch with the enterprise.
     Contacted,
+    /// The cooperation was agreed.
     Won,
+    /// Nothing came of it.
     Lost,
 }
 

@@ -59,11 +59,14 @@ pub struct LeadPage {
 /// The formats leads export to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ExportFormat {
+    /// UTF-8 CSV with a byte-order mark.
     Csv,
+    /// An Excel workbook.
     Xlsx,
 }
 
 impl ExportFormat {
+    /// The file name extension.
     pub fn extension(self) -> &'static str {
         match self {
             ExportFormat::Csv => "csv",
@@ -425,6 +428,16 @@ impl Leads {
     /// The sweeper calls this periodically.
     pub async fn expire_due(&self) -> Result<usize, LeadsError> {
         self.core.expire_due().await
+    }
+
+    /// How many leads are in each status, over all agencies.
+    pub async fn status_counts(&self) -> Result<Vec<(LeadStatus, u64)>, LeadsError> {
+        Ok(self.core.store.count_by_status().await?)
+    }
+
+    /// Open, unacknowledged leads per agency.
+    pub async fn backlog_by_agency(&self) -> Result<Vec<(String, u64)>, LeadsError> {
+        Ok(self.core.store.backlog_by_agency().await?)
     }
 
     /// Leads delivered to the agency and not acknowledged, as the delivery

@@ -11,7 +11,7 @@ use async_trait::async_trait;
 use rusqlite::{Connection, OptionalExtension, params};
 
 use crate::{
-    model::Lead,
+    model::{Lead, LeadStatus},
     store::{LeadPage, LeadQuery, LeadStore, Published, StoreError},
 };
 
@@ -283,6 +283,38 @@ impl LeadStore for SqliteLeadStore {
                 ))
                 .map_err(backend)?;
             Ok(read_leads(&mut stmt, params![now_ms, limit])?.into_iter().map(|(_, lead)| lead).collect())
+        })
+        .await
+    }
+
+    async fn count_by_status(&self) -> Result<Vec<(LeadStatus, u64)>, StoreError> {
+        self.with_conn(|conn| {
+            let mut stmt =
+                conn.prepare("SELECT status, COUNT(*) FROM leads GROUP BY status ORDER BY status").map_err(backend)?;
+            let rows = stmt.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?))).map_err(backend)?;
+            let mut counts = Vec::new();
+            for row in rows {
+                let (status, count) = row.map_err(backend)?;
+                let status = LeadStatus::from_code(&status)
+                    .ok_or_else(|| backend(format!("unknown stored status {status:?}")))?;
+                counts.push((status, count.max(0) as u64));
+            }
+            Ok(counts)
+        })
+        .await
+    }
+
+    async fn backlog_by_agency(&self) -> Result<Vec<(String, u64)>, StoreError> {
+        self.with_conn(|conn| {
+            let mut stmt = conn
+                .prepare(&format!(
+                    "SELECT agency_organization_id, COUNT(*) FROM leads
+                     WHERE acked_at_ms IS NULL AND status IN {OPEN_STATUSES}
+                     GROUP BY agency_organization_id ORDER BY agency_organization_id"
+                ))
+                .map_err(backend)?;
+            let rows = stmt.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?))).map_err(backend)?;
+            rows.map(|row| row.map(|(agency, n)| (agency, n.max(0) as u64)).map_err(backend)).collect()
         })
         .await
     }

@@ -13,6 +13,7 @@ use innomatch_core::model::ServiceCategory;
 
 use crate::model::{Lead, LeadStatus};
 
+/// Failures of a lead store.
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
     #[error("lead not found")]
@@ -50,6 +51,7 @@ pub struct Published {
     pub entry_id: String,
 }
 
+/// Where leads live; see the module documentation.
 #[async_trait]
 pub trait LeadStore: Send + Sync + std::fmt::Debug + 'static {
     /// Stores `lead` at version 1 unless a lead with its id exists; returns
@@ -79,6 +81,12 @@ pub trait LeadStore: Send + Sync + std::fmt::Debug + 'static {
 
     /// Leads delivered at least once and not yet acknowledged.
     async fn count_unacknowledged(&self, agency_organization_id: &str) -> Result<u64, StoreError>;
+
+    /// How many leads are in each status, over all agencies (for statistics).
+    async fn count_by_status(&self) -> Result<Vec<(LeadStatus, u64)>, StoreError>;
+
+    /// Open leads (new or delivered) not yet acknowledged, per agency: the backlog.
+    async fn backlog_by_agency(&self) -> Result<Vec<(String, u64)>, StoreError>;
 
     /// Outbox: deliverable leads not yet published to the external log, oldest first.
     async fn unpublished(&self, now_ms: i64, limit: u32) -> Result<Vec<Lead>, StoreError>;

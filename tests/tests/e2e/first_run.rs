@@ -63,6 +63,26 @@ async fn the_sample_catalog_loads_once_and_every_need_is_matched() {
         assert!(!services.proposals.is_empty(), "no service proposal for {}", need.title);
     }
 
+    // The plan's figures count what the sample holds.
+    let qualified = |q: &str| {
+        innomatch::sample::SAMPLE_JSONL
+            .lines()
+            .filter(|l| l.contains(r#""type": "organization""#) && l.contains(q))
+            .count() as u64
+    };
+    let channel = app.channel().await;
+    let mut stats_client = pb::stats_service_client::StatsServiceClient::new(channel);
+    let mut request = tonic::Request::new(pb::GetStatsRequest {});
+    request.metadata_mut().insert("authorization", format!("Bearer {}", app.admin_token).parse().expect("header"));
+    let stats = stats_client.get_stats(request).await.expect("stats").into_inner();
+    let figure = |key: &str| stats.figures.iter().find(|f| f.key == key).map(|f| (f.count, f.target)).expect(key);
+    assert_eq!(figure("high_tech_enterprises"), (qualified(r#""high_tech_enterprise""#), 700));
+    assert_eq!(figure("tech_smes"), (qualified(r#""tech_sme""#), 660));
+    assert_eq!(figure("maker_spaces").1, 20);
+    assert_eq!(figure("needs_posted").0, needs.len() as u64);
+    assert!(stats.leads_counted);
+    assert!(figure("matches_made").0 > 0, "auto-matching turned sample needs into leads");
+
     // A second start on the same data loads nothing again.
     let app = app.restart().await;
     let count = app

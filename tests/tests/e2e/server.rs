@@ -13,7 +13,15 @@ use tonic_reflection::pb::v1::{
 async fn health_reports_serving_for_the_mounted_services() {
     let app = spawn_app().await;
     let mut health = HealthClient::new(app.channel().await);
-    for service in ["", "innomatch.v1.CatalogService", "innomatch.v1.AdminService"] {
+    for service in [
+        "",
+        "innomatch.v1.CatalogService",
+        "innomatch.v1.AdminService",
+        "innomatch.v1.StatsService",
+        "innomatch.v1.SearchService",
+        "innomatch.v1.MatcherService",
+        "innomatch.v1.LeadsService",
+    ] {
         let status = health
             .check(HealthCheckRequest { service: service.into() })
             .await
@@ -48,7 +56,11 @@ async fn reflection_lists_the_mounted_services() {
             "grpc.health.v1.Health",
             "grpc.reflection.v1.ServerReflection",
             "innomatch.v1.AdminService",
-            "innomatch.v1.CatalogService"
+            "innomatch.v1.CatalogService",
+            "innomatch.v1.LeadsService",
+            "innomatch.v1.MatcherService",
+            "innomatch.v1.SearchService",
+            "innomatch.v1.StatsService",
         ]
     );
 }

@@ -21,6 +21,7 @@ const BATCH: u32 = 100;
 /// How long a subscriber waits before retrying after a failed store read.
 const RETRY_AFTER: Duration = Duration::from_millis(500);
 
+/// In-process delivery straight from the store; see the module documentation.
 #[derive(Debug)]
 pub struct EmbeddedDelivery {
     store: Arc<dyn LeadStore>,
@@ -31,6 +32,7 @@ pub struct EmbeddedDelivery {
 }
 
 impl EmbeddedDelivery {
+    /// Delivery of the leads in `store`; always ready.
     pub fn new(store: Arc<dyn LeadStore>, clock: Arc<dyn Clock>) -> Self {
         Self { store, clock, stored: watch::channel(0).0, ready: watch::channel(true).0 }
     }

@@ -29,12 +29,15 @@ use crate::model::Lead;
 /// only when the backend shuts down; dropping it ends the subscription.
 pub type Candidates = Pin<Box<dyn Stream<Item = String> + Send>>;
 
+/// Why a backend cannot serve a call.
 #[derive(Debug, thiserror::Error)]
 pub enum DeliveryError {
+    /// Misconfigured or unreachable.
     #[error("the delivery backend is unavailable: {0}")]
     Unavailable(String),
 }
 
+/// A way of getting leads to agencies; see the module documentation.
 #[async_trait]
 pub trait DeliveryBackend: Send + Sync + std::fmt::Debug + 'static {
     /// A short name for logs and benchmarks ("embedded", "redis").

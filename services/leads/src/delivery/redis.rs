@@ -84,10 +84,15 @@ pub fn stream_key(prefix: &str, agency_organization_id: &str) -> String {
 /// Timings of the Redis backend, from [`LeadsSettings`].
 #[derive(Debug, Clone)]
 pub struct RedisTimings {
+    /// Stream keys are `{key_prefix}:leads:{agency}`.
     pub key_prefix: String,
+    /// How long one XREADGROUP blocks.
     pub block: Duration,
+    /// Entries idle this long are reclaimed from their consumer.
     pub claim_min_idle: Duration,
+    /// How often a subscriber reclaims.
     pub claim_interval: Duration,
+    /// How often Redis is probed.
     pub health_interval: Duration,
 }
 

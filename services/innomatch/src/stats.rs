@@ -1,0 +1,62 @@
+//! Registry statistics against the plan's 2025 targets (`StatsService`):
+//! organizations by qualification from the catalog, needs posted, and — when
+//! the leads service runs in this process — matches made, leads accepted and won.
+
+use innomatch_catalog::{Catalog, CatalogError};
+use innomatch_core::{auth::principal, model::RecordKind, taxonomy::Taxonomy};
+use innomatch_leads::{Leads, model::LeadStatus};
+use innomatch_proto::v1::{self as pb, stats_service_server::StatsService};
+use tonic::{Request, Response, Status};
+
+#[derive(Debug, Clone)]
+pub struct StatsGrpc {
+    catalog: Catalog,
+    leads: Option<Leads>,
+}
+
+impl StatsGrpc {
+    pub fn new(catalog: Catalog, leads: Option<Leads>) -> Self {
+        Self { catalog, leads }
+    }
+}
+
+fn figure(key: &str, label: &str, count: u64, target: u64) -> pb::PlanFigure {
+    pb::PlanFigure { key: key.into(), label: label.into(), count, target }
+}
+
+#[tonic::async_trait]
+impl StatsService for StatsGrpc {
+    async fn get_stats(&self, request: Request<pb::GetStatsRequest>) -> Result<Response<pb::Stats>, Status> {
+        principal(&request)?;
+        let store = self.catalog.store();
+        let storage = |e: innomatch_catalog::store::StoreError| Status::from(CatalogError::from(e));
+        let mut figures = Vec::new();
+        for target in Taxonomy::get().plan_targets() {
+            let count = store.count_tagged(RecordKind::Organization, &target.tags).await.map_err(storage)?;
+            figures.push(figure(&target.key, &target.label, count, target.target));
+        }
+        for (key, label, kind) in [
+            ("needs_posted", "发布技术需求", RecordKind::Need),
+            ("capabilities_listed", "登记科技能力", RecordKind::Capability),
+            ("service_offers", "中介服务", RecordKind::ServiceOffer),
+        ] {
+            figures.push(figure(key, label, store.count_tagged(kind, &[]).await.map_err(storage)?, 0));
+        }
+        if let Some(leads) = &self.leads {
+            let counts = leads.status_counts().await.map_err(Status::from)?;
+            let sum = |statuses: &[LeadStatus]| -> u64 {
+                counts.iter().filter(|(s, _)| statuses.contains(s)).map(|(_, n)| n).sum()
+            };
+            let all: u64 = counts.iter().map(|(_, n)| n).sum();
+            figures.push(figure("matches_made", "推送对接线索", all, 0));
+            figures.push(figure(
+                "leads_accepted",
+                "线索已接受",
+                sum(&[LeadStatus::Accepted, LeadStatus::Contacted, LeadStatus::Won, LeadStatus::Lost]),
+                0,
+            ));
+            figures.push(figure("leads_won", "线索成交", sum(&[LeadStatus::Won]), 0));
+        }
+        Ok(Response::new(pb::Stats { figures, leads_counted: self.leads.is_some() }))
+    }
+}
