@@ -16,7 +16,7 @@ build: ## Build every crate (debug)
 
 .PHONY: run
 run: ## Start every service on embedded defaults (data in ./data)
-	$(CARGO) run -p innomatch -- serve --listen $(LISTEN) --data-dir $(DATA_DIR) --sample-data
+	$(CARGO) run -p innomatch -- serve --listen $(LISTEN) --data-dir $(DATA_DIR) --sample-data --metrics-listen 127.0.0.1:9464
 
 .PHONY: test
 test: ## Run every test (Redis/PostgreSQL tests run when CI=true or the servers answer)

@@ -93,7 +93,8 @@ pub struct ServerLimits {
     pub max_message_bytes: usize,
     /// Requests served at once on one connection.
     pub concurrency_per_connection: usize,
-    /// Unary requests that take longer are cancelled with DEADLINE_EXCEEDED.
+    /// Calls that take longer are cancelled with DEADLINE_EXCEEDED (bulk
+    /// import, whose request is a stream, is exempt).
     pub request_timeout_secs: u64,
 }
 

@@ -43,7 +43,8 @@ fn required_enum<T>(
     converted
 }
 
-fn enum_list<T>(
+/// Converts a list of proto enum values, naming each bad item.
+pub fn enum_list<T>(
     violations: &mut Violations,
     field: &str,
     values: &[i32],

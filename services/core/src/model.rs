@@ -8,10 +8,12 @@ use innomatch_proto::v1 as pb;
 
 /// Defines a closed enum with a stable lowercase code (used in storage, JSON,
 /// CSV and the CLI) and its mapping to the proto enum of the same variants.
+/// Exported so every service's enums share one shape.
+#[macro_export]
 macro_rules! code_enum {
     ($(#[$meta:meta])* $name:ident => $proto:ty { $($variant:ident = $code:literal),+ $(,)? }) => {
         $(#[$meta])*
-        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, ::serde::Serialize, ::serde::Deserialize)]
         pub enum $name {
             $(#[serde(rename = $code)] $variant),+
         }

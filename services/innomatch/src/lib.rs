@@ -6,6 +6,7 @@ pub mod cli_leads;
 pub mod cli_match;
 pub mod cli_search;
 pub mod cli_stats;
+pub mod deadline;
 pub mod metrics;
 pub mod sample;
 pub mod server;

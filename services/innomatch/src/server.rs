@@ -19,6 +19,7 @@ use innomatch_matcher::{
 };
 
 use crate::{
+    deadline::DeadlineLayer,
     metrics::{self, GAUGE_INTERVAL, RpcMetricsLayer, gauge, labelled_gauge},
     sample::{self, DemoTokens},
     stats::StatsGrpc,
@@ -274,8 +275,8 @@ pub async fn start(settings: &Settings) -> anyhow::Result<RunningServer> {
 
     let router = Server::builder()
         .layer(RpcMetricsLayer)
+        .layer(DeadlineLayer { deadline: Duration::from_secs(limits.request_timeout_secs) })
         .concurrency_limit_per_connection(limits.concurrency_per_connection)
-        .timeout(Duration::from_secs(limits.request_timeout_secs))
         .tcp_nodelay(true)
         .http2_keepalive_interval(Some(Duration::from_secs(30)))
         .add_service(health_service)

@@ -146,3 +146,41 @@ async fn index_equals_store_after_sigkill_mid_import() {
     store_ids.sort();
     assert_eq!(index_ids, store_ids, "the index holds exactly the store's records");
 }
+
+#[tokio::test]
+async fn index_rebuild_recreates_the_index_from_the_store() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let data = dir.path().join("data");
+    let (server, addr) = start(&data);
+    let sample = format!("{}/sample/zhanjiang.jsonl", env!("CARGO_MANIFEST_DIR"));
+    let output = common::cli(&addr, &["import", "--json", &sample]);
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    let summary: serde_json::Value = serde_json::from_slice(&output.stdout).expect("JSON summary");
+    // Each imported record is one change: the index is complete at that sequence.
+    let head = summary["imported"].as_i64().expect("imported count");
+    let mut client = search_client(&addr).await;
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let expected = loop {
+        let request = pb::SearchRequest { page_size: 1, ..Default::default() };
+        let response = client.search(authorized(request)).await.expect("search").into_inner();
+        if response.index_sequence >= head {
+            break response.total_hits;
+        }
+        assert!(Instant::now() < deadline, "the index did not catch up");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
+    stop(server);
+
+    // Lose the index entirely, then rebuild it offline.
+    std::fs::remove_dir_all(data.join("index")).expect("remove index");
+    let rebuilt = Command::new(env!("CARGO_BIN_EXE_innomatch"))
+        .args(["index", "rebuild", "--data-dir"])
+        .arg(&data)
+        .output()
+        .expect("run rebuild");
+    assert!(rebuilt.status.success(), "{}", String::from_utf8_lossy(&rebuilt.stderr));
+    let index = SearchIndex::open(&data.join("index")).expect("index");
+    assert_eq!(index.num_docs(), expected, "{}", String::from_utf8_lossy(&rebuilt.stdout));
+    let store = SqliteStore::open(&data).expect("store");
+    assert_eq!(index.applied_sequence(), *store.sequence().borrow(), "the rebuilt index is at the store's head");
+}

@@ -17,73 +17,35 @@ pub const NOTE_MAX_CHARS: usize = 1_000;
 /// Longest explanation line the matcher may attach to a lead.
 pub const REASON_MAX_CHARS: usize = 200;
 
-/// Defines a closed enum with a stable lowercase code (storage, CSV, CLI), a
-/// Chinese label for people, and its mapping to the proto enum. The same
-/// shape as `innomatch_core::model`'s enums, which keep their macro private.
-macro_rules! lead_enum {
-    ($(#[$meta:meta])* $name:ident => $proto:ty { $($variant:ident = $code:literal / $label:literal),+ $(,)? }) => {
-        $(#[$meta])*
-        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-        #[allow(missing_docs)]
-        pub enum $name {
-            $(#[serde(rename = $code)] $variant),+
-        }
-
-        impl $name {
-            /// Every value, in declaration order.
-            pub const ALL: &'static [Self] = &[$(Self::$variant),+];
-
-            /// The stable lowercase code.
-            pub fn code(self) -> &'static str {
-                match self { $(Self::$variant => $code),+ }
-            }
-
-            /// The value with this code, if any.
-            pub fn from_code(code: &str) -> Option<Self> {
-                match code { $($code => Some(Self::$variant),)+ _ => None }
-            }
-
-            /// The Simplified Chinese label shown to people (exports, CLI).
-            pub fn label_zh(self) -> &'static str {
-                match self { $(Self::$variant => $label),+ }
-            }
-
-            /// The proto enum value.
-            pub fn to_proto(self) -> i32 {
-                match self { $(Self::$variant => <$proto>::$variant as i32),+ }
-            }
-
-            /// `Ok(None)` for the proto's UNSPECIFIED (0), `Err` for a value the
-            /// API does not define.
-            pub fn from_proto(value: i32) -> Result<Option<Self>, i32> {
-                $(if value == <$proto>::$variant as i32 { return Ok(Some(Self::$variant)); })+
-                if value == 0 { Ok(None) } else { Err(value) }
-            }
-        }
-
-        impl std::fmt::Display for $name {
-            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                f.write_str(self.code())
-            }
-        }
-    };
-}
-
-lead_enum!(
+innomatch_core::code_enum!(
     /// Where a lead is in its lifecycle; see [`crate::lifecycle`] for the moves.
     LeadStatus => pb::LeadStatus {
-        New = "new" / "新线索",
-        Delivered = "delivered" / "已送达",
-        Accepted = "accepted" / "已接受",
-        Declined = "declined" / "已谢绝",
-        Contacted = "contacted" / "已联系",
-        Won = "won" / "已成交",
-        Lost = "lost" / "未成交",
-        Expired = "expired" / "已过期",
+        New = "new",
+        Delivered = "delivered",
+        Accepted = "accepted",
+        Declined = "declined",
+        Contacted = "contacted",
+        Won = "won",
+        Lost = "lost",
+        Expired = "expired",
     }
 );
 
 impl LeadStatus {
+    /// The Simplified Chinese label shown to people (exports, CLI).
+    pub fn label_zh(self) -> &'static str {
+        match self {
+            LeadStatus::New => "新线索",
+            LeadStatus::Delivered => "已送达",
+            LeadStatus::Accepted => "已接受",
+            LeadStatus::Declined => "已谢绝",
+            LeadStatus::Contacted => "已联系",
+            LeadStatus::Won => "已成交",
+            LeadStatus::Lost => "未成交",
+            LeadStatus::Expired => "已过期",
+        }
+    }
+
     /// True while the agency still owes an answer (accept or decline).
     pub fn awaits_response(self) -> bool {
         matches!(self, LeadStatus::New | LeadStatus::Delivered)
@@ -95,17 +57,31 @@ impl LeadStatus {
     }
 }
 
-lead_enum!(
+innomatch_core::code_enum!(
     /// Why an agency declined a lead.
     DeclineReason => pb::DeclineReason {
-        OutOfScope = "out_of_scope" / "超出服务范围",
-        NoCapacity = "no_capacity" / "服务能力已满",
-        RegionNotServed = "region_not_served" / "不服务该地区",
-        BudgetTooLow = "budget_too_low" / "预算过低",
-        Duplicate = "duplicate" / "重复线索",
-        Other = "other" / "其他",
+        OutOfScope = "out_of_scope",
+        NoCapacity = "no_capacity",
+        RegionNotServed = "region_not_served",
+        BudgetTooLow = "budget_too_low",
+        Duplicate = "duplicate",
+        Other = "other",
     }
 );
+
+impl DeclineReason {
+    /// The Simplified Chinese label shown to people (exports, CLI).
+    pub fn label_zh(self) -> &'static str {
+        match self {
+            DeclineReason::OutOfScope => "超出服务范围",
+            DeclineReason::NoCapacity => "服务能力已满",
+            DeclineReason::RegionNotServed => "不服务该地区",
+            DeclineReason::BudgetTooLow => "预算过低",
+            DeclineReason::Duplicate => "重复线索",
+            DeclineReason::Other => "其他",
+        }
+    }
+}
 
 /// One entry of a lead's audit history. `from == to` records an
 /// acknowledgment rather than a status change.

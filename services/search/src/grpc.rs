@@ -8,6 +8,7 @@ use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
 use innomatch_catalog::Catalog;
 use innomatch_core::{
     auth::principal,
+    convert::enum_list,
     model::{CapabilityKind, OrganizationKind, Record, RecordKind, ServiceCategory},
     status::invalid_argument,
     taxonomy::Taxonomy,
@@ -68,22 +69,6 @@ fn decode_page_token(token: &str, violations: &mut Violations) -> usize {
             0
         }
     }
-}
-
-fn enum_list<T>(
-    violations: &mut Violations,
-    field: &str,
-    values: &[i32],
-    convert: fn(i32) -> Result<Option<T>, i32>,
-) -> Vec<T> {
-    let mut out = Vec::new();
-    for (i, &value) in values.iter().enumerate() {
-        match convert(value) {
-            Ok(Some(v)) => out.push(v),
-            _ => violations.add(format!("{field}[{i}]"), format!("unknown value {value}")),
-        }
-    }
-    out
 }
 
 fn code_list(violations: &mut Violations, field: &str, values: &[String], known: impl Fn(&str) -> bool) -> Vec<String> {

@@ -4,6 +4,7 @@
 
 use std::time::{Duration, Instant};
 
+use futures::StreamExt;
 use innomatch_core::model::OrganizationKind;
 use innomatch_proto::v1 as pb;
 use innomatch_tests::*;
@@ -336,4 +337,34 @@ async fn import_commits_good_rows_reports_bad_ones_and_resolves_refs() {
     assert_eq!(found.hits.len(), 1);
     assert_eq!(found.hits[0].organization_id, org_id);
     assert_eq!(found.hits[0].organization_name, "湛江南药研究所");
+}
+
+#[tokio::test]
+async fn an_import_may_take_longer_than_the_call_deadline() {
+    let app = spawn_app_with(|s| s.limits.request_timeout_secs = 1).await;
+    let mut search = app.search(Some(&app.admin_token.clone())).await;
+    let org = pb::Organization {
+        name: "湛江慢速导入研究院".into(),
+        kind: pb::OrganizationKind::ResearchInstitute as i32,
+        region_code: "440802".into(),
+        ..Default::default()
+    };
+    let first = pb::ImportRecord {
+        record: Some(pb::import_record::Record::Organization(org)),
+        r#ref: "org-1".into(),
+        ..Default::default()
+    };
+    // An upload that lasts about 1.5 s: a slow link or a large file.
+    let rows = futures::stream::iter(0..6).then(|i| async move {
+        tokio::time::sleep(Duration::from_millis(250)).await;
+        let cap = capability(&format!("慢速导入能力{i}"), "对虾养殖", &["shrimp"], "", 5);
+        pb::ImportRecord {
+            record: Some(pb::import_record::Record::Capability(cap)),
+            organization_ref: "org-1".into(),
+            ..Default::default()
+        }
+    });
+    let stream = futures::stream::iter([first]).chain(rows);
+    let summary = search.import(stream).await.expect("import outlives the deadline").into_inner();
+    assert_eq!((summary.imported, summary.rejected_rows), (7, 0));
 }
