@@ -167,9 +167,7 @@ impl Catalog {
         if current.meta().status() == RecordStatus::Archived {
             return Err(CatalogError::FailedPrecondition(format!("{} is archived", describe(kind, id))));
         }
-        if let Record::Organization(_) = &record {
-            // An organization's own fields say nothing about where its records live.
-        } else {
+        if !matches!(record, Record::Organization(_)) {
             let organization = self.active_organization(&current.meta().organization_id).await?;
             inherit_region(&mut record, &organization.region_code);
         }
