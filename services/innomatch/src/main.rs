@@ -147,29 +147,35 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
     }
 }
 
+/// Prints a start-up line. Whoever started the server may have stopped
+/// reading its output; a closed stdout must not take the server down.
+macro_rules! say {
+    ($($arg:tt)*) => {{
+        use std::io::Write;
+        let _ = writeln!(std::io::stdout(), $($arg)*);
+    }};
+}
+
 async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     let settings = args.resolve().map_err(anyhow::Error::msg)?;
     telemetry::init(settings.log_format);
     let running = server::start(&settings).await?;
     // Scripts read this line to find the port when listening on port 0.
-    println!("innomatch listening on {}", running.addr);
+    say!("innomatch listening on {}", running.addr);
     if let Some(token) = &running.generated_admin_token {
-        println!("admin token (shown once, keep it): {token}");
+        say!("admin token (shown once, keep it): {token}");
     }
-    println!("metrics on http://{}/metrics", running.metrics_addr);
+    say!("metrics on http://{}/metrics", running.metrics_addr);
     if let Some(demo) = &running.demo_tokens {
         let server = format!("http://{}", running.addr);
-        println!("sample data loaded; demo tokens (shown once):");
-        println!("  enterprise  {}  {}", demo.enterprise.1, demo.enterprise.0);
-        println!("  university  {}  {}", demo.university.1, demo.university.0);
-        println!("  agency      {}  {}", demo.agency.1, demo.agency.0);
-        println!("try:");
-        println!(
-            "  innomatch search \"氢冶金 低碳\" --kind capability --server {server} --token {}",
-            demo.university.1
-        );
-        println!("  innomatch need list --server {server} --token {}", demo.enterprise.1);
-        println!("  innomatch leads list --server {server} --token {}", demo.agency.1);
+        say!("sample data loaded; demo tokens (shown once):");
+        say!("  enterprise  {}  {}", demo.enterprise.1, demo.enterprise.0);
+        say!("  university  {}  {}", demo.university.1, demo.university.0);
+        say!("  agency      {}  {}", demo.agency.1, demo.agency.0);
+        say!("try:");
+        say!("  innomatch search \"氢冶金 低碳\" --kind capability --server {server} --token {}", demo.university.1);
+        say!("  innomatch need list --server {server} --token {}", demo.enterprise.1);
+        say!("  innomatch leads list --server {server} --token {}", demo.agency.1);
     }
     shutdown_signal().await?;
     running.shutdown().await

@@ -49,9 +49,12 @@ fn start(data_dir: &Path, config: Option<&Path>, redis: bool) -> Server {
         .stderr(Stdio::null())
         .spawn()
         .expect("spawn innomatch");
+    let mut reader = BufReader::new(child.stdout.take().expect("stdout"));
     let mut line = String::new();
-    BufReader::new(child.stdout.take().expect("stdout")).read_line(&mut line).expect("read the address line");
+    reader.read_line(&mut line).expect("read the address line");
     let addr = line.trim().strip_prefix("innomatch listening on ").expect("the address line").to_owned();
+    // Keep reading so the server's later lines never meet a closed pipe.
+    std::thread::spawn(move || std::io::copy(&mut reader, &mut std::io::sink()));
     Server { child, addr }
 }
 

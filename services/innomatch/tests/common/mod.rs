@@ -27,9 +27,12 @@ pub fn start_server_with(data_dir: &Path, extra: &[&str]) -> (Child, String) {
         .stderr(Stdio::null())
         .spawn()
         .expect("spawn innomatch");
+    let mut reader = BufReader::new(child.stdout.take().expect("stdout"));
     let mut line = String::new();
-    BufReader::new(child.stdout.take().expect("stdout")).read_line(&mut line).expect("read address");
+    reader.read_line(&mut line).expect("read address");
     let addr = line.trim().strip_prefix("innomatch listening on ").expect("address line").to_owned();
+    // Keep reading so the server's later lines never meet a closed pipe.
+    std::thread::spawn(move || std::io::copy(&mut reader, &mut std::io::sink()));
     (child, addr)
 }
 
