@@ -636,6 +636,64 @@ mod tests {
         }
     }
 
+    /// Odd text in documents and queries (mixed scripts, full-width and
+    /// traditional characters, emoji, combining marks, quotes, long runs)
+    /// never makes a search fail or panic.
+    #[test]
+    fn odd_text_never_breaks_indexing_or_search() {
+        const PIECES: &[&str] = &[
+            "氢冶金",
+            "綠色鋼鐵",
+            "ＩｏＴ",
+            "对虾",
+            "\"",
+            "“",
+            "”",
+            "-",
+            ":",
+            "title:",
+            "e\u{301}",
+            "🦐",
+            "  ",
+            "\t",
+            "工业互联网平台",
+            "5G",
+            "AI",
+            "预制菜",
+            "。",
+            "，",
+            "a",
+            "Shrimp",
+            "数字化车间",
+            "x",
+            "0",
+        ];
+        let mut seed: u64 = 7;
+        let mut next = || {
+            seed = seed.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+            (seed >> 33) as usize
+        };
+        let text = |len: usize, next: &mut dyn FnMut() -> usize| -> String {
+            (0..len).map(|_| PIECES[next() % PIECES.len()]).collect()
+        };
+        let index = SearchIndex::in_ram().expect("index");
+        let changes: Vec<Change> = (0..40)
+            .map(|i| {
+                let mut change = capability(&format!("cap_{i}"), &text(next() % 200, &mut next));
+                change.sequence = i + 1;
+                change
+            })
+            .collect();
+        index.apply(&changes).expect("apply");
+        for _ in 0..300 {
+            let query = text(next() % 12, &mut next);
+            let Ok(clauses) = query::parse(&query) else { continue };
+            let match_any = next() % 2 == 0;
+            let request = SearchRequest { clauses, match_any, limit: 10, ..Default::default() };
+            index.search(&request, &admin()).unwrap_or_else(|e| panic!("{query:?}: {e}"));
+        }
+    }
+
     #[test]
     fn replaying_changes_leaves_one_document_per_record() {
         let index = SearchIndex::in_ram().expect("index");
