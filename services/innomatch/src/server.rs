@@ -137,6 +137,10 @@ pub async fn start(settings: &Settings) -> anyhow::Result<RunningServer> {
             "a PostgreSQL record store is not part of this build; unset --database-url to use the embedded store"
         );
     }
+    // Bind first: a taken port is the likeliest start-up failure, and failing
+    // here leaves no store open and no background task behind.
+    let listener = TcpListener::bind(settings.listen).await.with_context(|| format!("binding {}", settings.listen))?;
+    let addr = listener.local_addr()?;
     let (health_reporter, health_service) = tonic_health::server::health_reporter();
     let mounted: Vec<&str> = settings.services.iter().flat_map(|k| grpc_names(*k).iter().copied()).collect();
     for name in &mounted {
@@ -212,8 +216,6 @@ pub async fn start(settings: &Settings) -> anyhow::Result<RunningServer> {
     let interceptor = AuthInterceptor::new(tokens, settings.admin_token.as_ref().map(|s| s.expose()));
 
     let limits = settings.limits;
-    let listener = TcpListener::bind(settings.listen).await.with_context(|| format!("binding {}", settings.listen))?;
-    let addr = listener.local_addr()?;
 
     let mut reflection = tonic_reflection::server::Builder::configure()
         .register_encoded_file_descriptor_set(innomatch_proto::FILE_DESCRIPTOR_SET)

@@ -114,6 +114,9 @@ impl Harness {
         if kind == Kind::Redis {
             wait_ready(&leads).await;
         }
+        // The sweeper runs once at start; let it finish, so a test that moves
+        // the clock and sweeps by hand never races it.
+        leads.sweeps().wait_for(|&n| n >= 1).await.expect("the sweeper runs");
         Some(Harness { kind, leads, clock, store, dir, settings, _redis: redis })
     }
 
@@ -126,6 +129,7 @@ impl Harness {
         if self.kind == Kind::Redis {
             wait_ready(&self.leads).await;
         }
+        self.leads.sweeps().wait_for(|&n| n >= 1).await.expect("the sweeper runs");
     }
 }
 

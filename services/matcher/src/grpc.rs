@@ -100,8 +100,12 @@ fn organization(o: OrganizationMatch) -> pb::OrganizationMatch {
     }
 }
 
-fn check_id(v: &mut Violations, field: &str, id: &str) {
+/// Validates the id and the result limit every single-record RPC takes.
+fn id_and_limit(field: &str, id: &str, requested: u32) -> Result<usize, Status> {
+    let mut v = Violations::new();
     v.id(field, id);
+    let limit = limit(&mut v, requested);
+    v.into_result(limit).map_err(|v| invalid_argument(&v))
 }
 
 #[tonic::async_trait]
@@ -112,10 +116,7 @@ impl MatcherService for MatcherGrpc {
     ) -> Result<Response<pb::MatchNeedResponse>, Status> {
         let principal = principal(&request)?;
         let req = request.into_inner();
-        let mut v = Violations::new();
-        check_id(&mut v, "need_id", &req.need_id);
-        let limit = limit(&mut v, req.limit);
-        v.into_result(()).map_err(|v| invalid_argument(&v))?;
+        let limit = id_and_limit("need_id", &req.need_id, req.limit)?;
         let (capabilities, organizations) = self.matcher.match_need(&principal, &req.need_id, limit).await?;
         Ok(Response::new(pb::MatchNeedResponse {
             capabilities: capabilities.into_iter().map(capability).collect(),
@@ -130,12 +131,12 @@ impl MatcherService for MatcherGrpc {
         let principal = principal(&request)?;
         let req = request.into_inner();
         let mut v = Violations::new();
-        check_id(&mut v, "need_id", &req.need_id);
+        v.id("need_id", &req.need_id);
         if req.organization_ids.is_empty() || req.organization_ids.len() > MAX_ORGANIZATIONS {
             v.add("organization_ids", format!("name 1 to {MAX_ORGANIZATIONS} organizations"));
         }
         for (i, id) in req.organization_ids.iter().enumerate() {
-            check_id(&mut v, &format!("organization_ids[{i}]"), id);
+            v.id(&format!("organization_ids[{i}]"), id);
         }
         v.into_result(()).map_err(|v| invalid_argument(&v))?;
         let organizations = self.matcher.score_affinity(&principal, &req.need_id, &req.organization_ids).await?;
@@ -150,10 +151,7 @@ impl MatcherService for MatcherGrpc {
     ) -> Result<Response<pb::MatchCapabilityResponse>, Status> {
         let principal = principal(&request)?;
         let req = request.into_inner();
-        let mut v = Violations::new();
-        check_id(&mut v, "capability_id", &req.capability_id);
-        let limit = limit(&mut v, req.limit);
-        v.into_result(()).map_err(|v| invalid_argument(&v))?;
+        let limit = id_and_limit("capability_id", &req.capability_id, req.limit)?;
         let needs = self.matcher.match_capability(&principal, &req.capability_id, limit).await?;
         Ok(Response::new(pb::MatchCapabilityResponse {
             needs: needs
@@ -177,7 +175,7 @@ impl MatcherService for MatcherGrpc {
         let req = request.into_inner();
         let c = req.constraints.unwrap_or_default();
         let mut v = Violations::new();
-        check_id(&mut v, "need_id", &req.need_id);
+        v.id("need_id", &req.need_id);
         if c.max_members == 1 || c.max_members > MAX_MEMBERS {
             v.add(
                 "constraints.max_members",
@@ -191,7 +189,7 @@ impl MatcherService for MatcherGrpc {
             v.add("constraints.excluded_organization_ids", format!("at most {MAX_ORGANIZATIONS}"));
         }
         for (i, id) in c.excluded_organization_ids.iter().enumerate() {
-            check_id(&mut v, &format!("constraints.excluded_organization_ids[{i}]"), id);
+            v.id(&format!("constraints.excluded_organization_ids[{i}]"), id);
         }
         v.into_result(()).map_err(|v| invalid_argument(&v))?;
         let constraints = ConsortiumConstraints {
@@ -249,10 +247,7 @@ impl MatcherService for MatcherGrpc {
     ) -> Result<Response<pb::ProposeServicesResponse>, Status> {
         let principal = principal(&request)?;
         let req = request.into_inner();
-        let mut v = Violations::new();
-        check_id(&mut v, "need_id", &req.need_id);
-        let limit = limit(&mut v, req.limit);
-        v.into_result(()).map_err(|v| invalid_argument(&v))?;
+        let limit = id_and_limit("need_id", &req.need_id, req.limit)?;
         let proposal = self.matcher.propose_services(&principal, &req.need_id, limit).await?;
         Ok(Response::new(pb::ProposeServicesResponse {
             inferred_categories: proposal.inferred.iter().map(|c| c.category.to_proto()).collect(),
