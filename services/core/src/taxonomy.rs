@@ -38,6 +38,12 @@ pub struct Industry {
     pub name: String,
     /// Domain words that identify the chain in free text.
     pub terms: Vec<String>,
+    /// Positions upstream of the chain: what its firms buy (球团 and 氢气供应 for green steel).
+    #[serde(default)]
+    pub upstream: Vec<String>,
+    /// Positions downstream: who uses its products.
+    #[serde(default)]
+    pub downstream: Vec<String>,
 }
 
 /// The plan's preference order for partner locations, nearest first.

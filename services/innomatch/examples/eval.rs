@@ -15,7 +15,10 @@ use innomatch_core::{
     model::{Record, RecordKind, Role},
 };
 use innomatch_matcher::Matcher;
-use innomatch_search::index::{Filters, SearchIndex};
+use innomatch_search::{
+    index::{Filters, SearchIndex, SearchRequest},
+    query::Clause,
+};
 use serde_json::{Value, json};
 
 fn admin() -> Principal {
@@ -95,9 +98,16 @@ async fn main() -> anyhow::Result<()> {
             .collect();
         let Record::Need(need) = catalog.get(&admin(), RecordKind::Need, need_id).await? else { continue };
 
-        // Plain BM25: organizations by their best capability's text score.
+        // Plain BM25: organizations by their best capability's text score
+        // for the need's title, keywords and competencies, any of them matching.
         let filters = Filters { record_kinds: vec![RecordKind::Capability], ..Filters::default() };
-        let hits = matcher.retrieve(matcher.need_clauses(&need), filters, 200).await?;
+        let clauses = std::iter::once(need.title.clone())
+            .chain(need.keywords.iter().cloned())
+            .chain(need.competencies.iter().map(|c| c.name.clone()))
+            .map(|text| Clause { field: None, text, phrase: false, excluded: false })
+            .collect();
+        let request = SearchRequest { clauses, filters, match_any: true, limit: 200, ..SearchRequest::default() };
+        let hits = index.search(&request, &admin())?.hits;
         let mut bm25: Vec<String> = Vec::new();
         for hit in hits {
             if hit.organization_id != need.meta.organization_id && !bm25.contains(&hit.organization_id) {
@@ -106,8 +116,8 @@ async fn main() -> anyhow::Result<()> {
         }
         totals.entry((split.clone(), "bm25")).or_default().add(&bm25, &relevant);
 
-        let (_, organizations) = matcher.match_need(&admin(), need_id, 50).await?;
-        let full: Vec<String> = organizations.into_iter().map(|o| o.organization_id).collect();
+        let matches = matcher.match_need(&admin(), need_id, 50).await?;
+        let full: Vec<String> = matches.organizations.into_iter().map(|o| o.organization_id).collect();
         totals.entry((split, "full")).or_default().add(&full, &relevant);
     }
 

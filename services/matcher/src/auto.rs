@@ -70,6 +70,17 @@ pub async fn leads_for(matcher: &Matcher, change: &Change) -> Vec<LeadDraft> {
     if change.operation == ChangeOperation::Archived || !shareable(need) {
         return Vec::new();
     }
+    match matcher.is_specific(need).await {
+        Ok(true) => {}
+        Ok(false) => {
+            tracing::debug!(need_id = %need.meta.id, "need of generic words only; no leads");
+            return Vec::new();
+        }
+        Err(error) => {
+            tracing::warn!(%error, need_id = %need.meta.id, "need analysis failed");
+            return Vec::new();
+        }
+    }
     let proposals = match matcher.services_for(need, AUTO_LEADS_PER_NEED * 4).await {
         Ok(p) => p.proposals,
         Err(error) => {

@@ -8,6 +8,10 @@
 //! (strength at or above the cover threshold), so the result covers what it
 //! can with the fewest members. Alternatives come from re-solving
 //! with one member of an earlier answer banned.
+//!
+//! When asked for chain enterprises, a member from the need's industry chain
+//! (up- or downstream) is included whenever a candidate fits the chain, the
+//! way an academic member always is.
 
 /// A gain smaller than this is no gain (scores are floats).
 const EPSILON: f32 = 1e-6;
@@ -19,6 +23,9 @@ const MAX_SWAP_ROUNDS: usize = 50;
 pub struct Candidate {
     pub academic: bool,
     pub strengths: Vec<f32>,
+    /// How well it fits a position of the need's industry chain (0..=1; 0
+    /// for a candidate that is no chain enterprise).
+    pub chain_fit: f32,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -31,6 +38,8 @@ pub struct Problem {
     /// Most members, the lead included.
     pub max_members: usize,
     pub require_academic: bool,
+    /// Include a chain enterprise (a candidate with `chain_fit > 0`) when one exists.
+    pub require_chain: bool,
     /// A member covers a competency from this strength up.
     pub cover_threshold: f32,
 }
@@ -65,6 +74,12 @@ impl Problem {
     fn feasible(&self, members: &[usize]) -> bool {
         members.len() <= self.max_members
             && (!self.require_academic || members.iter().any(|&m| self.candidates[m].academic))
+            && (!self.chain_required() || members.iter().any(|&m| self.candidates[m].chain_fit > 0.0))
+    }
+
+    /// Whether a chain member is required and some candidate can be one.
+    fn chain_required(&self) -> bool {
+        self.require_chain && self.candidates.iter().enumerate().any(|(i, c)| i != self.lead && c.chain_fit > 0.0)
     }
 
     fn total_strength(&self, candidate: usize) -> f32 {
@@ -116,9 +131,35 @@ impl Problem {
                 members.pop();
             }
             members.push(academic);
-            if !self.feasible(&members) {
-                return None;
+        }
+        let has_chain = |members: &[usize]| members.iter().any(|&m| self.candidates[m].chain_fit > 0.0);
+        if self.chain_required() && !has_chain(&members) {
+            // The best-fitting chain enterprise joins; if the consortium is
+            // full, it takes the place of the weakest non-academic member
+            // (or the weakest one when all are academic but one).
+            let chain = (0..self.candidates.len())
+                .filter(|&i| i != self.lead && allowed(i, &members) && self.candidates[i].chain_fit > 0.0)
+                .max_by(|&a, &b| {
+                    self.candidates[a].chain_fit.total_cmp(&self.candidates[b].chain_fit).then_with(|| b.cmp(&a))
+                });
+            if let Some(chain) = chain {
+                if members.len() == self.max_members {
+                    let academics = members.iter().filter(|&&m| self.candidates[m].academic).count();
+                    let weakest = (1..members.len())
+                        .filter(|&p| !self.candidates[members[p]].academic || academics > 1)
+                        .min_by(|&a, &b| self.total_strength(members[a]).total_cmp(&self.total_strength(members[b])));
+                    match weakest {
+                        Some(position) => {
+                            members.remove(position);
+                        }
+                        None => return None,
+                    }
+                }
+                members.push(chain);
             }
+        }
+        if !self.feasible(&members) {
+            return None;
         }
 
         // Local improvement: accept the first swap that raises the value.
@@ -214,7 +255,7 @@ mod tests {
     use super::*;
 
     fn candidate(academic: bool, strengths: &[f32]) -> Candidate {
-        Candidate { academic, strengths: strengths.to_vec() }
+        Candidate { academic, strengths: strengths.to_vec(), chain_fit: 0.0 }
     }
 
     /// Six competencies; a big generalist covers four, two specialists cover
@@ -232,6 +273,7 @@ mod tests {
             lead: 0,
             max_members: 5,
             require_academic: true,
+            require_chain: false,
             cover_threshold: 0.3,
         }
     }
@@ -270,6 +312,7 @@ mod tests {
             lead: 0,
             max_members: 3,
             require_academic: true,
+            require_chain: false,
             cover_threshold: 0.3,
         };
         let solution = problem.solve(&[]).expect("solvable");

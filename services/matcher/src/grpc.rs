@@ -6,7 +6,7 @@ use tonic::{Request, Response, Status};
 
 use crate::{
     Matcher, MatcherError,
-    matcher::{CapabilityMatch, ConsortiumConstraints, Evidence, OrganizationMatch, Role},
+    answers::{CapabilityMatch, ConsortiumConstraints, Evidence, OrganizationMatch, Role},
 };
 
 pub const DEFAULT_LIMIT: u32 = 20;
@@ -117,10 +117,11 @@ impl MatcherService for MatcherGrpc {
         let principal = principal(&request)?;
         let req = request.into_inner();
         let limit = id_and_limit("need_id", &req.need_id, req.limit)?;
-        let (capabilities, organizations) = self.matcher.match_need(&principal, &req.need_id, limit).await?;
+        let matches = self.matcher.match_need(&principal, &req.need_id, limit).await?;
         Ok(Response::new(pb::MatchNeedResponse {
-            capabilities: capabilities.into_iter().map(capability).collect(),
-            organizations: organizations.into_iter().map(organization).collect(),
+            capabilities: matches.capabilities.into_iter().map(capability).collect(),
+            organizations: matches.organizations.into_iter().map(organization).collect(),
+            note: matches.note.unwrap_or_default(),
         }))
     }
 
@@ -221,6 +222,7 @@ impl MatcherService for MatcherGrpc {
                                 Role::AcademicPartner => pb::ConsortiumRole::AcademicPartner,
                                 Role::ChainEnterprise => pb::ConsortiumRole::ChainEnterprise,
                             } as i32,
+                            chain_position: m.chain_position,
                             covers: m
                                 .covers
                                 .into_iter()

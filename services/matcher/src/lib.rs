@@ -1,11 +1,22 @@
 //! innomatch matcher: ranked partners with evidence, innovation consortia
 //! (创新联合体) and intermediary service proposals for technology needs.
+//!
+//! Rooms: `retrieval` (candidates and relevance from the index), `scoring`
+//! (the score, its parts and its scale), `matcher` (partners for a need and
+//! needs for a capability), `consortia` + `consortium` (proposals and the
+//! solver), `offers` (service proposals), `auto` (auto-matching into
+//! leads), `answers` (what it returns), `error`, and `grpc` (the adapter).
 
+pub mod answers;
 pub mod auto;
+pub mod consortia;
 pub mod consortium;
+pub mod error;
 pub mod grpc;
 pub mod matcher;
+pub mod offers;
+pub mod retrieval;
 pub mod scoring;
-pub mod services;
 
-pub use matcher::{Matcher, MatcherError};
+pub use error::MatcherError;
+pub use matcher::Matcher;

@@ -84,9 +84,10 @@ impl Tags<'_> {
     }
 }
 
-/// The document for `record`, or `None` when it must not be searchable
-/// (archived or closed records).
-pub fn build(record: &Record, org: Option<&OrgInfo>, fields: &Fields) -> Option<TantivyDocument> {
+/// The document for `record` (with its encoded relevance features, when it
+/// has text), or `None` when it must not be searchable (archived or closed
+/// records).
+pub fn build(record: &Record, org: Option<&OrgInfo>, bag: Option<&[u8]>, fields: &Fields) -> Option<TantivyDocument> {
     let meta = record.meta();
     if meta.status() != innomatch_core::model::RecordStatus::Active {
         return None;
@@ -98,6 +99,9 @@ pub fn build(record: &Record, org: Option<&OrgInfo>, fields: &Fields) -> Option<
     doc.add_i64(fields.updated_at, meta.updated_at_ms);
     if let Ok(source) = serde_json::to_string(record) {
         doc.add_text(fields.source, &source);
+    }
+    if let Some(bag) = bag {
+        doc.add_bytes(fields.bag, bag);
     }
     let visibility = record.visibility();
     if visibility != Visibility::Anonymous {

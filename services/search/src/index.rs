@@ -31,6 +31,7 @@ use crate::{
     analysis::{Analyzer, terms_query},
     document::{self, FACET_DIMENSIONS, OrgInfo, READABLE_BY_ALL, facet},
     query::{Clause, QueryField},
+    relevance::{self, RelevanceModel, TextVector},
     schema::{self, Fields, weighted_text_fields},
 };
 
@@ -149,6 +150,7 @@ pub struct SearchIndex {
     fields: Fields,
     analyzer: Analyzer,
     orgs: RwLock<HashMap<String, OrgInfo>>,
+    relevance: RelevanceModel,
     applied: watch::Sender<i64>,
 }
 
@@ -162,8 +164,20 @@ impl SearchIndex {
     /// Opens the index in `dir`, creating it when absent.
     pub fn open(dir: &Path) -> Result<Self, IndexError> {
         std::fs::create_dir_all(dir).map_err(|e| IndexError::Directory(format!("{}: {e}", dir.display())))?;
-        let directory = MmapDirectory::open(dir).map_err(|e| IndexError::Directory(e.to_string()))?;
         let (schema, _) = schema::build();
+        let directory = MmapDirectory::open(dir).map_err(|e| IndexError::Directory(e.to_string()))?;
+        let exists = Index::exists(&directory).map_err(|e| IndexError::Directory(e.to_string()))?;
+        if exists && Index::open(directory.clone())?.schema() != schema {
+            // The index is derived from the record store: an index written
+            // with another schema is dropped, and the follower rebuilds it
+            // from the change feed (its applied sequence starts at 0 again).
+            tracing::warn!(dir = %dir.display(), "index schema changed; rebuilding the index from the change feed");
+            drop(directory);
+            std::fs::remove_dir_all(dir).map_err(|e| IndexError::Directory(format!("{}: {e}", dir.display())))?;
+            std::fs::create_dir_all(dir).map_err(|e| IndexError::Directory(format!("{}: {e}", dir.display())))?;
+            let directory = MmapDirectory::open(dir).map_err(|e| IndexError::Directory(e.to_string()))?;
+            return Self::from_index(Index::create(directory, schema, tantivy::IndexSettings::default())?);
+        }
         let index = Index::open_or_create(directory, schema)?;
         Self::from_index(index)
     }
@@ -187,24 +201,32 @@ impl SearchIndex {
             fields,
             analyzer,
             orgs: RwLock::new(HashMap::new()),
+            relevance: RelevanceModel::new(),
             applied: watch::channel(applied).0,
         };
-        this.load_organizations()?;
+        this.load_stored_state()?;
         Ok(this)
     }
 
-    /// Rebuilds the organization cache from the organization documents.
-    fn load_organizations(&self) -> Result<(), IndexError> {
+    /// Rebuilds what lives beside the index from its stored fields: the
+    /// organization cache from the organization documents, the relevance
+    /// model from every document's stored features.
+    fn load_stored_state(&self) -> Result<(), IndexError> {
         let searcher = self.reader.searcher();
-        let query = TermQuery::new(
-            Term::from_facet(self.fields.facets, &facet("record_kind", RecordKind::Organization.code())),
-            IndexRecordOption::Basic,
-        );
-        let addresses = searcher.search(&query, &tantivy::collector::DocSetCollector)?;
+        let addresses = searcher.search(&AllQuery, &tantivy::collector::DocSetCollector)?;
         let mut orgs = self.orgs.write().map_err(|_| IndexError::Poisoned)?;
         for address in addresses {
-            if let Some(Record::Organization(org)) = self.stored_record(&searcher, address)? {
-                orgs.insert(org.meta.id.clone(), OrgInfo::from(&org));
+            let doc: TantivyDocument = searcher.doc(address)?;
+            let text = |field: Field| doc.get_first(field).and_then(|v| v.as_str()).unwrap_or_default();
+            let kind = RecordKind::from_code(text(self.fields.kind));
+            if kind == Some(RecordKind::Organization) {
+                if let Some(Record::Organization(org)) = self.stored_record(&searcher, address)? {
+                    orgs.insert(org.meta.id.clone(), OrgInfo::from(&org));
+                }
+            } else if let (Some(kind), Some(bag)) =
+                (kind, doc.get_first(self.fields.bag).and_then(|v| v.as_bytes()).and_then(relevance::decode_bag))
+            {
+                self.relevance.restore(text(self.fields.id), kind, text(self.fields.owner), &bag);
             }
         }
         Ok(())
@@ -266,6 +288,7 @@ impl SearchIndex {
         drop(writer);
         self.reader.reload()?;
         self.orgs.write().map_err(|_| IndexError::Poisoned)?.clear();
+        self.relevance.clear();
         self.applied.send_replace(0);
         Ok(())
     }
@@ -277,7 +300,15 @@ impl SearchIndex {
             Record::Organization(_) => None,
             _ => self.orgs.read().map_err(|_| IndexError::Poisoned)?.get(&record.meta().organization_id).cloned(),
         };
-        if let Some(doc) = document::build(record, org.as_ref(), &self.fields) {
+        let active = record.meta().status() == innomatch_core::model::RecordStatus::Active;
+        let features = if active {
+            relevance::record_text(record).map(|text| relevance::features(&self.analyzer, &text))
+        } else {
+            None
+        };
+        self.relevance.apply(record, features.as_deref());
+        let bag = features.as_deref().map(relevance::encode_bag);
+        if let Some(doc) = document::build(record, org.as_ref(), bag.as_deref(), &self.fields) {
             writer.add_document(doc)?;
         }
         Ok(())
@@ -556,7 +587,107 @@ impl SearchIndex {
     }
 }
 
+/// Terms of a text's vector used to retrieve candidates for whole-text
+/// relevance: enough to reach every record that shares its main subject.
+const RETRIEVAL_TERMS: usize = 32;
+
+/// A record found by whole-text relevance (see [`crate::relevance`]).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Relevant {
+    pub id: String,
+    pub kind: RecordKind,
+    /// The owner as indexed (the caller decides what to reveal).
+    pub organization_id: String,
+    /// TF-IDF cosine with the query text, 0..=1.
+    pub relevance: f32,
+}
+
 impl SearchIndex {
+    /// The relevance model that follows this index.
+    pub fn relevance(&self) -> &RelevanceModel {
+        &self.relevance
+    }
+
+    /// A text as a vector of the relevance model.
+    pub fn text_vector(&self, text: &str) -> TextVector {
+        self.relevance.vector(&relevance::features(&self.analyzer, text))
+    }
+
+    /// Records that share a text's subject, by whole-text cosine, best first.
+    /// Candidates are the `pool` best by BM25 over the text's strongest
+    /// terms; each is then scored against the whole text. Filters and
+    /// visibility apply as in [`SearchIndex::search`].
+    pub fn similar(
+        &self,
+        query: &TextVector,
+        filters: &Filters,
+        viewer: &Principal,
+        pool: usize,
+    ) -> Result<Vec<Relevant>, IndexError> {
+        let strongest = query.strongest(&self.relevance, RETRIEVAL_TERMS);
+        if strongest.is_empty() {
+            return Ok(Vec::new());
+        }
+        let mut terms: Vec<(Occur, Box<dyn Query>)> = Vec::new();
+        for (term, weight) in &strongest {
+            for field in [self.fields.title, self.fields.keywords, self.fields.description] {
+                let query = TermQuery::new(Term::from_field_text(field, term), IndexRecordOption::WithFreqs);
+                terms.push((Occur::Should, Box::new(BoostQuery::new(Box::new(query), *weight))));
+            }
+        }
+        let mut clauses = self.filter_clauses(filters, viewer);
+        clauses.push((Occur::Must, Box::new(BooleanQuery::new(terms))));
+        let searcher = self.reader.searcher();
+        let top = searcher.search(&BooleanQuery::new(clauses), &TopDocs::with_limit(pool.max(1)).order_by_score())?;
+        let mut found = Vec::with_capacity(top.len());
+        for (_, address) in top {
+            let doc: TantivyDocument = searcher.doc(address)?;
+            let Some(id) = doc.get_first(self.fields.id).and_then(|v| v.as_str()) else { continue };
+            let Some((kind, organization_id)) = self.relevance.owner_of(id) else { continue };
+            let relevance = self.relevance.cosine(query, id);
+            found.push(Relevant { id: id.to_owned(), kind, organization_id, relevance });
+        }
+        found.sort_by(|a, b| b.relevance.total_cmp(&a.relevance).then_with(|| a.id.cmp(&b.id)));
+        Ok(found)
+    }
+
+    /// Indexed records by id, as `viewer` may see them (absent when not).
+    pub fn records(&self, ids: &[String], viewer: &Principal) -> Result<HashMap<String, Record>, IndexError> {
+        let searcher = self.reader.searcher();
+        let mut out = HashMap::with_capacity(ids.len());
+        for id in ids {
+            let query = TermQuery::new(Term::from_field_text(self.fields.id, id), IndexRecordOption::Basic);
+            let Some((_, address)) = searcher.search(&query, &TopDocs::with_limit(1).order_by_score())?.pop() else {
+                continue;
+            };
+            if let Some(record) = self.stored_record(&searcher, address)?.and_then(|r| viewer.redact(r)) {
+                out.insert(id.clone(), record);
+            }
+        }
+        Ok(out)
+    }
+
+    /// The words of `text` that are evidence of a match with `query`, as
+    /// written in `text`: whole words of `text` (not a sub-word found only
+    /// inside a longer, different word, like 家电 inside 国家电网) that the
+    /// query's features hold and that are not generic. English words appear
+    /// once, in the first case `text` uses.
+    pub fn evidence_terms(&self, query: &TextVector, text: &str) -> Vec<String> {
+        let wanted: std::collections::HashSet<&str> = query.terms().iter().map(String::as_str).collect();
+        let mut seen = BTreeSet::new();
+        let mut out = Vec::new();
+        for word in self.analyzer.analyze_words(text) {
+            if !wanted.contains(word.text.as_str()) || self.relevance.is_generic(&word.text) {
+                continue;
+            }
+            let Some(surface) = text.get(word.offset_from..word.offset_to) else { continue };
+            if seen.insert(word.text.clone()) {
+                out.push(surface.to_owned());
+            }
+        }
+        out
+    }
+
     /// The words of `text` that match `terms`, as they are written in `text`
     /// (not as analyzed tokens), so evidence can be checked against the record.
     pub fn matched_surface_terms(&self, text: &str, terms: &BTreeSet<String>) -> Vec<String> {

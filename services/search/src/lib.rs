@@ -10,4 +10,5 @@ pub mod grpc;
 pub mod import;
 pub mod index;
 pub mod query;
+pub mod relevance;
 pub mod schema;

@@ -34,6 +34,9 @@ pub struct Fields {
     pub updated_at: Field,
     /// The record as JSON, to rebuild the document (e.g. when its organization is renamed).
     pub source: Field,
+    /// The record's relevance features (see `relevance::encode_bag`), so a
+    /// restart rebuilds the relevance model without analysing text again.
+    pub bag: Field,
 }
 
 /// Text fields searched by default, with their weights: titles and keywords
@@ -65,6 +68,7 @@ pub fn build() -> (Schema, Fields) {
         trl: builder.add_u64_field("trl", INDEXED | FAST),
         updated_at: builder.add_i64_field("updated_at", FAST | STORED),
         source: builder.add_text_field("source", STORED),
+        bag: builder.add_bytes_field("bag", STORED),
     };
     (builder.build(), fields)
 }
@@ -88,6 +92,7 @@ impl Fields {
             trl: get("trl")?,
             updated_at: get("updated_at")?,
             source: get("source")?,
+            bag: get("bag")?,
         })
     }
 }

@@ -5,6 +5,7 @@ mod catalog;
 mod change_feed;
 mod first_run;
 mod leads;
+mod match_quality;
 mod matcher;
 mod search;
 mod server;

@@ -3,10 +3,86 @@
 //! stage), and how well an agency's offer fits (category, region, industry,
 //! capacity), each with its reason.
 
+use innomatch_catalog::{
+    CatalogError,
+    store::{ListQuery, PrivateNeeds},
+};
 use innomatch_core::{
-    model::{CooperationMode, ServiceCategory, ServiceOffer, TechNeed},
+    auth::Principal,
+    model::{CooperationMode, Organization, Record, RecordKind, RecordStatus, ServiceCategory, ServiceOffer, TechNeed},
     taxonomy::Taxonomy,
 };
+
+use crate::{
+    Matcher, MatcherError,
+    answers::{ServiceProposal, ServicesProposal},
+    matcher::Organizations,
+};
+
+/// Most offers considered per service category.
+const OFFERS_PER_CATEGORY: u32 = 500;
+
+impl Matcher {
+    /// Intermediary offers for a need, ranked, each with its reasons.
+    pub async fn propose_services(
+        &self,
+        principal: &Principal,
+        need_id: &str,
+        limit: usize,
+    ) -> Result<ServicesProposal, MatcherError> {
+        let view = self.need(principal, need_id).await?;
+        self.services_for(&view.need, limit).await
+    }
+
+    /// Service proposals for a need already loaded (auto-matching uses this).
+    pub async fn services_for(&self, need: &TechNeed, limit: usize) -> Result<ServicesProposal, MatcherError> {
+        let inferred = infer_categories(need);
+        let mut organizations = Organizations::default();
+        let mut proposals = Vec::new();
+        for category in &inferred {
+            let query = ListQuery {
+                kind: RecordKind::ServiceOffer,
+                organization_id: None,
+                tags: vec![format!("category:{}", category.category)],
+                status: Some(RecordStatus::Active),
+                include_archived: false,
+                private_needs: PrivateNeeds::All,
+                hide_anonymous: false,
+                after_cursor: 0,
+                limit: OFFERS_PER_CATEGORY,
+            };
+            let page = self.catalog.store().list(&query).await.map_err(CatalogError::from)?;
+            for record in page.records {
+                let Record::Offer(offer) = record else { continue };
+                let Some(org) = organizations.active(&self.catalog, &offer.meta.organization_id).await else {
+                    continue;
+                };
+                proposals.push(service_proposal(need, category, &offer, &org));
+            }
+        }
+        proposals.sort_by(|a, b| b.score.total_cmp(&a.score).then_with(|| a.offer_id.cmp(&b.offer_id)));
+        proposals.truncate(limit);
+        Ok(ServicesProposal { inferred, proposals })
+    }
+}
+
+fn service_proposal(
+    need: &TechNeed,
+    category: &InferredCategory,
+    offer: &ServiceOffer,
+    org: &Organization,
+) -> ServiceProposal {
+    let fit = offer_fit(need, category, offer);
+    ServiceProposal {
+        offer_id: offer.meta.id.clone(),
+        organization_id: org.meta.id.clone(),
+        organization_name: org.name.clone(),
+        category: category.category,
+        title: offer.title.clone(),
+        score: fit.score,
+        reasons: fit.reasons,
+    }
+}
 
 /// A category the need calls for, how strongly (0..=1) and why.
 #[derive(Debug, Clone, PartialEq)]

@@ -1,0 +1,229 @@
+//! Retrieval for matching: a record's text as a relevance vector, candidate
+//! records from the index, an organization's relevance from the relevance
+//! model, and the evidence words and snippet of a candidate.
+//!
+//! Candidates are found with a short query (the strongest terms of the
+//! text) but scored on the whole text; an organization's relevance is
+//! computed over all its capabilities, not only the retrieved ones, so it
+//! is the same whether it is asked about alone or among others.
+
+use std::sync::Arc;
+
+use innomatch_core::{
+    auth::Principal,
+    model::{Record, RecordKind, Role},
+};
+use innomatch_search::{
+    index::{Filters, IndexError, Relevant, SearchIndex},
+    relevance::{self, TextVector},
+};
+
+use crate::{
+    MatcherError,
+    scoring::{DEPTH, organization_relevance},
+};
+
+/// Capabilities retrieved per need before scoring.
+pub const CANDIDATE_POOL: usize = 300;
+/// Capabilities retrieved per competency when forming consortia.
+pub const COMPETENCY_POOL: usize = 60;
+/// Longest snippet shown as evidence, in characters.
+const SNIPPET_CHARS: usize = 120;
+
+/// The system reads records on behalf of the matcher; callers only get what
+/// their own principal may see.
+pub fn system() -> Principal {
+    Principal { token_id: "system:matcher".into(), organization_id: None, role: Role::Admin }
+}
+
+/// An organization's relevance to a text, with what it was built from.
+#[derive(Debug, Clone, PartialEq)]
+pub struct OrganizationRelevance {
+    /// Cosine of the text with the organization's profile.
+    pub profile: f32,
+    /// Its best capabilities with their cosines, best first (at most [`DEPTH`]).
+    pub best: Vec<(String, f32)>,
+    /// The blend of the two (see [`organization_relevance`]).
+    pub value: f32,
+}
+
+/// The index, with its blocking calls moved off the async threads.
+#[derive(Debug, Clone)]
+pub struct Retrieval {
+    index: Arc<SearchIndex>,
+}
+
+impl Retrieval {
+    pub fn new(index: Arc<SearchIndex>) -> Self {
+        Self { index }
+    }
+
+    pub fn index(&self) -> &SearchIndex {
+        &self.index
+    }
+
+    async fn blocking<T, F>(&self, work: F) -> Result<T, MatcherError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&SearchIndex) -> Result<T, IndexError> + Send + 'static,
+    {
+        let index = Arc::clone(&self.index);
+        tokio::task::spawn_blocking(move || work(&index))
+            .await
+            .map_err(|e| MatcherError::Task(e.to_string()))?
+            .map_err(Into::into)
+    }
+
+    /// A text as a relevance vector (analysis runs on a blocking thread).
+    pub async fn vector(&self, text: String) -> Result<TextVector, MatcherError> {
+        self.blocking(move |index| Ok(index.text_vector(&text))).await
+    }
+
+    /// The vector of a record's own text.
+    pub async fn record_vector(&self, record: &Record) -> Result<TextVector, MatcherError> {
+        self.vector(relevance::record_text(record).unwrap_or_default()).await
+    }
+
+    /// Records of `kinds` similar to `vector`, best first, as `viewer` may see them.
+    pub async fn similar(
+        &self,
+        vector: &TextVector,
+        kinds: Vec<RecordKind>,
+        viewer: Principal,
+        pool: usize,
+    ) -> Result<Vec<Relevant>, MatcherError> {
+        let vector = vector.clone();
+        let filters = Filters { record_kinds: kinds, ..Filters::default() };
+        self.blocking(move |index| index.similar(&vector, &filters, &viewer, pool)).await
+    }
+
+    /// Indexed records by id as `viewer` may see them.
+    pub async fn records(
+        &self,
+        ids: Vec<String>,
+        viewer: Principal,
+    ) -> Result<std::collections::HashMap<String, Record>, MatcherError> {
+        self.blocking(move |index| index.records(&ids, &viewer)).await
+    }
+
+    /// An organization's relevance to `vector`, over all its capabilities.
+    pub fn organization(&self, vector: &TextVector, organization_id: &str) -> OrganizationRelevance {
+        let model = self.index.relevance();
+        let profile = model.profile_cosine(vector, organization_id);
+        let best = model.best_capabilities(vector, organization_id, DEPTH);
+        let cosines: Vec<f32> = best.iter().map(|(_, c)| *c).collect();
+        OrganizationRelevance { profile, value: organization_relevance(profile, &cosines), best }
+    }
+
+    /// Cosine of `vector` with one indexed record.
+    pub fn cosine(&self, vector: &TextVector, id: &str) -> f32 {
+        self.index.relevance().cosine(vector, id)
+    }
+
+    /// How much of a competency's text an indexed record covers.
+    pub fn coverage(&self, vector: &TextVector, id: &str) -> f32 {
+        self.index.relevance().coverage(vector, id)
+    }
+
+    /// Whether a text says anything specific: some word of it is neither
+    /// generic nor a mere character pair. A need of generic words only
+    /// (技术研究与开发合作) has no partner and makes no lead.
+    pub fn is_specific(&self, vector: &TextVector) -> bool {
+        let model = self.index.relevance();
+        vector.terms().iter().any(|t| !relevance::is_bigram(t) && !model.is_generic(t))
+    }
+
+    /// How many active capabilities an organization has.
+    pub fn capability_count(&self, organization_id: &str) -> u32 {
+        self.index.relevance().capability_count(organization_id)
+    }
+
+    /// Evidence words of `text` for `vector`, and the sentence of `text` that
+    /// holds most of them (matched words in `<em>`).
+    pub fn evidence_words(&self, vector: &TextVector, text: &str) -> (Vec<String>, Option<String>) {
+        let terms = self.index.evidence_terms(vector, text);
+        let snippet = snippet(text, &terms);
+        (terms, snippet)
+    }
+}
+
+/// The sentence of `text` with the most of `terms` (ties: the earliest),
+/// cut to [`SNIPPET_CHARS`] around the first term, terms in `<em>`.
+pub fn snippet(text: &str, terms: &[String]) -> Option<String> {
+    if terms.is_empty() {
+        return None;
+    }
+    let sentences = text.split_inclusive(['。', '；', '！', '？', '\n', ';', '!', '?']);
+    let (count, sentence) = sentences
+        .map(|s| (terms.iter().filter(|t| s.contains(t.as_str())).count(), s.trim()))
+        .fold((0, ""), |best, next| if next.0 > best.0 { next } else { best });
+    if count == 0 {
+        return None;
+    }
+    let chars: Vec<char> = sentence.chars().collect();
+    let first = terms
+        .iter()
+        .filter_map(|t| sentence.find(t.as_str()))
+        .min()
+        .map(|byte| sentence[..byte].chars().count())
+        .unwrap_or(0);
+    let start = first.saturating_sub(SNIPPET_CHARS / 3).min(chars.len().saturating_sub(SNIPPET_CHARS));
+    let cut: String = chars[start..(start + SNIPPET_CHARS).min(chars.len())].iter().collect();
+    let mut longest_first: Vec<&String> = terms.iter().collect();
+    longest_first.sort_by_key(|t| std::cmp::Reverse(t.chars().count()));
+    Some(highlight(&cut, &longest_first))
+}
+
+/// Wraps each occurrence of a term in `<em>`, longest terms first, never
+/// inside an earlier highlight.
+fn highlight(text: &str, terms: &[&String]) -> String {
+    let mut marked = vec![false; text.len()];
+    let mut spans: Vec<(usize, usize)> = Vec::new();
+    for term in terms {
+        for (start, _) in text.match_indices(term.as_str()) {
+            let end = start + term.len();
+            if marked[start..end].iter().any(|m| *m) {
+                continue;
+            }
+            marked[start..end].iter_mut().for_each(|m| *m = true);
+            spans.push((start, end));
+        }
+    }
+    spans.sort_unstable();
+    let mut out = String::with_capacity(text.len() + spans.len() * 9);
+    let mut at = 0;
+    for (start, end) in spans {
+        out.push_str(&text[at..start]);
+        out.push_str("<em>");
+        out.push_str(&text[start..end]);
+        out.push_str("</em>");
+        at = end;
+    }
+    out.push_str(&text[at..]);
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn snippets_pick_the_sentence_with_most_evidence_and_mark_it() {
+        let text = "团队长期从事水产养殖。重点开展对虾养殖病害防控与对虾育种研究；也做金鲳鱼网箱。";
+        let terms = vec!["对虾".to_owned(), "病害防控".to_owned()];
+        let snippet = snippet(text, &terms).expect("a sentence holds the terms");
+        assert!(snippet.starts_with("重点开展"), "{snippet}");
+        assert_eq!(snippet.matches("<em>对虾</em>").count(), 2, "{snippet}");
+        assert!(snippet.contains("<em>病害防控</em>"));
+        assert_eq!(super::snippet(text, &[]), None);
+        assert_eq!(super::snippet(text, &["氢冶金".to_owned()]), None);
+    }
+
+    #[test]
+    fn long_sentences_are_cut_on_character_boundaries() {
+        let text = format!("{}氢冶金{}", "钢".repeat(300), "铁".repeat(300));
+        let snippet = snippet(&text, &["氢冶金".to_owned()]).expect("found");
+        assert!(snippet.contains("<em>氢冶金</em>"));
+        assert!(snippet.chars().count() <= SNIPPET_CHARS + 9);
+    }
+}
