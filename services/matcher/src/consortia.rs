@@ -44,6 +44,9 @@ pub const COVER_THRESHOLD: f32 = 0.4;
 const STRENGTH_FLOOR: f32 = 0.15;
 /// Competencies extracted from the text when a need lists none.
 const EXTRACTED_COMPETENCIES: usize = 5;
+/// Weight of a competency taken from the need's keywords (all alike: the
+/// owner listed them without weights).
+const KEYWORD_WEIGHT: f32 = 5.0;
 /// Capabilities retrieved per chain position.
 const POSITION_POOL: usize = 30;
 const DEFAULT_MAX_MEMBERS: usize = 5;
@@ -62,8 +65,8 @@ struct ChainFit {
 }
 
 impl Matcher {
-    /// The competencies to cover: the need's own, or the specific keywords
-    /// of its text (generic words left out), weighted 1..=10.
+    /// The competencies to cover: the need's own, or its keywords, or the
+    /// specific keywords of its text (generic words left out), weighted 1..=10.
     pub fn competencies(&self, need: &TechNeed) -> Vec<Competency> {
         if !need.competencies.is_empty() {
             return need
@@ -73,6 +76,17 @@ impl Matcher {
                 .collect();
         }
         let index = self.retrieval.index();
+        // Next best: the owner's own keywords, the words they chose.
+        let keywords: Vec<Competency> = need
+            .keywords
+            .iter()
+            .filter(|k| !index.relevance().is_generic(&k.to_lowercase()))
+            .take(EXTRACTED_COMPETENCIES)
+            .map(|k| Competency { name: k.clone(), weight: KEYWORD_WEIGHT })
+            .collect();
+        if !keywords.is_empty() {
+            return keywords;
+        }
         let text = format!("{} {}", need.title, need.description);
         let keywords: Vec<(String, f64)> = index
             .analyzer()
