@@ -108,7 +108,10 @@ impl Matcher {
         let mut organizations = Vec::new();
         for owner in owners {
             let relevance = self.retrieval.organization(&vector, &owner);
-            if relevance.value < RELEVANCE_FLOOR {
+            // The floor asks for one capability that shares a subject with
+            // the need: the blend is lower for short needs and small
+            // organizations by construction.
+            if relevance.best.first().is_none_or(|(_, best)| *best < RELEVANCE_FLOOR) {
                 continue;
             }
             let Some(org) = organizations_cache.active(&self.catalog, &owner).await else { continue };

@@ -27,9 +27,10 @@
 //! [`ScorePart`]; the parts add up to the score.
 //!
 //! # The floor
-//! Below [`RELEVANCE_FLOOR`] a candidate is not a partner at all: a need made
+//! A candidate none of whose capabilities reaches a cosine of
+//! [`RELEVANCE_FLOOR`] with the need is not a partner at all, and a need made
 //! only of generic words (技术研究与开发合作) shares nothing specific with
-//! anyone, and the answer says that no good partner was found.
+//! anyone: then the answer says that no good partner was found.
 
 use innomatch_core::{
     model::{CapabilityKind, CooperationMode, OrganizationKind, TechNeed},
