@@ -335,7 +335,7 @@ impl SearchIndex {
         scope: &[(Occur, Box<dyn Query>)],
         clauses: &[Clause],
         match_any: bool,
-    ) -> Result<(Option<Box<dyn Query>>, BTreeSet<String>), IndexError> {
+    ) -> Result<TextQuery, IndexError> {
         let occurrence = Occurrence { searcher, scope };
         let mut terms = BTreeSet::new();
         let mut parts: Vec<(Occur, Box<dyn Query>)> = Vec::new();
@@ -659,6 +659,10 @@ impl SearchIndex {
         matched.into_iter().collect()
     }
 }
+
+/// The text part of a search (none when the text constrains nothing) and
+/// the analyzed terms a hit may show as matched.
+type TextQuery = (Option<Box<dyn Query>>, BTreeSet<String>);
 
 /// Whether token sequences occur in the documents a search may reach.
 struct Occurrence<'a> {
