@@ -221,12 +221,59 @@ pub struct AnalyzedWord {
     pub offset_to: usize,
 }
 
+impl AnalyzedWord {
+    /// The sub-words that are not part of a longer sub-word of the same word,
+    /// in order: the pieces the word is made of (工业 and 互联网 for
+    /// 工业互联网, whose 互联 and 联网 lie inside 互联网).
+    pub fn outer_subwords(&self) -> Vec<String> {
+        self.subwords
+            .iter()
+            .filter(|subword| {
+                !self.subwords.iter().any(|other| other.len() > subword.len() && other.contains(subword.as_str()))
+            })
+            .cloned()
+            .collect()
+    }
+
+    /// The word cut into sub-words that follow each other without gap or
+    /// overlap (工业互联网 → 工业, 互联网; 冷链物流 → 冷链, 物流), preferring
+    /// longer pieces; `None` when its sub-words do not cover it (氢冶金 has
+    /// only 冶金) or it has none. This is how the word reads when it is
+    /// written as separate adjacent words.
+    pub fn tiling(&self) -> Option<Vec<String>> {
+        let mut subwords: Vec<&str> = self.subwords.iter().map(String::as_str).collect();
+        subwords.sort_by_key(|subword| std::cmp::Reverse(subword.len()));
+        let mut pieces = Vec::new();
+        tile(&self.text, &subwords, &mut pieces).then(|| pieces.into_iter().map(str::to_owned).collect())
+    }
+}
+
+/// Covers `rest` with `pieces` (longest first), depth first; on success
+/// `tiling` holds the cover in order.
+fn tile<'p>(rest: &str, pieces: &[&'p str], tiling: &mut Vec<&'p str>) -> bool {
+    if rest.is_empty() {
+        return !tiling.is_empty();
+    }
+    for &piece in pieces {
+        if !piece.is_empty() && rest.starts_with(piece) {
+            tiling.push(piece);
+            if tile(&rest[piece.len()..], pieces, tiling) {
+                return true;
+            }
+            tiling.pop();
+        }
+    }
+    false
+}
+
 /// One term of a query with the ways it may match: OR them.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TermAlternatives {
     /// The query's own word(s) this stands for: one, or several when a
     /// multi-word synonym matched ("machine learning" → `[machin, learn]`).
     pub tokens: Vec<String>,
+    /// The analyzed words behind `tokens`, with their sub-words.
+    pub words: Vec<AnalyzedWord>,
     /// Every token sequence that satisfies the term, `tokens` first, then
     /// synonyms. A sequence of more than one token is a phrase.
     pub alternatives: Vec<Vec<String>>,
@@ -266,7 +313,7 @@ impl TermAlternatives {
 }
 
 /// A term query for one token, a phrase query for several, nothing for none.
-fn sequence_query(field: Field, tokens: &[String]) -> Option<Box<dyn Query>> {
+pub fn sequence_query(field: Field, tokens: &[String]) -> Option<Box<dyn Query>> {
     let mut terms: Vec<Term> = tokens.iter().map(|token| Term::from_field_text(field, token)).collect();
     match terms.len() {
         0 => None,
@@ -372,7 +419,12 @@ impl Analyzer {
                     subwords.push(subword.clone());
                 }
             }
-            terms.push(TermAlternatives { tokens: texts[start..start + len].to_vec(), alternatives, subwords });
+            terms.push(TermAlternatives {
+                tokens: texts[start..start + len].to_vec(),
+                words: words[start..start + len].to_vec(),
+                alternatives,
+                subwords,
+            });
             start += len;
         }
         terms
@@ -557,6 +609,25 @@ mod tests {
         assert_eq!(words[0].text, "工业互联网");
         assert!(words[0].subwords.contains(&"互联网".to_owned()));
         assert_eq!(words[1].text, "平台");
+    }
+
+    #[test]
+    fn words_know_the_pieces_they_are_made_of() {
+        let analyzer = Analyzer::shared();
+        let word = |text: &str| analyzer.analyze_words(text).remove(0);
+        let internet = word("工业互联网");
+        assert_eq!(internet.outer_subwords(), ["工业", "互联网"]);
+        assert_eq!(internet.tiling().expect("covered"), ["工业", "互联网"]);
+        assert_eq!(word("检验检测").tiling().expect("covered"), ["检验", "检测"]);
+        // Overlapping sub-words are all pieces, but only some spell the word.
+        let wind = word("海上风电");
+        assert_eq!(wind.outer_subwords(), ["海上", "上风", "风电"]);
+        assert_eq!(wind.tiling().expect("covered"), ["海上", "风电"]);
+        // 氢 is no sub-word: 冶金 alone does not spell 氢冶金.
+        let hydrogen = word("氢冶金");
+        assert_eq!(hydrogen.outer_subwords(), ["冶金"]);
+        assert_eq!(hydrogen.tiling(), None);
+        assert_eq!(word("钢铁").tiling(), None, "no sub-words");
     }
 
     #[test]

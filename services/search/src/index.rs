@@ -15,11 +15,12 @@ use innomatch_core::{
     taxonomy::Taxonomy,
 };
 use tantivy::{
-    DocAddress, Index, IndexReader, IndexWriter, Order, ReloadPolicy, Searcher, TantivyDocument, Term,
+    DocAddress, DocSet, Index, IndexReader, IndexWriter, Order, ReloadPolicy, Searcher, TERMINATED, TantivyDocument,
+    Term,
     collector::{Count, FacetCollector, TopDocs},
     directory::MmapDirectory,
     query::{
-        AllQuery, BooleanQuery, BoostQuery, ConstScoreQuery, Occur, PhraseQuery, Query, RangeQuery, TermQuery,
+        AllQuery, BooleanQuery, BoostQuery, ConstScoreQuery, EnableScoring, Occur, Query, RangeQuery, TermQuery,
         TermSetQuery,
     },
     schema::{Field, IndexRecordOption, Value},
@@ -28,7 +29,7 @@ use tantivy::{
 use tokio::sync::watch;
 
 use crate::{
-    analysis::{Analyzer, terms_query},
+    analysis::{Analyzer, sequence_query, terms_query},
     document::{self, FACET_DIMENSIONS, OrgInfo, READABLE_BY_ALL, facet},
     query::{Clause, QueryField},
     relevance::{self, RelevanceModel, TextVector},
@@ -351,40 +352,40 @@ impl SearchIndex {
     }
 
     /// The text part of a request as a query, and the analyzed terms a hit may show as matched.
-    fn text_query(&self, clauses: &[Clause], match_any: bool) -> (Option<Box<dyn Query>>, BTreeSet<String>) {
+    ///
+    /// Words are all required unless `match_any`; a quoted phrase is the
+    /// sequence of its words. A word counts through its dictionary sub-words
+    /// (工业, 互联网 for 工业互联网) only when neither it nor a synonym occurs
+    /// in `text_fields` of any document `scope` lets through: the whole word is
+    /// the better evidence whenever it is there. `scope` holds the request's
+    /// filters and the viewer's visibility, so what a viewer may not read
+    /// never decides how their query is built.
+    fn text_query(
+        &self,
+        searcher: &Searcher,
+        scope: &[(Occur, Box<dyn Query>)],
+        clauses: &[Clause],
+        match_any: bool,
+    ) -> Result<TextQuery, IndexError> {
+        let occurrence = Occurrence { searcher, scope };
         let mut terms = BTreeSet::new();
         let mut parts: Vec<(Occur, Box<dyn Query>)> = Vec::new();
-        for clause in clauses {
-            let fields: Vec<(Field, f32)> = match clause.field {
-                None => weighted_text_fields(&self.fields).to_vec(),
-                Some(QueryField::Title) => vec![(self.fields.title, 1.0)],
-                Some(QueryField::Keywords) => vec![(self.fields.keywords, 1.0)],
-                Some(QueryField::Description) => vec![(self.fields.description, 1.0)],
-                Some(QueryField::Organization) => vec![(self.fields.organization_name, 1.0)],
-                Some(QueryField::Tag) => vec![(self.fields.taxonomy_text, 1.0)],
+        // The parser splits at spaces; rejoined, "machine vision" meets its
+        // synonym 机器视觉 whole. A matcher's clauses are separate texts.
+        let clauses = if match_any { clauses.to_vec() } else { join_adjacent_words(clauses) };
+        for clause in &clauses {
+            let fields = self.clause_fields(clause.field);
+            let occur = match (clause.excluded, match_any) {
+                (true, _) => Occur::MustNot,
+                (false, true) => Occur::Should,
+                (false, false) => Occur::Must,
             };
-            let per_field: Vec<(Occur, Box<dyn Query>)> = if clause.phrase {
-                let tokens = self.analyzer.analyze(&clause.text);
-                if !clause.excluded {
-                    terms.extend(tokens.iter().cloned());
-                }
-                fields
-                    .iter()
-                    .filter_map(|&(field, boost)| {
-                        let query: Box<dyn Query> = match tokens.len() {
-                            0 => return None,
-                            1 => Box::new(TermQuery::new(
-                                Term::from_field_text(field, &tokens[0]),
-                                IndexRecordOption::WithFreqs,
-                            )),
-                            _ => Box::new(PhraseQuery::new(
-                                tokens.iter().map(|t| Term::from_field_text(field, t)).collect(),
-                            )),
-                        };
-                        Some((Occur::Should, Box::new(BoostQuery::new(query, boost)) as Box<dyn Query>))
-                    })
-                    .collect()
-            } else {
+            let matches: Vec<WordMatch> = if clause.phrase {
+                let tokens = self.phrase_tokens(&occurrence, &fields, &clause.text)?;
+                if tokens.is_empty() { Vec::new() } else { vec![WordMatch::exact(vec![tokens])] }
+            } else if match_any {
+                // Recall first: any word, its synonyms, and its sub-words at a
+                // lower weight.
                 let alternatives = self.analyzer.expand_query_terms(&clause.text);
                 if !clause.excluded {
                     for alternative in &alternatives {
@@ -392,35 +393,117 @@ impl SearchIndex {
                         terms.extend(alternative.subwords.iter().cloned());
                     }
                 }
-                if alternatives.is_empty() {
-                    Vec::new()
-                } else {
-                    fields
-                        .iter()
-                        .map(|&(field, boost)| {
-                            let query = terms_query(field, &alternatives, Occur::Should, Some(SUBWORD_BOOST));
-                            (Occur::Should, Box::new(BoostQuery::new(query, boost)) as Box<dyn Query>)
-                        })
-                        .collect()
+                if !alternatives.is_empty() {
+                    let query = any_field(&fields, |field| {
+                        Some(terms_query(field, &alternatives, Occur::Should, Some(SUBWORD_BOOST)))
+                    });
+                    parts.extend(query.map(|query| (occur, query)));
                 }
+                continue;
+            } else if clause.excluded {
+                // An exclusion removes what it names, never what merely shares a piece with it.
+                let alternatives = self.analyzer.expand_query_terms(&clause.text);
+                alternatives.into_iter().map(|term| WordMatch::exact(term.alternatives)).collect()
+            } else {
+                self.word_matches(&occurrence, &fields, &clause.text)?
             };
-            if per_field.is_empty() {
+            if matches.is_empty() {
                 continue; // only stop words: the clause constrains nothing
             }
-            let occur = match (clause.excluded, match_any) {
-                (true, _) => Occur::MustNot,
-                (false, true) => Occur::Should,
-                (false, false) => Occur::Must,
-            };
-            parts.push((occur, Box::new(BooleanQuery::new(per_field))));
+            if !clause.excluded {
+                for word_match in &matches {
+                    terms.extend(word_match.tokens().cloned());
+                }
+            }
+            let required: Vec<(Occur, Box<dyn Query>)> = matches
+                .iter()
+                .filter_map(|word_match| any_field(&fields, |field| word_match.field_query(field)))
+                .map(|query| (Occur::Must, query))
+                .collect();
+            match (occur, required.len()) {
+                (_, 0) => {}
+                (Occur::Must, _) => parts.extend(required),
+                (_, _) => parts.push((occur, Box::new(BooleanQuery::new(required)))),
+            }
         }
         if parts.is_empty() {
-            return (None, terms);
+            return Ok((None, terms));
         }
         if !parts.iter().any(|(occur, _)| *occur != Occur::MustNot) {
             parts.push((Occur::Must, Box::new(AllQuery)));
         }
-        (Some(Box::new(BooleanQuery::new(parts))), terms)
+        Ok((Some(Box::new(BooleanQuery::new(parts))), terms))
+    }
+
+    /// The text fields a clause searches, with their weights.
+    fn clause_fields(&self, field: Option<QueryField>) -> Vec<(Field, f32)> {
+        match field {
+            None => weighted_text_fields(&self.fields).to_vec(),
+            Some(QueryField::Title) => vec![(self.fields.title, 1.0)],
+            Some(QueryField::Keywords) => vec![(self.fields.keywords, 1.0)],
+            Some(QueryField::Description) => vec![(self.fields.description, 1.0)],
+            Some(QueryField::Organization) => vec![(self.fields.organization_name, 1.0)],
+            Some(QueryField::Tag) => vec![(self.fields.taxonomy_text, 1.0)],
+        }
+    }
+
+    /// The tokens of a quoted phrase, one per position: each word, or the
+    /// adjacent sub-words it is made of when the word itself occurs nowhere
+    /// (a text may write it as separate words). Sub-words share their word's
+    /// position, so a phrase word also finds the word it is part of
+    /// ("互联网平台" finds 工业互联网平台).
+    fn phrase_tokens(
+        &self,
+        occurrence: &Occurrence<'_>,
+        fields: &[(Field, f32)],
+        text: &str,
+    ) -> Result<Vec<String>, IndexError> {
+        let mut tokens = Vec::new();
+        for word in self.analyzer.analyze_words(text) {
+            let whole = std::slice::from_ref(&word.text);
+            match word.tiling() {
+                Some(pieces) if !occurrence.in_any_field(fields, whole)? => tokens.extend(pieces),
+                _ => tokens.push(word.text),
+            }
+        }
+        Ok(tokens)
+    }
+
+    /// What each word of an unquoted clause requires: the word or one of its
+    /// synonyms where any of them occurs, else all of its outer sub-words.
+    fn word_matches(
+        &self,
+        occurrence: &Occurrence<'_>,
+        fields: &[(Field, f32)],
+        text: &str,
+    ) -> Result<Vec<WordMatch>, IndexError> {
+        let mut matches = Vec::new();
+        for term in self.analyzer.expand_query_terms(text) {
+            let mut present = Vec::new();
+            for alternative in &term.alternatives {
+                if occurrence.in_any_field(fields, alternative)? {
+                    present.push(alternative.clone());
+                }
+            }
+            if !present.is_empty() {
+                matches.push(WordMatch::exact(present));
+                continue;
+            }
+            // A synonym of several words ("machine vision") that occurs in
+            // no form: each of its words on its own, as if it were no synonym.
+            let single_word = term.words.len() == 1;
+            for word in term.words {
+                let whole = vec![word.text.clone()];
+                let pieces = word.outer_subwords();
+                if pieces.is_empty() || (!single_word && occurrence.in_any_field(fields, &whole)?) {
+                    matches.push(WordMatch::exact(vec![whole]));
+                } else {
+                    // Like the pieces written as separate words: each required, anywhere.
+                    matches.extend(pieces.into_iter().map(WordMatch::subword));
+                }
+            }
+        }
+        Ok(matches)
     }
 
     /// Filters (including visibility) as non-scoring clauses.
@@ -479,8 +562,8 @@ impl SearchIndex {
     pub fn search(&self, request: &SearchRequest, viewer: &Principal) -> Result<SearchResults, IndexError> {
         let index_sequence = self.applied_sequence();
         let searcher = self.reader.searcher();
-        let (text_query, query_terms) = self.text_query(&request.clauses, request.match_any);
         let mut clauses = self.filter_clauses(&request.filters, viewer);
+        let (text_query, query_terms) = self.text_query(&searcher, &clauses, &request.clauses, request.match_any)?;
         let scored = text_query.is_some();
         if let Some(text) = &text_query {
             clauses.push((Occur::Must, text.box_clone()));
@@ -708,6 +791,111 @@ impl SearchIndex {
     }
 }
 
+/// The text part of a search (none when the text constrains nothing) and
+/// the analyzed terms a hit may show as matched.
+type TextQuery = (Option<Box<dyn Query>>, BTreeSet<String>);
+
+/// Whether token sequences occur in the documents a search may reach.
+struct Occurrence<'a> {
+    searcher: &'a Searcher,
+    /// The request's filters and the viewer's visibility (required clauses).
+    scope: &'a [(Occur, Box<dyn Query>)],
+}
+
+impl Occurrence<'_> {
+    /// Whether `tokens` (a word, or a phrase of several) occur in one of
+    /// `fields` of a live document within the scope.
+    fn in_any_field(&self, fields: &[(Field, f32)], tokens: &[String]) -> Result<bool, IndexError> {
+        let Some(text) = any_field(fields, |field| sequence_query(field, tokens)) else {
+            return Ok(false);
+        };
+        let mut clauses: Vec<(Occur, Box<dyn Query>)> = vec![(Occur::Must, text)];
+        clauses.extend(self.scope.iter().map(|(occur, query)| (*occur, query.box_clone())));
+        let query = BooleanQuery::new(clauses);
+        let weight = query.weight(EnableScoring::disabled_from_searcher(self.searcher))?;
+        for reader in self.searcher.segment_readers() {
+            let mut scorer = weight.scorer(reader, 1.0)?;
+            // Deleted documents stay in the postings until a merge.
+            let alive = reader.alive_bitset();
+            let mut doc = scorer.doc();
+            while doc != TERMINATED {
+                if alive.is_none_or(|alive| alive.is_alive(doc)) {
+                    return Ok(true);
+                }
+                doc = scorer.advance();
+            }
+        }
+        Ok(false)
+    }
+}
+
+/// What one query word requires: one of its token sequences in some field.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct WordMatch {
+    /// The word or a synonym (a sequence of several tokens is a phrase); or
+    /// one sub-word standing in for a word the index lacks.
+    alternatives: Vec<Vec<String>>,
+    /// Whether this is such a sub-word, a looser match that weighs less.
+    subword: bool,
+}
+
+impl WordMatch {
+    fn exact(alternatives: Vec<Vec<String>>) -> Self {
+        WordMatch { alternatives, subword: false }
+    }
+
+    fn subword(subword: String) -> Self {
+        WordMatch { alternatives: vec![vec![subword]], subword: true }
+    }
+
+    fn tokens(&self) -> impl Iterator<Item = &String> {
+        self.alternatives.iter().flatten()
+    }
+
+    fn field_query(&self, field: Field) -> Option<Box<dyn Query>> {
+        let mut queries: Vec<Box<dyn Query>> =
+            self.alternatives.iter().filter_map(|tokens| sequence_query(field, tokens)).collect();
+        let query: Box<dyn Query> = match queries.len() {
+            0 => return None,
+            1 => queries.pop()?,
+            _ => Box::new(BooleanQuery::new(queries.into_iter().map(|query| (Occur::Should, query)).collect())),
+        };
+        Some(if self.subword { Box::new(BoostQuery::new(query, SUBWORD_BOOST)) } else { query })
+    }
+}
+
+/// `field_query` in any of `fields`, each with its weight; `None` when no
+/// field gives a query.
+fn any_field(fields: &[(Field, f32)], field_query: impl Fn(Field) -> Option<Box<dyn Query>>) -> Option<Box<dyn Query>> {
+    let per_field: Vec<(Occur, Box<dyn Query>)> = fields
+        .iter()
+        .filter_map(|&(field, boost)| {
+            field_query(field).map(|query| (Occur::Should, Box::new(BoostQuery::new(query, boost)) as Box<dyn Query>))
+        })
+        .collect();
+    (!per_field.is_empty()).then(|| Box::new(BooleanQuery::new(per_field)) as Box<dyn Query>)
+}
+
+/// Joins each run of plain words (neither quoted nor excluded) on the same
+/// field into one clause, as they were written.
+fn join_adjacent_words(clauses: &[Clause]) -> Vec<Clause> {
+    let is_plain = |clause: &Clause| !clause.phrase && !clause.excluded;
+    let mut joined: Vec<Clause> = Vec::with_capacity(clauses.len());
+    for clause in clauses {
+        if let Some(last) = joined.last_mut()
+            && is_plain(last)
+            && is_plain(clause)
+            && last.field == clause.field
+        {
+            last.text.push(' ');
+            last.text.push_str(&clause.text);
+            continue;
+        }
+        joined.push(clause.clone());
+    }
+    joined
+}
+
 /// A human label for a facet value, from the taxonomies.
 fn facet_label(dimension: &str, value: &str) -> String {
     let taxonomy = Taxonomy::get();
@@ -752,6 +940,159 @@ mod tests {
 
     fn admin() -> Principal {
         Principal { token_id: "t".into(), organization_id: None, role: innomatch_core::model::Role::Admin }
+    }
+
+    /// An index holding one capability per `(title, description)`, with ids
+    /// `cap_1`, `cap_2`, … in order.
+    fn index_of(records: &[(&str, &str)]) -> SearchIndex {
+        let index = SearchIndex::in_ram().expect("index");
+        let changes: Vec<Change> = records
+            .iter()
+            .zip(1..)
+            .map(|(&(title, description), sequence)| {
+                let mut change = capability(&format!("cap_{sequence}"), description);
+                if let Record::Capability(capability) = &mut change.record {
+                    capability.title = title.into();
+                }
+                change.sequence = sequence;
+                change
+            })
+            .collect();
+        index.apply(&changes).expect("apply");
+        index
+    }
+
+    /// The ids `text` finds as `viewer`, sorted.
+    fn found_as(index: &SearchIndex, text: &str, match_any: bool, viewer: &Principal) -> Vec<String> {
+        let clauses = query::parse(text).expect("query");
+        let request = SearchRequest { clauses, match_any, limit: 50, ..Default::default() };
+        let mut ids: Vec<String> =
+            index.search(&request, viewer).expect("search").hits.into_iter().map(|h| h.id).collect();
+        ids.sort();
+        ids
+    }
+
+    fn found(index: &SearchIndex, text: &str) -> Vec<String> {
+        found_as(index, text, false, &admin())
+    }
+
+    /// Records with a domain phrase, and records with only its pieces apart.
+    const PHRASE_CORPUS: &[(&str, &str)] = &[
+        ("工业互联网平台", "建设工业互联网标识解析二级节点"),
+        ("智能工厂改造", "工业机器人与移动互联网应用的集成"),
+        ("预制菜保鲜", "火龙果采后保鲜与冷链物流配送"),
+        ("物流园区规划", "冷链运输车辆调度与园区物流"),
+        ("氢冶金低碳炼钢中试", "富氢气体直接还原铁矿球团"),
+        ("冶金固废综合利用", "钢渣处理，配套氢能储运"),
+        ("工业互联网安全培训", "面向中小企业的工业互联网安全培训服务平台"),
+    ];
+
+    #[test]
+    fn quoted_phrases_find_exactly_the_records_that_contain_them() {
+        let index = index_of(PHRASE_CORPUS);
+        assert_eq!(found(&index, "\"工业互联网\""), ["cap_1", "cap_7"]);
+        assert_eq!(found(&index, "“冷链物流”"), ["cap_3"]);
+        assert_eq!(found(&index, "\"氢冶金\""), ["cap_5"]);
+        assert_eq!(found(&index, "\"氢冶金低碳炼钢\""), ["cap_5"]);
+        assert_eq!(found(&index, "\"工业互联网标识解析\""), ["cap_1"]);
+        assert!(found(&index, "\"氢冶金球团\"").is_empty(), "words apart are no phrase");
+        // The README's example: the phrase, without training offers, 平台 in the title.
+        assert_eq!(found(&index, "\"工业互联网\" -培训 title:平台"), ["cap_1"]);
+    }
+
+    #[test]
+    fn a_phrase_word_the_index_lacks_matches_its_pieces_written_side_by_side() {
+        let index = index_of(&[("工业 互联网接入", "运维"), ("工业设计", "互联网营销")]);
+        assert_eq!(found(&index, "\"工业互联网\""), ["cap_1"]);
+    }
+
+    #[test]
+    fn an_unquoted_word_matches_whole_before_its_sub_words() {
+        let index = index_of(PHRASE_CORPUS);
+        assert_eq!(found(&index, "工业互联网"), ["cap_1", "cap_7"], "not the record with 工业 and 互联网 apart");
+        assert_eq!(found(&index, "冷链物流"), ["cap_3"]);
+        assert_eq!(found(&index, "氢冶金"), ["cap_5"]);
+        // A sub-word asked for on its own still finds the words that hold it.
+        assert_eq!(found(&index, "冶金"), ["cap_5", "cap_6"]);
+        assert_eq!(found(&index, "互联网"), ["cap_1", "cap_2", "cap_7"]);
+    }
+
+    #[test]
+    fn a_word_absent_from_the_index_finds_records_through_all_its_sub_words() {
+        let index = index_of(&[
+            ("工业机器人集成", "车间互联网接入改造"),
+            ("工业设计", "外观与结构"),
+            ("移动互联网应用", "小程序开发"),
+        ]);
+        assert_eq!(found(&index, "工业互联网"), ["cap_1"], "工业 and 互联网 are both required");
+        let request =
+            SearchRequest { clauses: query::parse("工业互联网").expect("query"), limit: 5, ..Default::default() };
+        let results = index.search(&request, &admin()).expect("search");
+        let matched = &results.hits[0].matched_terms;
+        assert!(matched.contains(&"工业".to_owned()) && matched.contains(&"互联网".to_owned()), "{matched:?}");
+    }
+
+    #[test]
+    fn every_word_of_a_query_is_required() {
+        let index = index_of(&[
+            ("氢冶金示范线", "推动钢铁行业低碳转型"),
+            ("氢冶金示范线", "直接还原"),
+            ("低碳园区规划", "节能"),
+        ]);
+        assert_eq!(found(&index, "氢冶金 低碳"), ["cap_1"]);
+        assert_eq!(found(&index, "氢冶金低碳"), ["cap_1"], "words without a space between them too");
+        // The matcher's any-word requests keep finding what shares one word.
+        assert_eq!(found_as(&index, "氢冶金 低碳", true, &admin()), ["cap_1", "cap_2", "cap_3"]);
+    }
+
+    #[test]
+    fn exclusions_remove_what_they_name_not_what_shares_a_piece() {
+        let index = index_of(PHRASE_CORPUS);
+        assert_eq!(found(&index, "互联网 -工业互联网"), ["cap_2"]);
+        assert_eq!(found(&index, "物流 -冷链物流"), ["cap_4"]);
+    }
+
+    #[test]
+    fn multi_word_english_synonyms_meet_their_chinese_term() {
+        let index = index_of(&[
+            ("基于机器视觉的对虾分级", "图像识别与分拣"),
+            ("Machine vision inspection of steel strip", "surface defects"),
+            ("视觉传达设计", "品牌形象"),
+            ("Machine tools", "vision statement"),
+        ]);
+        assert_eq!(found(&index, "machine vision"), ["cap_1", "cap_2"]);
+        assert_eq!(found(&index, "Machine Vision"), ["cap_1", "cap_2"]);
+        assert_eq!(found(&index, "机器视觉"), ["cap_1", "cap_2"]);
+        assert_eq!(found(&index, "\"machine vision\""), ["cap_2"], "a phrase is taken literally");
+    }
+
+    /// Whether a word occurs is decided among the records the viewer may
+    /// read: a private need's words never change another tenant's results.
+    #[test]
+    fn words_in_records_a_viewer_cannot_read_do_not_change_their_results() {
+        let index = index_of(&[("冷链运输车辆调度", "园区物流信息化")]);
+        let need = Record::Need(innomatch_core::model::TechNeed {
+            meta: RecordMeta {
+                id: "need_1".into(),
+                organization_id: "org_9".into(),
+                version: 1,
+                status: Some(RecordStatus::Active),
+                ..Default::default()
+            },
+            title: "冷链物流温控".into(),
+            visibility: Some(innomatch_core::model::Visibility::Private),
+            ..Default::default()
+        });
+        index
+            .apply(&[Change { sequence: 10, operation: ChangeOperation::Created, committed_at_ms: 0, record: need }])
+            .expect("apply");
+        let member = |org: &str| Principal {
+            token_id: "t".into(),
+            organization_id: Some(org.into()),
+            role: innomatch_core::model::Role::Member,
+        };
+        assert_eq!(found_as(&index, "冷链物流", false, &member("org_2")), ["cap_1"]);
+        assert_eq!(found_as(&index, "冷链物流", false, &member("org_9")), ["need_1"]);
     }
 
     #[test]

@@ -95,6 +95,56 @@ async fn chinese_and_english_text_is_found_by_its_parts_synonyms_and_stems() {
 }
 
 #[tokio::test]
+async fn phrases_and_words_find_the_records_that_contain_them_not_their_pieces() {
+    let app = spawn_app().await;
+    let (_, token) = app.tenant("湛江数字产业研究院", OrganizationKind::ResearchInstitute).await;
+    let mut lab = app.catalog(Some(&token)).await;
+    let records = [
+        ("工业互联网平台建设", "标识解析与设备上云"),
+        ("工业机器人与移动互联网应用", "车间改造"),
+        ("工业互联网安全培训平台", "面向中小企业开展培训"),
+        ("火龙果冷链物流配送", "采后预冷"),
+        ("冷链运输车辆调度", "园区物流"),
+        ("氢冶金示范线", "推动钢铁行业低碳转型"),
+        ("氢冶金中试", "直接还原铁"),
+        ("基于机器视觉的对虾分级", "图像识别"),
+        ("Machine vision inspection of steel strip", "surface defects"),
+    ];
+    let mut ids = Vec::new();
+    for (title, description) in records {
+        ids.push(add_capability(&mut lab, capability(title, description, &["furniture"], "440803", 5)).await);
+    }
+    let mut search = app.search(Some(&token)).await;
+    let capabilities = pb::SearchRequest {
+        filters: Some(pb::SearchFilters {
+            record_kinds: vec![pb::RecordKind::Capability as i32],
+            ..Default::default()
+        }),
+        ..Default::default()
+    };
+    let all = search_until(&mut search, capabilities, |r| r.total_hits == 9).await;
+    assert_eq!(all.total_hits, 9);
+
+    let found = async |search: &mut SearchClient, text: &str| -> Vec<usize> {
+        let response = search.search(query(text)).await.expect("search").into_inner();
+        let mut found: Vec<usize> =
+            response.hits.iter().filter_map(|hit| ids.iter().position(|id| *id == hit.id)).collect();
+        found.sort();
+        found
+    };
+    // Record 1 has 工业 and 互联网, but not side by side.
+    assert_eq!(found(&mut search, "\"工业互联网\"").await, [0, 2]);
+    assert_eq!(found(&mut search, "工业互联网").await, [0, 2], "the whole word, not its pieces");
+    assert_eq!(found(&mut search, "\"工业互联网\" -培训 title:平台").await, [0], "the README's example");
+    assert_eq!(found(&mut search, "“冷链物流”").await, [3]);
+    assert_eq!(found(&mut search, "冷链物流").await, [3]);
+    assert_eq!(found(&mut search, "\"氢冶金\"").await, [5, 6]);
+    assert_eq!(found(&mut search, "氢冶金 低碳").await, [5], "every word is required");
+    assert_eq!(found(&mut search, "machine vision").await, [7, 8], "a multi-word synonym of 机器视觉");
+    assert_eq!(found(&mut search, "机器视觉").await, [7, 8]);
+}
+
+#[tokio::test]
 async fn filters_and_facets_count_exactly() {
     let app = spawn_app().await;
     let (_, uni_token) = app.tenant("湛江海洋科技学院", OrganizationKind::University).await;
