@@ -36,9 +36,16 @@ bench: ## Run the benchmarks (release build; prints tables and writes JSON to ta
 	$(CARGO) bench -p innomatch --bench search
 	$(CARGO) run --release -p innomatch-leads --bin leads-bench
 
+EVAL_DIR ?= ../shared/eval/csl-dev
+
 .PHONY: eval
-eval: ## Ranking quality on the labelled sample set: BM25 vs the full matcher (dev and held-out splits)
+eval: ## Ranking quality: the labelled sample set, then the real-text dev set (see eval-real)
 	$(CARGO) run --release -p innomatch --example eval
+	$(MAKE) eval-real
+
+.PHONY: eval-real
+eval-real: ## Real-text dev set (EVAL_DIR, default ../shared/eval/csl-dev): matcher vs TF-IDF baseline, same run
+	INNOMATCH_EVAL_DIR=$(abspath $(EVAL_DIR)) $(CARGO) run --release -p innomatch --example eval_real
 
 .PHONY: clean
 clean: ## Remove build output (keeps ./data)
