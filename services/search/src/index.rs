@@ -1167,6 +1167,23 @@ mod tests {
     }
 
     #[test]
+    fn evidence_terms_are_whole_specific_words_written_once() {
+        let index = SearchIndex::in_ram().expect("index");
+        let mut change = capability(
+            "cap_1",
+            "Shrimp farming: SHRIMP disease control. 国家电网调度自动化，一种基于深度学习的研究方法",
+        );
+        change.sequence = 1;
+        index.apply(&[change]).expect("apply");
+        let need = index.text_vector("shrimp disease 家电调度 一种基于深度学习的方法研究");
+        let terms = index.evidence_terms(
+            &need,
+            "Shrimp farming: SHRIMP disease control. 国家电网调度自动化，一种基于深度学习的研究方法",
+        );
+        assert_eq!(terms, ["Shrimp", "disease", "调度", "深度学习"], "once, as first written; no 家电, no boilerplate");
+    }
+
+    #[test]
     fn replaying_changes_leaves_one_document_per_record() {
         let index = SearchIndex::in_ram().expect("index");
         let first = capability("cap_1", "对虾养殖");

@@ -217,12 +217,14 @@ impl TextVector {
     }
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug)]
 struct Doc {
     kind: RecordKind,
     owner: String,
     /// (term id, count), sorted by term id.
     bag: Box<[(u32, u32)]>,
+    /// The vector length as last computed (see `State::cached_norm`).
+    norm: AtomicU64,
 }
 
 /// All of an organization's active capabilities as one text.
@@ -320,7 +322,10 @@ impl State {
             profile.members.insert(id.to_owned());
             profile.norm.store(0, Ordering::Relaxed);
         }
-        self.docs.insert(id.to_owned(), Doc { kind, owner: owner.to_owned(), bag: bag.into_boxed_slice() });
+        self.docs.insert(
+            id.to_owned(),
+            Doc { kind, owner: owner.to_owned(), bag: bag.into_boxed_slice(), norm: AtomicU64::new(0) },
+        );
     }
 
     fn weight(&self, term: u32, count: u32) -> f32 {
@@ -328,35 +333,45 @@ impl State {
     }
 
     fn doc_cosine(&self, query: &TextVector, doc: &Doc) -> f32 {
-        let mut norm = 0.0f32;
-        for &(term, count) in doc.bag.iter() {
-            let w = self.weight(term, count);
-            norm += w * w;
-        }
+        let norm = self.cached_norm(&doc.norm, || doc.bag.iter().map(|&(t, c)| self.weight(t, c).powi(2)).sum());
         if norm <= 0.0 {
             return 0.0;
         }
-        let mut dot = 0.0f32;
-        for &(term, q) in &query.weights {
-            if let Ok(i) = doc.bag.binary_search_by_key(&term, |&(t, _)| t) {
-                dot += q * self.weight(term, doc.bag[i].1);
+        // Both sides are sorted by term id: one merge pass.
+        let (mut i, mut j, mut dot) = (0, 0, 0.0f32);
+        let (q, d) = (&query.weights, &doc.bag);
+        while i < q.len() && j < d.len() {
+            match q[i].0.cmp(&d[j].0) {
+                std::cmp::Ordering::Less => i += 1,
+                std::cmp::Ordering::Greater => j += 1,
+                std::cmp::Ordering::Equal => {
+                    dot += q[i].1 * self.weight(d[j].0, d[j].1);
+                    i += 1;
+                    j += 1;
+                }
             }
         }
-        (dot / norm.sqrt()).clamp(0.0, 1.0)
+        (dot / norm).clamp(0.0, 1.0)
     }
 
     fn profile_norm(&self, profile: &Profile) -> f32 {
+        self.cached_norm(&profile.norm, || profile.counts.iter().map(|(&t, &c)| self.weight(t, c).powi(2)).sum())
+    }
+
+    /// A vector length from `cache` (f32 bits and the corpus size it was
+    /// computed at), or computed by `squares` (the sum of squared weights)
+    /// and cached. IDFs drift slowly as the corpus grows: a length computed
+    /// within 2% of today's corpus size is kept, since recomputing costs the
+    /// whole vocabulary of the document or profile.
+    fn cached_norm(&self, cache: &AtomicU64, squares: impl FnOnce() -> f32) -> f32 {
         let documents = self.documents();
-        let cached = profile.norm.load(Ordering::Relaxed);
+        let cached = cache.load(Ordering::Relaxed);
         let (bits, at) = ((cached >> 32) as u32, cached as u32);
-        // IDFs drift slowly as the corpus grows: a length computed within 2%
-        // of today's corpus size is kept (recomputing costs the profile's
-        // whole vocabulary).
         if at > 0 && f64::from(documents.abs_diff(at)) <= 0.02 * f64::from(documents) {
             return f32::from_bits(bits);
         }
-        let norm = profile.counts.iter().map(|(&term, &count)| self.weight(term, count).powi(2)).sum::<f32>().sqrt();
-        profile.norm.store((u64::from(norm.to_bits()) << 32) | u64::from(documents.max(1)), Ordering::Relaxed);
+        let norm = squares().sqrt();
+        cache.store((u64::from(norm.to_bits()) << 32) | u64::from(documents.max(1)), Ordering::Relaxed);
         norm
     }
 }
