@@ -97,6 +97,11 @@ impl Catalog {
         Self { store, tokens }
     }
 
+    /// The newest committed change-feed sequence, updated after every commit.
+    pub fn sequence(&self) -> tokio::sync::watch::Receiver<i64> {
+        self.store.sequence()
+    }
+
     pub fn store(&self) -> &Arc<dyn RecordStore> {
         &self.store
     }
@@ -106,9 +111,33 @@ impl Catalog {
     pub async fn create(
         &self,
         principal: &Principal,
-        mut record: Record,
+        record: Record,
         requested_owner: &str,
     ) -> Result<Record, CatalogError> {
+        let change = self.insert(principal, record, requested_owner).await?;
+        tracing::info!(kind = %change.record.kind(), id = %change.record.meta().id, sequence = change.sequence, "record created");
+        Ok(change.record)
+    }
+
+    /// [`Self::create`] for one row of a bulk load (the sample catalog): the
+    /// same rules, but the record is logged at DEBUG; the load reports once.
+    pub async fn create_in_bulk(
+        &self,
+        principal: &Principal,
+        record: Record,
+        requested_owner: &str,
+    ) -> Result<Record, CatalogError> {
+        let change = self.insert(principal, record, requested_owner).await?;
+        tracing::debug!(kind = %change.record.kind(), id = %change.record.meta().id, sequence = change.sequence, "record created");
+        Ok(change.record)
+    }
+
+    async fn insert(
+        &self,
+        principal: &Principal,
+        mut record: Record,
+        requested_owner: &str,
+    ) -> Result<Change, CatalogError> {
         let kind = record.kind();
         let id = new_id(kind);
         let owner = if kind == RecordKind::Organization {
@@ -142,9 +171,7 @@ impl Catalog {
         meta.id = id;
         meta.organization_id = owner;
         meta.status = Some(RecordStatus::Active);
-        let change = self.store.insert(record).await?;
-        tracing::info!(kind = %kind, id = %change.record.meta().id, sequence = change.sequence, "record created");
-        Ok(change.record)
+        Ok(self.store.insert(record).await?)
     }
 
     /// Replaces the record's content if `expected_version` is still current.

@@ -142,7 +142,6 @@ impl LeadsService for LeadsGrpc {
     type SubscribeLeadsStream = ServerStream<pb::LeadDelivery>;
     type ExportLeadsStream = ServerStream<pb::ExportChunk>;
 
-    #[tracing::instrument(skip_all, fields(rpc = "SubscribeLeads"))]
     async fn subscribe_leads(
         &self,
         request: Request<pb::SubscribeLeadsRequest>,
@@ -176,7 +175,6 @@ impl LeadsService for LeadsGrpc {
         Ok(Response::new(Box::pin(ReceiverStream::new(rx))))
     }
 
-    #[tracing::instrument(skip_all, fields(rpc = "AckLead", lead_id = %request.get_ref().lead_id))]
     async fn ack_lead(&self, request: Request<pb::AckLeadRequest>) -> Result<Response<pb::AckLeadResponse>, Status> {
         let principal = principal(&request)?;
         let req = request.into_inner();
@@ -187,7 +185,6 @@ impl LeadsService for LeadsGrpc {
         Ok(Response::new(pb::AckLeadResponse { lead: Some(lead.into()) }))
     }
 
-    #[tracing::instrument(skip_all, fields(rpc = "RespondToLead", lead_id = %request.get_ref().lead_id))]
     async fn respond_to_lead(&self, request: Request<pb::RespondToLeadRequest>) -> Result<Response<pb::Lead>, Status> {
         let principal = principal(&request)?;
         let req = request.into_inner();
@@ -210,7 +207,6 @@ impl LeadsService for LeadsGrpc {
         Ok(Response::new(lead.into()))
     }
 
-    #[tracing::instrument(skip_all, fields(rpc = "UpdateLeadOutcome", lead_id = %request.get_ref().lead_id))]
     async fn update_lead_outcome(
         &self,
         request: Request<pb::UpdateLeadOutcomeRequest>,
@@ -238,7 +234,6 @@ impl LeadsService for LeadsGrpc {
         Ok(Response::new(lead.into()))
     }
 
-    #[tracing::instrument(skip_all, fields(rpc = "ListLeads"))]
     async fn list_leads(
         &self,
         request: Request<pb::ListLeadsRequest>,
@@ -264,7 +259,6 @@ impl LeadsService for LeadsGrpc {
         }))
     }
 
-    #[tracing::instrument(skip_all, fields(rpc = "ExportLeads"))]
     async fn export_leads(
         &self,
         request: Request<pb::ExportLeadsRequest>,
@@ -304,7 +298,6 @@ impl LeadsService for LeadsGrpc {
         Ok(Response::new(Box::pin(futures::stream::iter(chunks))))
     }
 
-    #[tracing::instrument(skip_all, fields(rpc = "OfferLead"))]
     async fn offer_lead(
         &self,
         request: Request<pb::OfferLeadRequest>,
