@@ -10,6 +10,7 @@ use innomatch_core::{
     convert::{requested_owner, timestamp},
     model::*,
     status::invalid_argument,
+    tag::Tag,
     taxonomy::Taxonomy,
     validation::{Violations, page_size},
 };
@@ -149,10 +150,10 @@ impl FilterBuilder {
         self
     }
 
-    fn code(mut self, field: &str, value: String, prefix: &str, known: impl Fn(&str) -> bool) -> Self {
+    fn code(mut self, field: &str, value: String, tag: fn(String) -> Tag, known: impl Fn(&str) -> bool) -> Self {
         if !value.is_empty() {
             if known(&value) {
-                self.filter.tags.push(format!("{prefix}:{value}"));
+                self.filter.tags.push(tag(value));
             } else {
                 self.violations.add(field, format!("unknown code {value:?}"));
             }
@@ -161,26 +162,26 @@ impl FilterBuilder {
     }
 
     fn region(self, value: String) -> Self {
-        self.code("region_code", value, "region", |c| Taxonomy::get().region(c).is_some())
+        self.code("region_code", value, Tag::Region, |c| Taxonomy::get().region(c).is_some())
     }
 
     fn industry(self, value: String) -> Self {
-        self.code("industry", value, "industry", |c| Taxonomy::get().industry(c).is_some())
+        self.code("industry", value, Tag::Industry, |c| Taxonomy::get().industry(c).is_some())
     }
 
     fn high_tech_field(self, value: String) -> Self {
-        self.code("high_tech_field", value, "field", |c| Taxonomy::get().high_tech_field(c).is_some())
+        self.code("high_tech_field", value, Tag::Field, |c| Taxonomy::get().high_tech_field(c).is_some())
     }
 
-    fn enum_tag<T: std::fmt::Display>(
+    fn enum_tag<T>(
         mut self,
         field: &str,
         value: i32,
-        prefix: &str,
+        tag: fn(T) -> Tag,
         convert: fn(i32) -> Result<Option<T>, i32>,
     ) -> Self {
         match convert(value) {
-            Ok(Some(v)) => self.filter.tags.push(format!("{prefix}:{v}")),
+            Ok(Some(v)) => self.filter.tags.push(tag(v)),
             Ok(None) => {}
             Err(bad) => self.violations.add(field, format!("unknown enum value {bad}")),
         }
@@ -242,7 +243,7 @@ impl CatalogService for CatalogGrpc {
     ) -> Result<Response<pb::ListOrganizationsResponse>, Status> {
         let r = request.get_ref().clone();
         let filter = FilterBuilder::new(r.page_size, r.page_token, r.include_archived)
-            .enum_tag("kind", r.kind, "kind", OrganizationKind::from_proto)
+            .enum_tag("kind", r.kind, Tag::OrganizationKind, OrganizationKind::from_proto)
             .region(r.region_code)
             .industry(r.industry)
             .high_tech_field(r.high_tech_field)
@@ -326,7 +327,7 @@ impl CatalogService for CatalogGrpc {
         let r = request.get_ref().clone();
         let filter = FilterBuilder::new(r.page_size, r.page_token, r.include_archived)
             .organization(r.organization_id)
-            .enum_tag("kind", r.kind, "kind", CapabilityKind::from_proto)
+            .enum_tag("kind", r.kind, Tag::CapabilityKind, CapabilityKind::from_proto)
             .region(r.region_code)
             .industry(r.industry)
             .high_tech_field(r.high_tech_field)
@@ -373,7 +374,7 @@ impl CatalogService for CatalogGrpc {
         let r = request.get_ref().clone();
         let filter = FilterBuilder::new(r.page_size, r.page_token, r.include_archived)
             .organization(r.organization_id)
-            .enum_tag("category", r.category, "category", ServiceCategory::from_proto)
+            .enum_tag("category", r.category, Tag::Category, ServiceCategory::from_proto)
             .region(r.region_code)
             .industry(r.industry)
             .build()?;

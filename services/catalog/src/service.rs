@@ -9,6 +9,7 @@ use futures::Stream;
 use innomatch_core::{
     auth::{Principal, generate_token},
     model::*,
+    tag::Tag,
     validation::Violations,
 };
 
@@ -27,7 +28,7 @@ const CROSS_PROCESS_POLL: std::time::Duration = std::time::Duration::from_secs(1
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct ListFilter {
     pub organization_id: Option<String>,
-    pub tags: Vec<String>,
+    pub tags: Vec<Tag>,
     pub status: Option<RecordStatus>,
     pub include_archived: bool,
     pub page_size: u32,
@@ -102,8 +103,46 @@ impl Catalog {
         self.store.sequence()
     }
 
-    pub fn store(&self) -> &Arc<dyn RecordStore> {
-        &self.store
+    /// Active service offers of one category, oldest first, at most `limit`:
+    /// what the matcher proposes from. Offers are public, so no principal.
+    pub async fn offers_in_category(
+        &self,
+        category: ServiceCategory,
+        limit: u32,
+    ) -> Result<Vec<ServiceOffer>, CatalogError> {
+        let query = ListQuery {
+            kind: RecordKind::ServiceOffer,
+            organization_id: None,
+            tags: vec![Tag::Category(category)],
+            status: Some(RecordStatus::Active),
+            include_archived: false,
+            // Only needs can be private or anonymous.
+            private_needs: PrivateNeeds::All,
+            hide_anonymous: false,
+            after_cursor: 0,
+            limit,
+        };
+        let page = self.store.list(&query).await?;
+        Ok(page
+            .records
+            .into_iter()
+            .filter_map(|record| match record {
+                Record::Offer(offer) => Some(offer),
+                _ => None,
+            })
+            .collect())
+    }
+
+    /// How many active records of a kind carry every tag: aggregate figures
+    /// (the plan's targets), which reveal no record, so no principal.
+    pub async fn count(&self, kind: RecordKind, tags: &[Tag]) -> Result<u64, CatalogError> {
+        Ok(self.store.count_tagged(kind, tags).await?)
+    }
+
+    /// True when no organization was ever registered (archived ones count):
+    /// the only state the sample catalog may be loaded into.
+    pub async fn is_empty(&self) -> Result<bool, CatalogError> {
+        Ok(self.store.count(RecordKind::Organization).await? == 0)
     }
 
     /// Creates a record owned by `requested_owner` (or, when empty, by the

@@ -6,6 +6,7 @@ pub mod config;
 pub mod convert;
 pub mod model;
 pub mod status;
+pub mod tag;
 pub mod taxonomy;
 pub mod telemetry;
 pub mod validation;

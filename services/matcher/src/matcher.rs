@@ -9,7 +9,7 @@ use std::{
     sync::Arc,
 };
 
-use innomatch_catalog::{Catalog, CatalogError, store::ListQuery, store::PrivateNeeds};
+use innomatch_catalog::{Catalog, CatalogError};
 use innomatch_core::{
     auth::Principal,
     model::{
@@ -644,20 +644,7 @@ impl Matcher {
         let mut cache = HashMap::new();
         let mut proposals = Vec::new();
         for category in &inferred {
-            let query = ListQuery {
-                kind: RecordKind::ServiceOffer,
-                organization_id: None,
-                tags: vec![format!("category:{}", category.category)],
-                status: Some(RecordStatus::Active),
-                include_archived: false,
-                private_needs: PrivateNeeds::All,
-                hide_anonymous: false,
-                after_cursor: 0,
-                limit: OFFERS_PER_CATEGORY,
-            };
-            let page = self.catalog.store().list(&query).await.map_err(CatalogError::from)?;
-            for record in page.records {
-                let Record::Offer(offer) = record else { continue };
+            for offer in self.catalog.offers_in_category(category.category, OFFERS_PER_CATEGORY).await? {
                 let Some(org) = self.organization(&mut cache, &offer.meta.organization_id).await else { continue };
                 if org.meta.status() == RecordStatus::Archived {
                     continue;

@@ -8,7 +8,7 @@ use anyhow::Context;
 use innomatch_catalog::Catalog;
 use innomatch_core::{
     auth::Principal,
-    model::{OrganizationKind, Record, RecordKind, Role},
+    model::{OrganizationKind, Record, Role},
 };
 use innomatch_proto::v1 as pb;
 use serde_json::Value;
@@ -60,7 +60,7 @@ pub struct DemoTokens {
 /// enterprise, a university and an agency. `None` when the catalog already
 /// holds organizations (the sample is loaded once, never over real data).
 pub async fn load_if_empty(catalog: &Catalog) -> anyhow::Result<Option<DemoTokens>> {
-    if catalog.store().count(RecordKind::Organization).await? > 0 {
+    if !catalog.is_empty().await? {
         return Ok(None);
     }
     let ids = load(catalog).await?;
