@@ -4,6 +4,7 @@
 pub mod auth;
 pub mod config;
 pub mod convert;
+pub mod edge;
 pub mod model;
 pub mod status;
 pub mod tag;

@@ -10,7 +10,7 @@ use anyhow::{Context, bail};
 use clap::{Args, Subcommand};
 use innomatch_catalog::{sqlite::SqliteStore, store::RecordStore};
 use innomatch_core::{
-    model::{OrganizationKind, RecordKind, ServiceCategory},
+    model::{CapabilityKind, OrganizationKind, RecordKind, ServiceCategory},
     taxonomy::Taxonomy,
 };
 use innomatch_proto::v1 as pb;
@@ -39,6 +39,10 @@ pub struct SearchArgs {
     /// A service category code, e.g. testing_inspection (repeatable).
     #[arg(long = "category")]
     pub categories: Vec<String>,
+    /// Capabilities of a kind only: research_direction, achievement, patent,
+    /// instrument, team, platform (repeatable).
+    #[arg(long = "capability-kind")]
+    pub capability_kinds: Vec<String>,
     #[arg(long)]
     pub min_trl: Option<u32>,
     #[arg(long)]
@@ -94,6 +98,12 @@ pub async fn search(client: &ClientArgs, args: SearchArgs) -> anyhow::Result<()>
                 ServiceCategory::to_proto,
             )?,
             organization_id: String::new(),
+            capability_kinds: codes(
+                "capability kind",
+                &args.capability_kinds,
+                CapabilityKind::from_code,
+                CapabilityKind::to_proto,
+            )?,
         }),
         facets: args.facets,
         order: if args.recent { pb::SearchOrder::Recency } else { pb::SearchOrder::Relevance } as i32,
