@@ -20,7 +20,7 @@ run: ## Start every service on embedded defaults (data in ./data)
 
 .PHONY: test
 test: ## Run every test (Redis/PostgreSQL tests run when CI=true or the servers answer)
-	$(CARGO) test --workspace --lib --bins --tests
+	$(CARGO) test --workspace --lib --bins --tests --no-fail-fast
 
 .PHONY: lint
 lint: ## rustfmt check and clippy with warnings as errors

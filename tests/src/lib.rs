@@ -6,6 +6,7 @@ use std::{net::SocketAddr, path::PathBuf};
 
 use innomatch::server::{self, RunningServer};
 use innomatch_core::{
+    auth::BearerToken,
     config::{LogFormat, Secret, Settings},
     model::{OrganizationKind, Role},
 };
@@ -14,26 +15,14 @@ use innomatch_proto::v1::{
     self as pb, admin_service_client::AdminServiceClient, catalog_service_client::CatalogServiceClient,
     matcher_service_client::MatcherServiceClient, search_service_client::SearchServiceClient,
 };
-use tonic::{
-    Request, Status,
-    metadata::MetadataValue,
-    service::{Interceptor, interceptor::InterceptedService},
-    transport::Channel,
-};
+use tonic::{Status, service::interceptor::InterceptedService, transport::Channel};
 
 /// Adds `authorization: Bearer <token>` to every call (or nothing, to test that).
-#[derive(Clone, Debug)]
-pub struct Auth(Option<String>);
+pub type Auth = BearerToken;
 
-impl Interceptor for Auth {
-    fn call(&mut self, mut request: Request<()>) -> Result<Request<()>, Status> {
-        if let Some(token) = &self.0 {
-            let value =
-                MetadataValue::try_from(format!("Bearer {token}")).map_err(|_| Status::internal("bad token"))?;
-            request.metadata_mut().insert("authorization", value);
-        }
-        Ok(request)
-    }
+/// Test tokens are ASCII; `None` sends no header at all.
+fn auth(token: Option<&str>) -> Auth {
+    BearerToken::new(token).expect("test tokens fit in a header")
 }
 
 pub type CatalogClient = CatalogServiceClient<InterceptedService<Channel, Auth>>;
@@ -125,7 +114,7 @@ impl TestApp {
     }
 
     pub async fn leads_client(&self, token: Option<&str>) -> LeadsClient {
-        LeadsServiceClient::with_interceptor(self.channel().await, Auth(token.map(str::to_owned)))
+        LeadsServiceClient::with_interceptor(self.channel().await, auth(token))
     }
 
     pub async fn channel(&self) -> Channel {
@@ -137,19 +126,19 @@ impl TestApp {
     }
 
     pub async fn catalog(&self, token: Option<&str>) -> CatalogClient {
-        CatalogServiceClient::with_interceptor(self.channel().await, Auth(token.map(str::to_owned)))
+        CatalogServiceClient::with_interceptor(self.channel().await, auth(token))
     }
 
     pub async fn admin(&self, token: Option<&str>) -> AdminClient {
-        AdminServiceClient::with_interceptor(self.channel().await, Auth(token.map(str::to_owned)))
+        AdminServiceClient::with_interceptor(self.channel().await, auth(token))
     }
 
     pub async fn search(&self, token: Option<&str>) -> SearchClient {
-        SearchServiceClient::with_interceptor(self.channel().await, Auth(token.map(str::to_owned)))
+        SearchServiceClient::with_interceptor(self.channel().await, auth(token))
     }
 
     pub async fn matcher(&self, token: Option<&str>) -> MatcherClient {
-        MatcherServiceClient::with_interceptor(self.channel().await, Auth(token.map(str::to_owned)))
+        MatcherServiceClient::with_interceptor(self.channel().await, auth(token))
     }
 
     /// Waits until the search index has applied every change committed so far

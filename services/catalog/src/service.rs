@@ -4,11 +4,12 @@
 
 use std::sync::Arc;
 
-use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
 use futures::Stream;
 use innomatch_core::{
     auth::{Principal, generate_token},
+    edge::{PagePolicy, PageTokens},
     model::*,
+    tag::Tag,
     validation::Violations,
 };
 
@@ -27,7 +28,7 @@ const CROSS_PROCESS_POLL: std::time::Duration = std::time::Duration::from_secs(1
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct ListFilter {
     pub organization_id: Option<String>,
-    pub tags: Vec<String>,
+    pub tags: Vec<Tag>,
     pub status: Option<RecordStatus>,
     pub include_archived: bool,
     pub page_size: u32,
@@ -75,30 +76,58 @@ fn describe(kind: RecordKind, id: &str) -> String {
 }
 
 /// Page tokens are opaque to clients: a version tag and the store cursor.
-fn encode_page_token(cursor: i64) -> String {
-    URL_SAFE_NO_PAD.encode(format!("p1:{cursor}"))
-}
-
-fn decode_page_token(token: &str) -> Result<i64, CatalogError> {
-    if token.is_empty() {
-        return Ok(0);
-    }
-    URL_SAFE_NO_PAD
-        .decode(token)
-        .ok()
-        .and_then(|bytes| String::from_utf8(bytes).ok())
-        .and_then(|text| text.strip_prefix("p1:").and_then(|n| n.parse::<i64>().ok()))
-        .filter(|cursor| *cursor >= 0)
-        .ok_or_else(|| Violations::single("page_token", "is not a page token this server issued").into())
-}
+const PAGE_TOKENS: PageTokens = PageTokens::new("p1");
 
 impl Catalog {
     pub fn new(store: Arc<dyn RecordStore>, tokens: Arc<TokenRegistry>) -> Self {
         Self { store, tokens }
     }
 
-    pub fn store(&self) -> &Arc<dyn RecordStore> {
-        &self.store
+    /// The newest committed change-feed sequence, updated after every commit.
+    pub fn sequence(&self) -> tokio::sync::watch::Receiver<i64> {
+        self.store.sequence()
+    }
+
+    /// Active service offers of one category, oldest first, at most `limit`:
+    /// what the matcher proposes from. Offers are public, so no principal.
+    pub async fn offers_in_category(
+        &self,
+        category: ServiceCategory,
+        limit: u32,
+    ) -> Result<Vec<ServiceOffer>, CatalogError> {
+        let query = ListQuery {
+            kind: RecordKind::ServiceOffer,
+            organization_id: None,
+            tags: vec![Tag::Category(category)],
+            status: Some(RecordStatus::Active),
+            include_archived: false,
+            // Only needs can be private or anonymous.
+            private_needs: PrivateNeeds::All,
+            hide_anonymous: false,
+            after_cursor: 0,
+            limit,
+        };
+        let page = self.store.list(&query).await?;
+        Ok(page
+            .records
+            .into_iter()
+            .filter_map(|record| match record {
+                Record::Offer(offer) => Some(offer),
+                _ => None,
+            })
+            .collect())
+    }
+
+    /// How many active records of a kind carry every tag: aggregate figures
+    /// (the plan's targets), which reveal no record, so no principal.
+    pub async fn count(&self, kind: RecordKind, tags: &[Tag]) -> Result<u64, CatalogError> {
+        Ok(self.store.count_tagged(kind, tags).await?)
+    }
+
+    /// True when no organization was ever registered (archived ones count):
+    /// the only state the sample catalog may be loaded into.
+    pub async fn is_empty(&self) -> Result<bool, CatalogError> {
+        Ok(self.store.count(RecordKind::Organization).await? == 0)
     }
 
     /// Creates a record owned by `requested_owner` (or, when empty, by the
@@ -106,9 +135,33 @@ impl Catalog {
     pub async fn create(
         &self,
         principal: &Principal,
-        mut record: Record,
+        record: Record,
         requested_owner: &str,
     ) -> Result<Record, CatalogError> {
+        let change = self.insert(principal, record, requested_owner).await?;
+        tracing::info!(kind = %change.record.kind(), id = %change.record.meta().id, sequence = change.sequence, "record created");
+        Ok(change.record)
+    }
+
+    /// [`Self::create`] for one row of a bulk load (the sample catalog): the
+    /// same rules, but the record is logged at DEBUG; the load reports once.
+    pub async fn create_in_bulk(
+        &self,
+        principal: &Principal,
+        record: Record,
+        requested_owner: &str,
+    ) -> Result<Record, CatalogError> {
+        let change = self.insert(principal, record, requested_owner).await?;
+        tracing::debug!(kind = %change.record.kind(), id = %change.record.meta().id, sequence = change.sequence, "record created");
+        Ok(change.record)
+    }
+
+    async fn insert(
+        &self,
+        principal: &Principal,
+        mut record: Record,
+        requested_owner: &str,
+    ) -> Result<Change, CatalogError> {
         let kind = record.kind();
         let id = new_id(kind);
         let owner = if kind == RecordKind::Organization {
@@ -142,9 +195,7 @@ impl Catalog {
         meta.id = id;
         meta.organization_id = owner;
         meta.status = Some(RecordStatus::Active);
-        let change = self.store.insert(record).await?;
-        tracing::info!(kind = %kind, id = %change.record.meta().id, sequence = change.sequence, "record created");
-        Ok(change.record)
+        Ok(self.store.insert(record).await?)
     }
 
     /// Replaces the record's content if `expected_version` is still current.
@@ -219,7 +270,7 @@ impl Catalog {
         kind: RecordKind,
         filter: ListFilter,
     ) -> Result<Page, CatalogError> {
-        let after_cursor = decode_page_token(&filter.page_token)?;
+        let after_cursor = PAGE_TOKENS.decode(&filter.page_token)?.unwrap_or(0) as i64;
         let private_needs = if principal.is_admin() {
             PrivateNeeds::All
         } else {
@@ -235,12 +286,12 @@ impl Catalog {
             include_archived: filter.include_archived,
             private_needs,
             after_cursor,
-            limit: filter.page_size,
+            limit: PagePolicy::LISTS.clamp(filter.page_size),
         };
         let page = self.store.list(&query).await?;
         Ok(Page {
             records: page.records.into_iter().filter_map(|r| principal.redact(r)).collect(),
-            next_page_token: page.next_cursor.map(encode_page_token).unwrap_or_default(),
+            next_page_token: page.next_cursor.map(|cursor| PAGE_TOKENS.encode(cursor as u64)).unwrap_or_default(),
         })
     }
 
@@ -452,4 +503,138 @@ where
     let (tx, rx) = tokio::sync::mpsc::channel(64);
     tokio::spawn(producer(tx));
     tokio_stream::wrappers::ReceiverStream::new(rx)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::sqlite::SqliteStore;
+
+    async fn catalog() -> Catalog {
+        let store: Arc<dyn RecordStore> = Arc::new(SqliteStore::in_memory().expect("in-memory store"));
+        let tokens = TokenRegistry::load(store.as_ref()).await.expect("tokens");
+        Catalog::new(store, tokens)
+    }
+
+    fn admin() -> Principal {
+        Principal { token_id: "tok_admin".into(), organization_id: None, role: Role::Admin }
+    }
+
+    fn member_of(org: &str) -> Principal {
+        Principal { token_id: format!("tok_{org}"), organization_id: Some(org.into()), role: Role::Member }
+    }
+
+    async fn organization(catalog: &Catalog, name: &str, kind: OrganizationKind) -> String {
+        let org =
+            Organization { name: name.into(), kind: Some(kind), region_code: "440802".into(), ..Default::default() };
+        catalog.create(&admin(), Record::Organization(org), "").await.expect("organization").meta().id.clone()
+    }
+
+    fn need(title: &str, visibility: Visibility) -> Record {
+        Record::Need(TechNeed { title: title.into(), visibility: Some(visibility), ..Default::default() })
+    }
+
+    #[tokio::test]
+    async fn only_an_admin_registers_organizations() {
+        let catalog = catalog().await;
+        let steel = organization(&catalog, "湛江绿色钢铁有限公司", OrganizationKind::Enterprise).await;
+        let org =
+            Organization {
+                name: "冒名机构".into(), kind: Some(OrganizationKind::Enterprise), ..Default::default()
+            };
+        let refused = catalog.create(&member_of(&steel), Record::Organization(org), "").await;
+        assert!(matches!(refused, Err(CatalogError::PermissionDenied(_))), "{refused:?}");
+    }
+
+    #[tokio::test]
+    async fn a_need_takes_its_owners_region_and_another_member_cannot_change_it() {
+        let catalog = catalog().await;
+        let steel = organization(&catalog, "湛江绿色钢铁有限公司", OrganizationKind::Enterprise).await;
+        let shrimp = organization(&catalog, "雷州对虾养殖合作社", OrganizationKind::Enterprise).await;
+        let created =
+            catalog.create(&member_of(&steel), need("氢冶金低碳工艺", Visibility::Public), "").await.expect("need");
+        let Record::Need(posted) = &created else { panic!("a need comes back as a need") };
+        assert_eq!(posted.region_code, "440802");
+        assert_eq!(created.meta().organization_id, steel);
+        let id = created.meta().id.clone();
+        let stranger = catalog.update(&member_of(&shrimp), &id, need("改写", Visibility::Public), 1, "").await;
+        assert!(matches!(stranger, Err(CatalogError::PermissionDenied(_))), "{stranger:?}");
+        let updated =
+            catalog.update(&member_of(&steel), &id, need("氢冶金低碳工艺（更新）", Visibility::Public), 1, "").await;
+        assert!(updated.is_ok(), "{updated:?}");
+        let conflict = catalog.update(&member_of(&steel), &id, need("再次更新", Visibility::Public), 1, "").await;
+        assert!(matches!(conflict, Err(CatalogError::VersionConflict { expected: 1, actual: 2, .. })), "{conflict:?}");
+    }
+
+    #[tokio::test]
+    async fn private_needs_are_listed_and_read_only_by_their_owner() {
+        let catalog = catalog().await;
+        let steel = organization(&catalog, "湛江绿色钢铁有限公司", OrganizationKind::Enterprise).await;
+        let shrimp = organization(&catalog, "雷州对虾养殖合作社", OrganizationKind::Enterprise).await;
+        let secret =
+            catalog.create(&member_of(&steel), need("预制菜冷链保鲜", Visibility::Private), "").await.expect("need");
+        let filter = ListFilter { page_size: 50, ..ListFilter::default() };
+        let own = catalog.list(&member_of(&steel), RecordKind::Need, filter.clone()).await.expect("list");
+        let other = catalog.list(&member_of(&shrimp), RecordKind::Need, filter).await.expect("list");
+        assert_eq!(own.records.len(), 1);
+        assert!(other.records.is_empty());
+        let read = catalog.get(&member_of(&shrimp), RecordKind::Need, &secret.meta().id).await;
+        assert!(matches!(read, Err(CatalogError::NotFound(_))), "{read:?}");
+    }
+
+    #[tokio::test]
+    async fn pages_follow_each_other_and_foreign_tokens_are_refused() {
+        let catalog = catalog().await;
+        for name in ["工业互联网平台甲", "工业互联网平台乙", "工业互联网平台丙"] {
+            organization(&catalog, name, OrganizationKind::Enterprise).await;
+        }
+        let first = catalog
+            .list(&admin(), RecordKind::Organization, ListFilter { page_size: 2, ..ListFilter::default() })
+            .await
+            .expect("first page");
+        assert_eq!(first.records.len(), 2);
+        let filter = ListFilter { page_size: 2, page_token: first.next_page_token, ..ListFilter::default() };
+        let second = catalog.list(&admin(), RecordKind::Organization, filter).await.expect("second page");
+        assert_eq!(second.records.len(), 1);
+        assert!(second.next_page_token.is_empty());
+        let forged = ListFilter { page_size: 2, page_token: "bm90LWEtdG9rZW4".into(), ..ListFilter::default() };
+        let refused = catalog.list(&admin(), RecordKind::Organization, forged).await;
+        assert!(matches!(refused, Err(CatalogError::Invalid(_))), "{refused:?}");
+    }
+
+    #[tokio::test]
+    async fn offers_in_a_category_and_counts_leave_archived_records_out() {
+        let catalog = catalog().await;
+        let agency = organization(&catalog, "湛江检验检测服务中心", OrganizationKind::IntermediaryAgency).await;
+        let offer = |title: &str| {
+            Record::Offer(ServiceOffer {
+                title: title.into(),
+                category: Some(ServiceCategory::TestingInspection),
+                ..Default::default()
+            })
+        };
+        let kept = catalog.create(&member_of(&agency), offer("对虾养殖水质检测"), "").await.expect("offer");
+        let gone = catalog.create(&member_of(&agency), offer("钢材成分检测"), "").await.expect("offer");
+        catalog.archive(&member_of(&agency), RecordKind::ServiceOffer, &gone.meta().id, 0).await.expect("archive");
+        let offers = catalog.offers_in_category(ServiceCategory::TestingInspection, 10).await.expect("offers");
+        assert_eq!(offers.iter().map(|o| o.meta.id.as_str()).collect::<Vec<_>>(), [kept.meta().id.as_str()]);
+        assert!(catalog.offers_in_category(ServiceCategory::TechFinance, 10).await.expect("offers").is_empty());
+        let agencies = [Tag::OrganizationKind(OrganizationKind::IntermediaryAgency)];
+        assert_eq!(catalog.count(RecordKind::Organization, &agencies).await.expect("count"), 1);
+        assert_eq!(catalog.count(RecordKind::ServiceOffer, &[]).await.expect("count"), 1);
+        assert!(!catalog.is_empty().await.expect("is_empty"));
+    }
+
+    #[tokio::test]
+    async fn service_offers_come_only_from_service_providers() {
+        let catalog = catalog().await;
+        let steel = organization(&catalog, "湛江绿色钢铁有限公司", OrganizationKind::Enterprise).await;
+        let offer = Record::Offer(ServiceOffer {
+            title: "钢铁检测".into(),
+            category: Some(ServiceCategory::TestingInspection),
+            ..Default::default()
+        });
+        let refused = catalog.create(&member_of(&steel), offer, "").await;
+        assert!(matches!(refused, Err(CatalogError::FailedPrecondition(_))), "{refused:?}");
+    }
 }

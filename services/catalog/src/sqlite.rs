@@ -7,7 +7,11 @@ use std::{
 };
 
 use async_trait::async_trait;
-use innomatch_core::model::{ChangeOperation, Record, RecordKind, RecordStatus, Role, now_ms};
+use innomatch_core::{
+    model::{ChangeOperation, Record, RecordKind, RecordStatus, Role, now_ms},
+    tag::Tag,
+    taxonomy::Taxonomy,
+};
 use rusqlite::{Connection, OptionalExtension, Transaction, params};
 use tokio::sync::watch;
 
@@ -151,8 +155,8 @@ fn decode(body: &str) -> Result<Record, StoreError> {
 fn write_tags(tx: &Transaction<'_>, pos: i64, record: &Record) -> Result<(), StoreError> {
     tx.execute("DELETE FROM record_tags WHERE pos = ?1", [pos]).map_err(backend)?;
     let mut insert = tx.prepare_cached("INSERT INTO record_tags (tag, pos) VALUES (?1, ?2)").map_err(backend)?;
-    for tag in record.filter_tags() {
-        insert.execute(params![tag, pos]).map_err(backend)?;
+    for tag in Taxonomy::get().filter_tags(record) {
+        insert.execute(params![tag.to_string(), pos]).map_err(backend)?;
     }
     Ok(())
 }
@@ -315,7 +319,7 @@ impl RecordStore for SqliteStore {
             }
             for tag in &query.tags {
                 sql.push_str(" AND pos IN (SELECT pos FROM record_tags WHERE tag = ?)");
-                args.push(tag.clone().into());
+                args.push(tag.to_string().into());
             }
             // One extra row tells whether another page follows.
             sql.push_str(" ORDER BY pos LIMIT ?");
@@ -438,8 +442,8 @@ impl RecordStore for SqliteStore {
         .await
     }
 
-    async fn count_tagged(&self, kind: RecordKind, tags: &[String]) -> Result<u64, StoreError> {
-        let tags = tags.to_vec();
+    async fn count_tagged(&self, kind: RecordKind, tags: &[Tag]) -> Result<u64, StoreError> {
+        let tags: Vec<String> = tags.iter().map(Tag::to_string).collect();
         self.with_conn(move |conn| {
             let mut sql = String::from("SELECT COUNT(*) FROM records WHERE kind = ? AND status = 'active'");
             let mut args: Vec<rusqlite::types::Value> = vec![kind.code().to_owned().into()];

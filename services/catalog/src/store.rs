@@ -6,7 +6,10 @@
 //! Implementations: [`crate::sqlite::SqliteStore`] (embedded, the default).
 
 use async_trait::async_trait;
-use innomatch_core::model::{ChangeOperation, Record, RecordKind, RecordStatus, Role};
+use innomatch_core::{
+    model::{ChangeOperation, Record, RecordKind, RecordStatus, Role},
+    tag::Tag,
+};
 use tokio::sync::watch;
 
 #[derive(Debug, thiserror::Error)]
@@ -35,8 +38,8 @@ pub struct Change {
 pub struct ListQuery {
     pub kind: RecordKind,
     pub organization_id: Option<String>,
-    /// Every tag must be present (see `Record::filter_tags`).
-    pub tags: Vec<String>,
+    /// Every tag must be present (see `Taxonomy::filter_tags`).
+    pub tags: Vec<Tag>,
     /// `None`: every status but archived (unless `include_archived`).
     pub status: Option<RecordStatus>,
     pub include_archived: bool,
@@ -110,6 +113,6 @@ pub trait RecordStore: Send + Sync + 'static {
     /// Counts records of a kind, for readiness checks and statistics.
     async fn count(&self, kind: RecordKind) -> Result<u64, StoreError>;
 
-    /// Counts active records of a kind that carry every tag (see `Record::filter_tags`).
-    async fn count_tagged(&self, kind: RecordKind, tags: &[String]) -> Result<u64, StoreError>;
+    /// Counts active records of a kind that carry every tag (see `Taxonomy::filter_tags`).
+    async fn count_tagged(&self, kind: RecordKind, tags: &[Tag]) -> Result<u64, StoreError>;
 }

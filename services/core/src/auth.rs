@@ -1,12 +1,18 @@
 //! API tokens and the authenticated principal: random tokens kept only as a
 //! SHA-256 hash, a gRPC interceptor that resolves `authorization: Bearer …`
-//! into a [`Principal`], and the ownership rules every service applies.
+//! into a [`Principal`], the ownership rules every service applies, and
+//! [`BearerToken`], the client-side interceptor every caller (the CLI, the
+//! matcher calling a remote leads service, the end-to-end tests) shares.
 
 use std::sync::Arc;
 
 use rand::RngCore;
 use sha2::{Digest, Sha256};
-use tonic::{Request, Status, service::Interceptor};
+use tonic::{
+    Request, Status,
+    metadata::{Ascii, MetadataValue},
+    service::Interceptor,
+};
 
 use crate::model::{Record, Role, Visibility};
 
@@ -119,6 +125,8 @@ impl AuthInterceptor {
 impl Interceptor for AuthInterceptor {
     fn call(&mut self, mut request: Request<()>) -> Result<Request<()>, Status> {
         let principal = self.authenticate(request.metadata())?;
+        // The server opens one span per call with an empty `principal` field: fill it in.
+        tracing::Span::current().record("principal", principal.token_id.as_str());
         request.extensions_mut().insert(principal);
         Ok(request)
     }
@@ -131,6 +139,47 @@ pub fn principal<T>(request: &Request<T>) -> Result<Principal, Status> {
         .get::<Principal>()
         .cloned()
         .ok_or_else(|| Status::unauthenticated("request was not authenticated"))
+}
+
+/// Adds `authorization: Bearer <token>` to every outgoing call, or nothing
+/// when there is no token (so callers can test the unauthenticated path).
+#[derive(Clone, Default)]
+pub struct BearerToken(Option<MetadataValue<Ascii>>);
+
+/// A token that cannot travel in an HTTP header (non-visible ASCII).
+#[derive(Debug, thiserror::Error)]
+#[error("the token has characters a header cannot carry")]
+pub struct UnsendableToken;
+
+impl BearerToken {
+    /// `None` or an empty token sends no header.
+    pub fn new(token: Option<&str>) -> Result<Self, UnsendableToken> {
+        let header = token
+            .filter(|t| !t.is_empty())
+            .map(|t| {
+                let mut value = MetadataValue::try_from(format!("Bearer {t}")).map_err(|_| UnsendableToken)?;
+                // Debug output of the header (and of this type) never shows the secret.
+                value.set_sensitive(true);
+                Ok(value)
+            })
+            .transpose()?;
+        Ok(Self(header))
+    }
+}
+
+impl std::fmt::Debug for BearerToken {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_tuple("BearerToken").field(&self.0.as_ref().map(|_| "…")).finish()
+    }
+}
+
+impl Interceptor for BearerToken {
+    fn call(&mut self, mut request: Request<()>) -> Result<Request<()>, Status> {
+        if let Some(value) = &self.0 {
+            request.metadata_mut().insert("authorization", value.clone());
+        }
+        Ok(request)
+    }
 }
 
 #[cfg(test)]
@@ -146,5 +195,16 @@ mod tests {
         assert_eq!(hash_token(&a.secret), a.hash);
         assert_ne!(hash_token(&b.secret), a.hash);
         assert!(!a.hash.contains(&a.secret[TOKEN_PREFIX.len()..]));
+    }
+
+    #[test]
+    fn a_bearer_token_adds_its_header_and_hides_it_from_debug_output() {
+        assert!(BearerToken::new(Some("imt_a\nb")).is_err(), "a token a header cannot carry is refused");
+        let mut bearer = BearerToken::new(Some("imt_abc")).expect("ascii token");
+        let request = bearer.call(Request::new(())).expect("interceptor");
+        assert_eq!(request.metadata().get("authorization").and_then(|v| v.to_str().ok()), Some("Bearer imt_abc"));
+        assert!(!format!("{bearer:?}").contains("imt_abc"));
+        let mut anonymous = BearerToken::new(None).expect("no token");
+        assert!(anonymous.call(Request::new(())).expect("interceptor").metadata().get("authorization").is_none());
     }
 }

@@ -4,6 +4,7 @@
 
 use innomatch_proto::{prost_types::Timestamp, v1 as pb};
 
+use crate::edge::{enum_list, optional_enum as enum_field, required_enum};
 use crate::model::*;
 use crate::validation::{Violations, limits};
 
@@ -15,54 +16,6 @@ pub fn timestamp(ms: i64) -> Timestamp {
 /// A proto timestamp as milliseconds since the epoch (saturating).
 pub fn millis(ts: &Timestamp) -> i64 {
     ts.seconds.saturating_mul(1000).saturating_add(i64::from(ts.nanos) / 1_000_000)
-}
-
-/// Converts a proto enum value, recording a violation for a value the API does not define.
-fn enum_field<T>(
-    violations: &mut Violations,
-    field: &str,
-    value: i32,
-    convert: fn(i32) -> Result<Option<T>, i32>,
-) -> Option<T> {
-    convert(value).unwrap_or_else(|bad| {
-        violations.add(field, format!("unknown enum value {bad}"));
-        None
-    })
-}
-
-fn required_enum<T>(
-    violations: &mut Violations,
-    field: &str,
-    value: i32,
-    convert: fn(i32) -> Result<Option<T>, i32>,
-) -> Option<T> {
-    let converted = enum_field(violations, field, value, convert);
-    if converted.is_none() && value == 0 {
-        violations.add(field, "must be set");
-    }
-    converted
-}
-
-/// Converts a list of proto enum values, naming each bad item.
-pub fn enum_list<T>(
-    violations: &mut Violations,
-    field: &str,
-    values: &[i32],
-    convert: fn(i32) -> Result<Option<T>, i32>,
-) -> Vec<T> {
-    if values.len() > limits::LIST_MAX_ITEMS {
-        violations.add(field, format!("has {} items; the limit is {}", values.len(), limits::LIST_MAX_ITEMS));
-        return Vec::new();
-    }
-    let mut out = Vec::new();
-    for (i, &value) in values.iter().enumerate() {
-        match convert(value) {
-            Ok(Some(v)) => out.push(v),
-            Ok(None) => violations.add(format!("{field}[{i}]"), "must not be UNSPECIFIED"),
-            Err(bad) => violations.add(format!("{field}[{i}]"), format!("unknown enum value {bad}")),
-        }
-    }
-    out
 }
 
 fn meta_to_proto(meta: &RecordMeta) -> pb::RecordMeta {

@@ -4,8 +4,10 @@
 pub mod auth;
 pub mod config;
 pub mod convert;
+pub mod edge;
 pub mod model;
 pub mod status;
+pub mod tag;
 pub mod taxonomy;
 pub mod telemetry;
 pub mod validation;

@@ -323,62 +323,6 @@ impl Record {
             _ => Visibility::Public,
         }
     }
-
-    /// Tags a store indexes so lists can filter on them: `field:…`, `industry:…`,
-    /// `region:…` (with enclosing regions), `kind:…`, `category:…`.
-    pub fn filter_tags(&self) -> Vec<String> {
-        let taxonomy = crate::taxonomy::Taxonomy::get();
-        let mut tags = Vec::new();
-        let add_fields = |codes: &[String], tags: &mut Vec<String>| {
-            for code in codes {
-                tags.push(format!("field:{code}"));
-                if let Some(field) = taxonomy.high_tech_field(code)
-                    && field.top_level != *code
-                {
-                    tags.push(format!("field:{}", field.top_level));
-                }
-            }
-        };
-        let add_region = |code: &str, tags: &mut Vec<String>| {
-            for region in taxonomy.region_with_ancestors(code) {
-                tags.push(format!("region:{}", region.code));
-            }
-        };
-        match self {
-            Record::Organization(org) => {
-                add_fields(&org.high_tech_fields, &mut tags);
-                tags.extend(org.industries.iter().map(|i| format!("industry:{i}")));
-                add_region(&org.region_code, &mut tags);
-                tags.push(format!("kind:{}", org.kind()));
-                tags.extend(org.qualifications.iter().map(|q| format!("qualification:{q}")));
-            }
-            Record::Need(need) => {
-                add_fields(&need.high_tech_fields, &mut tags);
-                tags.extend(need.industries.iter().map(|i| format!("industry:{i}")));
-                add_region(&need.region_code, &mut tags);
-            }
-            Record::Capability(cap) => {
-                add_fields(&cap.high_tech_fields, &mut tags);
-                tags.extend(cap.industries.iter().map(|i| format!("industry:{i}")));
-                add_region(&cap.region_code, &mut tags);
-                if let Some(kind) = cap.kind {
-                    tags.push(format!("kind:{kind}"));
-                }
-            }
-            Record::Offer(offer) => {
-                tags.extend(offer.industries_served.iter().map(|i| format!("industry:{i}")));
-                for code in &offer.regions_served {
-                    add_region(code, &mut tags);
-                }
-                if let Some(category) = offer.category {
-                    tags.push(format!("category:{category}"));
-                }
-            }
-        }
-        tags.sort_unstable();
-        tags.dedup();
-        tags
-    }
 }
 
 /// Milliseconds since the Unix epoch, now.

@@ -13,3 +13,10 @@ pub fn invalid_argument(violations: &Violations) -> Status {
     }
     Status::with_error_details(Code::InvalidArgument, format!("invalid request: {violations}"), details)
 }
+
+/// Lets `?` turn the violations of a request into its INVALID_ARGUMENT.
+impl From<Violations> for Status {
+    fn from(violations: Violations) -> Self {
+        invalid_argument(&violations)
+    }
+}

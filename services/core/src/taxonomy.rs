@@ -2,13 +2,18 @@
 //! service categories — loaded once from the TOML files in `taxonomy/`.
 //!
 //! Codes on records are checked against these tables at the edge, so the rest
-//! of the system can trust that every code it sees exists.
+//! of the system can trust that every code it sees exists. The filter tags a
+//! record carries ([`Taxonomy::filter_tags`]) come from here too: a district
+//! lies in a city, a sub-field in its field.
 
 use std::{collections::HashMap, sync::LazyLock};
 
 use serde::Deserialize;
 
-use crate::model::ServiceCategory;
+use crate::{
+    model::{Record, ServiceCategory},
+    tag::Tag,
+};
 
 /// A high-tech field or sub-field (国家重点支持的高新技术领域).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -75,14 +80,14 @@ pub struct ServiceCategoryInfo {
     pub triggers: Vec<String>,
 }
 
-/// A figure of the plan with its 2025 target, counted over organizations
-/// carrying all `tags`.
+/// A figure of the plan with its 2025 target, counted over active
+/// organizations carrying all `tags`.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 pub struct PlanTarget {
     pub key: String,
     pub label: String,
     pub target: u64,
-    pub tags: Vec<String>,
+    pub tags: Vec<Tag>,
 }
 
 /// All taxonomies, indexed by code.
@@ -148,6 +153,57 @@ struct CategoryEntry {
 }
 
 impl Taxonomy {
+    /// Every tag a record carries, sorted, without duplicates.
+    pub fn filter_tags(&self, record: &Record) -> Vec<Tag> {
+        let taxonomy = self;
+        let mut tags = Vec::new();
+        let fields = |codes: &[String], tags: &mut Vec<Tag>| {
+            for code in codes {
+                tags.push(Tag::Field(code.clone()));
+                if let Some(field) = taxonomy.high_tech_field(code)
+                    && field.top_level != *code
+                {
+                    tags.push(Tag::Field(field.top_level.clone()));
+                }
+            }
+        };
+        let region = |code: &str, tags: &mut Vec<Tag>| {
+            tags.extend(taxonomy.region_with_ancestors(code).into_iter().map(|r| Tag::Region(r.code.clone())));
+        };
+        let industries = |codes: &[String], tags: &mut Vec<Tag>| tags.extend(codes.iter().cloned().map(Tag::Industry));
+        match record {
+            Record::Organization(org) => {
+                fields(&org.high_tech_fields, &mut tags);
+                industries(&org.industries, &mut tags);
+                region(&org.region_code, &mut tags);
+                tags.push(Tag::OrganizationKind(org.kind()));
+                tags.extend(org.qualifications.iter().copied().map(Tag::Qualification));
+            }
+            Record::Need(need) => {
+                fields(&need.high_tech_fields, &mut tags);
+                industries(&need.industries, &mut tags);
+                region(&need.region_code, &mut tags);
+            }
+            Record::Capability(cap) => {
+                fields(&cap.high_tech_fields, &mut tags);
+                industries(&cap.industries, &mut tags);
+                region(&cap.region_code, &mut tags);
+                tags.extend(cap.kind.map(Tag::CapabilityKind));
+            }
+            Record::Offer(offer) => {
+                industries(&offer.industries_served, &mut tags);
+                for code in &offer.regions_served {
+                    region(code, &mut tags);
+                }
+                tags.extend(offer.category.map(Tag::Category));
+            }
+        }
+        // Sorted by the stored form, as stores and tests have always seen them.
+        tags.sort_unstable_by_key(Tag::to_string);
+        tags.dedup();
+        tags
+    }
+
     /// The process-wide taxonomy built from the embedded files.
     pub fn get() -> &'static Taxonomy {
         &TAXONOMY
@@ -269,6 +325,7 @@ impl Taxonomy {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::model::{Organization, OrganizationKind, ServiceOffer};
 
     #[test]
     fn embedded_taxonomies_parse_and_cover_the_plan() {
@@ -296,5 +353,24 @@ mod tests {
         assert_eq!(Taxonomy::get().find_region("湛江").map(|r| r.code.as_str()), Some("440800"));
         assert_eq!(Taxonomy::get().find_region("徐闻县").map(|r| r.code.as_str()), Some("440825"));
         assert!(Taxonomy::get().find_region("广").is_none(), "ambiguous prefixes find nothing");
+    }
+
+    #[test]
+    fn a_district_record_carries_its_city_and_an_offer_its_category() {
+        let org = Record::Organization(Organization {
+            name: "湛江绿色钢铁研究院".into(),
+            kind: Some(OrganizationKind::ResearchInstitute),
+            region_code: "440802".into(),
+            ..Default::default()
+        });
+        let tags: Vec<String> = Taxonomy::get().filter_tags(&org).iter().map(Tag::to_string).collect();
+        assert!(tags.contains(&"region:440802".to_owned()) && tags.contains(&"region:440800".to_owned()), "{tags:?}");
+        assert!(tags.contains(&"kind:research_institute".to_owned()), "{tags:?}");
+        let offer = Record::Offer(ServiceOffer {
+            title: "对虾养殖水质检测".into(),
+            category: Some(ServiceCategory::TestingInspection),
+            ..Default::default()
+        });
+        assert_eq!(Taxonomy::get().filter_tags(&offer), vec![Tag::Category(ServiceCategory::TestingInspection)]);
     }
 }

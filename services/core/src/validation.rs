@@ -144,15 +144,3 @@ impl std::fmt::Display for Violations {
 }
 
 impl std::error::Error for Violations {}
-
-/// A page size from a request: 0 means the default, larger than the maximum is an error.
-pub fn page_size(field: &str, requested: u32, violations: &mut Violations) -> u32 {
-    match requested {
-        0 => limits::DEFAULT_PAGE_SIZE,
-        n if n > limits::MAX_PAGE_SIZE => {
-            violations.add(field, format!("page size {n} exceeds the maximum {}", limits::MAX_PAGE_SIZE));
-            limits::MAX_PAGE_SIZE
-        }
-        n => n,
-    }
-}

@@ -17,7 +17,6 @@ use innomatch_core::{
     model::Role,
 };
 use innomatch_proto::v1::{self as pb, search_service_client::SearchServiceClient};
-use innomatch_search::grpc::validate;
 use tonic::{Request, metadata::MetadataValue, transport::Channel};
 
 const RECORDS: usize = 100_000;
@@ -185,7 +184,7 @@ async fn main() -> anyhow::Result<()> {
     let request = |q: &str| pb::SearchRequest { query: q.into(), page_size: 10, ..Default::default() };
     let mut in_process = Vec::with_capacity(QUERIES);
     for q in &queries {
-        let validated = validate(request(q)).expect("valid");
+        let validated = innomatch_search::index::SearchRequest::try_from(request(q)).expect("valid");
         let t = Instant::now();
         let results = index.search(&validated, &admin)?;
         in_process.push(t.elapsed());

@@ -8,7 +8,7 @@
 use std::{collections::BTreeMap, sync::Arc};
 
 use anyhow::Context;
-use innomatch::sample;
+use innomatch::server::sample;
 use innomatch_catalog::{Catalog, sqlite::SqliteStore, store::RecordStore, tokens::TokenRegistry};
 use innomatch_core::{
     auth::Principal,

@@ -4,14 +4,19 @@
 use anyhow::Context;
 use clap::{Parser, Subcommand};
 use innomatch::{
-    cli::{AdminCommand, ClientArgs, NeedCommand},
-    cli_leads::{self, LeadsCommand},
-    cli_match::{self, ConsortiumArgs, MatchArgs},
-    cli_search::{self, ExportArgs, ImportArgs, IndexCommand, SearchArgs},
-    server,
-    settings::ServeArgs,
+    cli::{
+        ClientArgs, catalog,
+        catalog::{AdminCommand, NeedCommand},
+        leads::{self, LeadsCommand},
+        matcher::{self, ConsortiumArgs, MatchArgs},
+        search::{self, IndexCommand, SearchArgs},
+        stats,
+        transfer::{self, ExportArgs, ImportArgs},
+    },
+    server::{self, settings::ServeArgs},
 };
 use innomatch_core::telemetry;
+use tokio::signal::unix::{SignalKind, signal};
 
 #[derive(Debug, Parser)]
 #[command(
@@ -131,19 +136,19 @@ async fn main() -> std::process::ExitCode {
 async fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
         Command::Serve(args) => serve(args).await,
-        Command::Admin { command, client } => client.connect(false).await?.admin(command).await,
-        Command::Need { command, client } => client.connect(false).await?.need(command).await,
-        Command::Search { args, client } => cli_search::search(&client, args).await,
-        Command::Match { args, client } => cli_match::match_need(&client, args).await,
-        Command::Consortium { args, client } => cli_match::consortium(&client, args).await,
-        Command::Services { args, client } => cli_match::services(&client, args).await,
-        Command::Import { args, client } => cli_search::import(&client, args).await,
-        Command::Export { args, client } => cli_search::export(&client, args).await,
-        Command::Index { command: IndexCommand::Rebuild { data_dir } } => cli_search::rebuild_index(&data_dir).await,
-        Command::Leads { command, client } => cli_leads::run(&client, command).await,
-        Command::Stats { client } => innomatch::cli_stats::stats(&client).await,
-        Command::Whoami { client } => client.connect(false).await?.whoami().await,
-        Command::Watch { after, client } => client.connect(true).await?.watch(after).await,
+        Command::Admin { command, client } => catalog::admin(&client, command).await,
+        Command::Need { command, client } => catalog::need(&client, command).await,
+        Command::Search { args, client } => search::search(&client, args).await,
+        Command::Match { args, client } => matcher::match_need(&client, args).await,
+        Command::Consortium { args, client } => matcher::consortium(&client, args).await,
+        Command::Services { args, client } => matcher::services(&client, args).await,
+        Command::Import { args, client } => transfer::import(&client, args).await,
+        Command::Export { args, client } => transfer::export(&client, args).await,
+        Command::Index { command: IndexCommand::Rebuild { data_dir } } => search::rebuild_index(&data_dir).await,
+        Command::Leads { command, client } => leads::run(&client, command).await,
+        Command::Stats { client } => stats::stats(&client).await,
+        Command::Whoami { client } => catalog::whoami(&client).await,
+        Command::Watch { after, client } => catalog::watch(&client, after).await,
     }
 }
 
@@ -159,13 +164,18 @@ macro_rules! say {
 async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     let settings = args.resolve().map_err(anyhow::Error::msg)?;
     telemetry::init(settings.log_format);
+    // Before anything is printed: a supervisor that reads the address line and
+    // sends SIGTERM at once must find the handler in place (or the process
+    // dies of the signal instead of shutting down).
+    let stop = ShutdownSignals::install()?;
     let running = server::start(&settings).await?;
     // Scripts read this line to find the port when listening on port 0.
     say!("innomatch listening on {}", running.addr);
+    say!("metrics on http://{}/metrics", running.metrics_addr);
+    // Secrets last, once start-up is complete.
     if let Some(token) = &running.generated_admin_token {
         say!("admin token (shown once, keep it): {token}");
     }
-    say!("metrics on http://{}/metrics", running.metrics_addr);
     if let Some(demo) = &running.demo_tokens {
         let server = format!("http://{}", running.addr);
         say!("sample data loaded; demo tokens (shown once):");
@@ -177,16 +187,28 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         say!("  innomatch need list --server {server} --token {}", demo.enterprise.1);
         say!("  innomatch leads list --server {server} --token {}", demo.agency.1);
     }
-    shutdown_signal().await?;
+    stop.received().await;
     running.shutdown().await
 }
 
-async fn shutdown_signal() -> anyhow::Result<()> {
-    let mut terminate = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
-        .context("installing the SIGTERM handler")?;
-    tokio::select! {
-        result = tokio::signal::ctrl_c() => result.context("waiting for SIGINT")?,
-        _ = terminate.recv() => {}
+/// SIGINT and SIGTERM, both registered up front.
+struct ShutdownSignals {
+    interrupt: tokio::signal::unix::Signal,
+    terminate: tokio::signal::unix::Signal,
+}
+
+impl ShutdownSignals {
+    fn install() -> anyhow::Result<Self> {
+        Ok(Self {
+            interrupt: signal(SignalKind::interrupt()).context("installing the SIGINT handler")?,
+            terminate: signal(SignalKind::terminate()).context("installing the SIGTERM handler")?,
+        })
     }
-    Ok(())
+
+    async fn received(mut self) {
+        tokio::select! {
+            _ = self.interrupt.recv() => {}
+            _ = self.terminate.recv() => {}
+        }
+    }
 }

@@ -17,7 +17,8 @@ struct Server {
     stdout: BufReader<ChildStdout>,
 }
 
-/// Starts the binary; with `first_start` it also reads the admin-token line.
+/// Starts the binary and reads its start-up lines: the address, the metrics
+/// address and, with `first_start`, the admin token (printed last).
 fn start(data_dir: &std::path::Path, first_start: bool) -> Server {
     let mut child = Command::new(env!("CARGO_BIN_EXE_innomatch"))
         .args(["serve", "--listen", "127.0.0.1:0", "--data-dir"])
@@ -29,7 +30,7 @@ fn start(data_dir: &std::path::Path, first_start: bool) -> Server {
         .expect("spawn innomatch");
     let mut reader = BufReader::new(child.stdout.take().expect("stdout"));
     let mut lines = Vec::new();
-    for _ in 0..(if first_start { 2 } else { 1 }) {
+    for _ in 0..(if first_start { 3 } else { 2 }) {
         let mut line = String::new();
         reader.read_line(&mut line).expect("read stdout");
         lines.push(line.trim().to_owned());

@@ -148,7 +148,7 @@ async fn index_equals_store_after_sigkill_mid_import() {
 }
 
 #[tokio::test]
-async fn index_rebuild_recreates_the_index_from_the_store() {
+async fn index_rebuild_recreates_the_index_from_the_change_log() {
     let dir = tempfile::tempdir().expect("temp dir");
     let data = dir.path().join("data");
     let (server, addr) = start(&data);

@@ -7,6 +7,7 @@
 //! gRPC adapter in [`grpc`].
 
 pub mod clock;
+pub mod convert;
 pub mod delivery;
 pub mod error;
 pub mod export;

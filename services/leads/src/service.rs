@@ -9,13 +9,13 @@
 
 use std::{collections::HashSet, path::Path, pin::Pin, sync::Arc, time::Duration};
 
-use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
 use futures::{Stream, StreamExt, stream};
 use innomatch_core::{
     auth::Principal,
     config::LeadsSettings,
+    edge::{FOREIGN_PAGE_TOKEN, PagePolicy, PageTokens},
     model::{Role, ServiceCategory},
-    validation::{Violations, limits},
+    validation::Violations,
 };
 use tokio::sync::watch;
 
@@ -121,22 +121,20 @@ fn agency_of(principal: &Principal) -> Result<String, LeadsError> {
     }
 }
 
+/// Page tokens: a version tag and the cursor of the last lead listed.
+const PAGE_TOKENS: PageTokens = PageTokens::new("l1");
+
 fn encode_page_token(cursor: i64) -> String {
-    URL_SAFE_NO_PAD.encode(format!("l1:{cursor}"))
+    PAGE_TOKENS.encode(cursor.max(0) as u64)
 }
 
 fn decode_page_token(token: &str) -> Result<Option<i64>, LeadsError> {
-    if token.is_empty() {
-        return Ok(None);
+    match PAGE_TOKENS.decode(token)? {
+        None => Ok(None),
+        // Lead cursors start at 1: 0 is no cursor this server hands out.
+        Some(0) => Err(Violations::single("page_token", FOREIGN_PAGE_TOKEN).into()),
+        Some(cursor) => Ok(Some(cursor as i64)),
     }
-    URL_SAFE_NO_PAD
-        .decode(token)
-        .ok()
-        .and_then(|bytes| String::from_utf8(bytes).ok())
-        .and_then(|text| text.strip_prefix("l1:").and_then(|n| n.parse::<i64>().ok()))
-        .filter(|cursor| *cursor > 0)
-        .map(Some)
-        .ok_or_else(|| Violations::single("page_token", "is not a page token this server issued").into())
 }
 
 fn check_note(violations: &mut Violations, note: &str) {
@@ -363,10 +361,7 @@ impl Leads {
     pub async fn list(&self, principal: &Principal, filter: ListFilter) -> Result<LeadPage, LeadsError> {
         let agency = agency_of(principal)?;
         let before_cursor = decode_page_token(&filter.page_token)?;
-        let limit = match filter.page_size {
-            0 => limits::DEFAULT_PAGE_SIZE,
-            n => n.min(limits::MAX_PAGE_SIZE),
-        };
+        let limit = PagePolicy::LISTS.clamp(filter.page_size);
         let page = self
             .core
             .store
@@ -589,6 +584,8 @@ impl Subscription {
 
 #[cfg(test)]
 mod tests {
+    use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
+
     use super::*;
 
     #[test]

@@ -9,15 +9,14 @@ use async_trait::async_trait;
 use futures::StreamExt;
 use innomatch_catalog::{Catalog, store::Change};
 use innomatch_core::{
-    auth::Principal,
+    auth::{BearerToken, Principal},
     model::{ChangeOperation, Record, RecordKind, Role},
 };
 use innomatch_leads::{Leads, model::LeadDraft};
 use innomatch_proto::v1::{self as pb, leads_service_client::LeadsServiceClient};
 use tokio::task::JoinHandle;
 use tonic::{
-    metadata::{Ascii, MetadataValue},
-    service::{Interceptor, interceptor::InterceptedService},
+    service::interceptor::InterceptedService,
     transport::{Channel, Endpoint},
 };
 
@@ -132,21 +131,10 @@ impl LeadSink for Leads {
     }
 }
 
-/// Adds the admin bearer token to every call.
-#[derive(Clone)]
-struct AdminBearer(MetadataValue<Ascii>);
-
-impl Interceptor for AdminBearer {
-    fn call(&mut self, mut request: tonic::Request<()>) -> Result<tonic::Request<()>, tonic::Status> {
-        request.metadata_mut().insert("authorization", self.0.clone());
-        Ok(request)
-    }
-}
-
 /// A leads service in another process (`LeadsService/OfferLead`, admin only).
 #[derive(Clone)]
 pub struct RemoteLeads {
-    client: LeadsServiceClient<InterceptedService<Channel, AdminBearer>>,
+    client: LeadsServiceClient<InterceptedService<Channel, BearerToken>>,
 }
 
 impl std::fmt::Debug for RemoteLeads {
@@ -166,10 +154,8 @@ impl RemoteLeads {
             .connect_timeout(Duration::from_secs(5))
             .timeout(REMOTE_TIMEOUT)
             .connect_lazy();
-        let header = format!("Bearer {admin_token}")
-            .parse()
-            .map_err(|_| "the admin token cannot be sent as a header".to_owned())?;
-        Ok(Self { client: LeadsServiceClient::with_interceptor(channel, AdminBearer(header)) })
+        let admin = BearerToken::new(Some(admin_token)).map_err(|e| format!("the admin token: {e}"))?;
+        Ok(Self { client: LeadsServiceClient::with_interceptor(channel, admin) })
     }
 }
 

@@ -3,13 +3,9 @@
 //! stage), and how well an agency's offer fits (category, region, industry,
 //! capacity), each with its reason.
 
-use innomatch_catalog::{
-    CatalogError,
-    store::{ListQuery, PrivateNeeds},
-};
 use innomatch_core::{
     auth::Principal,
-    model::{CooperationMode, Organization, Record, RecordKind, RecordStatus, ServiceCategory, ServiceOffer, TechNeed},
+    model::{CooperationMode, Organization, ServiceCategory, ServiceOffer, TechNeed},
     taxonomy::Taxonomy,
 };
 
@@ -40,20 +36,7 @@ impl Matcher {
         let mut organizations = Organizations::default();
         let mut proposals = Vec::new();
         for category in &inferred {
-            let query = ListQuery {
-                kind: RecordKind::ServiceOffer,
-                organization_id: None,
-                tags: vec![format!("category:{}", category.category)],
-                status: Some(RecordStatus::Active),
-                include_archived: false,
-                private_needs: PrivateNeeds::All,
-                hide_anonymous: false,
-                after_cursor: 0,
-                limit: OFFERS_PER_CATEGORY,
-            };
-            let page = self.catalog.store().list(&query).await.map_err(CatalogError::from)?;
-            for record in page.records {
-                let Record::Offer(offer) = record else { continue };
+            for offer in self.catalog.offers_in_category(category.category, OFFERS_PER_CATEGORY).await? {
                 let Some(org) = organizations.active(&self.catalog, &offer.meta.organization_id).await else {
                     continue;
                 };

@@ -3,6 +3,7 @@
 //! import, and the gRPC adapter.
 
 pub mod analysis;
+pub mod convert;
 pub mod document;
 pub mod error;
 pub mod follower;

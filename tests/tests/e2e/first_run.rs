@@ -9,7 +9,7 @@ use innomatch_tests::*;
 async fn the_sample_catalog_loads_once_and_every_need_is_matched() {
     let app = spawn_app_with(|s| s.sample_data = true).await;
     let mut admin = app.admin_catalog().await;
-    let sample_lines = innomatch::sample::SAMPLE_JSONL.lines().filter(|l| !l.trim().is_empty()).count();
+    let sample_lines = innomatch::server::sample::SAMPLE_JSONL.lines().filter(|l| !l.trim().is_empty()).count();
     let mut needs = Vec::new();
     let mut page_token = String::new();
     loop {
@@ -36,7 +36,8 @@ async fn the_sample_catalog_loads_once_and_every_need_is_matched() {
         needs.len(),
         organizations.len()
     );
-    let sample_needs = innomatch::sample::SAMPLE_JSONL.lines().filter(|l| l.contains(r#""type": "need""#)).count();
+    let sample_needs =
+        innomatch::server::sample::SAMPLE_JSONL.lines().filter(|l| l.contains(r#""type": "need""#)).count();
     assert_eq!(needs.len(), sample_needs, "no need was rejected ({sample_lines} rows in all)");
 
     app.wait_for_index().await;
@@ -65,7 +66,7 @@ async fn the_sample_catalog_loads_once_and_every_need_is_matched() {
 
     // The plan's figures count what the sample holds.
     let qualified = |q: &str| {
-        innomatch::sample::SAMPLE_JSONL
+        innomatch::server::sample::SAMPLE_JSONL
             .lines()
             .filter(|l| l.contains(r#""type": "organization""#) && l.contains(q))
             .count() as u64

@@ -1,65 +1,20 @@
-//! Search, import, export and index commands: `innomatch search`,
-//! `innomatch import` (JSONL, CSV or XLSX, streamed through the catalog with a
-//! progress bar, or checked with `--dry-run`), `innomatch export` (CSV or
-//! XLSX) and `innomatch index rebuild`.
+//! Moving records in and out in bulk: `innomatch import` (JSONL, CSV or
+//! XLSX, streamed through the catalog with a progress bar, or checked with
+//! `--dry-run`) and `innomatch export` (CSV or XLSX, columns that import again).
 
-use std::{
-    path::{Path, PathBuf},
-    sync::Arc,
-};
+use std::path::PathBuf;
 
-use anyhow::{Context, bail};
-use clap::{Args, Subcommand};
+use anyhow::Context;
+use clap::Args;
 use indicatif::{ProgressBar, ProgressStyle};
-use innomatch_catalog::{sqlite::SqliteStore, store::RecordStore};
-use innomatch_core::{
-    model::{OrganizationKind, Record, RecordKind, ServiceCategory},
-    taxonomy::Taxonomy,
-};
-use innomatch_proto::v1::{self as pb, search_service_client::SearchServiceClient};
-use innomatch_search::index::SearchIndex;
-use serde_json::{Map, Value, json};
+use innomatch_core::model::{Record, RecordKind};
+use innomatch_proto::v1 as pb;
+use serde_json::json;
 
-use crate::{
-    cli::{ClientArgs, status_error},
+use super::{
+    client::{Calls, ClientArgs, status_error},
     table,
 };
-
-#[derive(Debug, Args)]
-pub struct SearchArgs {
-    /// Words, "phrases", -exclusions, field:word (title, keywords, description, organization, tag).
-    pub query: String,
-    /// need, capability, offer or organization (repeatable).
-    #[arg(long = "kind")]
-    pub kinds: Vec<String>,
-    /// Region code or name, e.g. 440800 or 湛江 (repeatable).
-    #[arg(long = "region")]
-    pub regions: Vec<String>,
-    #[arg(long = "industry")]
-    pub industries: Vec<String>,
-    #[arg(long = "field")]
-    pub high_tech_fields: Vec<String>,
-    /// enterprise, university, laboratory, research_institute, … (repeatable).
-    #[arg(long = "org-kind")]
-    pub organization_kinds: Vec<String>,
-    /// A service category code, e.g. testing_inspection (repeatable).
-    #[arg(long = "category")]
-    pub categories: Vec<String>,
-    #[arg(long)]
-    pub min_trl: Option<u32>,
-    #[arg(long)]
-    pub max_trl: Option<u32>,
-    /// Newest first instead of most relevant first.
-    #[arg(long)]
-    pub recent: bool,
-    /// Count values of these facets (record_kind, organization_kind, high_tech_field, industry, region, service_category).
-    #[arg(long = "facet")]
-    pub facets: Vec<String>,
-    #[arg(long, default_value_t = 10)]
-    pub page_size: u32,
-    #[arg(long, default_value = "")]
-    pub page_token: String,
-}
 
 #[derive(Debug, Args)]
 pub struct ImportArgs {
@@ -82,122 +37,6 @@ pub struct ExportArgs {
     pub format: String,
     #[arg(long)]
     pub out: PathBuf,
-}
-
-#[derive(Debug, Subcommand)]
-pub enum IndexCommand {
-    /// Rebuild the search index from the record store (the server must be stopped).
-    Rebuild {
-        #[arg(long, env = "INNOMATCH_DATA_DIR", default_value = "data")]
-        data_dir: PathBuf,
-    },
-}
-
-fn codes<T: Copy>(
-    what: &str,
-    values: &[String],
-    parse: impl Fn(&str) -> Option<T>,
-    to_proto: fn(T) -> i32,
-) -> anyhow::Result<Vec<i32>> {
-    values.iter().map(|v| parse(v).map(to_proto).with_context(|| format!("unknown {what} {v:?}"))).collect()
-}
-
-pub async fn search(client: &ClientArgs, args: SearchArgs) -> anyhow::Result<()> {
-    let regions = args
-        .regions
-        .iter()
-        .map(|r| {
-            Taxonomy::get().find_region(r).map(|r| r.code.clone()).with_context(|| format!("unknown region {r:?}"))
-        })
-        .collect::<anyhow::Result<Vec<_>>>()?;
-    let request = pb::SearchRequest {
-        query: args.query,
-        filters: Some(pb::SearchFilters {
-            record_kinds: codes("kind", &args.kinds, RecordKind::from_code, RecordKind::to_proto)?,
-            organization_kinds: codes(
-                "organization kind",
-                &args.organization_kinds,
-                OrganizationKind::from_code,
-                OrganizationKind::to_proto,
-            )?,
-            high_tech_fields: args.high_tech_fields,
-            industries: args.industries,
-            regions,
-            min_trl: args.min_trl.unwrap_or_default(),
-            max_trl: args.max_trl.unwrap_or_default(),
-            service_categories: codes(
-                "category",
-                &args.categories,
-                ServiceCategory::from_code,
-                ServiceCategory::to_proto,
-            )?,
-            organization_id: String::new(),
-        }),
-        facets: args.facets,
-        order: if args.recent { pb::SearchOrder::Recency } else { pb::SearchOrder::Relevance } as i32,
-        page_size: args.page_size,
-        page_token: args.page_token,
-    };
-    let (channel, auth) = client.channel(false).await?;
-    let response =
-        SearchServiceClient::with_interceptor(channel, auth).search(request).await.map_err(status_error)?.into_inner();
-    if client.json {
-        let hits: Vec<Value> = response
-            .hits
-            .iter()
-            .map(|h| {
-                json!({
-                    "kind": RecordKind::from_proto(h.kind).ok().flatten().map(RecordKind::code),
-                    "id": h.id,
-                    "organization_id": h.organization_id,
-                    "organization_name": h.organization_name,
-                    "title": h.title,
-                    "score": h.score,
-                    "matched_terms": h.matched_terms,
-                    "highlights": h.highlights.iter().map(|x| json!({"field": x.field, "snippet": x.snippet})).collect::<Vec<_>>(),
-                })
-            })
-            .collect();
-        let facets: Map<String, Value> = response
-            .facets
-            .iter()
-            .map(|f| {
-                (
-                    f.field.clone(),
-                    json!(
-                        f.values
-                            .iter()
-                            .map(|v| json!({"value": v.value, "label": v.label, "count": v.count}))
-                            .collect::<Vec<_>>()
-                    ),
-                )
-            })
-            .collect();
-        let out = json!({ "total_hits": response.total_hits, "hits": hits, "facets": facets, "next_page_token": response.next_page_token });
-        println!("{}", serde_json::to_string_pretty(&out)?);
-        return Ok(());
-    }
-    println!("{} hits", response.total_hits);
-    for (rank, hit) in response.hits.iter().enumerate() {
-        let kind = RecordKind::from_proto(hit.kind).ok().flatten().map(RecordKind::code).unwrap_or("?");
-        let owner = if hit.organization_name.is_empty() { "(anonymous)" } else { hit.organization_name.as_str() };
-        println!("{:>3}. [{kind}] {}  — {owner}  score {:.2}", rank + 1, hit.title, hit.score);
-        println!("     {}", hit.id);
-        if !hit.matched_terms.is_empty() {
-            println!("     matched: {}", hit.matched_terms.join(" "));
-        }
-        for highlight in hit.highlights.iter().filter(|h| h.field == "description") {
-            println!("     {}", highlight.snippet.replace("<em>", "【").replace("</em>", "】"));
-        }
-    }
-    for facet in &response.facets {
-        let values: Vec<String> = facet.values.iter().map(|v| format!("{} {}", v.label, v.count)).collect();
-        println!("{}: {}", facet.field, values.join(", "));
-    }
-    if !response.next_page_token.is_empty() {
-        println!("(more: --page-token {})", response.next_page_token);
-    }
-    Ok(())
 }
 
 /// A rejected row: its place in the file (for order), where it is, field and reason.
@@ -264,12 +103,8 @@ pub async fn import(client: &ClientArgs, args: ImportArgs) -> anyhow::Result<()>
             rows.iter().map(|(ordinal, location, _)| (*ordinal, location.clone())).collect();
         let tick = progress.clone();
         let stream = tokio_stream::iter(rows.into_iter().map(|(_, _, message)| message).inspect(move |_| tick.inc(1)));
-        let (channel, auth) = client.channel(true).await?;
-        let summary = SearchServiceClient::with_interceptor(channel, auth)
-            .import(stream)
-            .await
-            .map_err(status_error)?
-            .into_inner();
+        let summary =
+            client.connect(Calls::Streaming).await?.search().import(stream).await.map_err(status_error)?.into_inner();
         progress.finish_and_clear();
         for rejected in summary.rejected {
             let (ordinal, location) = sent.get(rejected.row.saturating_sub(1) as usize).cloned().unwrap_or_default();
@@ -301,8 +136,7 @@ pub async fn import(client: &ClientArgs, args: ImportArgs) -> anyhow::Result<()>
 /// Writes every record of a kind the token may see to a CSV or XLSX file.
 pub async fn export(client: &ClientArgs, args: ExportArgs) -> anyhow::Result<()> {
     let kind = RecordKind::from_code(&args.kind).with_context(|| format!("unknown kind {:?}", args.kind))?;
-    let (channel, auth) = client.channel(false).await?;
-    let mut catalog = pb::catalog_service_client::CatalogServiceClient::with_interceptor(channel, auth);
+    let mut catalog = client.connect(Calls::Unary).await?.catalog();
     let mut records: Vec<Record> = Vec::new();
     let mut page_token = String::new();
     loop {
@@ -375,28 +209,5 @@ pub async fn export(client: &ClientArgs, args: ExportArgs) -> anyhow::Result<()>
     };
     std::fs::write(&args.out, bytes).with_context(|| format!("writing {}", args.out.display()))?;
     println!("exported {} {} records to {}", records.len(), kind, args.out.display());
-    Ok(())
-}
-
-/// Rebuilds the index from the store's change log; refuses while a server holds the index.
-pub async fn rebuild_index(data_dir: &Path) -> anyhow::Result<()> {
-    let store = SqliteStore::open(data_dir).context("opening the record store")?;
-    let index = Arc::new(
-        SearchIndex::open(&data_dir.join("index"))
-            .context("opening the index (is a server running on this data directory? stop it first)")?,
-    );
-    index.clear()?;
-    let mut after = 0;
-    loop {
-        let batch = store.changes_after(after, 5_000).await?;
-        let Some(last) = batch.last() else { break };
-        after = last.sequence;
-        let target = Arc::clone(&index);
-        tokio::task::spawn_blocking(move || target.apply(&batch)).await??;
-    }
-    if after == 0 && store.count(RecordKind::Organization).await? > 0 {
-        bail!("the store has records but no change log");
-    }
-    println!("index rebuilt: {} documents, change sequence {after}", index.num_docs());
     Ok(())
 }

@@ -1,39 +1,17 @@
-//! The command-line client: admin commands, posting and reading records,
-//! and following the change feed, over gRPC with a bearer token.
-
-use std::time::Duration;
+//! Catalog and admin commands: `innomatch admin …` (organizations and API
+//! tokens), `innomatch need …`, `innomatch whoami` and `innomatch watch`
+//! (the change feed).
 
 use anyhow::{Context, bail};
-use clap::{Args, Subcommand};
+use clap::Subcommand;
 use futures::StreamExt;
-use innomatch_core::model::{OrganizationKind, RecordKind, Role, Visibility};
+use innomatch_core::model::{ChangeOperation, OrganizationKind, RecordKind, Role, Visibility};
 use innomatch_proto::v1::{
     self as pb, admin_service_client::AdminServiceClient, catalog_service_client::CatalogServiceClient,
 };
 use serde_json::json;
-use tonic::{
-    Request,
-    metadata::MetadataValue,
-    service::interceptor::InterceptedService,
-    transport::{Channel, Endpoint},
-};
 
-/// How to reach a server.
-#[derive(Debug, Clone, Args)]
-pub struct ClientArgs {
-    /// Server address.
-    #[arg(long, env = "INNOMATCH_SERVER", default_value = "http://127.0.0.1:50051", global = true)]
-    pub server: String,
-    /// API token (Bearer); INNOMATCH_ADMIN_TOKEN is used when this is unset.
-    #[arg(long, env = "INNOMATCH_TOKEN", hide_env_values = true, global = true)]
-    pub token: Option<String>,
-    /// Seconds before a unary call gives up.
-    #[arg(long, default_value_t = 10, global = true)]
-    pub timeout_secs: u64,
-    /// Print JSON instead of a table.
-    #[arg(long, global = true)]
-    pub json: bool,
-}
+use super::client::{Authed, Calls, ClientArgs, parse_code, print_json, status_error};
 
 #[derive(Debug, Subcommand)]
 pub enum AdminCommand {
@@ -110,70 +88,42 @@ pub enum NeedCommand {
     },
 }
 
-type Intercepted = InterceptedService<Channel, BearerToken>;
-
-#[derive(Clone)]
-pub struct BearerToken(Option<MetadataValue<tonic::metadata::Ascii>>);
-
-impl tonic::service::Interceptor for BearerToken {
-    fn call(&mut self, mut request: Request<()>) -> Result<Request<()>, tonic::Status> {
-        if let Some(value) = &self.0 {
-            request.metadata_mut().insert("authorization", value.clone());
-        }
-        Ok(request)
-    }
-}
-
-pub struct Clients {
-    pub catalog: CatalogServiceClient<Intercepted>,
-    pub admin: AdminServiceClient<Intercepted>,
+/// The catalog and admin clients of one connection, and the output format.
+struct CatalogCli {
+    catalog: CatalogServiceClient<Authed>,
+    admin: AdminServiceClient<Authed>,
     json: bool,
 }
 
-impl ClientArgs {
-    /// A channel to the server and the interceptor that adds the token.
-    pub async fn channel(&self, streaming: bool) -> anyhow::Result<(Channel, BearerToken)> {
-        let mut endpoint = Endpoint::from_shared(self.server.clone())
-            .context("invalid --server address")?
-            .connect_timeout(Duration::from_secs(5));
-        if !streaming {
-            endpoint = endpoint.timeout(Duration::from_secs(self.timeout_secs));
-        }
-        let channel = endpoint.connect().await.with_context(|| format!("cannot reach {}", self.server))?;
-        let token =
-            self.token.clone().or_else(|| std::env::var("INNOMATCH_ADMIN_TOKEN").ok()).filter(|t| !t.is_empty());
-        let header = token
-            .map(|t| format!("Bearer {t}").parse::<MetadataValue<_>>())
-            .transpose()
-            .context("the token has characters a header cannot carry")?;
-        Ok((channel, BearerToken(header)))
-    }
-
-    pub async fn connect(&self, streaming: bool) -> anyhow::Result<Clients> {
-        let (channel, auth) = self.channel(streaming).await?;
-        Ok(Clients {
-            catalog: CatalogServiceClient::with_interceptor(channel.clone(), auth.clone()),
-            admin: AdminServiceClient::with_interceptor(channel, auth),
-            json: self.json,
-        })
+impl CatalogCli {
+    async fn connect(args: &ClientArgs, calls: Calls) -> anyhow::Result<Self> {
+        let connection = args.connect(calls).await?;
+        Ok(Self { catalog: connection.catalog(), admin: connection.admin(), json: args.json })
     }
 }
 
-fn parse_code<T>(what: &str, value: &str, from_code: fn(&str) -> Option<T>) -> anyhow::Result<T> {
-    from_code(value).with_context(|| format!("unknown {what} {value:?}"))
+/// Runs one `innomatch admin` command.
+pub async fn admin(args: &ClientArgs, command: AdminCommand) -> anyhow::Result<()> {
+    CatalogCli::connect(args, Calls::Unary).await?.admin(command).await
 }
 
-/// The server's message already names every invalid field.
-pub fn status_error(status: tonic::Status) -> anyhow::Error {
-    anyhow::anyhow!("{:?}: {}", status.code(), status.message())
+/// Runs one `innomatch need` command.
+pub async fn need(args: &ClientArgs, command: NeedCommand) -> anyhow::Result<()> {
+    CatalogCli::connect(args, Calls::Unary).await?.need(command).await
 }
 
-impl Clients {
-    fn print_json(&self, value: serde_json::Value) {
-        println!("{}", serde_json::to_string_pretty(&value).unwrap_or_default());
-    }
+/// `innomatch whoami`.
+pub async fn whoami(args: &ClientArgs) -> anyhow::Result<()> {
+    CatalogCli::connect(args, Calls::Unary).await?.whoami().await
+}
 
-    pub async fn admin(&mut self, command: AdminCommand) -> anyhow::Result<()> {
+/// `innomatch watch`: the change feed, until interrupted.
+pub async fn watch(args: &ClientArgs, after: i64) -> anyhow::Result<()> {
+    CatalogCli::connect(args, Calls::Streaming).await?.watch(after).await
+}
+
+impl CatalogCli {
+    async fn admin(&mut self, command: AdminCommand) -> anyhow::Result<()> {
         match command {
             AdminCommand::CreateOrg { name, kind, region, industries, high_tech_fields, description } => {
                 let kind = parse_code("organization kind", &kind, OrganizationKind::from_code)?;
@@ -195,7 +145,7 @@ impl Clients {
                     .into_inner();
                 let id = org.meta.map(|m| m.id).unwrap_or_default();
                 if self.json {
-                    self.print_json(json!({ "id": id, "name": org.name }));
+                    print_json(&json!({ "id": id, "name": org.name }));
                 } else {
                     println!("organization {id} created: {}", org.name);
                 }
@@ -213,7 +163,7 @@ impl Clients {
                     .map_err(status_error)?
                     .into_inner();
                 if self.json {
-                    self.print_json(json!({ "token_id": issued.token_id, "token": issued.token }));
+                    print_json(&json!({ "token_id": issued.token_id, "token": issued.token }));
                 } else {
                     println!("token {} issued; the secret is shown only now:\n{}", issued.token_id, issued.token);
                 }
@@ -241,7 +191,7 @@ impl Clients {
                     })
                     .collect();
                 if self.json {
-                    self.print_json(json!(rows));
+                    print_json(&json!(rows));
                 } else {
                     for t in &tokens {
                         let role = Role::from_proto(t.role).ok().flatten().map(Role::code).unwrap_or("?");
@@ -254,18 +204,18 @@ impl Clients {
         Ok(())
     }
 
-    pub async fn whoami(&mut self) -> anyhow::Result<()> {
+    async fn whoami(&mut self) -> anyhow::Result<()> {
         let me = self.admin.who_am_i(pb::WhoAmIRequest {}).await.map_err(status_error)?.into_inner();
         let role = Role::from_proto(me.role).ok().flatten().map(Role::code).unwrap_or("?");
         if self.json {
-            self.print_json(json!({ "organization_id": me.organization_id, "role": role, "token_id": me.token_id }));
+            print_json(&json!({ "organization_id": me.organization_id, "role": role, "token_id": me.token_id }));
         } else {
             println!("token {} acts as {role} for organization {:?}", me.token_id, me.organization_id);
         }
         Ok(())
     }
 
-    pub async fn need(&mut self, command: NeedCommand) -> anyhow::Result<()> {
+    async fn need(&mut self, command: NeedCommand) -> anyhow::Result<()> {
         match command {
             NeedCommand::Post {
                 title,
@@ -358,7 +308,7 @@ impl Clients {
             })
             .collect();
         if self.json {
-            self.print_json(json!(rows));
+            print_json(&json!(rows));
             return;
         }
         for n in needs {
@@ -374,7 +324,7 @@ impl Clients {
     }
 
     /// Prints changes after `after` as they commit, one line each, until interrupted.
-    pub async fn watch(&mut self, after: i64) -> anyhow::Result<()> {
+    async fn watch(&mut self, after: i64) -> anyhow::Result<()> {
         let mut stream = self
             .catalog
             .watch_changes(pb::WatchChangesRequest { after_sequence: after, kinds: vec![] })
@@ -384,11 +334,8 @@ impl Clients {
         while let Some(event) = stream.next().await {
             let event = event.map_err(status_error)?;
             let kind = RecordKind::from_proto(event.kind).ok().flatten().map(RecordKind::code).unwrap_or("?");
-            let operation = innomatch_core::model::ChangeOperation::from_proto(event.operation)
-                .ok()
-                .flatten()
-                .map(|o| o.code())
-                .unwrap_or("?");
+            let operation =
+                ChangeOperation::from_proto(event.operation).ok().flatten().map(|o| o.code()).unwrap_or("?");
             let title = match &event.record {
                 Some(pb::change_event::Record::Organization(o)) => o.name.clone(),
                 Some(pb::change_event::Record::Need(n)) => n.title.clone(),

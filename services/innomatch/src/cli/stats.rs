@@ -1,13 +1,15 @@
 //! `innomatch stats`: the registry's figures against the plan's 2025 targets.
 
-use innomatch_proto::v1::{self as pb, stats_service_client::StatsServiceClient};
+use innomatch_proto::v1 as pb;
 use serde_json::json;
 
-use crate::cli::{ClientArgs, status_error};
+use super::client::{Calls, ClientArgs, status_error};
 
 pub async fn stats(args: &ClientArgs) -> anyhow::Result<()> {
-    let (channel, auth) = args.channel(false).await?;
-    let stats = StatsServiceClient::with_interceptor(channel, auth)
+    let stats = args
+        .connect(Calls::Unary)
+        .await?
+        .stats()
         .get_stats(pb::GetStatsRequest {})
         .await
         .map_err(status_error)?

@@ -2,7 +2,7 @@
 //! organizations by qualification from the catalog, needs posted, and — when
 //! the leads service runs in this process — matches made, leads accepted and won.
 
-use innomatch_catalog::{Catalog, CatalogError};
+use innomatch_catalog::Catalog;
 use innomatch_core::{auth::principal, model::RecordKind, taxonomy::Taxonomy};
 use innomatch_leads::{Leads, model::LeadStatus};
 use innomatch_proto::v1::{self as pb, stats_service_server::StatsService};
@@ -28,11 +28,9 @@ fn figure(key: &str, label: &str, count: u64, target: u64) -> pb::PlanFigure {
 impl StatsService for StatsGrpc {
     async fn get_stats(&self, request: Request<pb::GetStatsRequest>) -> Result<Response<pb::Stats>, Status> {
         principal(&request)?;
-        let store = self.catalog.store();
-        let storage = |e: innomatch_catalog::store::StoreError| Status::from(CatalogError::from(e));
         let mut figures = Vec::new();
         for target in Taxonomy::get().plan_targets() {
-            let count = store.count_tagged(RecordKind::Organization, &target.tags).await.map_err(storage)?;
+            let count = self.catalog.count(RecordKind::Organization, &target.tags).await.map_err(Status::from)?;
             figures.push(figure(&target.key, &target.label, count, target.target));
         }
         for (key, label, kind) in [
@@ -40,7 +38,7 @@ impl StatsService for StatsGrpc {
             ("capabilities_listed", "登记科技能力", RecordKind::Capability),
             ("service_offers", "中介服务", RecordKind::ServiceOffer),
         ] {
-            figures.push(figure(key, label, store.count_tagged(kind, &[]).await.map_err(storage)?, 0));
+            figures.push(figure(key, label, self.catalog.count(kind, &[]).await.map_err(Status::from)?, 0));
         }
         if let Some(leads) = &self.leads {
             let counts = leads.status_counts().await.map_err(Status::from)?;

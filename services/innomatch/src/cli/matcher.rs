@@ -6,7 +6,7 @@ use innomatch_core::model::{OrganizationKind, ServiceCategory};
 use innomatch_proto::v1::{self as pb, matcher_service_client::MatcherServiceClient};
 use serde_json::{Value, json};
 
-use crate::cli::{ClientArgs, status_error};
+use super::client::{Authed, Calls, ClientArgs, status_error};
 
 #[derive(Debug, Args)]
 pub struct MatchArgs {
@@ -31,15 +31,8 @@ pub struct ConsortiumArgs {
     pub alternatives: u32,
 }
 
-async fn client(
-    args: &ClientArgs,
-) -> anyhow::Result<
-    MatcherServiceClient<
-        tonic::service::interceptor::InterceptedService<tonic::transport::Channel, crate::cli::BearerToken>,
-    >,
-> {
-    let (channel, auth) = args.channel(false).await?;
-    Ok(MatcherServiceClient::with_interceptor(channel, auth))
+async fn client(args: &ClientArgs) -> anyhow::Result<MatcherServiceClient<Authed>> {
+    Ok(args.connect(Calls::Unary).await?.matcher())
 }
 
 fn evidence_json(e: &Option<pb::Evidence>) -> Value {

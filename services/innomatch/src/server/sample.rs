@@ -8,15 +8,15 @@ use anyhow::Context;
 use innomatch_catalog::Catalog;
 use innomatch_core::{
     auth::Principal,
-    model::{OrganizationKind, Record, RecordKind, Role},
+    model::{OrganizationKind, Record, Role},
 };
 use innomatch_proto::v1 as pb;
 use serde_json::Value;
 
 /// One record per line, organizations first; owners by `organization` ref.
-pub const SAMPLE_JSONL: &str = include_str!("../sample/zhanjiang.jsonl");
+pub const SAMPLE_JSONL: &str = include_str!("../../sample/zhanjiang.jsonl");
 /// Known good partners per need, for ranking evaluation.
-pub const SAMPLE_LABELS: &str = include_str!("../sample/labels.jsonl");
+pub const SAMPLE_LABELS: &str = include_str!("../../sample/labels.jsonl");
 
 fn system() -> Principal {
     Principal { token_id: "system:sample".into(), organization_id: None, role: Role::Admin }
@@ -26,6 +26,7 @@ fn system() -> Principal {
 /// and returns the ids the server gave, by the rows' `ref`.
 pub async fn load(catalog: &Catalog) -> anyhow::Result<HashMap<String, String>> {
     let mut ids: HashMap<String, String> = HashMap::new();
+    let mut loaded = 0usize;
     for (line_number, line) in SAMPLE_JSONL.lines().enumerate().filter(|(_, l)| !l.trim().is_empty()) {
         let value: Value = serde_json::from_str(line).with_context(|| format!("sample line {}", line_number + 1))?;
         let reference = value["ref"].as_str().unwrap_or_default().to_owned();
@@ -37,11 +38,13 @@ pub async fn load(catalog: &Catalog) -> anyhow::Result<HashMap<String, String>> 
         let record = Record::try_from(pb::ImportRecord { record: Some(record.into()), ..Default::default() })
             .map_err(|v| anyhow::anyhow!("sample line {}: {v}", line_number + 1))?;
         let created = catalog
-            .create(&system(), record, &owner)
+            .create_in_bulk(&system(), record, &owner)
             .await
             .map_err(|e| anyhow::anyhow!("sample line {}: {e}", line_number + 1))?;
         ids.insert(reference, created.meta().id.clone());
+        loaded += 1;
     }
+    tracing::info!(records = loaded, "sample data loaded");
     Ok(ids)
 }
 
@@ -57,7 +60,7 @@ pub struct DemoTokens {
 /// enterprise, a university and an agency. `None` when the catalog already
 /// holds organizations (the sample is loaded once, never over real data).
 pub async fn load_if_empty(catalog: &Catalog) -> anyhow::Result<Option<DemoTokens>> {
-    if catalog.store().count(RecordKind::Organization).await? > 0 {
+    if !catalog.is_empty().await? {
         return Ok(None);
     }
     let ids = load(catalog).await?;

@@ -2,7 +2,7 @@
 //! live stream (acknowledging only with `--ack`), list, accept, decline,
 //! record outcomes and export CSV/XLSX; `offer` hands a lead over as an admin.
 
-use std::{path::PathBuf, time::Duration};
+use std::path::PathBuf;
 
 use anyhow::{Context, bail};
 use clap::{Args, Subcommand};
@@ -12,16 +12,10 @@ use innomatch_leads::{
     export::shanghai_time,
     model::{DeclineReason, LeadStatus},
 };
-use innomatch_proto::v1::{self as pb, leads_service_client::LeadsServiceClient};
+use innomatch_proto::v1 as pb;
 use serde_json::json;
-use tonic::{
-    Request,
-    metadata::{Ascii, MetadataValue},
-    service::interceptor::InterceptedService,
-    transport::{Channel, Endpoint},
-};
 
-use crate::cli::ClientArgs;
+use super::client::{Calls, ClientArgs, parse_code as code, status_error};
 
 #[derive(Debug, Subcommand)]
 pub enum LeadsCommand {
@@ -109,44 +103,6 @@ pub struct OfferArgs {
     pub reasons: Vec<String>,
 }
 
-#[derive(Clone)]
-struct Bearer(Option<MetadataValue<Ascii>>);
-
-impl tonic::service::Interceptor for Bearer {
-    fn call(&mut self, mut request: Request<()>) -> Result<Request<()>, tonic::Status> {
-        if let Some(value) = &self.0 {
-            request.metadata_mut().insert("authorization", value.clone());
-        }
-        Ok(request)
-    }
-}
-
-type Client = LeadsServiceClient<InterceptedService<Channel, Bearer>>;
-
-async fn connect(args: &ClientArgs, streaming: bool) -> anyhow::Result<Client> {
-    let mut endpoint = Endpoint::from_shared(args.server.clone())
-        .context("invalid --server address")?
-        .connect_timeout(Duration::from_secs(5));
-    if !streaming {
-        endpoint = endpoint.timeout(Duration::from_secs(args.timeout_secs));
-    }
-    let channel = endpoint.connect().await.with_context(|| format!("cannot reach {}", args.server))?;
-    let token = args.token.clone().or_else(|| std::env::var("INNOMATCH_ADMIN_TOKEN").ok()).filter(|t| !t.is_empty());
-    let header = token
-        .map(|t| format!("Bearer {t}").parse::<MetadataValue<Ascii>>())
-        .transpose()
-        .context("the token has characters a header cannot carry")?;
-    Ok(LeadsServiceClient::with_interceptor(channel, Bearer(header)))
-}
-
-fn status_error(status: tonic::Status) -> anyhow::Error {
-    anyhow::anyhow!("{:?}: {}", status.code(), status.message())
-}
-
-fn code<T>(what: &str, value: &str, from_code: fn(&str) -> Option<T>) -> anyhow::Result<T> {
-    from_code(value).with_context(|| format!("unknown {what} {value:?}"))
-}
-
 fn statuses(values: &[String]) -> anyhow::Result<Vec<i32>> {
     values.iter().map(|s| code("status", s, LeadStatus::from_code).map(LeadStatus::to_proto)).collect()
 }
@@ -193,8 +149,11 @@ fn print_lead(lead: &pb::Lead, json_output: bool, attempt: Option<u32>) {
 
 /// Runs one `innomatch leads` command.
 pub async fn run(args: &ClientArgs, command: LeadsCommand) -> anyhow::Result<()> {
-    let streaming = matches!(command, LeadsCommand::Watch { .. } | LeadsCommand::Export { .. });
-    let mut client = connect(args, streaming).await?;
+    let calls = match command {
+        LeadsCommand::Watch { .. } | LeadsCommand::Export { .. } => Calls::Streaming,
+        _ => Calls::Unary,
+    };
+    let mut client = args.connect(calls).await?.leads();
     let json_output = args.json;
     match command {
         LeadsCommand::Watch { ack } => {
@@ -209,7 +168,7 @@ pub async fn run(args: &ClientArgs, command: LeadsCommand) -> anyhow::Result<()>
                 print_lead(&lead, json_output, Some(delivery.attempt));
                 if ack {
                     // A separate unary call: the stream carries no acknowledgments.
-                    let mut acker = connect(args, false).await?;
+                    let mut acker = args.connect(Calls::Unary).await?.leads();
                     acker.ack_lead(pb::AckLeadRequest { lead_id: lead.id.clone() }).await.map_err(status_error)?;
                 }
             }

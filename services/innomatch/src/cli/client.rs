@@ -1,0 +1,129 @@
+//! What every command shares: how to reach the server (`--server`, the
+//! bearer token, the call timeout), one connection handing out a client per
+//! service, and how a failed call is printed.
+
+use std::time::Duration;
+
+use anyhow::Context;
+use clap::Args;
+use innomatch_core::auth::BearerToken;
+use innomatch_proto::v1::{
+    admin_service_client::AdminServiceClient, catalog_service_client::CatalogServiceClient,
+    leads_service_client::LeadsServiceClient, matcher_service_client::MatcherServiceClient,
+    search_service_client::SearchServiceClient, stats_service_client::StatsServiceClient,
+};
+use tonic::{
+    service::interceptor::InterceptedService,
+    transport::{Channel, Endpoint},
+};
+
+/// How long connecting may take before a command gives up.
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// How to reach a server.
+#[derive(Debug, Clone, Args)]
+pub struct ClientArgs {
+    /// Server address.
+    #[arg(long, env = "INNOMATCH_SERVER", default_value = "http://127.0.0.1:50051", global = true)]
+    pub server: String,
+    /// API token (Bearer); INNOMATCH_ADMIN_TOKEN is used when this is unset.
+    #[arg(long, env = "INNOMATCH_TOKEN", hide_env_values = true, global = true)]
+    pub token: Option<String>,
+    /// Seconds before a unary call gives up.
+    #[arg(long, default_value_t = 10, global = true)]
+    pub timeout_secs: u64,
+    /// Print JSON instead of a table.
+    #[arg(long, global = true)]
+    pub json: bool,
+}
+
+/// Whether the calls on a connection may run as long as they need.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Calls {
+    /// Unary calls: each gives up after `--timeout-secs`.
+    Unary,
+    /// Streams (watching, uploads, downloads): no per-call timeout.
+    Streaming,
+}
+
+/// A channel whose every call carries the token.
+pub type Authed = InterceptedService<Channel, BearerToken>;
+
+/// One connection to the server; clients of every service share it.
+#[derive(Debug, Clone)]
+pub struct Connection {
+    channel: Channel,
+    auth: BearerToken,
+}
+
+impl ClientArgs {
+    /// Connects to `--server` with the token of `--token` (or INNOMATCH_ADMIN_TOKEN).
+    pub async fn connect(&self, calls: Calls) -> anyhow::Result<Connection> {
+        let mut endpoint = Endpoint::from_shared(self.server.clone())
+            .context("invalid --server address")?
+            .connect_timeout(CONNECT_TIMEOUT);
+        if calls == Calls::Unary {
+            endpoint = endpoint.timeout(Duration::from_secs(self.timeout_secs));
+        }
+        let channel = endpoint.connect().await.with_context(|| format!("cannot reach {}", self.server))?;
+        let token = self.token.clone().or_else(|| std::env::var("INNOMATCH_ADMIN_TOKEN").ok());
+        let auth = BearerToken::new(token.as_deref())?;
+        Ok(Connection { channel, auth })
+    }
+}
+
+impl Connection {
+    fn authed(&self) -> Authed {
+        InterceptedService::new(self.channel.clone(), self.auth.clone())
+    }
+
+    pub fn catalog(&self) -> CatalogServiceClient<Authed> {
+        CatalogServiceClient::new(self.authed())
+    }
+
+    pub fn admin(&self) -> AdminServiceClient<Authed> {
+        AdminServiceClient::new(self.authed())
+    }
+
+    pub fn search(&self) -> SearchServiceClient<Authed> {
+        SearchServiceClient::new(self.authed())
+    }
+
+    pub fn matcher(&self) -> MatcherServiceClient<Authed> {
+        MatcherServiceClient::new(self.authed())
+    }
+
+    pub fn leads(&self) -> LeadsServiceClient<Authed> {
+        LeadsServiceClient::new(self.authed())
+    }
+
+    pub fn stats(&self) -> StatsServiceClient<Authed> {
+        StatsServiceClient::new(self.authed())
+    }
+}
+
+/// A failed call as the user reads it: the code, then the server's message,
+/// which already names every invalid field.
+pub fn status_error(status: tonic::Status) -> anyhow::Error {
+    anyhow::anyhow!("{:?}: {}", status.code(), status.message())
+}
+
+/// A code the user typed (a kind, a role, a category), or an error naming it.
+pub fn parse_code<T>(what: &str, value: &str, from_code: fn(&str) -> Option<T>) -> anyhow::Result<T> {
+    from_code(value).with_context(|| format!("unknown {what} {value:?}"))
+}
+
+/// Codes the user typed, as proto enum values.
+pub fn parse_codes<T>(
+    what: &str,
+    values: &[String],
+    from_code: fn(&str) -> Option<T>,
+    to_proto: fn(T) -> i32,
+) -> anyhow::Result<Vec<i32>> {
+    values.iter().map(|v| parse_code(what, v, from_code).map(to_proto)).collect()
+}
+
+/// Pretty JSON on stdout, for `--json`.
+pub fn print_json(value: &serde_json::Value) {
+    println!("{}", serde_json::to_string_pretty(value).unwrap_or_default());
+}

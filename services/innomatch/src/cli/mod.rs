@@ -1,0 +1,23 @@
+//! The command-line client: one file per command family, all sharing the
+//! connection, bearer token and error printing of [`client`].
+//!
+//! | file | commands |
+//! |---|---|
+//! | `catalog.rs` | `admin …`, `need …`, `whoami`, `watch` |
+//! | `search.rs` | `search`, `index rebuild` |
+//! | `matcher.rs` | `match`, `consortium`, `services` |
+//! | `leads.rs` | `leads …` |
+//! | `transfer.rs` | `import`, `export` |
+//! | `stats.rs` | `stats` |
+//! | `table.rs` | records as spreadsheet rows, for `import` and `export` |
+
+pub mod catalog;
+pub mod client;
+pub mod leads;
+pub mod matcher;
+pub mod search;
+pub mod stats;
+pub mod table;
+pub mod transfer;
+
+pub use client::ClientArgs;

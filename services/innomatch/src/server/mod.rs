@@ -1,0 +1,327 @@
+//! The server wing: [`start`] opens the stores, mounts the chosen services
+//! behind the auth interceptor with the same limits, reports health, and
+//! serves until shut down gracefully.
+//!
+//! | file | what lives there |
+//! |---|---|
+//! | `settings.rs` | `innomatch serve` flags and environment over the settings file |
+//! | `mount.rs` | message limits, the per-call span, reflection |
+//! | `health.rs` | gRPC health of the mounted services |
+//! | `deadline.rs` | the per-call deadline (client streams exempt) |
+//! | `metrics.rs`, `gauges.rs` | Prometheus counters, timings and gauges |
+//! | `sample.rs` | the built-in sample catalog and demo tokens |
+//! | `stats.rs` | `StatsService`: the registry against the plan's targets |
+
+pub mod deadline;
+pub mod gauges;
+pub mod health;
+pub mod metrics;
+pub mod mount;
+pub mod sample;
+pub mod settings;
+pub mod stats;
+
+use std::{net::SocketAddr, sync::Arc, time::Duration};
+
+use anyhow::Context;
+use innomatch_catalog::{Catalog, grpc::CatalogGrpc, sqlite::SqliteStore, store::RecordStore, tokens::TokenRegistry};
+use innomatch_core::{
+    auth::AuthInterceptor,
+    config::{ServiceKind, Settings},
+    model::Role,
+};
+use innomatch_leads::{Leads, grpc::LeadsGrpc};
+use innomatch_matcher::{
+    Matcher,
+    auto::{self, Checkpoint, LeadSink, RemoteLeads},
+    grpc::MatcherGrpc,
+};
+use innomatch_proto::v1::{
+    admin_service_server::AdminServiceServer, catalog_service_server::CatalogServiceServer,
+    leads_service_server::LeadsServiceServer, matcher_service_server::MatcherServiceServer,
+    search_service_server::SearchServiceServer, stats_service_server::StatsServiceServer,
+};
+use innomatch_search::{
+    follower::{self, LocalChanges},
+    grpc::SearchGrpc,
+    index::SearchIndex,
+};
+use tokio::{net::TcpListener, sync::oneshot, task::JoinHandle};
+use tonic::transport::{Server, server::TcpIncoming};
+
+use self::{
+    deadline::DeadlineLayer,
+    health::ServerHealth,
+    metrics::RpcMetricsLayer,
+    mount::{RpcSpanLayer, guarded},
+    sample::DemoTokens,
+    stats::StatsGrpc,
+};
+
+/// How often API tokens are re-read from the store (for other processes' changes).
+const TOKEN_REFRESH: Duration = Duration::from_secs(2);
+
+/// How long a shutdown waits for open calls before cutting them.
+pub const SHUTDOWN_GRACE: Duration = Duration::from_secs(5);
+
+/// A server running in this process.
+#[derive(Debug)]
+pub struct RunningServer {
+    /// The address actually bound (useful with port 0).
+    pub addr: SocketAddr,
+    /// Where `/metrics` is served.
+    pub metrics_addr: SocketAddr,
+    /// An admin token generated because none existed yet; shown once.
+    pub generated_admin_token: Option<String>,
+    /// Demo tokens, when this start loaded the sample data; shown once.
+    pub demo_tokens: Option<DemoTokens>,
+    /// The search index, when the search service runs here.
+    pub search_index: Option<Arc<SearchIndex>>,
+    /// The leads domain API, when the leads service runs here: the matcher
+    /// (and tests) offer leads through it in-process.
+    pub leads: Option<Leads>,
+    shutdown: Option<oneshot::Sender<()>>,
+    task: JoinHandle<Result<(), tonic::transport::Error>>,
+}
+
+impl RunningServer {
+    /// Stops accepting, lets in-flight calls finish for up to [`SHUTDOWN_GRACE`]
+    /// (streams such as the change feed never finish by themselves), then stops.
+    pub async fn shutdown(mut self) -> anyhow::Result<()> {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+        match tokio::time::timeout(SHUTDOWN_GRACE, &mut self.task).await {
+            Ok(joined) => joined.context("server task panicked")?.context("server failed"),
+            Err(_) => {
+                tracing::warn!(grace = ?SHUTDOWN_GRACE, "calls still open after the grace period; closing them");
+                self.task.abort();
+                Ok(())
+            }
+        }
+    }
+}
+
+/// Opens the stores, binds `settings.listen` and serves until shut down.
+pub async fn start(settings: &Settings) -> anyhow::Result<RunningServer> {
+    refuse_unsupported(settings)?;
+    // Bind first: a taken port is the likeliest start-up failure, and failing
+    // here leaves no store open and no background task behind.
+    let listener = TcpListener::bind(settings.listen).await.with_context(|| format!("binding {}", settings.listen))?;
+    let addr = listener.local_addr()?;
+    let (health, health_service) = ServerHealth::not_serving(&settings.services).await;
+
+    let (catalog, tokens, token_refresh) = open_catalog(settings).await?;
+    let search = open_index(settings, &catalog)?;
+    let leads = open_leads(settings)?;
+    let matcher = runs(settings, ServiceKind::Matcher)
+        .then_some(search.as_ref())
+        .flatten()
+        .map(|index| Matcher::new(catalog.clone(), Arc::clone(&index.index)));
+    let auto_matcher = spawn_auto_matching(settings, &catalog, matcher.as_ref(), leads.as_ref())?;
+    let demo_tokens = load_sample(settings, &catalog).await?;
+    let generated_admin_token = first_admin_token(settings, &catalog).await?;
+
+    let auth = AuthInterceptor::new(tokens, settings.admin_token.as_ref().map(|s| s.expose()));
+    let limits = &settings.limits;
+    let catalog_here = runs(settings, ServiceKind::Catalog);
+    let search_here = search.as_ref().filter(|_| runs(settings, ServiceKind::Search));
+    let router = Server::builder()
+        .layer(RpcSpanLayer)
+        .layer(RpcMetricsLayer)
+        .layer(DeadlineLayer { deadline: Duration::from_secs(limits.request_timeout_secs) })
+        .concurrency_limit_per_connection(limits.concurrency_per_connection)
+        .tcp_nodelay(true)
+        .http2_keepalive_interval(Some(Duration::from_secs(30)))
+        .add_service(health_service)
+        .add_service(mount::reflection(health.mounted()).context("building the reflection service")?)
+        .add_optional_service(
+            catalog_here.then(|| guarded(CatalogServiceServer::new(CatalogGrpc::new(catalog.clone())), limits, &auth)),
+        )
+        .add_optional_service(
+            catalog_here.then(|| guarded(AdminServiceServer::new(CatalogGrpc::new(catalog.clone())), limits, &auth)),
+        )
+        .add_optional_service(
+            catalog_here.then(|| {
+                guarded(StatsServiceServer::new(StatsGrpc::new(catalog.clone(), leads.clone())), limits, &auth)
+            }),
+        )
+        .add_optional_service(search_here.map(|search| {
+            let grpc = SearchGrpc::new(Arc::clone(&search.index), catalog.clone());
+            guarded(SearchServiceServer::new(grpc), limits, &auth)
+        }))
+        .add_optional_service(
+            matcher.map(|matcher| guarded(MatcherServiceServer::new(MatcherGrpc::new(matcher)), limits, &auth)),
+        )
+        .add_optional_service(
+            leads.clone().map(|leads| guarded(LeadsServiceServer::new(LeadsGrpc::new(leads)), limits, &auth)),
+        );
+
+    let (metrics_addr, metrics_task) = metrics::serve(settings.metrics_listen)
+        .await
+        .with_context(|| format!("serving metrics on {}", settings.metrics_listen))?;
+    let search_index = search.as_ref().map(|s| Arc::clone(&s.index));
+    let gauges = gauges::spawn(&catalog, search_index.clone(), leads.clone());
+
+    // The store is open and the tokens are loaded: the mounted services are ready.
+    let leads_health = health.serving(leads.as_ref()).await;
+    let services: Vec<&str> = settings.services.iter().map(|k| k.name()).collect();
+    tracing::info!(%addr, services = ?services, data_dir = %settings.data_dir.display(), "innomatch listening");
+
+    let background = [search.map(|s| s.follower), auto_matcher, Some(metrics_task), Some(gauges), Some(token_refresh)]
+        .into_iter()
+        .flatten()
+        .collect();
+    let (shutdown_tx, shutdown_rx) = oneshot::channel::<()>();
+    let stopping = Stopping { health, leads_health, leads: leads.clone(), background, catalog };
+    let task = tokio::spawn(async move {
+        // `Server::tcp_nodelay` does not reach a listener we bound ourselves:
+        // set it on the incoming stream, or Nagle + delayed ACKs add ~40 ms
+        // to small streamed messages (lead deliveries, change events).
+        let incoming = TcpIncoming::from(listener).with_nodelay(Some(true));
+        let result = router
+            .serve_with_incoming_shutdown(incoming, async {
+                let _ = shutdown_rx.await;
+                stopping.begin().await;
+            })
+            .await;
+        stopping.finish();
+        result
+    });
+    Ok(RunningServer {
+        addr,
+        metrics_addr,
+        generated_admin_token,
+        demo_tokens,
+        search_index,
+        leads,
+        shutdown: Some(shutdown_tx),
+        task,
+    })
+}
+
+fn runs(settings: &Settings, kind: ServiceKind) -> bool {
+    settings.services.contains(&kind)
+}
+
+fn refuse_unsupported(settings: &Settings) -> anyhow::Result<()> {
+    if settings.database_url.is_some() {
+        anyhow::bail!(
+            "a PostgreSQL record store is not part of this build; unset --database-url to use the embedded store"
+        );
+    }
+    Ok(())
+}
+
+/// The record store in the data directory, its tokens (refreshed in the
+/// background for other processes' changes) and the catalog over both.
+async fn open_catalog(settings: &Settings) -> anyhow::Result<(Catalog, Arc<TokenRegistry>, JoinHandle<()>)> {
+    let store: Arc<dyn RecordStore> = Arc::new(
+        SqliteStore::open(&settings.data_dir)
+            .with_context(|| format!("opening the record store in {}", settings.data_dir.display()))?,
+    );
+    let tokens = TokenRegistry::load(store.as_ref()).await.context("loading api tokens")?;
+    let refresh = tokens.spawn_refresh(Arc::clone(&store), TOKEN_REFRESH);
+    Ok((Catalog::new(store, Arc::clone(&tokens) as _), tokens, refresh))
+}
+
+/// The search index and the follower that keeps it in step with the change feed.
+struct OpenIndex {
+    index: Arc<SearchIndex>,
+    follower: JoinHandle<()>,
+}
+
+/// The matcher retrieves candidates from the index, so either service opens it.
+fn open_index(settings: &Settings, catalog: &Catalog) -> anyhow::Result<Option<OpenIndex>> {
+    if !runs(settings, ServiceKind::Search) && !runs(settings, ServiceKind::Matcher) {
+        return Ok(None);
+    }
+    let dir = settings.data_dir.join("index");
+    let index = Arc::new(SearchIndex::open(&dir).with_context(|| format!("opening the index in {}", dir.display()))?);
+    let refresh = Duration::from_millis(settings.search.refresh_ms);
+    let follower = follower::spawn(Arc::clone(&index), Arc::new(LocalChanges::new(catalog.clone())), refresh);
+    Ok(Some(OpenIndex { index, follower }))
+}
+
+/// Leads: `leads.sqlite3` in the data directory; delivered through Redis
+/// when a Redis URL is configured, in-process otherwise.
+fn open_leads(settings: &Settings) -> anyhow::Result<Option<Leads>> {
+    if !runs(settings, ServiceKind::Leads) {
+        return Ok(None);
+    }
+    let redis_url = settings.redis_url.as_ref().map(|url| url.expose());
+    Ok(Some(Leads::open(&settings.data_dir, redis_url, &settings.leads).context("opening the leads service")?))
+}
+
+/// Auto-matching of new needs into leads, when the matcher runs here and a
+/// leads service is reachable (here, or at `--leads-url`).
+fn spawn_auto_matching(
+    settings: &Settings,
+    catalog: &Catalog,
+    matcher: Option<&Matcher>,
+    leads: Option<&Leads>,
+) -> anyhow::Result<Option<JoinHandle<()>>> {
+    let Some(matcher) = matcher else { return Ok(None) };
+    let sink: Arc<dyn LeadSink> = match (leads, &settings.leads_url) {
+        (Some(leads), _) => Arc::new(leads.clone()),
+        (None, Some(url)) => {
+            let token = settings.admin_token.as_ref().context("INNOMATCH_LEADS_URL needs INNOMATCH_ADMIN_TOKEN")?;
+            Arc::new(RemoteLeads::new(url, token.expose()).map_err(anyhow::Error::msg)?)
+        }
+        (None, None) => return Ok(None),
+    };
+    let checkpoint = Checkpoint::new(Some(settings.data_dir.join("matcher.checkpoint")));
+    Ok(Some(auto::spawn(matcher.clone(), catalog.clone(), sink, checkpoint)))
+}
+
+async fn load_sample(settings: &Settings, catalog: &Catalog) -> anyhow::Result<Option<DemoTokens>> {
+    if !settings.sample_data {
+        return Ok(None);
+    }
+    sample::load_if_empty(catalog).await.context("loading the sample data")
+}
+
+/// A first admin token when none is configured and none is stored yet.
+async fn first_admin_token(settings: &Settings, catalog: &Catalog) -> anyhow::Result<Option<String>> {
+    if settings.admin_token.is_some() || catalog.has_admin_token().await? {
+        return Ok(None);
+    }
+    let issued = catalog
+        .issue_token_unchecked(None, Role::Admin, "generated at first start".into())
+        .await
+        .context("issuing the first admin token")?;
+    Ok(Some(issued.secret))
+}
+
+/// What a shutdown stops, besides the listener.
+struct Stopping {
+    health: ServerHealth,
+    leads_health: Option<JoinHandle<()>>,
+    leads: Option<Leads>,
+    background: Vec<JoinHandle<()>>,
+    catalog: Catalog,
+}
+
+impl Stopping {
+    /// Shutdown asked for: stop following readiness, end the lead streams
+    /// (they never end by themselves, and the grace period should not be
+    /// spent waiting for them) and report NOT_SERVING.
+    async fn begin(&self) {
+        if let Some(task) = &self.leads_health {
+            task.abort();
+        }
+        if let Some(leads) = &self.leads {
+            leads.close();
+        }
+        self.health.stopping().await;
+        tracing::info!("shutting down");
+    }
+
+    /// The listener has stopped: stop the background tasks and close the store.
+    fn finish(self) {
+        for task in self.background {
+            task.abort();
+        }
+        drop(self.catalog);
+    }
+}
