@@ -74,9 +74,13 @@ pub async fn match_need(args: &ClientArgs, m: MatchArgs) -> anyhow::Result<()> {
             "capabilities": response.capabilities.iter().map(|c| json!({
                 "capability_id": c.capability_id, "organization_id": c.organization_id, "title": c.title, "score": c.score, "evidence": evidence_json(&c.evidence),
             })).collect::<Vec<_>>(),
+            "note": response.note,
         });
         println!("{}", serde_json::to_string_pretty(&out)?);
         return Ok(());
+    }
+    if !response.note.is_empty() {
+        println!("{}", response.note);
     }
     println!("partner organizations");
     for (rank, o) in response.organizations.iter().enumerate() {
@@ -127,7 +131,7 @@ pub async fn consortium(args: &ClientArgs, c: ConsortiumArgs) -> anyhow::Result<
             "consortia": response.consortia.iter().map(|x| json!({
                 "coverage": x.coverage, "score": x.score, "uncovered": x.uncovered_competencies,
                 "members": x.members.iter().map(|m| json!({
-                    "organization_id": m.organization_id, "name": m.organization_name, "kind": kind_name(m.kind), "role": role(m.role),
+                    "organization_id": m.organization_id, "name": m.organization_name, "kind": kind_name(m.kind), "role": role(m.role), "chain_position": m.chain_position,
                     "covers": m.covers.iter().map(|c| json!({"competency": c.competency, "capability_id": c.capability_id, "evidence": evidence_json(&c.evidence)})).collect::<Vec<_>>(),
                 })).collect::<Vec<_>>(),
             })).collect::<Vec<_>>(),
@@ -141,6 +145,9 @@ pub async fn consortium(args: &ClientArgs, c: ConsortiumArgs) -> anyhow::Result<
         println!("\nconsortium {}: coverage {:.0}%  score {:.3}", i + 1, x.coverage * 100.0, x.score);
         for m in &x.members {
             println!("  {} — {} [{}]", role(m.role), m.organization_name, kind_name(m.kind));
+            if !m.chain_position.is_empty() {
+                println!("      position {}", m.chain_position);
+            }
             for cover in &m.covers {
                 let terms = cover.evidence.as_ref().map(|e| e.matched_terms.join(" ")).unwrap_or_default();
                 println!("      covers {} (matched: {terms})", cover.competency);
