@@ -4,20 +4,22 @@
 
 use std::{fmt, net::SocketAddr, path::PathBuf, str::FromStr};
 
+use secrecy::{ExposeSecret, SecretString};
 use serde::Deserialize;
 
-/// A value that must not appear in logs or debug output.
-#[derive(Clone, PartialEq, Eq, Deserialize)]
+/// A value that must not appear in logs or debug output; `secrecy` wipes it
+/// from memory when dropped. Reading it is explicit: [`Secret::expose`].
+#[derive(Clone, Deserialize)]
 #[serde(transparent)]
-pub struct Secret(String);
+pub struct Secret(SecretString);
 
 impl Secret {
     pub fn new(value: impl Into<String>) -> Self {
-        Self(value.into())
+        Self(SecretString::from(value.into()))
     }
 
     pub fn expose(&self) -> &str {
-        &self.0
+        self.0.expose_secret()
     }
 }
 

@@ -8,7 +8,10 @@ use innomatch_proto::v1 as pb;
 
 /// Defines a closed enum with a stable lowercase code (used in storage, JSON,
 /// CSV and the CLI) and its mapping to the proto enum of the same variants.
-/// Exported so every service's enums share one shape.
+/// Exported so every service's enums share one shape. Custom rather than
+/// `strum`: one declaration must give the code, the serde name (the same
+/// string, kept in stored JSON) and the proto mapping together, and strum
+/// covers only the first.
 #[macro_export]
 macro_rules! code_enum {
     ($(#[$meta:meta])* $name:ident => $proto:ty { $($variant:ident = $code:literal),+ $(,)? }) => {

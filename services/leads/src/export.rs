@@ -2,7 +2,8 @@
 //! CSV (UTF-8 with a byte-order mark, so Excel on a Chinese Windows reads it
 //! as UTF-8 rather than GBK) and XLSX, both with Chinese + English headers,
 //! Chinese labels for statuses and categories, and times in China Standard
-//! Time (UTC+8, no daylight saving).
+//! Time (`Asia/Shanghai` from `jiff`'s bundled time-zone database, so a
+//! server without zoneinfo files still writes the bureau's local time).
 
 use innomatch_core::{model::ServiceCategory, taxonomy::Taxonomy};
 use rust_xlsxwriter::{ExcelDateTime, Format, Workbook};
@@ -24,8 +25,15 @@ pub const HEADERS: [&str; 11] = [
     "服务编号 Offer ID",
 ];
 
-/// China Standard Time is UTC+8 all year.
-const CST_OFFSET_MS: i64 = 8 * 3600 * 1000;
+/// The bureau's time zone.
+const CHINA: &str = "Asia/Shanghai";
+
+/// `ms` as a civil date-time in China Standard Time; `None` for an instant
+/// outside the years -9999..=9999 (no lead is ever stamped so).
+fn china_time(ms: i64) -> Option<jiff::civil::DateTime> {
+    let zone = jiff::tz::TimeZone::get(CHINA).ok()?;
+    Some(jiff::Timestamp::from_millisecond(ms).ok()?.to_zoned(zone).datetime())
+}
 
 /// The name of the worksheet in an XLSX export.
 pub const SHEET_NAME: &str = "线索 Leads";
@@ -40,31 +48,14 @@ fn category_label(category: ServiceCategory) -> String {
     if name.is_empty() { category.code().to_owned() } else { format!("{name} {}", category.code()) }
 }
 
-/// Civil date from days since 1970-01-01 (Howard Hinnant's algorithm).
-fn civil_from_days(days: i64) -> (i64, u32, u32) {
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = (doy - (153 * mp + 2) / 5 + 1) as u32;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
-    let year = yoe + era * 400 + i64::from(month <= 2);
-    (year, month, day)
-}
-
 /// `YYYY-MM-DD HH:MM` in China Standard Time.
 pub fn shanghai_time(ms: i64) -> String {
-    let local = ms.saturating_add(CST_OFFSET_MS);
-    let (year, month, day) = civil_from_days(local.div_euclid(86_400_000));
-    let minutes = local.rem_euclid(86_400_000) / 60_000;
-    format!("{year:04}-{month:02}-{day:02} {:02}:{:02}", minutes / 60, minutes % 60)
+    china_time(ms).map(|t| t.strftime("%Y-%m-%d %H:%M").to_string()).unwrap_or_default()
 }
 
 /// `YYYY-MM-DD` in China Standard Time.
 pub fn shanghai_date(ms: i64) -> String {
-    shanghai_time(ms)[..10].to_owned()
+    china_time(ms).map(|t| t.strftime("%Y-%m-%d").to_string()).unwrap_or_default()
 }
 
 /// Spreadsheets run a cell that starts with = + - @ as a formula; need
@@ -114,7 +105,10 @@ pub fn csv(leads: &[Lead]) -> Result<Vec<u8>, String> {
 
 /// Excel serial date-time from Unix milliseconds, shifted to China Standard Time.
 fn excel_time(ms: i64) -> Result<ExcelDateTime, String> {
-    ExcelDateTime::from_timestamp(ms.saturating_add(CST_OFFSET_MS).div_euclid(1000)).map_err(|e| e.to_string())
+    // Excel cells hold local wall-clock time: the seconds of the civil time read as if it were UTC.
+    let local = china_time(ms).ok_or_else(|| format!("time {ms} ms is out of range"))?;
+    let seconds = local.to_zoned(jiff::tz::TimeZone::UTC).map_err(|e| e.to_string())?.timestamp().as_second();
+    ExcelDateTime::from_timestamp(seconds).map_err(|e| e.to_string())
 }
 
 /// The leads as an XLSX workbook with one sheet ([`SHEET_NAME`]): a bold,

@@ -125,20 +125,7 @@ impl SqliteLeadStore {
 }
 
 fn migrate(conn: &mut Connection) -> Result<(), StoreError> {
-    let applied: usize = conn.query_row("PRAGMA user_version", [], |r| r.get(0)).map_err(backend)?;
-    if applied > MIGRATIONS.len() {
-        return Err(backend(format!(
-            "the lead database has schema version {applied}, newer than this binary knows ({})",
-            MIGRATIONS.len()
-        )));
-    }
-    for (index, sql) in MIGRATIONS.iter().enumerate().skip(applied) {
-        let tx = conn.transaction().map_err(backend)?;
-        tx.execute_batch(sql).map_err(backend)?;
-        tx.pragma_update(None, "user_version", index + 1).map_err(backend)?;
-        tx.commit().map_err(backend)?;
-    }
-    Ok(())
+    innomatch_core::sqlite::migrate(conn, "lead database", MIGRATIONS).map_err(backend)
 }
 
 #[async_trait]

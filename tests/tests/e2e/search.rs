@@ -418,3 +418,35 @@ async fn an_import_may_take_longer_than_the_call_deadline() {
     let summary = search.import(stream).await.expect("import outlives the deadline").into_inner();
     assert_eq!((summary.imported, summary.rejected_rows), (7, 0));
 }
+
+#[tokio::test]
+async fn capability_kinds_narrow_a_search_to_shared_instruments() {
+    let app = spawn_app().await;
+    let (_, uni_token) = app.tenant("湛江海洋科技学院", OrganizationKind::University).await;
+    let mut uni = app.catalog(Some(&uni_token)).await;
+    let mut instrument = capability("对虾病原检测质谱仪", "对虾养殖病害快速检测", &["shrimp"], "440802", 0);
+    instrument.kind = pb::CapabilityKind::Instrument as i32;
+    instrument.available_for_sharing = true;
+    let instrument_id = add_capability(&mut uni, instrument).await;
+    add_capability(&mut uni, capability("对虾病害防控技术", "对虾养殖病害综合防控", &["shrimp"], "440802", 6)).await;
+
+    let mut search = app.search(Some(&uni_token)).await;
+    search_until(&mut search, query("对虾"), |r| r.total_hits == 2).await;
+    let instruments = pb::SearchRequest {
+        query: "对虾".into(),
+        filters: Some(pb::SearchFilters {
+            capability_kinds: vec![pb::CapabilityKind::Instrument as i32],
+            ..Default::default()
+        }),
+        ..Default::default()
+    };
+    let response = search.search(instruments).await.expect("search").into_inner();
+    assert_eq!(ids(&response), [instrument_id]);
+
+    let unknown = pb::SearchRequest {
+        filters: Some(pb::SearchFilters { capability_kinds: vec![99], ..Default::default() }),
+        ..Default::default()
+    };
+    let status = search.search(unknown).await.expect_err("an unknown kind is refused");
+    assert_eq!(violated_fields(&status), ["filters.capability_kinds[0]"]);
+}

@@ -11,7 +11,7 @@ use innomatch_proto::v1::{
 };
 use serde_json::json;
 
-use super::client::{Authed, Calls, ClientArgs, parse_code, print_json, status_error};
+use super::client::{Authed, Calls, ClientArgs, parse_code, print_json, status_error, table};
 
 #[derive(Debug, Subcommand)]
 pub enum AdminCommand {
@@ -193,11 +193,19 @@ impl CatalogCli {
                 if self.json {
                     print_json(&json!(rows));
                 } else {
+                    let mut rows = table(&["token", "role", "state", "organization", "label"]);
                     for t in &tokens {
                         let role = Role::from_proto(t.role).ok().flatten().map(Role::code).unwrap_or("?");
                         let state = if t.revoked { "revoked" } else { "active" };
-                        println!("{:<40} {:<8} {:<8} {:<40} {}", t.token_id, role, state, t.organization_id, t.label);
+                        rows.add_row(vec![
+                            t.token_id.as_str(),
+                            role,
+                            state,
+                            t.organization_id.as_str(),
+                            t.label.as_str(),
+                        ]);
                     }
+                    println!("{rows}");
                 }
             }
         }

@@ -127,3 +127,33 @@ pub fn parse_codes<T>(
 pub fn print_json(value: &serde_json::Value) {
     println!("{}", serde_json::to_string_pretty(value).unwrap_or_default());
 }
+
+/// A plain table for the terminal: columns sized by display width (a Chinese
+/// character is two columns wide), no borders, so output stays easy to grep.
+pub fn table(header: &[&str]) -> comfy_table::Table {
+    let mut table = comfy_table::Table::new();
+    table.load_preset(comfy_table::presets::NOTHING).set_header(header.iter().copied());
+    table
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tables_line_up_chinese_labels_by_display_width() {
+        let mut rows = table(&["label", "count"]);
+        rows.add_row(vec!["高新技术企业", "700"]);
+        rows.add_row(vec!["maker spaces", "20"]);
+        let text = rows.to_string();
+        // A Chinese character takes two terminal columns.
+        let width = |s: &str| s.chars().map(|c| if c >= '\u{2E80}' { 2 } else { 1 }).sum::<usize>();
+        let starts: Vec<usize> = text
+            .lines()
+            .zip(["count", "700", "20"])
+            .map(|(line, count)| width(&line[..line.find(count).expect("a count on every line")]))
+            .collect();
+        assert_eq!(starts.len(), 3, "{text}");
+        assert!(starts.windows(2).all(|w| w[0] == w[1]), "{text}");
+    }
+}

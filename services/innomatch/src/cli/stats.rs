@@ -3,7 +3,7 @@
 use innomatch_proto::v1 as pb;
 use serde_json::json;
 
-use super::client::{Calls, ClientArgs, status_error};
+use super::client::{Calls, ClientArgs, status_error, table};
 
 pub async fn stats(args: &ClientArgs) -> anyhow::Result<()> {
     let stats = args
@@ -26,15 +26,21 @@ pub async fn stats(args: &ClientArgs) -> anyhow::Result<()> {
         );
         return Ok(());
     }
-    println!("{:<24} {:>8} {:>8} {:>7}", "figure", "count", "target", "share");
+    let mut rows = table(&["figure", "count", "target", "share", ""]);
     for f in &stats.figures {
         let (target, share) = if f.target > 0 {
             (f.target.to_string(), format!("{:.0}%", f.count as f64 * 100.0 / f.target as f64))
         } else {
             (String::from("—"), String::new())
         };
-        println!("{:<24} {:>8} {:>8} {:>7}   {}", f.key, f.count, target, share, f.label);
+        rows.add_row(vec![f.key.clone(), f.count.to_string(), target, share, f.label.clone()]);
     }
+    for column in 1..=3 {
+        if let Some(column) = rows.column_mut(column) {
+            column.set_cell_alignment(comfy_table::CellAlignment::Right);
+        }
+    }
+    println!("{rows}");
     if !stats.leads_counted {
         println!("(lead figures come from the process that runs the leads service)");
     }

@@ -1,6 +1,10 @@
 //! A deadline for every call that ends when its request does — unary calls
 //! and the start of server streams — but not for client streams such as
 //! bulk import, which legitimately take as long as the upload.
+//!
+//! Custom on purpose: tonic's `Server::timeout` covers every call, client
+//! streams included, and tower's `Timeout` fails the call with an error
+//! instead of answering DEADLINE_EXCEEDED. The timer itself is tokio's.
 
 use std::{
     future::Future,

@@ -518,6 +518,18 @@ enum Step {
     Closed,
 }
 
+/// Waits between reconnection attempts: doubling from [`MIN_BACKOFF`] to
+/// [`MAX_BACKOFF`], for as long as Redis stays away; a successful read starts over.
+fn reconnect_delays() -> impl Iterator<Item = Duration> {
+    use backon::BackoffBuilder;
+    backon::ExponentialBuilder::default()
+        .with_min_delay(MIN_BACKOFF)
+        .with_max_delay(MAX_BACKOFF)
+        .with_factor(2.0)
+        .without_max_times()
+        .build()
+}
+
 impl Reader {
     async fn connect(&self) -> Result<MultiplexedConnection, RoundError> {
         let config = AsyncConnectionConfig::new()
@@ -527,12 +539,12 @@ impl Reader {
     }
 
     async fn run(mut self) {
-        let mut backoff = MIN_BACKOFF;
+        let mut backoff = reconnect_delays();
         while !self.tx.is_closed() {
             match self.step().await {
                 Ok(Step::Closed) => return,
                 Ok(Step::Entries(entries)) => {
-                    backoff = MIN_BACKOFF;
+                    backoff = reconnect_delays();
                     for entry in entries {
                         match self.shared.vet(&self.agency, &self.key, entry).await {
                             Ok(Some(lead_id)) => {
@@ -564,10 +576,9 @@ impl Reader {
                     self.conn = None;
                     self.pending_after = Some("0".into());
                     tokio::select! {
-                        _ = tokio::time::sleep(backoff) => {}
+                        _ = tokio::time::sleep(backoff.next().unwrap_or(MAX_BACKOFF)) => {}
                         _ = self.tx.closed() => return,
                     }
-                    backoff = (backoff * 2).min(MAX_BACKOFF);
                 }
             }
         }
