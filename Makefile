@@ -14,12 +14,16 @@ help: ## Show this help
 build: ## Build every crate (debug)
 	$(CARGO) build --workspace
 
+.PHONY: models
+models: ## Install the pinned embedding model and engine into ./models (or INNOMATCH_MODELS_DIR)
+	bash deploy/models.sh
+
 .PHONY: run
-run: ## Start every service on embedded defaults (data in ./data)
+run: models ## Start every service on embedded defaults (data in ./data)
 	$(CARGO) run -p innomatch -- serve --listen $(LISTEN) --data-dir $(DATA_DIR) --sample-data --metrics-listen 127.0.0.1:9464
 
 .PHONY: test
-test: ## Run every test (Redis/PostgreSQL tests run when CI=true or the servers answer)
+test: models ## Run every test (Redis/PostgreSQL tests run when CI=true or the servers answer)
 	$(CARGO) test --workspace --lib --bins --tests
 
 .PHONY: lint
