@@ -36,9 +36,10 @@ fmt: ## Format the code
 	$(CARGO) fmt --all
 
 .PHONY: bench
-bench: ## Run the benchmarks (release build; prints tables and writes JSON to target/bench)
+bench: models ## Run the benchmarks (release build; prints tables and writes JSON to target/bench)
 	$(CARGO) bench -p innomatch --bench search
 	$(CARGO) run --release -p innomatch-leads --bin leads-bench
+	$(CARGO) run --release -p innomatch-embed --example embed-bench
 
 .PHONY: eval
 eval: ## Ranking quality on the labelled sample set: BM25 vs the full matcher (dev and held-out splits)

@@ -147,6 +147,11 @@ impl E5Embedder {
         self.threads = threads;
     }
 
+    /// Changes the number of texts per engine call for later calls.
+    pub fn set_batch_size(&mut self, batch_size: NonZeroUsize) {
+        self.batch_size = batch_size;
+    }
+
     /// Tokens the model would read for `text` as `kind`, prefix and special tokens included,
     /// after truncation (so at most [`E5_MAX_TOKENS`]).
     pub fn token_count(&self, text: &str, kind: TextKind) -> Result<usize, EmbedError> {
