@@ -14,12 +14,16 @@ help: ## Show this help
 build: ## Build every crate (debug)
 	$(CARGO) build --workspace
 
+.PHONY: models
+models: ## Install the pinned embedding model and engine into ./models (or INNOMATCH_MODELS_DIR)
+	bash deploy/models.sh
+
 .PHONY: run
-run: ## Start every service on embedded defaults (data in ./data)
+run: models ## Start every service on embedded defaults (data in ./data)
 	$(CARGO) run -p innomatch -- serve --listen $(LISTEN) --data-dir $(DATA_DIR) --sample-data --metrics-listen 127.0.0.1:9464
 
 .PHONY: test
-test: ## Run every test (Redis/PostgreSQL tests run when CI=true or the servers answer)
+test: models ## Run every test (Redis/PostgreSQL tests run when CI=true or the servers answer)
 	$(CARGO) test --workspace --lib --bins --tests --no-fail-fast
 
 .PHONY: lint
@@ -32,9 +36,10 @@ fmt: ## Format the code
 	$(CARGO) fmt --all
 
 .PHONY: bench
-bench: ## Run the benchmarks (release build; prints tables and writes JSON to target/bench)
+bench: models ## Run the benchmarks (release build; prints tables and writes JSON to target/bench)
 	$(CARGO) bench -p innomatch --bench search
 	$(CARGO) run --release -p innomatch-leads --bin leads-bench
+	$(CARGO) run --release -p innomatch-embed --example embed-bench
 
 EVAL_DIR ?= ../shared/eval/csl-dev
 
