@@ -81,6 +81,10 @@ async fn start_with(dir: std::sync::Arc<tempfile::TempDir>, configure: impl FnOn
         admin_token: Some(Secret::new(admin_token.clone())),
         ..Settings::default()
     };
+    // Semantic matching embeds in the background: tests that want it turn it
+    // on and wait for it (`wait_for_vectors`), so no other test depends on
+    // how far embedding has come.
+    settings.search.semantic = false;
     configure(&mut settings);
     let server = server::start(&settings).await.expect("server starts");
     TestApp {
@@ -149,6 +153,20 @@ impl TestApp {
         let mut search = self.search(Some(&self.admin_token.clone())).await;
         let found = search_until(&mut search, query(&format!("\"{marker}\"")), |r| r.total_hits > 0).await;
         assert!(found.total_hits > 0, "the index caught up");
+    }
+
+    /// Waits until every change the index has applied also has its vector
+    /// (semantic matching on; see `wait_for_index` first). Embedding runs at
+    /// a few texts per second, so this allows five minutes (the sample catalog).
+    pub async fn wait_for_vectors(&self) {
+        let server = self.server.as_ref().expect("running");
+        let progress = server.embedding_progress.as_ref().expect("semantic matching is on and the model installed");
+        let target = server.search_index.as_ref().expect("index").applied_sequence();
+        let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(300);
+        while progress.applied() < target {
+            assert!(tokio::time::Instant::now() < deadline, "embedding did not catch up with sequence {target}");
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
     }
 
     fn create_org_counter(&self) -> u64 {

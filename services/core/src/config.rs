@@ -112,11 +112,15 @@ impl Default for ServerLimits {
 pub struct SearchSettings {
     /// A committed write becomes searchable within about this many milliseconds.
     pub refresh_ms: u64,
+    /// Semantic matching: embed records with the installed model (`make
+    /// models`) and fuse dense similarity with lexical relevance. Without the
+    /// model the server runs lexical-only and says so.
+    pub semantic: bool,
 }
 
 impl Default for SearchSettings {
     fn default() -> Self {
-        Self { refresh_ms: 300 }
+        Self { refresh_ms: 300, semantic: true }
     }
 }
 

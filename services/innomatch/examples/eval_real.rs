@@ -2,7 +2,7 @@
 //! (real Chinese paper abstracts; see its README) loaded the way users load
 //! records — laboratories, their capabilities and the enterprise's needs
 //! created through the catalog, indexed by following its change feed,
-//! matched by the matcher — against a TF-IDF baseline computed in the same
+//! matched by the matcher, lexical-only and with semantic matching — against a TF-IDF baseline computed in the same
 //! run on the same text. Prints P@1, MRR and nDCG@10 of the true laboratory
 //! for full needs (title + abstract) and title-only needs, and writes
 //! `target/bench/eval-real.json`.
@@ -24,8 +24,13 @@ use innomatch_core::{
     auth::Principal,
     model::{Capability, CapabilityKind, Organization, OrganizationKind, Record, RecordMeta, Role, TechNeed},
 };
+use innomatch_embed::{E5Embedder, E5Options, Embedder};
 use innomatch_matcher::Matcher;
-use innomatch_search::index::SearchIndex;
+use innomatch_search::{
+    embedding::{self, EmbeddingProgress},
+    index::SearchIndex,
+    vectors::VectorStore,
+};
 use serde::Deserialize;
 use serde_json::json;
 
@@ -162,6 +167,36 @@ fn rank_of(scores: &BTreeMap<String, f32>, truth: &str) -> Option<usize> {
     ranked.iter().position(|(lab, _)| lab.as_str() == truth).map(|p| p + 1)
 }
 
+/// Ranks the labs for every need with `matcher`: the metrics, how many needs
+/// found no partner, and the true lab's scores.
+async fn evaluate(
+    matcher: &Matcher,
+    needs: &[Need],
+    need_ids: &[String],
+    lab_of_org: &HashMap<String, String>,
+    labs: usize,
+) -> anyhow::Result<(Metrics, usize, Vec<f32>)> {
+    let mut metrics = Metrics::default();
+    let mut below_floor = 0;
+    let mut true_scores = Vec::new();
+    for (need, id) in needs.iter().zip(need_ids) {
+        let matches = matcher.match_need(&admin(), id, labs).await?;
+        if matches.note.is_some() {
+            below_floor += 1;
+        }
+        let rank = matches
+            .organizations
+            .iter()
+            .position(|o| lab_of_org.get(&o.organization_id) == Some(&need.discipline))
+            .map(|p| p + 1);
+        if let Some(rank) = rank {
+            true_scores.push(matches.organizations[rank - 1].score);
+        }
+        metrics.add(rank);
+    }
+    Ok((metrics, below_floor, true_scores))
+}
+
 /// One variant (full or title-only): load, index, match, score both systems.
 async fn run(labs: &[Lab], needs: &[Need], title_only: bool) -> anyhow::Result<serde_json::Value> {
     let started = Instant::now();
@@ -221,28 +256,40 @@ async fn run(labs: &[Lab], needs: &[Need], title_only: bool) -> anyhow::Result<s
         index.apply(&batch)?;
     }
     let loaded = started.elapsed();
-    let matcher = Matcher::new(catalog.clone(), Arc::clone(&index));
-
+    let lexical = Matcher::new(catalog.clone(), Arc::clone(&index));
     let started = Instant::now();
-    let mut system = Metrics::default();
-    let mut below_floor = 0;
-    let mut true_scores = Vec::new();
-    for (need, id) in needs.iter().zip(&need_ids) {
-        let matches = matcher.match_need(&admin(), id, labs.len()).await?;
-        if matches.note.is_some() {
-            below_floor += 1;
-        }
-        let rank = matches
-            .organizations
-            .iter()
-            .position(|o| lab_of_org.get(&o.organization_id) == Some(&need.discipline))
-            .map(|p| p + 1);
-        if let Some(rank) = rank {
-            true_scores.push(matches.organizations[rank - 1].score);
-        }
-        system.add(rank);
-    }
+    let (lexical_metrics, _, _) = evaluate(&lexical, needs, &need_ids, &lab_of_org, labs.len()).await?;
     let matched = started.elapsed();
+
+    // The same catalog with semantic matching: every record embedded by the
+    // embedding follower's code (texts already embedded come from the vector
+    // file in `target/eval-vectors`, so a second run embeds nothing).
+    let (semantic, embed_seconds) = match E5Embedder::open(&E5Options::default()) {
+        Ok(embedder) => {
+            let embedder: Arc<dyn Embedder> = Arc::new(embedder);
+            let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../target/eval-vectors");
+            let vectors = Arc::new(VectorStore::open(&dir, embedder.model_id(), embedder.dimension())?);
+            let started = Instant::now();
+            embedding::embed_reference(&embedder, &vectors).await.map_err(anyhow::Error::msg)?;
+            let progress = Arc::new(EmbeddingProgress::default());
+            let mut after = 0;
+            loop {
+                let batch = store.changes_after(after, 2_000).await?;
+                let Some(last) = batch.last() else { break };
+                after = last.sequence;
+                embedding::apply(&embedder, &vectors, &progress, batch).await.map_err(anyhow::Error::msg)?;
+            }
+            (Some(Matcher::new(catalog.clone(), Arc::clone(&index)).with_vectors(vectors)), started.elapsed())
+        }
+        Err(error) => {
+            println!("semantic matching skipped: {error}");
+            (None, std::time::Duration::ZERO)
+        }
+    };
+    let (system, below_floor, mut true_scores) = match &semantic {
+        Some(matcher) => evaluate(matcher, needs, &need_ids, &lab_of_org, labs.len()).await?,
+        None => evaluate(&lexical, needs, &need_ids, &lab_of_org, labs.len()).await?,
+    };
 
     // The baseline on the same text.
     let mut texts: Vec<String> = labs.iter().flat_map(|l| l.abstracts.iter().cloned()).collect();
@@ -270,22 +317,27 @@ async fn run(labs: &[Lab], needs: &[Need], title_only: bool) -> anyhow::Result<s
     true_scores.sort_by(f32::total_cmp);
     let quantile = |q: f64| true_scores.get(((true_scores.len() as f64 - 1.0) * q) as usize).copied().unwrap_or(0.0);
     let (p1, mrr, ndcg) = system.mean();
+    let (lp1, lmrr, lndcg) = lexical_metrics.mean();
     let (bp1, bmrr, bndcg) = baseline.mean();
     let variant = if title_only { "title only" } else { "title + abstract" };
-    println!("{variant:<16} innomatch  P@1 {p1:.3}  MRR {mrr:.3}  nDCG@10 {ndcg:.3}");
+    let hybrid = if semantic.is_some() { "hybrid" } else { "lexical (no model)" };
+    println!("{variant:<16} innomatch {hybrid}  P@1 {p1:.3}  MRR {mrr:.3}  nDCG@10 {ndcg:.3}");
+    println!("{variant:<16} innomatch lexical  P@1 {lp1:.3}  MRR {lmrr:.3}  nDCG@10 {lndcg:.3}");
     println!("{variant:<16} tfidf-top5 P@1 {bp1:.3}  MRR {bmrr:.3}  nDCG@10 {bndcg:.3}");
     println!(
-        "{variant:<16} Δ P@1 {:+.3}  MRR {:+.3}; {below_floor} needs below the floor; true lab's score p10 {:.2} p50 {:.2} p90 {:.2}; load {:.1}s, match {:.1} ms/need",
+        "{variant:<16} Δ P@1 {:+.3}  MRR {:+.3}; {below_floor} needs below the floor; true lab's score p10 {:.2} p50 {:.2} p90 {:.2}; load {:.1}s, embed {:.1}s, lexical match {:.1} ms/need",
         p1 - bp1,
         mrr - bmrr,
         quantile(0.1),
         quantile(0.5),
         quantile(0.9),
         loaded.as_secs_f64(),
+        embed_seconds.as_secs_f64(),
         matched.as_secs_f64() * 1000.0 / needs.len().max(1) as f64
     );
     Ok(json!({
-        "innomatch": { "p@1": p1, "mrr": mrr, "ndcg@10": ndcg },
+        "innomatch": { "p@1": p1, "mrr": mrr, "ndcg@10": ndcg, "semantic": semantic.is_some() },
+        "innomatch_lexical": { "p@1": lp1, "mrr": lmrr, "ndcg@10": lndcg },
         "tfidf_top5": { "p@1": bp1, "mrr": bmrr, "ndcg@10": bndcg },
         "needs": needs.len(),
         "below_floor": below_floor,

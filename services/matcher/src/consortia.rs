@@ -32,7 +32,7 @@ use crate::{
     },
     consortium::{Candidate, Problem},
     matcher::{NeedView, Organizations},
-    retrieval::{COMPETENCY_POOL, system},
+    retrieval::{COMPETENCY_POOL, Semantics, system},
     scoring::{region_score, region_tier},
 };
 
@@ -167,7 +167,7 @@ impl Matcher {
                     continue;
                 }
                 let coverage = self.retrieval.coverage(&vector, &hit.id);
-                let matched = self.capability_match(need, &vector, capability, &org, hit.relevance);
+                let matched = self.capability_match(need, &vector, &Semantics::Unused, capability, &org);
                 if matched.evidence.matched_terms.is_empty() {
                     continue; // nothing specific of the competency in its text
                 }

@@ -11,13 +11,13 @@ use innomatch_core::{
     auth::Principal,
     model::{Capability, Organization, Record, RecordKind, RecordStatus, TechNeed, Visibility},
 };
-use innomatch_search::{index::SearchIndex, relevance::TextVector};
+use innomatch_search::{index::SearchIndex, relevance::TextVector, vectors::VectorStore};
 
 use crate::{
     MatcherError,
     answers::{CapabilityMatch, Evidence, NeedMatch, OrganizationMatch, PartnerMatches},
-    retrieval::{CANDIDATE_POOL, OrganizationRelevance, Retrieval, system},
-    scoring::{CandidateContext, RELEVANCE_FLOOR, ScorePart, combine, context_parts, relevance_score},
+    retrieval::{CANDIDATE_POOL, OrganizationRelevance, Retrieval, Semantics, system},
+    scoring::{CandidateContext, RELEVANCE_FLOOR, RelevanceParts, ScorePart, combine_parts, context_parts},
 };
 
 /// Capabilities shown under each organization.
@@ -68,6 +68,12 @@ impl Matcher {
         Self { catalog, retrieval: Retrieval::new(index) }
     }
 
+    /// Adds semantic matching over the vectors the embedding follower keeps.
+    pub fn with_vectors(mut self, vectors: Arc<VectorStore>) -> Self {
+        self.retrieval = self.retrieval.with_vectors(vectors);
+        self
+    }
+
     pub(crate) async fn need(&self, principal: &Principal, id: &str) -> Result<NeedView, MatcherError> {
         // The caller's view decides whether the need exists for them at all.
         let visible = self.catalog.get(principal, RecordKind::Need, id).await?;
@@ -96,18 +102,27 @@ impl Matcher {
         if !self.retrieval.is_specific(&vector) {
             return Ok(PartnerMatches { note: Some(NO_GOOD_PARTNER.to_owned()), ..PartnerMatches::default() });
         }
+        let semantics = self.retrieval.semantics_of(&need.meta.id);
         let pool = self.retrieval.similar(&vector, vec![RecordKind::Capability], system(), CANDIDATE_POOL).await?;
+        // Candidates are the union of the lexical and the semantic pools.
+        let mut candidates: Vec<(String, String)> =
+            pool.iter().map(|hit| (hit.id.clone(), hit.organization_id.clone())).collect();
+        for neighbour in self.retrieval.semantic_neighbours(&semantics, RecordKind::Capability, CANDIDATE_POOL) {
+            if !candidates.iter().any(|(id, _)| *id == neighbour.0) {
+                candidates.push(neighbour);
+            }
+        }
         let mut organizations_cache = Organizations::default();
 
         let mut owners: Vec<String> = Vec::new();
-        for hit in &pool {
-            if hit.organization_id != need.meta.organization_id && !owners.contains(&hit.organization_id) {
-                owners.push(hit.organization_id.clone());
+        for (_, owner) in &candidates {
+            if *owner != need.meta.organization_id && !owners.contains(owner) {
+                owners.push(owner.clone());
             }
         }
         let mut organizations = Vec::new();
         for owner in owners {
-            let relevance = self.retrieval.organization(&vector, &owner);
+            let relevance = self.retrieval.organization(&vector, &semantics, &owner);
             // The floor asks for one capability that shares a subject with
             // the need: the blend is lower for short needs and small
             // organizations by construction.
@@ -123,25 +138,28 @@ impl Matcher {
         organizations.truncate(limit.saturating_mul(3).max(limit + 10));
         let mut ranked = Vec::with_capacity(organizations.len());
         for (relevance, org) in organizations {
-            ranked.push(self.organization_match(need, &vector, &org, relevance).await?);
+            ranked.push(self.organization_match(need, &vector, &semantics, &org, relevance).await?);
         }
         ranked.sort_by(|a, b| b.score.total_cmp(&a.score).then_with(|| a.organization_id.cmp(&b.organization_id)));
         ranked.truncate(limit);
 
         let mut capabilities = Vec::new();
-        let fitting: Vec<(String, f32)> = pool
+        let model = self.retrieval.index().relevance();
+        let mut fitting: Vec<(String, f32)> = candidates
             .iter()
-            .filter(|hit| hit.relevance >= RELEVANCE_FLOOR && hit.organization_id != need.meta.organization_id)
-            .map(|hit| (hit.id.clone(), hit.relevance))
-            .take(limit.saturating_mul(3).max(limit + 10))
+            .filter(|(_, owner)| *owner != need.meta.organization_id)
+            .map(|(id, _)| (id.clone(), self.retrieval.record_parts(&semantics, id, model.cosine(&vector, id)).total()))
+            .filter(|(_, relevance)| *relevance >= RELEVANCE_FLOOR)
             .collect();
+        fitting.sort_by(|a, b| b.1.total_cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+        fitting.truncate(limit.saturating_mul(3).max(limit + 10));
         let records = self.retrieval.records(fitting.iter().map(|(id, _)| id.clone()).collect(), system()).await?;
-        for (id, cosine) in fitting {
+        for (id, _) in fitting {
             let Some(Record::Capability(capability)) = records.get(&id) else { continue };
             let Some(org) = organizations_cache.active(&self.catalog, &capability.meta.organization_id).await else {
                 continue;
             };
-            capabilities.push(self.capability_match(need, &vector, capability, &org, cosine));
+            capabilities.push(self.capability_match(need, &vector, &semantics, capability, &org));
         }
         capabilities.sort_by(|a, b| b.score.total_cmp(&a.score).then_with(|| a.capability_id.cmp(&b.capability_id)));
         capabilities.truncate(limit);
@@ -168,14 +186,15 @@ impl Matcher {
     ) -> Result<Vec<OrganizationMatch>, MatcherError> {
         let need = self.need(principal, need_id).await?.need;
         let vector = self.retrieval.record_vector(&Record::Need(need.clone())).await?;
+        let semantics = self.retrieval.semantics_of(&need.meta.id);
         let mut organizations = Organizations::default();
         let mut out = Vec::with_capacity(organization_ids.len());
         for id in organization_ids {
             let Some(org) = organizations.active(&self.catalog, id).await else {
                 return Err(CatalogError::NotFound(format!("organization {id}")).into());
             };
-            let relevance = self.retrieval.organization(&vector, id);
-            out.push(self.organization_match(&need, &vector, &org, relevance).await?);
+            let relevance = self.retrieval.organization(&vector, &semantics, id);
+            out.push(self.organization_match(&need, &vector, &semantics, &org, relevance).await?);
         }
         Ok(out)
     }
@@ -186,6 +205,7 @@ impl Matcher {
         &self,
         need: &TechNeed,
         vector: &TextVector,
+        semantics: &Semantics,
         org: &Organization,
         relevance: OrganizationRelevance,
     ) -> Result<OrganizationMatch, MatcherError> {
@@ -193,8 +213,8 @@ impl Matcher {
         let records = self.retrieval.records(shown.iter().map(|(id, _)| id.clone()).collect(), system()).await?;
         let top_capabilities: Vec<CapabilityMatch> = shown
             .iter()
-            .filter_map(|(id, cosine)| match records.get(id) {
-                Some(Record::Capability(c)) => Some(self.capability_match(need, vector, c, org, *cosine)),
+            .filter_map(|(id, _)| match records.get(id) {
+                Some(Record::Capability(c)) => Some(self.capability_match(need, vector, semantics, c, org)),
                 _ => None,
             })
             .collect();
@@ -204,15 +224,7 @@ impl Matcher {
         });
         let candidate = candidate_context(org, best);
         let context = context_parts(need, &candidate);
-        let detail = format!(
-            "profile {:.2} over {} capabilities, best {} {}: relevance {:.3}",
-            relevance.profile,
-            self.retrieval.capability_count(&org.meta.id),
-            relevance.best.len(),
-            relevance.best.iter().map(|(_, c)| format!("{c:.2}")).collect::<Vec<_>>().join(" "),
-            relevance.value
-        );
-        let (score, score_parts) = combine(relevance_score(relevance.value), detail, &context);
+        let (score, score_parts) = combine_parts(&relevance.parts, &context);
         let mut evidence = context_evidence(need, &candidate, score_parts);
         for capability in &top_capabilities {
             for term in &capability.evidence.matched_terms {
@@ -237,14 +249,15 @@ impl Matcher {
         &self,
         need: &TechNeed,
         vector: &TextVector,
+        semantics: &Semantics,
         capability: &Capability,
         org: &Organization,
-        cosine: f32,
     ) -> CapabilityMatch {
         let candidate = candidate_context(org, Some(capability));
         let context = context_parts(need, &candidate);
-        let (score, parts) =
-            combine(relevance_score(cosine), format!("cosine {cosine:.3} with the whole need"), &context);
+        let cosine = self.retrieval.index().relevance().cosine(vector, &capability.meta.id);
+        let relevance = self.retrieval.record_parts(semantics, &capability.meta.id, cosine);
+        let (score, parts) = combine_parts(&relevance, &context);
         let mut evidence = context_evidence(need, &candidate, parts);
         let text =
             innomatch_search::relevance::record_text(&Record::Capability(capability.clone())).unwrap_or_default();
@@ -279,24 +292,33 @@ impl Matcher {
         };
         let record = Record::Capability(capability.clone());
         let vector = self.retrieval.record_vector(&record).await?;
+        let semantics = self.retrieval.semantics_of(&capability.meta.id);
         let pool = self.retrieval.similar(&vector, vec![RecordKind::Need], principal.clone(), CANDIDATE_POOL).await?;
-        let fitting: Vec<(String, f32)> = pool
+        let mut candidates: Vec<(String, String)> =
+            pool.iter().map(|hit| (hit.id.clone(), hit.organization_id.clone())).collect();
+        for neighbour in self.retrieval.semantic_neighbours(&semantics, RecordKind::Need, CANDIDATE_POOL) {
+            if !candidates.iter().any(|(id, _)| *id == neighbour.0) {
+                candidates.push(neighbour);
+            }
+        }
+        let model = self.retrieval.index().relevance();
+        let fitting: Vec<(String, RelevanceParts)> = candidates
             .iter()
-            .filter(|hit| hit.relevance >= RELEVANCE_FLOOR && hit.organization_id != capability.meta.organization_id)
-            .map(|hit| (hit.id.clone(), hit.relevance))
+            .filter(|(_, owner)| *owner != capability.meta.organization_id)
+            .map(|(id, _)| (id.clone(), self.retrieval.record_parts(&semantics, id, model.cosine(&vector, id))))
+            .filter(|(_, parts)| parts.total() >= RELEVANCE_FLOOR)
             .collect();
         let needs =
             self.retrieval.records(fitting.iter().map(|(id, _)| id.clone()).collect(), principal.clone()).await?;
         let candidate = candidate_context(&org, Some(&capability));
         let mut out = Vec::new();
-        for (id, cosine) in fitting {
+        for (id, relevance) in fitting {
             let Some(Record::Need(need)) = needs.get(&id) else { continue };
             if need.meta.status() != RecordStatus::Active {
                 continue;
             }
             let context = context_parts(need, &candidate);
-            let (score, parts) =
-                combine(relevance_score(cosine), format!("cosine {cosine:.3} with the capability"), &context);
+            let (score, parts) = combine_parts(&relevance, &context);
             let mut evidence = context_evidence(need, &candidate, parts);
             let text = innomatch_search::relevance::record_text(&Record::Need(need.clone())).unwrap_or_default();
             let (terms, snippet) = self.retrieval.evidence_words(&vector, &text);

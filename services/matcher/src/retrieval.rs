@@ -16,11 +16,12 @@ use innomatch_core::{
 use innomatch_search::{
     index::{Filters, IndexError, Relevant, SearchIndex},
     relevance::{self, TextVector},
+    vectors::VectorStore,
 };
 
 use crate::{
     MatcherError,
-    scoring::{DEPTH, organization_relevance},
+    scoring::{DEPTH, RelevanceParts, SEMANTIC_WEIGHT, organization_relevance},
 };
 
 /// Capabilities retrieved per need before scoring.
@@ -41,21 +42,108 @@ pub fn system() -> Principal {
 pub struct OrganizationRelevance {
     /// Cosine of the text with the organization's profile.
     pub profile: f32,
-    /// Its best capabilities with their cosines, best first (at most [`DEPTH`]).
+    /// Its best capabilities with their relevance (lexical + semantic,
+    /// cosine units), best first (at most [`DEPTH`]).
     pub best: Vec<(String, f32)>,
-    /// The blend of the two (see [`organization_relevance`]).
+    /// The lexical blend (see [`organization_relevance`]) and the semantic part.
+    pub parts: RelevanceParts,
+    /// `parts.total()`.
     pub value: f32,
 }
 
-/// The index, with its blocking calls moved off the async threads.
+/// What the matcher knows of a text's meaning: its dense vector and how
+/// similar it is to an arbitrary capability (the background its
+/// similarities are measured from).
+#[derive(Debug, Clone)]
+pub enum Semantics {
+    /// Not used for this comparison (e.g. a competency against capabilities).
+    Unused,
+    /// No embedding model in this process: matching is lexical only.
+    Off,
+    /// The text has no vector yet (it is embedded in the background).
+    Pending,
+    Ready {
+        vector: Arc<[f32]>,
+        background: f32,
+    },
+}
+
+impl Semantics {
+    /// Why there is no semantic part, for the evidence.
+    pub fn absence(&self) -> &'static str {
+        match self {
+            Semantics::Off => "semantic matching off: no embedding model installed (`make models`)",
+            Semantics::Pending => "semantic similarity pending: the text is being embedded",
+            Semantics::Ready { .. } | Semantics::Unused => "",
+        }
+    }
+}
+
+/// The index (and the vectors beside it), with blocking calls moved off the
+/// async threads.
 #[derive(Debug, Clone)]
 pub struct Retrieval {
     index: Arc<SearchIndex>,
+    vectors: Option<Arc<VectorStore>>,
 }
 
 impl Retrieval {
     pub fn new(index: Arc<SearchIndex>) -> Self {
-        Self { index }
+        Self { index, vectors: None }
+    }
+
+    /// Adds semantic matching over `vectors`.
+    pub fn with_vectors(mut self, vectors: Arc<VectorStore>) -> Self {
+        self.vectors = Some(vectors);
+        self
+    }
+
+    /// The semantics of an indexed record (its stored vector).
+    pub fn semantics_of(&self, id: &str) -> Semantics {
+        let Some(store) = &self.vectors else { return Semantics::Off };
+        match store.vector(id) {
+            Some(vector) => {
+                let background = store.background(&vector);
+                Semantics::Ready { vector, background }
+            }
+            None => Semantics::Pending,
+        }
+    }
+
+    /// Capabilities semantically nearest to the text, with their owners.
+    pub fn semantic_neighbours(&self, semantics: &Semantics, kind: RecordKind, k: usize) -> Vec<(String, String)> {
+        match (semantics, &self.vectors) {
+            (Semantics::Ready { vector, .. }, Some(store)) => {
+                store.nearest(vector, kind, k).into_iter().map(|(id, owner, _)| (id, owner)).collect()
+            }
+            _ => Vec::new(),
+        }
+    }
+
+    /// The weighted semantic similarity of a record above the background
+    /// (see [`SEMANTIC_WEIGHT`]), and the raw similarity; `None` without semantics.
+    pub fn semantic(&self, semantics: &Semantics, id: &str) -> Option<(f32, f32)> {
+        let (Semantics::Ready { vector, background }, Some(store)) = (semantics, &self.vectors) else {
+            return None;
+        };
+        let similarity = store.cosine(vector, id)?;
+        Some((SEMANTIC_WEIGHT * (similarity - background).max(0.0), similarity))
+    }
+
+    /// A record's relevance parts: its lexical cosine and semantic part.
+    pub fn record_parts(&self, semantics: &Semantics, id: &str, lexical: f32) -> RelevanceParts {
+        let semantic = self.semantic(semantics, id);
+        RelevanceParts {
+            lexical,
+            semantic: semantic.map(|(weighted, _)| weighted),
+            lexical_detail: format!("cosine {lexical:.3} with the whole text"),
+            semantic_detail: match (semantic, semantics) {
+                (Some((_, similarity)), Semantics::Ready { background, .. }) => {
+                    format!("semantic similarity {similarity:.3} (background {background:.3})")
+                }
+                _ => semantics.absence().to_owned(),
+            },
+        }
     }
 
     pub fn index(&self) -> &SearchIndex {
@@ -106,13 +194,64 @@ impl Retrieval {
         self.blocking(move |index| index.records(&ids, &viewer)).await
     }
 
-    /// An organization's relevance to `vector`, over all its capabilities.
-    pub fn organization(&self, vector: &TextVector, organization_id: &str) -> OrganizationRelevance {
+    /// An organization's relevance to a text, over all its capabilities:
+    /// the lexical blend of profile and depth, plus the semantic blend of
+    /// centroid and depth above the background when the text is embedded
+    /// (fused per organization, which beat fusing per capability).
+    pub fn organization(
+        &self,
+        vector: &TextVector,
+        semantics: &Semantics,
+        organization_id: &str,
+    ) -> OrganizationRelevance {
         let model = self.index.relevance();
         let profile = model.profile_cosine(vector, organization_id);
-        let best = model.best_capabilities(vector, organization_id, DEPTH);
-        let cosines: Vec<f32> = best.iter().map(|(_, c)| *c).collect();
-        OrganizationRelevance { profile, value: organization_relevance(profile, &cosines), best }
+        let lexical_best = model.best_capabilities(vector, organization_id, DEPTH);
+        let cosines: Vec<f32> = lexical_best.iter().map(|(_, c)| *c).collect();
+        let lexical = organization_relevance(profile, &cosines);
+        let semantic = match (semantics, &self.vectors) {
+            (Semantics::Ready { vector: dense, background }, Some(store)) => {
+                store.organization(dense, organization_id, DEPTH, *background).map(|s| (s, *background))
+            }
+            _ => None,
+        };
+        // The best capabilities by their own fused relevance.
+        let mut ids: Vec<String> = lexical_best.iter().map(|(id, _)| id.clone()).collect();
+        if let Some((s, _)) = &semantic {
+            ids.extend(s.best.iter().map(|(id, _)| id.clone()));
+        }
+        ids.sort();
+        ids.dedup();
+        let mut best: Vec<(String, f32)> = ids
+            .into_iter()
+            .map(|id| {
+                let lexical = model.cosine(vector, &id);
+                let semantic = self.semantic(semantics, &id).map_or(0.0, |(weighted, _)| weighted);
+                (id, lexical + semantic)
+            })
+            .collect();
+        best.sort_by(|a, b| b.1.total_cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+        best.truncate(DEPTH);
+        let lexical_detail = format!(
+            "profile {profile:.2} over {} capabilities, best {}: lexical {lexical:.3}",
+            model.capability_count(organization_id),
+            cosines.iter().map(|c| format!("{c:.2}")).collect::<Vec<_>>().join(" ")
+        );
+        let (semantic_part, semantic_detail) = match &semantic {
+            Some((s, background)) => {
+                let blend = 0.5 * s.depth + 0.5 * s.centroid;
+                (
+                    Some(SEMANTIC_WEIGHT * (blend - background).max(0.0)),
+                    format!(
+                        "semantic: centroid {:.3}, best five {:.3}, background {background:.3}",
+                        s.centroid, s.depth
+                    ),
+                )
+            }
+            None => (None, semantics.absence().to_owned()),
+        };
+        let parts = RelevanceParts { lexical, semantic: semantic_part, lexical_detail, semantic_detail };
+        OrganizationRelevance { profile, best, value: parts.total(), parts }
     }
 
     /// Cosine of `vector` with one indexed record.

@@ -5,6 +5,7 @@
 pub mod analysis;
 pub mod convert;
 pub mod document;
+pub mod embedding;
 pub mod error;
 pub mod follower;
 pub mod grpc;
@@ -13,3 +14,4 @@ pub mod index;
 pub mod query;
 pub mod relevance;
 pub mod schema;
+pub mod vectors;

@@ -30,6 +30,7 @@ use innomatch_core::{
     config::{ServiceKind, Settings},
     model::Role,
 };
+use innomatch_embed::{E5Embedder, E5Options, Embedder};
 use innomatch_leads::{Leads, grpc::LeadsGrpc};
 use innomatch_matcher::{
     Matcher,
@@ -42,9 +43,11 @@ use innomatch_proto::v1::{
     search_service_server::SearchServiceServer, stats_service_server::StatsServiceServer,
 };
 use innomatch_search::{
+    embedding::{self, EmbeddingProgress},
     follower::{self, LocalChanges},
     grpc::SearchGrpc,
     index::SearchIndex,
+    vectors::VectorStore,
 };
 use tokio::{net::TcpListener, sync::oneshot, task::JoinHandle};
 use tonic::transport::{Server, server::TcpIncoming};
@@ -77,6 +80,8 @@ pub struct RunningServer {
     pub demo_tokens: Option<DemoTokens>,
     /// The search index, when the search service runs here.
     pub search_index: Option<Arc<SearchIndex>>,
+    /// How far the embedding follower has come, when semantic matching runs here.
+    pub embedding_progress: Option<Arc<EmbeddingProgress>>,
     /// The leads domain API, when the leads service runs here: the matcher
     /// (and tests) offer leads through it in-process.
     pub leads: Option<Leads>,
@@ -114,10 +119,13 @@ pub async fn start(settings: &Settings) -> anyhow::Result<RunningServer> {
     let (catalog, tokens, token_refresh) = open_catalog(settings).await?;
     let search = open_index(settings, &catalog)?;
     let leads = open_leads(settings)?;
-    let matcher = runs(settings, ServiceKind::Matcher)
-        .then_some(search.as_ref())
-        .flatten()
-        .map(|index| Matcher::new(catalog.clone(), Arc::clone(&index.index)));
+    let matcher = runs(settings, ServiceKind::Matcher).then_some(search.as_ref()).flatten().map(|index| {
+        let matcher = Matcher::new(catalog.clone(), Arc::clone(&index.index));
+        match &index.vectors {
+            Some(vectors) => matcher.with_vectors(Arc::clone(vectors)),
+            None => matcher,
+        }
+    });
     let auto_matcher = spawn_auto_matching(settings, &catalog, matcher.as_ref(), leads.as_ref())?;
     let demo_tokens = load_sample(settings, &catalog).await?;
     let generated_admin_token = first_admin_token(settings, &catalog).await?;
@@ -161,6 +169,7 @@ pub async fn start(settings: &Settings) -> anyhow::Result<RunningServer> {
         .await
         .with_context(|| format!("serving metrics on {}", settings.metrics_listen))?;
     let search_index = search.as_ref().map(|s| Arc::clone(&s.index));
+    let embedding_progress = search.as_ref().and_then(|s| s.progress.clone());
     let gauges = gauges::spawn(&catalog, search_index.clone(), leads.clone());
 
     // The store is open and the tokens are loaded: the mounted services are ready.
@@ -168,7 +177,11 @@ pub async fn start(settings: &Settings) -> anyhow::Result<RunningServer> {
     let services: Vec<&str> = settings.services.iter().map(|k| k.name()).collect();
     tracing::info!(%addr, services = ?services, data_dir = %settings.data_dir.display(), "innomatch listening");
 
-    let background = [search.map(|s| s.follower), auto_matcher, Some(metrics_task), Some(gauges), Some(token_refresh)]
+    let (follower, embedding) = match search {
+        Some(s) => (Some(s.follower), s.embedding),
+        None => (None, None),
+    };
+    let background = [follower, embedding, auto_matcher, Some(metrics_task), Some(gauges), Some(token_refresh)]
         .into_iter()
         .flatten()
         .collect();
@@ -194,6 +207,7 @@ pub async fn start(settings: &Settings) -> anyhow::Result<RunningServer> {
         generated_admin_token,
         demo_tokens,
         search_index,
+        embedding_progress,
         leads,
         shutdown: Some(shutdown_tx),
         task,
@@ -225,10 +239,14 @@ async fn open_catalog(settings: &Settings) -> anyhow::Result<(Catalog, Arc<Token
     Ok((Catalog::new(store, Arc::clone(&tokens) as _), tokens, refresh))
 }
 
-/// The search index and the follower that keeps it in step with the change feed.
+/// The search index and the follower that keeps it in step with the change
+/// feed; with semantic matching, the vectors and their embedding follower.
 struct OpenIndex {
     index: Arc<SearchIndex>,
     follower: JoinHandle<()>,
+    vectors: Option<Arc<VectorStore>>,
+    embedding: Option<JoinHandle<()>>,
+    progress: Option<Arc<EmbeddingProgress>>,
 }
 
 /// The matcher retrieves candidates from the index, so either service opens it.
@@ -239,8 +257,42 @@ fn open_index(settings: &Settings, catalog: &Catalog) -> anyhow::Result<Option<O
     let dir = settings.data_dir.join("index");
     let index = Arc::new(SearchIndex::open(&dir).with_context(|| format!("opening the index in {}", dir.display()))?);
     let refresh = Duration::from_millis(settings.search.refresh_ms);
-    let follower = follower::spawn(Arc::clone(&index), Arc::new(LocalChanges::new(catalog.clone())), refresh);
-    Ok(Some(OpenIndex { index, follower }))
+    let source = Arc::new(LocalChanges::new(catalog.clone()));
+    let follower = follower::spawn(Arc::clone(&index), Arc::clone(&source) as _, refresh);
+    let (vectors, embedding) = match open_embedder(settings) {
+        Some(embedder) => {
+            let dir = settings.data_dir.join("vectors");
+            let store = Arc::new(
+                VectorStore::open(&dir, embedder.model_id(), embedder.dimension())
+                    .with_context(|| format!("opening the vectors in {}", dir.display()))?,
+            );
+            let progress = Arc::new(EmbeddingProgress::default());
+            let task = embedding::spawn(embedder, Arc::clone(&store), source, Arc::clone(&progress));
+            (Some(store), Some((task, progress)))
+        }
+        None => (None, None),
+    };
+    let (embedding, progress) = embedding.unzip();
+    Ok(Some(OpenIndex { index, follower, vectors, embedding, progress }))
+}
+
+/// The embedding model when semantic matching is on and the model is
+/// installed; otherwise matching runs lexical-only, and the log says why.
+fn open_embedder(settings: &Settings) -> Option<Arc<dyn Embedder>> {
+    if !settings.search.semantic {
+        tracing::info!("semantic matching off by configuration; matching is lexical-only");
+        return None;
+    }
+    match E5Embedder::open(&E5Options::default()) {
+        Ok(embedder) => {
+            tracing::info!(model = embedder.model_id(), "semantic matching on");
+            Some(Arc::new(embedder))
+        }
+        Err(error) => {
+            tracing::warn!(%error, "embedding model unavailable; matching is lexical-only (run `make models`)");
+            None
+        }
+    }
 }
 
 /// Leads: `leads.sqlite3` in the data directory; delivered through Redis

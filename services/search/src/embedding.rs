@@ -1,0 +1,192 @@
+//! The embedding follower: reads the change feed from the start, and gives
+//! every active need, capability and offer its vector in the
+//! [`VectorStore`]. Texts already embedded with the same model come from the
+//! store's file, so a restart or a replay embeds nothing twice; new texts
+//! are embedded in batches on a blocking thread, never on a write's path.
+//! Progress is visible in the metrics (`innomatch_embedding_pending`,
+//! `innomatch_embedded_texts_total`) and in [`EmbeddingProgress`].
+
+use std::{
+    sync::{
+        Arc,
+        atomic::{AtomicI64, AtomicU64, Ordering},
+    },
+    time::Duration,
+};
+
+use futures::StreamExt;
+use innomatch_catalog::store::Change;
+use innomatch_core::{
+    model::{Record, RecordStatus},
+    taxonomy::Taxonomy,
+};
+use innomatch_embed::{Embedder, TextKind};
+use tokio::task::JoinHandle;
+
+use crate::{
+    follower::ChangeSource,
+    vectors::{VectorStore, embedding_input},
+};
+
+/// Texts embedded per engine call: large enough to keep both cores busy,
+/// small enough that progress shows.
+const BATCH: usize = 16;
+/// How long the follower waits for more changes before embedding a partial batch.
+const LINGER: Duration = Duration::from_millis(50);
+const RETRY_DELAY: Duration = Duration::from_secs(1);
+
+/// How far the follower has come.
+#[derive(Debug, Default)]
+pub struct EmbeddingProgress {
+    /// The last change sequence whose record has its vector.
+    pub applied: AtomicI64,
+    /// Texts embedded by this process (not counting those found in the store).
+    pub embedded: AtomicU64,
+}
+
+impl EmbeddingProgress {
+    pub fn applied(&self) -> i64 {
+        self.applied.load(Ordering::Acquire)
+    }
+}
+
+/// Follows `source` until aborted, keeping `store` in step.
+pub fn spawn(
+    embedder: Arc<dyn Embedder>,
+    store: Arc<VectorStore>,
+    source: Arc<dyn ChangeSource>,
+    progress: Arc<EmbeddingProgress>,
+) -> JoinHandle<()> {
+    tokio::spawn(async move {
+        loop {
+            match embed_reference(&embedder, &store).await {
+                Ok(()) => break,
+                Err(error) => tracing::warn!(%error, "embedding the reference texts failed; retrying"),
+            }
+            tokio::time::sleep(RETRY_DELAY).await;
+        }
+        loop {
+            let after = progress.applied();
+            let outcome = match source.changes(after).await {
+                Ok(stream) => follow(&embedder, &store, &progress, stream).await,
+                Err(e) => Err(e),
+            };
+            match outcome {
+                Ok(()) => tracing::info!("change feed ended; the embedding follower reconnects"),
+                Err(error) => tracing::warn!(%error, "embedding follower failed; retrying"),
+            }
+            tokio::time::sleep(RETRY_DELAY).await;
+        }
+    })
+}
+
+async fn follow(
+    embedder: &Arc<dyn Embedder>,
+    store: &Arc<VectorStore>,
+    progress: &Arc<EmbeddingProgress>,
+    mut stream: futures::stream::BoxStream<'static, Result<Change, String>>,
+) -> Result<(), String> {
+    loop {
+        let Some(first) = stream.next().await else { return Ok(()) };
+        let mut batch = vec![first?];
+        while batch.len() < BATCH * 4 {
+            match tokio::time::timeout(LINGER, stream.next()).await {
+                Ok(Some(change)) => batch.push(change?),
+                Ok(None) | Err(_) => break,
+            }
+        }
+        apply(embedder, store, progress, batch).await?;
+    }
+}
+
+/// The reference texts a similarity's background is measured against: one
+/// per industry chain of the taxonomy (its name and domain words), i.e. the
+/// domain's subjects, none in particular.
+pub fn reference_texts() -> Vec<String> {
+    Taxonomy::get().industries().iter().map(|i| format!("{}：{}", i.name, i.terms.join("、"))).collect()
+}
+
+/// Embeds the reference texts (once per model: they are kept like any other
+/// text) and hands them to the store as its background.
+pub async fn embed_reference(embedder: &Arc<dyn Embedder>, store: &Arc<VectorStore>) -> Result<(), String> {
+    let texts = reference_texts();
+    let mut missing = Vec::new();
+    for text in &texts {
+        let hash = store.hash(TextKind::Passage, text);
+        if store.known(&hash).is_none() {
+            missing.push((hash, text.clone()));
+        }
+    }
+    if !missing.is_empty() {
+        let engine = Arc::clone(embedder);
+        let batch: Vec<String> = missing.iter().map(|(_, t)| t.clone()).collect();
+        let vectors = tokio::task::spawn_blocking(move || {
+            let refs: Vec<&str> = batch.iter().map(String::as_str).collect();
+            engine.embed(&refs, TextKind::Passage)
+        })
+        .await
+        .map_err(|e| e.to_string())?
+        .map_err(|e| e.to_string())?;
+        for ((hash, _), vector) in missing.into_iter().zip(vectors) {
+            store.remember(hash, vector).map_err(|e| e.to_string())?;
+        }
+    }
+    let vectors = texts.iter().filter_map(|t| store.known(&store.hash(TextKind::Passage, t))).collect();
+    store.set_reference(vectors);
+    Ok(())
+}
+
+/// Applies a batch of changes in order: vectors known by their text hash at
+/// once, the rest embedded first.
+pub async fn apply(
+    embedder: &Arc<dyn Embedder>,
+    store: &Arc<VectorStore>,
+    progress: &Arc<EmbeddingProgress>,
+    changes: Vec<Change>,
+) -> Result<(), String> {
+    let mut missing: Vec<([u8; 32], TextKind, String)> = Vec::new();
+    for change in &changes {
+        if let Some((kind, text)) = active_input(&change.record) {
+            let hash = store.hash(kind, &text);
+            if store.known(&hash).is_none() && !missing.iter().any(|(h, _, _)| *h == hash) {
+                missing.push((hash, kind, text));
+            }
+        }
+    }
+    metrics::gauge!("innomatch_embedding_pending").set(missing.len() as f64);
+    for kind in [TextKind::Query, TextKind::Passage] {
+        let of_kind: Vec<&([u8; 32], TextKind, String)> = missing.iter().filter(|m| m.1 == kind).collect();
+        for chunk in of_kind.chunks(BATCH) {
+            let texts: Vec<String> = chunk.iter().map(|m| m.2.clone()).collect();
+            let engine = Arc::clone(embedder);
+            let vectors = tokio::task::spawn_blocking(move || {
+                let refs: Vec<&str> = texts.iter().map(String::as_str).collect();
+                engine.embed(&refs, kind)
+            })
+            .await
+            .map_err(|e| e.to_string())?
+            .map_err(|e| e.to_string())?;
+            for (m, vector) in chunk.iter().zip(vectors) {
+                store.remember(m.0, vector).map_err(|e| e.to_string())?;
+            }
+            progress.embedded.fetch_add(chunk.len() as u64, Ordering::Relaxed);
+            metrics::counter!("innomatch_embedded_texts_total").increment(chunk.len() as u64);
+        }
+    }
+    for change in &changes {
+        let record = &change.record;
+        let meta = record.meta();
+        let vector = active_input(record).and_then(|(kind, text)| store.known(&store.hash(kind, &text)));
+        store.set(&meta.id, record.kind(), &meta.organization_id, vector);
+    }
+    metrics::gauge!("innomatch_embedding_pending").set(0.0);
+    if let Some(last) = changes.last() {
+        progress.applied.store(last.sequence, Ordering::Release);
+        metrics::gauge!("innomatch_embedding_sequence").set(last.sequence as f64);
+    }
+    Ok(())
+}
+
+fn active_input(record: &Record) -> Option<(TextKind, String)> {
+    (record.meta().status() == RecordStatus::Active).then(|| embedding_input(record)).flatten()
+}
