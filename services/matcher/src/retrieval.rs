@@ -72,7 +72,7 @@ impl Semantics {
     /// Why there is no semantic part, for the evidence.
     pub fn absence(&self) -> &'static str {
         match self {
-            Semantics::Off => "semantic matching off: no embedding model installed (`make models`)",
+            Semantics::Off => "lexical only: semantic matching is off (no embedding model installed, or turned off)",
             Semantics::Pending => "semantic similarity pending: the text is being embedded",
             Semantics::Ready { .. } | Semantics::Unused => "",
         }

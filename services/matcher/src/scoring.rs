@@ -420,6 +420,28 @@ mod tests {
     }
 
     #[test]
+    fn a_semantic_part_shares_the_relevance_and_an_absent_one_says_why() {
+        let need = TechNeed::default();
+        let none: Vec<String> = Vec::new();
+        let context = context_parts(&need, &context(&none, &none, "440802"));
+        let hybrid = RelevanceParts {
+            lexical: 0.05,
+            semantic: Some(0.05),
+            lexical_detail: "cosine 0.050".into(),
+            semantic_detail: "semantic similarity 0.87 (background 0.83)".into(),
+        };
+        let (score, parts) = combine_parts(&hybrid, &context);
+        assert!((parts.iter().map(|p| p.value).sum::<f32>() - score).abs() < 1e-6);
+        assert_eq!((parts[0].name, parts[1].name), ("text", "semantic"));
+        assert!((parts[0].value - parts[1].value).abs() < 1e-6, "equal contributions, equal parts");
+        assert!((score - combine(relevance_score(0.1), String::new(), &context).0).abs() < 1e-6);
+        let lexical = RelevanceParts { semantic: None, semantic_detail: "lexical only".into(), ..hybrid };
+        let (_, parts) = combine_parts(&lexical, &context);
+        assert!(parts.iter().all(|p| p.name != "semantic"));
+        assert!(parts[0].detail.ends_with("lexical only"), "{}", parts[0].detail);
+    }
+
+    #[test]
     fn overlaps_count_shared_codes_and_half_for_a_shared_top_field() {
         let need = vec!["new_materials.metal".to_owned(), "environment.carbon".to_owned()];
         let (score, shared) =

@@ -360,6 +360,32 @@ mod tests {
     }
 
     #[test]
+    fn needs_are_queries_capabilities_passages_and_titles_are_not_repeated() {
+        use innomatch_core::model::{Capability, TechNeed};
+        let need = Record::Need(TechNeed {
+            title: "降低炼钢二氧化碳排放".into(),
+            keywords: vec!["氢冶金".into()],
+            description: "寻求氢基竖炉中试合作".into(),
+            ..Default::default()
+        });
+        assert_eq!(
+            embedding_input(&need),
+            Some((TextKind::Query, "降低炼钢二氧化碳排放（氢冶金）。寻求氢基竖炉中试合作".to_owned()))
+        );
+        let capability = Record::Capability(Capability {
+            title: "对虾白斑病毒快速检测".into(),
+            description: "对虾白斑病毒快速检测，30分钟出结果".into(),
+            ..Default::default()
+        });
+        assert_eq!(
+            embedding_input(&capability),
+            Some((TextKind::Passage, "对虾白斑病毒快速检测，30分钟出结果".to_owned())),
+            "a title that only repeats the description's beginning"
+        );
+        assert_eq!(embedding_input(&Record::Need(TechNeed::default())), None);
+    }
+
+    #[test]
     fn organizations_aggregate_over_all_their_capabilities() {
         let store = VectorStore::in_memory("m", 2).expect("store");
         store.set("c1", RecordKind::Capability, "lab", Some(Arc::from(unit(&[1.0, 0.0]))));
