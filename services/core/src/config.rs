@@ -6,6 +6,7 @@ use std::{fmt, net::SocketAddr, path::PathBuf, str::FromStr};
 
 use secrecy::{ExposeSecret, SecretString};
 use serde::Deserialize;
+use strum::{IntoStaticStr, VariantArray};
 
 /// A value that must not appear in logs or debug output; `secrecy` wipes it
 /// from memory when dropped. Reading it is explicit: [`Secret::expose`].
@@ -30,7 +31,8 @@ impl fmt::Debug for Secret {
 }
 
 /// The services one process can run. The binary mounts only those it was asked for.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, IntoStaticStr, VariantArray)]
+#[strum(serialize_all = "lowercase")]
 pub enum ServiceKind {
     /// Records, tokens and the change feed (CatalogService and AdminService).
     Catalog,
@@ -43,32 +45,38 @@ pub enum ServiceKind {
 }
 
 impl ServiceKind {
-    pub const ALL: &'static [ServiceKind] =
-        &[ServiceKind::Catalog, ServiceKind::Search, ServiceKind::Matcher, ServiceKind::Leads];
+    pub const ALL: &'static [ServiceKind] = <ServiceKind as VariantArray>::VARIANTS;
 
+    /// The lowercase name used by `--service`, the settings file and logs.
     pub fn name(self) -> &'static str {
-        match self {
-            ServiceKind::Catalog => "catalog",
-            ServiceKind::Search => "search",
-            ServiceKind::Matcher => "matcher",
-            ServiceKind::Leads => "leads",
-        }
+        self.into()
     }
+}
+
+/// The variant of `T` whose lowercase name is `name` (surrounding spaces
+/// ignored), or a message naming every known one. By hand rather than
+/// strum's `EnumString`, whose error names none of them.
+fn variant_named<T>(name: &str, what: &str) -> Result<T, String>
+where
+    T: VariantArray + Copy + Into<&'static str>,
+{
+    T::VARIANTS.iter().copied().find(|v| (*v).into() == name.trim()).ok_or_else(|| {
+        let known: Vec<&'static str> = T::VARIANTS.iter().map(|v| (*v).into()).collect();
+        format!("unknown {what} {name:?}; use one of: {}", known.join(", "))
+    })
 }
 
 impl FromStr for ServiceKind {
     type Err = String;
 
     fn from_str(s: &str) -> Result<Self, String> {
-        ServiceKind::ALL.iter().copied().find(|k| k.name() == s.trim()).ok_or_else(|| {
-            let known: Vec<&str> = ServiceKind::ALL.iter().map(|k| k.name()).collect();
-            format!("unknown service {s:?}; this build serves: {}", known.join(", "))
-        })
+        variant_named(s, "service")
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize, IntoStaticStr, VariantArray)]
 #[serde(rename_all = "lowercase")]
+#[strum(serialize_all = "lowercase")]
 pub enum LogFormat {
     #[default]
     Text,
@@ -79,11 +87,7 @@ impl FromStr for LogFormat {
     type Err = String;
 
     fn from_str(s: &str) -> Result<Self, String> {
-        match s {
-            "text" => Ok(LogFormat::Text),
-            "json" => Ok(LogFormat::Json),
-            other => Err(format!("unknown log format {other:?}; use text or json")),
-        }
+        variant_named(s, "log format")
     }
 }
 
@@ -239,5 +243,20 @@ mod tests {
     fn settings_file_rejects_unknown_keys() {
         assert!(toml::from_str::<FileSettings>("listen = \"127.0.0.1:0\"\n").is_ok());
         assert!(toml::from_str::<FileSettings>("lisen = \"127.0.0.1:0\"\n").is_err());
+    }
+
+    #[test]
+    fn service_and_log_format_names_parse_and_unknown_ones_list_the_known() {
+        assert_eq!(
+            ServiceKind::ALL.iter().map(|k| k.name()).collect::<Vec<_>>(),
+            ["catalog", "search", "matcher", "leads"]
+        );
+        assert_eq!(" matcher ".parse::<ServiceKind>(), Ok(ServiceKind::Matcher));
+        assert_eq!(
+            "telepathy".parse::<ServiceKind>(),
+            Err("unknown service \"telepathy\"; use one of: catalog, search, matcher, leads".to_owned())
+        );
+        assert_eq!("json".parse::<LogFormat>(), Ok(LogFormat::Json));
+        assert_eq!("xml".parse::<LogFormat>(), Err("unknown log format \"xml\"; use one of: text, json".to_owned()));
     }
 }

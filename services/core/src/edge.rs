@@ -71,8 +71,8 @@ pub fn code_list(
     values.to_vec()
 }
 
-/// How long a page may be: 0 asks for `default`; more than `max` is an
-/// error at the edge (never silently shortened, so a client that asked for
+/// How long a page (or a list of results) may be: 0 asks for `default`;
+/// more than `max` is an error at the edge (never silently shortened, so a client that asked for
 /// too much finds out).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct PagePolicy {
@@ -89,7 +89,7 @@ impl PagePolicy {
         match requested {
             0 => self.default,
             n if n > self.max => {
-                violations.add(field, format!("page size {n} exceeds the maximum {}", self.max));
+                violations.add(field, format!("{n} exceeds the maximum {}", self.max));
                 self.max
             }
             n => n,

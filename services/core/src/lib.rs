@@ -1,11 +1,12 @@
 //! innomatch core: the domain model, taxonomies, validation, the proto edge,
-//! auth, settings and telemetry shared by every service.
+//! auth, settings, telemetry and retry delays shared by every service.
 
 pub mod auth;
 pub mod config;
 pub mod convert;
 pub mod edge;
 pub mod model;
+pub mod retry;
 #[cfg(feature = "sqlite")]
 pub mod sqlite;
 pub mod status;

@@ -56,8 +56,9 @@ pub struct LeadPage {
     pub next_page_token: String,
 }
 
-/// The formats leads export to.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// The formats leads export to; the lowercase name is the file extension.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, strum::IntoStaticStr)]
+#[strum(serialize_all = "lowercase")]
 pub enum ExportFormat {
     /// UTF-8 CSV with a byte-order mark.
     Csv,
@@ -68,10 +69,7 @@ pub enum ExportFormat {
 impl ExportFormat {
     /// The file name extension.
     pub fn extension(self) -> &'static str {
-        match self {
-            ExportFormat::Csv => "csv",
-            ExportFormat::Xlsx => "xlsx",
-        }
+        self.into()
     }
 }
 

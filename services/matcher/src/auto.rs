@@ -11,6 +11,7 @@ use innomatch_catalog::{Catalog, store::Change};
 use innomatch_core::{
     auth::{BearerToken, Principal},
     model::{ChangeOperation, Record, RecordKind, Role},
+    retry::RetryDelays,
 };
 use innomatch_leads::{Leads, model::LeadDraft};
 use innomatch_proto::v1::{self as pb, leads_service_client::LeadsServiceClient};
@@ -28,7 +29,9 @@ pub const AUTO_LEAD_MIN_SCORE: f32 = 0.6;
 pub const AUTO_LEADS_PER_NEED: usize = 3;
 /// Characters of the need's description an agency sees in a lead.
 const SUMMARY_CHARS: usize = 200;
-const RETRY_DELAY: Duration = Duration::from_secs(1);
+/// Waits after a feed or lead-delivery failure: from the floor, doubling to the cap.
+const RETRY_MIN: Duration = Duration::from_millis(500);
+const RETRY_MAX: Duration = Duration::from_secs(30);
 
 /// Where the auto-matcher remembers the last change it handled.
 #[derive(Debug, Clone)]
@@ -180,6 +183,7 @@ impl LeadSink for RemoteLeads {
 /// Follows the change feed from the checkpoint until the task is aborted.
 pub fn spawn(matcher: Matcher, catalog: Catalog, leads: Arc<dyn LeadSink>, checkpoint: Checkpoint) -> JoinHandle<()> {
     tokio::spawn(async move {
+        let mut retry = RetryDelays::new(RETRY_MIN, RETRY_MAX);
         loop {
             let after = checkpoint.load();
             let mut feed = catalog.watch(system(), after, vec![RecordKind::Need]);
@@ -204,8 +208,9 @@ pub fn spawn(matcher: Matcher, catalog: Catalog, leads: Arc<dyn LeadSink>, check
                 if let Err(error) = checkpoint.save(change.sequence) {
                     tracing::warn!(%error, "could not save the auto-matching checkpoint");
                 }
+                retry.reset();
             }
-            tokio::time::sleep(RETRY_DELAY).await;
+            tokio::time::sleep(retry.next_delay()).await;
         }
     })
 }

@@ -5,12 +5,14 @@
 //! (the score, its parts and its scale), `matcher` (partners for a need and
 //! needs for a capability), `consortia` + `consortium` (proposals and the
 //! solver), `offers` (service proposals), `auto` (auto-matching into
-//! leads), `answers` (what it returns), `error`, and `grpc` (the adapter).
+//! leads), `answers` (what it returns), `error`, `convert` (requests to
+//! validated queries, answers to replies) and `grpc` (the adapter).
 
 pub mod answers;
 pub mod auto;
 pub mod consortia;
 pub mod consortium;
+pub mod convert;
 pub mod error;
 pub mod grpc;
 pub mod matcher;

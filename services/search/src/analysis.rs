@@ -71,8 +71,9 @@ static SHARED: LazyLock<Analyzer> = LazyLock::new(|| Analyzer::builder().build()
 /// Chinese + English analyzer: segmentation, normalization, synonyms and
 /// keywords. Cheap to clone (one `Arc`).
 ///
-/// Analysis, per text: full-width ASCII is folded (ＩｏＴ → IoT), traditional
-/// Chinese becomes simplified (綠色鋼鐵 → 绿色钢铁, by `fast2s`), jieba cuts
+/// Analysis, per text: compatibility forms are folded per character (NFKC:
+/// ＩｏＴ → IoT), traditional Chinese becomes simplified (綠色鋼鐵 →
+/// 绿色钢铁, by OpenCC's tables), jieba cuts
 /// it in search mode, whitespace and punctuation are dropped, the rest is
 /// lowercased, stop words (`data/stopwords.txt`) are dropped and English
 /// words are stemmed (farming → farm). Each word takes one position and its
@@ -670,6 +671,10 @@ mod tests {
         assert_eq!(analyze("ＩｏＴ"), ["iot"]);
         assert_eq!(analyze("ＡＢＣ１２３"), ["abc123"]);
         assert_eq!(analyze("綠色鋼鐵"), analyze("绿色钢铁"));
+        for (traditional, simplified) in [("氫冶金", "氢冶金"), ("預製菜", "预制菜"), ("對蝦養殖", "对虾养殖")]
+        {
+            assert_eq!(analyze(traditional), analyze(simplified), "{traditional}");
+        }
     }
 
     #[test]

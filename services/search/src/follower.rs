@@ -1,20 +1,23 @@
 //! Keeps the index in step with the catalog's change feed: reads changes
 //! after the index's last applied sequence, applies them in batches (one
-//! commit per refresh interval), and reconnects after failures.
+//! commit per refresh interval), and reconnects after failures with growing,
+//! jittered delays.
 
 use std::{sync::Arc, time::Duration};
 
 use async_trait::async_trait;
 use futures::{StreamExt, stream::BoxStream};
 use innomatch_catalog::{Catalog, store::Change};
-use innomatch_core::{auth::Principal, model::Role};
+use innomatch_core::{auth::Principal, model::Role, retry::RetryDelays};
 use tokio::{task::JoinHandle, time::Instant};
 
 use crate::index::SearchIndex;
 
 /// Most changes applied in one commit; bounds memory while catching up.
 const MAX_BATCH: usize = 5_000;
-const RETRY_DELAY: Duration = Duration::from_secs(1);
+/// Waits before reconnecting to the feed: from the floor, doubling to the cap.
+const RETRY_MIN: Duration = Duration::from_millis(500);
+const RETRY_MAX: Duration = Duration::from_secs(30);
 
 /// Where the follower reads changes from.
 #[async_trait]
@@ -50,6 +53,7 @@ impl ChangeSource for LocalChanges {
 /// Applies the change feed to the index until the task is aborted.
 pub fn spawn(index: Arc<SearchIndex>, source: Arc<dyn ChangeSource>, refresh: Duration) -> JoinHandle<()> {
     tokio::spawn(async move {
+        let mut retry = RetryDelays::new(RETRY_MIN, RETRY_MAX);
         loop {
             let after = index.applied_sequence();
             let outcome = match source.changes(after).await {
@@ -60,7 +64,10 @@ pub fn spawn(index: Arc<SearchIndex>, source: Arc<dyn ChangeSource>, refresh: Du
                 Ok(()) => tracing::info!("change feed ended; reconnecting"),
                 Err(error) => tracing::warn!(%error, "search follower failed; retrying"),
             }
-            tokio::time::sleep(RETRY_DELAY).await;
+            if index.applied_sequence() > after {
+                retry.reset(); // it got somewhere before failing: no reason to wait long
+            }
+            tokio::time::sleep(retry.next_delay()).await;
         }
     })
 }
@@ -104,6 +111,77 @@ async fn follow(
         tracing::debug!(count, sequence = last, "index committed");
         if let Some(end) = end {
             return end;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Mutex;
+
+    use futures::stream;
+    use innomatch_core::model::{Capability, ChangeOperation, Record, RecordMeta, RecordStatus};
+
+    use super::*;
+
+    fn capability(sequence: i64, title: &str) -> Change {
+        let record = Record::Capability(Capability {
+            meta: RecordMeta {
+                id: format!("cap_{sequence}"),
+                organization_id: "org_1".into(),
+                version: 1,
+                status: Some(RecordStatus::Active),
+                ..Default::default()
+            },
+            title: title.into(),
+            ..Default::default()
+        });
+        Change { sequence, operation: ChangeOperation::Created, committed_at_ms: 0, record }
+    }
+
+    /// Refuses the first `failures` connections, then serves two changes and
+    /// stays open; remembers when each connection was asked for.
+    struct FlakySource {
+        failures: usize,
+        attempts: Mutex<Vec<Instant>>,
+    }
+
+    #[async_trait]
+    impl ChangeSource for FlakySource {
+        async fn changes(&self, _after: i64) -> Result<BoxStream<'static, Result<Change, String>>, String> {
+            let attempt = {
+                let mut attempts = self.attempts.lock().expect("attempts");
+                attempts.push(Instant::now());
+                attempts.len()
+            };
+            if attempt <= self.failures {
+                return Err("catalog unreachable".into());
+            }
+            let changes = vec![Ok(capability(1, "绿色钢铁 氢冶金")), Ok(capability(2, "对虾养殖"))];
+            Ok(stream::iter(changes).chain(stream::pending()).boxed())
+        }
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn reconnects_with_growing_delays_until_the_feed_answers_then_catches_up() {
+        let index = Arc::new(SearchIndex::in_ram().expect("index"));
+        let source = Arc::new(FlakySource { failures: 3, attempts: Mutex::new(Vec::new()) });
+        let task = spawn(Arc::clone(&index), source.clone(), Duration::from_millis(10));
+        for _ in 0..1_000 {
+            if index.applied_sequence() == 2 {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        task.abort();
+        assert_eq!(index.applied_sequence(), 2, "the follower caught up once the feed answered");
+        let attempts = source.attempts.lock().expect("attempts").clone();
+        assert_eq!(attempts.len(), 4, "one connection per failure, then one that stays");
+        let waits: Vec<Duration> = attempts.windows(2).map(|w| w[1] - w[0]).collect();
+        for (i, wait) in waits.iter().enumerate() {
+            // Doubling from the floor, each wait stretched by jitter up to twice its base.
+            let base = RETRY_MIN * (1 << i);
+            assert!(*wait >= base && *wait <= base * 2, "wait {i}: {wait:?} vs base {base:?}");
         }
     }
 }

@@ -3,28 +3,17 @@
 //! separate from the index so bad queries fail with a clear message before
 //! any work is done.
 
-/// A text field a query clause may name.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+use strum::{EnumString, VariantNames};
+
+/// A text field a query clause may name, by its lowercase name (`title:钢铁`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, EnumString, VariantNames)]
+#[strum(serialize_all = "lowercase")]
 pub enum QueryField {
     Title,
     Keywords,
     Description,
     Organization,
     Tag,
-}
-
-impl QueryField {
-    pub const NAMES: [(&'static str, QueryField); 5] = [
-        ("title", QueryField::Title),
-        ("keywords", QueryField::Keywords),
-        ("description", QueryField::Description),
-        ("organization", QueryField::Organization),
-        ("tag", QueryField::Tag),
-    ];
-
-    fn parse(name: &str) -> Option<Self> {
-        Self::NAMES.iter().find(|(n, _)| *n == name).map(|(_, f)| *f)
-    }
 }
 
 /// One clause of a parsed query.
@@ -40,7 +29,7 @@ pub struct Clause {
 pub enum QueryError {
     #[error("the quote opened at character {0} is never closed")]
     UnbalancedQuote(usize),
-    #[error("unknown field {0:?}; use one of title, keywords, description, organization, tag")]
+    #[error("unknown field {0:?}; use one of {fields}", fields = QueryField::VARIANTS.join(", "))]
     UnknownField(String),
     #[error("{0:?} has nothing after it")]
     Dangling(String),
@@ -79,7 +68,7 @@ pub fn parse(query: &str) -> Result<Vec<Clause>, QueryError> {
         let name_end = (i..chars.len()).find(|&j| !chars[j].is_ascii_alphabetic()).unwrap_or(chars.len());
         if name_end > i && name_end < chars.len() && chars[name_end] == ':' {
             let name: String = chars[i..name_end].iter().collect();
-            field = Some(QueryField::parse(&name.to_ascii_lowercase()).ok_or(QueryError::UnknownField(name))?);
+            field = Some(name.to_ascii_lowercase().parse::<QueryField>().map_err(|_| QueryError::UnknownField(name))?);
             i = name_end + 1;
         }
         if i >= chars.len() || chars[i].is_whitespace() {
@@ -144,6 +133,11 @@ mod tests {
         assert_eq!(parse("\"预制菜 冷链"), Err(QueryError::UnbalancedQuote(1)));
         assert_eq!(parse("对虾 “养殖"), Err(QueryError::UnbalancedQuote(4)));
         assert_eq!(parse("color:红"), Err(QueryError::UnknownField("color".into())));
+        assert_eq!(
+            QueryError::UnknownField("color".into()).to_string(),
+            "unknown field \"color\"; use one of title, keywords, description, organization, tag"
+        );
+        assert_eq!(parse("TITLE:钢铁").expect("ok")[0].field, Some(QueryField::Title));
         assert_eq!(parse("氢冶金 -"), Err(QueryError::Dangling("-".into())));
         assert_eq!(parse("title: 氢"), Err(QueryError::Dangling("title:".into())));
         assert!(matches!(parse("ab\"cd"), Err(QueryError::UnbalancedQuote(_))));

@@ -363,7 +363,7 @@ async fn exports_parse_back_as_csv_and_xlsx() {
     assert_eq!(rows.len(), 4, "header and three leads");
     assert_eq!(rows[0][3], "服务类别 Category");
     let titles_read: HashSet<&str> = rows[1..].iter().map(|r| r[2].as_str()).collect();
-    assert_eq!(titles_read, titles.iter().copied().collect(), "text cells are never formulas in XLSX");
+    assert_eq!(titles_read, titles.iter().copied().collect::<HashSet<_>>(), "text cells are never formulas in XLSX");
     assert!(rows[1..].iter().all(|r| r[4].parse::<f64>().is_ok()), "scores are numbers");
 }
 

@@ -278,20 +278,11 @@ fn header(kind: RecordKind) -> Vec<&'static str> {
     std::iter::once("type").chain(columns(kind).iter().copied()).collect()
 }
 
-fn type_code(kind: RecordKind) -> &'static str {
-    match kind {
-        RecordKind::Organization => "organization",
-        RecordKind::Need => "need",
-        RecordKind::Capability => "capability",
-        RecordKind::ServiceOffer => "offer",
-    }
-}
-
 pub fn write_csv(kind: RecordKind, records: &[Record]) -> anyhow::Result<Vec<u8>> {
     let mut writer = csv::Writer::from_writer(Vec::new());
     writer.write_record(header(kind))?;
     for record in records {
-        writer.write_record(std::iter::once(type_code(kind).to_owned()).chain(record_cells(record)))?;
+        writer.write_record(std::iter::once(kind.code().to_owned()).chain(record_cells(record)))?;
     }
     writer.into_inner().map_err(|e| anyhow::anyhow!("writing CSV: {e}"))
 }
@@ -299,14 +290,14 @@ pub fn write_csv(kind: RecordKind, records: &[Record]) -> anyhow::Result<Vec<u8>
 pub fn write_xlsx(kind: RecordKind, records: &[Record]) -> anyhow::Result<Vec<u8>> {
     let mut workbook = rust_xlsxwriter::Workbook::new();
     let sheet = workbook.add_worksheet();
-    sheet.set_name(type_code(kind))?;
+    sheet.set_name(kind.code())?;
     let bold = rust_xlsxwriter::Format::new().set_bold();
     for (col, name) in header(kind).iter().enumerate() {
         sheet.write_string_with_format(0, col as u16, *name, &bold)?;
     }
     for (row, record) in records.iter().enumerate() {
         let row = row as u32 + 1;
-        sheet.write_string(row, 0, type_code(kind))?;
+        sheet.write_string(row, 0, kind.code())?;
         for (col, cell) in record_cells(record).iter().enumerate() {
             sheet.write_string(row, col as u16 + 1, cell)?;
         }

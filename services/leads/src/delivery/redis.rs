@@ -34,7 +34,7 @@ use std::{
 };
 
 use async_trait::async_trait;
-use innomatch_core::config::LeadsSettings;
+use innomatch_core::{config::LeadsSettings, retry::RetryDelays};
 use redis::{
     AsyncConnectionConfig, Client, RedisError, Value,
     aio::{ConnectionManager, ConnectionManagerConfig, MultiplexedConnection},
@@ -519,15 +519,10 @@ enum Step {
 }
 
 /// Waits between reconnection attempts: doubling from [`MIN_BACKOFF`] to
-/// [`MAX_BACKOFF`], for as long as Redis stays away; a successful read starts over.
-fn reconnect_delays() -> impl Iterator<Item = Duration> {
-    use backon::BackoffBuilder;
-    backon::ExponentialBuilder::default()
-        .with_min_delay(MIN_BACKOFF)
-        .with_max_delay(MAX_BACKOFF)
-        .with_factor(2.0)
-        .without_max_times()
-        .build()
+/// [`MAX_BACKOFF`] with jitter, for as long as Redis stays away; a successful
+/// read starts over.
+fn reconnect_delays() -> RetryDelays {
+    RetryDelays::new(MIN_BACKOFF, MAX_BACKOFF)
 }
 
 impl Reader {
@@ -544,7 +539,7 @@ impl Reader {
             match self.step().await {
                 Ok(Step::Closed) => return,
                 Ok(Step::Entries(entries)) => {
-                    backoff = reconnect_delays();
+                    backoff.reset();
                     for entry in entries {
                         match self.shared.vet(&self.agency, &self.key, entry).await {
                             Ok(Some(lead_id)) => {
@@ -576,7 +571,7 @@ impl Reader {
                     self.conn = None;
                     self.pending_after = Some("0".into());
                     tokio::select! {
-                        _ = tokio::time::sleep(backoff.next().unwrap_or(MAX_BACKOFF)) => {}
+                        _ = tokio::time::sleep(backoff.next_delay()) => {}
                         _ = self.tx.closed() => return,
                     }
                 }
