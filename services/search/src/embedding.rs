@@ -18,6 +18,7 @@ use futures::StreamExt;
 use innomatch_catalog::store::Change;
 use innomatch_core::{
     model::{Record, RecordStatus},
+    retry::RetryDelays,
     taxonomy::Taxonomy,
 };
 use innomatch_embed::{Embedder, TextKind};
@@ -33,7 +34,9 @@ use crate::{
 const BATCH: usize = 16;
 /// How long the follower waits for more changes before embedding a partial batch.
 const LINGER: Duration = Duration::from_millis(50);
-const RETRY_DELAY: Duration = Duration::from_secs(1);
+/// Delays between retries after a failure: doubling from the first to the last.
+const RETRY_MIN: Duration = Duration::from_millis(200);
+const RETRY_MAX: Duration = Duration::from_secs(30);
 
 /// How far the follower has come.
 #[derive(Debug, Default)]
@@ -58,13 +61,15 @@ pub fn spawn(
     progress: Arc<EmbeddingProgress>,
 ) -> JoinHandle<()> {
     tokio::spawn(async move {
+        let mut retry = RetryDelays::new(RETRY_MIN, RETRY_MAX);
         loop {
             match embed_reference(&embedder, &store).await {
                 Ok(()) => break,
                 Err(error) => tracing::warn!(%error, "embedding the reference texts failed; retrying"),
             }
-            tokio::time::sleep(RETRY_DELAY).await;
+            tokio::time::sleep(retry.next_delay()).await;
         }
+        retry.reset();
         loop {
             let after = progress.applied();
             let outcome = match source.changes(after).await {
@@ -75,7 +80,10 @@ pub fn spawn(
                 Ok(()) => tracing::info!("change feed ended; the embedding follower reconnects"),
                 Err(error) => tracing::warn!(%error, "embedding follower failed; retrying"),
             }
-            tokio::time::sleep(RETRY_DELAY).await;
+            if progress.applied() > after {
+                retry.reset();
+            }
+            tokio::time::sleep(retry.next_delay()).await;
         }
     })
 }
