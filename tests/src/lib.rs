@@ -68,13 +68,26 @@ pub async fn spawn_app_with(configure: impl FnOnce(&mut Settings)) -> TestApp {
     start_with(dir, configure).await
 }
 
+/// Tries to start a server with the settings adjusted by `configure`; the
+/// start-up error when the server refuses them.
+pub async fn try_spawn_app_with(configure: impl FnOnce(&mut Settings)) -> anyhow::Result<RunningServer> {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let mut settings = Settings {
+        listen: SocketAddr::from(([127, 0, 0, 1], 0)),
+        data_dir: dir.path().to_path_buf(),
+        ..Settings::default()
+    };
+    configure(&mut settings);
+    server::start(&settings).await
+}
+
 async fn start(dir: std::sync::Arc<tempfile::TempDir>) -> TestApp {
     start_with(dir, |_| {}).await
 }
 
 async fn start_with(dir: std::sync::Arc<tempfile::TempDir>, configure: impl FnOnce(&mut Settings)) -> TestApp {
     init_logs();
-    let admin_token = "imt_test_admin_token".to_owned();
+    let admin_token = "imt_test_admin_token_0123456789abcdef".to_owned();
     let mut settings = Settings {
         listen: SocketAddr::from(([127, 0, 0, 1], 0)),
         data_dir: dir.path().to_path_buf(),

@@ -221,9 +221,44 @@ impl Default for Settings {
     }
 }
 
+/// The shortest bootstrap admin token the server accepts.
+pub const MIN_ADMIN_TOKEN_CHARS: usize = 32;
+
+/// Values from examples and templates that must never guard a server.
+const PLACEHOLDER_TOKENS: &[&str] = &["change-me", "changeme", "change_me", "secret", "password", "admin"];
+
+/// Refuses a bootstrap admin token that is short or a known placeholder:
+/// whoever holds it is admin of every tenant.
+pub fn check_admin_token(token: &str) -> Result<(), String> {
+    let trimmed = token.trim();
+    if PLACEHOLDER_TOKENS.iter().any(|p| trimmed.eq_ignore_ascii_case(p)) {
+        return Err(format!(
+            "the bootstrap admin token is the placeholder {trimmed:?}: set INNOMATCH_ADMIN_TOKEN to a random value \
+             of at least {MIN_ADMIN_TOKEN_CHARS} characters"
+        ));
+    }
+    let chars = trimmed.chars().count();
+    if chars < MIN_ADMIN_TOKEN_CHARS {
+        return Err(format!(
+            "the bootstrap admin token has {chars} characters; it needs at least {MIN_ADMIN_TOKEN_CHARS} \
+             (e.g. `head -c 32 /dev/urandom | base64`)"
+        ));
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn short_or_placeholder_admin_tokens_are_refused() {
+        assert!(check_admin_token("change-me").is_err());
+        assert!(check_admin_token("CHANGE-ME").is_err());
+        assert!(check_admin_token("imt_short_admin_token").is_err());
+        assert!(check_admin_token(&"x".repeat(MIN_ADMIN_TOKEN_CHARS - 1)).is_err());
+        assert!(check_admin_token("imt_9f2c51d0a7e84b36b1c2d3e4f5a6b7c8").is_ok());
+    }
 
     #[test]
     fn secrets_do_not_print() {

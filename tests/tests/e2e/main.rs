@@ -8,5 +8,6 @@ mod leads;
 mod match_quality;
 mod matcher;
 mod search;
+mod security;
 mod server;
 mod validation;

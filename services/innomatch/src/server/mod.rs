@@ -105,6 +105,7 @@ impl RunningServer {
 /// Opens the stores, binds `settings.listen` and serves until shut down.
 pub async fn start(settings: &Settings) -> anyhow::Result<RunningServer> {
     refuse_unsupported(settings)?;
+    refuse_weak_admin_token(settings)?;
     // Bind first: a taken port is the likeliest start-up failure, and failing
     // here leaves no store open and no background task behind.
     let listener = TcpListener::bind(settings.listen).await.with_context(|| format!("binding {}", settings.listen))?;
@@ -135,6 +136,7 @@ pub async fn start(settings: &Settings) -> anyhow::Result<RunningServer> {
         .http2_keepalive_interval(Some(Duration::from_secs(30)))
         .add_service(health_service)
         .add_service(mount::reflection(health.mounted()).context("building the reflection service")?)
+        .add_service(mount::reflection_v1alpha(health.mounted()).context("building the v1alpha reflection service")?)
         .add_optional_service(
             catalog_here.then(|| guarded(CatalogServiceServer::new(CatalogGrpc::new(catalog.clone())), limits, &auth)),
         )
@@ -198,6 +200,14 @@ pub async fn start(settings: &Settings) -> anyhow::Result<RunningServer> {
         shutdown: Some(shutdown_tx),
         task,
     })
+}
+
+/// A weak bootstrap admin token would make every tenant's data reachable by guessing.
+fn refuse_weak_admin_token(settings: &Settings) -> anyhow::Result<()> {
+    match &settings.admin_token {
+        Some(token) => innomatch_core::config::check_admin_token(token.expose()).map_err(anyhow::Error::msg),
+        None => Ok(()),
+    }
 }
 
 fn runs(settings: &Settings, kind: ServiceKind) -> bool {
