@@ -30,6 +30,7 @@ pub type SearchClient = SearchServiceClient<InterceptedService<Channel, Auth>>;
 pub type MatcherClient = MatcherServiceClient<InterceptedService<Channel, Auth>>;
 pub type AdminClient = AdminServiceClient<InterceptedService<Channel, Auth>>;
 pub type LeadsClient = LeadsServiceClient<InterceptedService<Channel, Auth>>;
+pub type StatsClient = pb::stats_service_client::StatsServiceClient<InterceptedService<Channel, Auth>>;
 
 /// A running server for one test.
 pub struct TestApp {
@@ -136,6 +137,10 @@ impl TestApp {
             .connect()
             .await
             .expect("connect to test server")
+    }
+
+    pub async fn stats(&self, token: Option<&str>) -> StatsClient {
+        pb::stats_service_client::StatsServiceClient::with_interceptor(self.channel().await, auth(token))
     }
 
     pub async fn catalog(&self, token: Option<&str>) -> CatalogClient {

@@ -124,6 +124,18 @@ impl Catalog {
         Ok(self.store.count_tagged(kind, tags).await?)
     }
 
+    /// How many active records of a kind carry every tag, as `principal` may
+    /// count them: other tenants' private needs are left out for everyone but
+    /// an admin, as in lists and search facets, so no figure reveals them.
+    pub async fn count_visible(
+        &self,
+        principal: &Principal,
+        kind: RecordKind,
+        tags: &[Tag],
+    ) -> Result<u64, CatalogError> {
+        Ok(self.store.count_visible(kind, tags, &private_needs_of(principal)).await?)
+    }
+
     /// True when no organization was ever registered (archived ones count):
     /// the only state the sample catalog may be loaded into.
     pub async fn is_empty(&self) -> Result<bool, CatalogError> {
@@ -271,11 +283,7 @@ impl Catalog {
         filter: ListFilter,
     ) -> Result<Page, CatalogError> {
         let after_cursor = PAGE_TOKENS.decode(&filter.page_token)?.unwrap_or(0) as i64;
-        let private_needs = if principal.is_admin() {
-            PrivateNeeds::All
-        } else {
-            principal.organization_id.clone().map_or(PrivateNeeds::None, PrivateNeeds::OwnedBy)
-        };
+        let private_needs = private_needs_of(principal);
         let hide_anonymous = filter.organization_id.as_deref().is_some_and(|org| !principal.acts_for(org));
         let query = ListQuery {
             kind,
@@ -453,6 +461,16 @@ impl Catalog {
             Some(_) => Err(CatalogError::FailedPrecondition(format!("organization {id} is archived"))),
             None => Err(CatalogError::NotFound(format!("organization {id}"))),
         }
+    }
+}
+
+/// Which private needs a principal may list or count: all for an admin, its
+/// own organization's otherwise.
+fn private_needs_of(principal: &Principal) -> PrivateNeeds {
+    if principal.is_admin() {
+        PrivateNeeds::All
+    } else {
+        principal.organization_id.clone().map_or(PrivateNeeds::None, PrivateNeeds::OwnedBy)
     }
 }
 

@@ -3,7 +3,8 @@
 //! feed leak nothing of other tenants, revoked or archived principals lose
 //! their streams, and fair-use limits answer RESOURCE_EXHAUSTED.
 
-use innomatch_core::config::Secret;
+use innomatch_core::{config::Secret, model::OrganizationKind};
+use innomatch_proto::v1 as pb;
 use innomatch_tests::*;
 
 #[tokio::test]
@@ -52,4 +53,34 @@ async fn reflection_answers_v1alpha_clients_too() {
         matches!(described.message_response, Some(MessageResponse::FileDescriptorResponse(ref f)) if !f.file_descriptor_proto.is_empty()),
         "{described:?}"
     );
+}
+
+/// The `needs_posted` figure as `token` reads it, and whether lead figures came.
+async fn needs_posted(app: &TestApp, token: &str) -> (u64, bool) {
+    let stats = app.stats(Some(token)).await.get_stats(pb::GetStatsRequest {}).await.expect("stats").into_inner();
+    let count = stats.figures.iter().find(|f| f.key == "needs_posted").map(|f| f.count).expect("needs_posted");
+    (count, stats.leads_counted)
+}
+
+/// A need of `owner` with the given visibility.
+async fn post_need(app: &TestApp, token: &str, title: &str, visibility: pb::Visibility) -> String {
+    let need = pb::TechNeed { title: title.into(), visibility: visibility as i32, ..steel_need() };
+    let created =
+        app.catalog(Some(token)).await.create_need(pb::CreateNeedRequest { need: Some(need) }).await.expect("create");
+    created.into_inner().meta.expect("meta").id
+}
+
+#[tokio::test]
+async fn stats_do_not_count_other_tenants_private_needs() {
+    let app = spawn_app().await;
+    let (_, owner) = app.tenant("湛江氢冶金钢铁有限公司", OrganizationKind::Enterprise).await;
+    let (_, rival) = app.tenant("廉江预制菜食品有限公司", OrganizationKind::Enterprise).await;
+    post_need(&app, &owner, "绿色钢铁公开需求", pb::Visibility::Public).await;
+    post_need(&app, &owner, "氢冶金保密需求", pb::Visibility::Private).await;
+
+    assert_eq!(needs_posted(&app, &app.admin_token).await, (2, true), "the admin counts everything");
+    assert_eq!(needs_posted(&app, &owner).await.0, 2, "the owner counts its own private need");
+    let (rival_count, rival_leads) = needs_posted(&app, &rival).await;
+    assert_eq!(rival_count, 1, "another tenant cannot learn that a private need exists");
+    assert!(!rival_leads, "lead figures (every agency's business) are for admins");
 }
