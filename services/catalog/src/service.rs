@@ -267,6 +267,9 @@ impl Catalog {
             .await
             .map_err(|e| conflict(e, kind, id, expected_version))?;
         tracing::info!(kind = %kind, id, sequence = change.sequence, "record archived");
+        if kind == RecordKind::Organization {
+            self.tokens.archive_organization(id);
+        }
         Ok(change.record)
     }
 
@@ -550,6 +553,37 @@ mod tests {
 
     fn need(title: &str, visibility: Visibility) -> Record {
         Record::Need(TechNeed { title: title.into(), visibility: Some(visibility), ..Default::default() })
+    }
+
+    #[tokio::test]
+    async fn another_process_sees_revocations_and_archives_at_its_next_refresh() {
+        use innomatch_core::auth::{Standing, TokenResolver, hash_token};
+        let store: Arc<dyn RecordStore> = Arc::new(SqliteStore::in_memory().expect("in-memory store"));
+        let here = Catalog::new(Arc::clone(&store), TokenRegistry::load(store.as_ref()).await.expect("tokens"));
+        let org = organization(&here, "湛江预制菜产业研究院", OrganizationKind::ResearchInstitute).await;
+        let first = here.issue_token(&admin(), Some(org.clone()), Role::Member, "a".into()).await.expect("issue");
+        let second = here.issue_token(&admin(), Some(org.clone()), Role::Member, "b".into()).await.expect("issue");
+
+        let there = TokenRegistry::load(store.as_ref()).await.expect("tokens");
+        let refresh = there.spawn_refresh(Arc::clone(&store), std::time::Duration::from_millis(10));
+        let principal = |secret: &str| there.resolve(&hash_token(secret)).expect("an active token");
+        let (first_principal, second_principal) = (principal(&first.secret), principal(&second.secret));
+        assert_eq!(there.standing(&first_principal), Standing::Active);
+
+        let mut changes = there.changes();
+        changes.borrow_and_update();
+        here.revoke_token(&admin(), &first.token_id).await.expect("revoke");
+        here.archive(&admin(), RecordKind::Organization, &org, 0).await.expect("archive");
+        let deadline = std::time::Duration::from_secs(5);
+        let refreshed = tokio::time::timeout(deadline, async {
+            while there.standing(&second_principal) != Standing::Archived {
+                changes.changed().await.expect("the registry ticks");
+            }
+        })
+        .await;
+        refresh.abort();
+        assert!(refreshed.is_ok(), "the archive reached the other registry");
+        assert_eq!(there.standing(&first_principal), Standing::Revoked);
     }
 
     #[tokio::test]

@@ -8,6 +8,7 @@ pub mod edge;
 pub mod model;
 #[cfg(feature = "sqlite")]
 pub mod sqlite;
+pub mod standing;
 pub mod status;
 pub mod tag;
 pub mod taxonomy;

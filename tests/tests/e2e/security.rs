@@ -3,7 +3,12 @@
 //! feed leak nothing of other tenants, revoked or archived principals lose
 //! their streams, and fair-use limits answer RESOURCE_EXHAUSTED.
 
-use innomatch_core::{config::Secret, model::OrganizationKind};
+use std::time::Duration;
+
+use innomatch_core::{
+    config::Secret,
+    model::{OrganizationKind, Role},
+};
 use innomatch_proto::v1 as pb;
 use innomatch_tests::*;
 
@@ -83,4 +88,127 @@ async fn stats_do_not_count_other_tenants_private_needs() {
     let (rival_count, rival_leads) = needs_posted(&app, &rival).await;
     assert_eq!(rival_count, 1, "another tenant cannot learn that a private need exists");
     assert!(!rival_leads, "lead figures (every agency's business) are for admins");
+}
+
+const STREAM_WAIT: Duration = Duration::from_secs(10);
+
+/// Reads `feed` until it fails; returns the error and the titles of the needs it delivered.
+async fn feed_until_closed(feed: &mut tonic::Streaming<pb::ChangeEvent>) -> (tonic::Status, Vec<String>) {
+    let mut titles = Vec::new();
+    loop {
+        match tokio::time::timeout(STREAM_WAIT, feed.message()).await.expect("the feed closes within 10 s") {
+            Ok(Some(event)) => {
+                if let Some(pb::change_event::Record::Need(need)) = event.record {
+                    titles.push(need.title);
+                }
+            }
+            Ok(None) => panic!("the feed ended without an error"),
+            Err(status) => return (status, titles),
+        }
+    }
+}
+
+async fn watch_all(app: &TestApp, token: &str) -> tonic::Streaming<pb::ChangeEvent> {
+    app.catalog(Some(token))
+        .await
+        .watch_changes(pb::WatchChangesRequest { after_sequence: 0, kinds: vec![] })
+        .await
+        .expect("watch")
+        .into_inner()
+}
+
+#[tokio::test]
+async fn revoking_a_token_closes_its_change_feed_and_delivers_nothing_newer() {
+    let app = spawn_app().await;
+    let (org, _) = app.tenant("湛江工业互联网研究院", OrganizationKind::ResearchInstitute).await;
+    let issued = app
+        .admin(Some(&app.admin_token.clone()))
+        .await
+        .issue_token(pb::IssueTokenRequest {
+            organization_id: org,
+            role: Role::Member.to_proto(),
+            label: "feed".into(),
+        })
+        .await
+        .expect("issue")
+        .into_inner();
+    let (_, poster) = app.tenant("湛江对虾养殖合作社", OrganizationKind::Enterprise).await;
+    let mut feed = watch_all(&app, &issued.token).await;
+    post_need(&app, &poster, "对虾养殖尾水处理", pb::Visibility::Public).await;
+    let first = tokio::time::timeout(STREAM_WAIT, feed.message()).await.expect("an event").expect("ok");
+    assert!(first.is_some(), "the feed works before the revocation");
+
+    app.admin(Some(&app.admin_token.clone()))
+        .await
+        .revoke_token(pb::RevokeTokenRequest { token_id: issued.token_id })
+        .await
+        .expect("revoke");
+    post_need(&app, &poster, "撤销之后的预制菜需求", pb::Visibility::Public).await;
+    let (status, titles) = feed_until_closed(&mut feed).await;
+    assert_eq!(status.code(), tonic::Code::Unauthenticated, "{status:?}");
+    assert!(!titles.iter().any(|t| t == "撤销之后的预制菜需求"), "delivered after revocation: {titles:?}");
+}
+
+#[tokio::test]
+async fn archiving_an_organization_closes_its_streams_and_stops_its_tokens() {
+    let app = spawn_app().await;
+    let (agency, agency_token) = app.tenant("湛江市科技成果转化服务中心", OrganizationKind::IntermediaryAgency).await;
+    let (member, member_token) = app.tenant("湛江绿色钢铁有限公司", OrganizationKind::Enterprise).await;
+    let lead = app
+        .leads_client(Some(&app.admin_token.clone()))
+        .await
+        .offer_lead(pb::OfferLeadRequest {
+            agency_organization_id: agency.clone(),
+            offer_id: "offer_testing".into(),
+            need_id: "need_prefab".into(),
+            need_title: "预制菜冷链检测".into(),
+            category: pb::ServiceCategory::TestingInspection as i32,
+            score: 0.8,
+            ..Default::default()
+        })
+        .await
+        .expect("offer")
+        .into_inner()
+        .lead
+        .expect("lead");
+    let mut agency_leads = app.leads_client(Some(&agency_token)).await;
+    let mut deliveries =
+        agency_leads.subscribe_leads(pb::SubscribeLeadsRequest {}).await.expect("subscribe").into_inner();
+    let delivered = tokio::time::timeout(STREAM_WAIT, deliveries.message()).await.expect("a lead").expect("ok");
+    assert_eq!(delivered.and_then(|d| d.lead).map(|l| l.id), Some(lead.id.clone()));
+    let mut member_feed = watch_all(&app, &member_token).await;
+
+    let mut admin = app.admin_catalog().await;
+    for id in [&agency, &member] {
+        admin.archive_organization(pb::ArchiveRequest { id: id.clone(), expected_version: 0 }).await.expect("archive");
+    }
+
+    let closed = tokio::time::timeout(STREAM_WAIT, async {
+        loop {
+            if let Err(status) = deliveries.message().await {
+                return status;
+            }
+        }
+    })
+    .await
+    .expect("the lead stream closes within 10 s");
+    assert_eq!(closed.code(), tonic::Code::PermissionDenied, "{closed:?}");
+    let (status, _) = feed_until_closed(&mut member_feed).await;
+    assert_eq!(status.code(), tonic::Code::PermissionDenied, "{status:?}");
+
+    let answer = agency_leads
+        .respond_to_lead(pb::RespondToLeadRequest { lead_id: lead.id, accept: true, ..Default::default() })
+        .await
+        .expect_err("an archived agency cannot answer leads");
+    assert_eq!(answer.code(), tonic::Code::PermissionDenied, "{answer:?}");
+    let resubscribe = agency_leads.subscribe_leads(pb::SubscribeLeadsRequest {}).await.map(|_| ()).expect_err("no");
+    assert_eq!(resubscribe.code(), tonic::Code::PermissionDenied);
+    let read = app
+        .catalog(Some(&member_token))
+        .await
+        .list_needs(pb::ListNeedsRequest::default())
+        .await
+        .map(|_| ())
+        .expect_err("an archived member reads nothing");
+    assert_eq!(read.code(), tonic::Code::PermissionDenied);
 }
