@@ -220,7 +220,7 @@ impl CatalogService for CatalogGrpc {
         tracing::info!(after_sequence, token_id = %principal.token_id, "change feed subscribed");
         let stream = self
             .catalog
-            .watch(principal, after_sequence, kinds)
+            .feed(principal, after_sequence, kinds)
             .map(|item| item.map(pb::ChangeEvent::from).map_err(Status::from));
         // Revoking the token or archiving its organization ends the feed.
         Ok(Response::new(standing.guard(stream)))

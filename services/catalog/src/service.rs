@@ -42,6 +42,16 @@ pub struct Page {
     pub next_page_token: String,
 }
 
+/// One change as a subscriber of the feed may see it today.
+#[derive(Debug, Clone, PartialEq)]
+pub enum FeedEvent {
+    /// The change with the record as committed, redacted by today's visibility.
+    Change(Change),
+    /// A change to a need the subscriber may no longer see (it is PRIVATE
+    /// now): where it was in the feed, without its content.
+    Withheld { sequence: i64, operation: ChangeOperation, committed_at_ms: i64, kind: RecordKind, record_id: String },
+}
+
 /// A newly issued API token; `secret` is shown to the user once.
 #[derive(Debug, Clone)]
 pub struct IssuedToken {
@@ -308,6 +318,9 @@ impl Catalog {
 
     /// Every change after `after_sequence` that the caller may see, then new
     /// ones as they commit. The stream ends only on a storage error.
+    /// Visibility is applied as it was at each commit: for followers acting
+    /// for the system. Clients read [`Catalog::feed`], which also applies
+    /// today's visibility.
     pub fn watch(
         &self,
         principal: Principal,
@@ -346,6 +359,35 @@ impl Catalog {
                 if !full && let Ok(Err(_)) = tokio::time::timeout(CROSS_PROCESS_POLL, latest.changed()).await {
                     return; // the store was dropped: the server is stopping
                 }
+            }
+        })
+    }
+
+    /// The change feed as a client sees it: [`Catalog::watch`], with every
+    /// past need event judged by the need's visibility *today* as well. A need
+    /// that became PRIVATE comes as [`FeedEvent::Withheld`] (so a replay from 0
+    /// cannot recover content its owner has since hidden), and one that became
+    /// ANONYMOUS loses its owner. Admins get every change as committed.
+    pub fn feed(
+        &self,
+        principal: Principal,
+        after_sequence: i64,
+        kinds: Vec<RecordKind>,
+    ) -> impl Stream<Item = Result<FeedEvent, CatalogError>> + Send + 'static {
+        use futures::StreamExt;
+        let store = Arc::clone(&self.store);
+        let admin = principal.is_admin();
+        self.watch(principal.clone(), after_sequence, kinds).then(move |item| {
+            let store = Arc::clone(&store);
+            let principal = principal.clone();
+            async move {
+                let change = item?;
+                if admin || change.record.kind() != RecordKind::Need {
+                    return Ok(FeedEvent::Change(change));
+                }
+                let id = change.record.meta().id.clone();
+                let today = store.get(RecordKind::Need, &id).await?;
+                Ok(as_seen_today(&principal, change, today.as_ref()))
             }
         })
     }
@@ -465,6 +507,25 @@ impl Catalog {
             None => Err(CatalogError::NotFound(format!("organization {id}"))),
         }
     }
+}
+
+/// A past need event judged by the need as it is today (`today`: `None` when
+/// it no longer exists, which hides nothing more than the event already does).
+fn as_seen_today(principal: &Principal, mut change: Change, today: Option<&Record>) -> FeedEvent {
+    let Some(today) = today else { return FeedEvent::Change(change) };
+    if !principal.can_see(today) {
+        return FeedEvent::Withheld {
+            sequence: change.sequence,
+            operation: change.operation,
+            committed_at_ms: change.committed_at_ms,
+            kind: change.record.kind(),
+            record_id: change.record.meta().id.clone(),
+        };
+    }
+    if today.visibility() == Visibility::Anonymous && !principal.acts_for(&today.meta().organization_id) {
+        change.record.meta_mut().organization_id.clear();
+    }
+    FeedEvent::Change(change)
 }
 
 /// Which private needs a principal may list or count: all for an admin, its

@@ -212,3 +212,60 @@ async fn archiving_an_organization_closes_its_streams_and_stops_its_tokens() {
         .expect_err("an archived member reads nothing");
     assert_eq!(read.code(), tonic::Code::PermissionDenied);
 }
+
+/// Changes a need's visibility as its owner.
+async fn set_visibility(app: &TestApp, token: &str, id: &str, visibility: pb::Visibility) {
+    let mut owner = app.catalog(Some(token)).await;
+    let mut need = owner.get_need(pb::GetNeedRequest { id: id.into() }).await.expect("get").into_inner();
+    let version = need.meta.as_ref().map(|m| m.version).unwrap_or_default();
+    need.visibility = visibility as i32;
+    owner.update_need(pb::UpdateNeedRequest { need: Some(need), expected_version: version }).await.expect("update");
+}
+
+#[tokio::test]
+async fn replaying_the_feed_honours_todays_visibility() {
+    let app = spawn_app().await;
+    let (owner_org, owner) = app.tenant("湛江氢冶金钢铁有限公司", OrganizationKind::Enterprise).await;
+    let (_, rival) = app.tenant("茂名石化新材料有限公司", OrganizationKind::Enterprise).await;
+    let hidden = post_need(&app, &owner, "氢基竖炉中试（后转保密）", pb::Visibility::Public).await;
+    let veiled = post_need(&app, &owner, "绿色钢铁碳足迹核算（后转匿名）", pb::Visibility::Public).await;
+    set_visibility(&app, &owner, &hidden, pb::Visibility::Private).await;
+    set_visibility(&app, &owner, &veiled, pb::Visibility::Anonymous).await;
+    let marker = post_need(&app, &owner, "工业互联网标识解析", pb::Visibility::Public).await;
+
+    let mut feed = app
+        .catalog(Some(&rival))
+        .await
+        .watch_changes(pb::WatchChangesRequest { after_sequence: 0, kinds: vec![pb::RecordKind::Need as i32] })
+        .await
+        .expect("watch")
+        .into_inner();
+    let mut events = Vec::new();
+    while events.last().is_none_or(|e: &pb::ChangeEvent| e.record_id != marker) {
+        let event = tokio::time::timeout(STREAM_WAIT, feed.message()).await.expect("in time").expect("ok");
+        events.push(event.expect("open"));
+    }
+    let of = |id: &str| events.iter().filter(|e| e.record_id == id).collect::<Vec<_>>();
+    let hidden_events = of(&hidden);
+    assert!(!hidden_events.is_empty(), "the feed still says where the change was");
+    assert!(hidden_events.iter().all(|e| e.record.is_none()), "no content of a need now private: {hidden_events:?}");
+    let veiled_events = of(&veiled);
+    assert!(!veiled_events.is_empty());
+    for event in veiled_events {
+        let Some(pb::change_event::Record::Need(need)) = &event.record else { panic!("a need: {event:?}") };
+        let owner_shown = need.meta.as_ref().map(|m| m.organization_id.as_str()).unwrap_or_default();
+        assert!(owner_shown.is_empty(), "the owner of a need now anonymous leaked: {owner_shown}");
+    }
+    // The owner still replays its own history in full.
+    let mut own = app
+        .catalog(Some(&owner))
+        .await
+        .watch_changes(pb::WatchChangesRequest { after_sequence: 0, kinds: vec![pb::RecordKind::Need as i32] })
+        .await
+        .expect("watch")
+        .into_inner();
+    let first = tokio::time::timeout(STREAM_WAIT, own.message()).await.expect("in time").expect("ok").expect("open");
+    assert_eq!(first.record_id, hidden);
+    let Some(pb::change_event::Record::Need(need)) = first.record else { panic!("content for the owner") };
+    assert_eq!(need.meta.map(|m| m.organization_id), Some(owner_org));
+}
