@@ -233,6 +233,19 @@ pub async fn scrape_metrics(app: &TestApp) -> String {
     response
 }
 
+/// The status and body of `GET /metrics`, with `Authorization: Bearer <token>` when given.
+pub async fn get_metrics(app: &TestApp, token: Option<&str>) -> (u16, String) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let mut stream = tokio::net::TcpStream::connect(app.metrics_addr).await.expect("connect to /metrics");
+    let authorization = token.map(|t| format!("Authorization: Bearer {t}\r\n")).unwrap_or_default();
+    let request = format!("GET /metrics HTTP/1.1\r\nHost: localhost\r\n{authorization}Connection: close\r\n\r\n");
+    stream.write_all(request.as_bytes()).await.expect("request");
+    let mut response = String::new();
+    stream.read_to_string(&mut response).await.expect("response");
+    let status = response.split(' ').nth(1).and_then(|s| s.parse().ok()).unwrap_or(0);
+    (status, response)
+}
+
 /// The value of the first sample line starting with `prefix`, 0 when absent.
 pub fn metric_value(text: &str, prefix: &str) -> f64 {
     text.lines()

@@ -168,6 +168,7 @@ pub struct FileSettings {
     pub log_format: Option<LogFormat>,
     pub limits: Option<ServerLimits>,
     pub metrics_listen: Option<SocketAddr>,
+    pub metrics_token: Option<Secret>,
     pub leads_url: Option<String>,
     pub search: Option<SearchSettings>,
     pub leads: Option<LeadsSettings>,
@@ -197,6 +198,8 @@ pub struct Settings {
     pub sample_data: bool,
     /// Where `/metrics` is served (Prometheus text); port 0 picks a free port.
     pub metrics_listen: SocketAddr,
+    /// When set, `/metrics` answers only requests with `Authorization: Bearer <token>`.
+    pub metrics_token: Option<Secret>,
     /// A leads service in another process, for auto-matching when this one runs no leads service.
     pub leads_url: Option<String>,
 }
@@ -216,6 +219,7 @@ impl Default for Settings {
             leads: LeadsSettings::default(),
             sample_data: false,
             metrics_listen: SocketAddr::from(([127, 0, 0, 1], 0)),
+            metrics_token: None,
             leads_url: None,
         }
     }

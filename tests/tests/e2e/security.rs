@@ -269,3 +269,43 @@ async fn replaying_the_feed_honours_todays_visibility() {
     let Some(pb::change_event::Record::Need(need)) = first.record else { panic!("content for the owner") };
     assert_eq!(need.meta.map(|m| m.organization_id), Some(owner_org));
 }
+
+/// Calls `path` with an empty message, as a client that made the path up would.
+async fn call_path(app: &TestApp, path: &'static str) -> tonic::Code {
+    let mut grpc = tonic::client::Grpc::new(app.channel().await);
+    grpc.ready().await.expect("ready");
+    let codec = tonic_prost::ProstCodec::<(), ()>::default();
+    let path = tonic::codegen::http::uri::PathAndQuery::from_static(path);
+    let mut request = tonic::Request::new(());
+    request.metadata_mut().insert("authorization", format!("Bearer {}", app.admin_token).parse().expect("header"));
+    grpc.unary(request, path, codec).await.map(|_| tonic::Code::Ok).unwrap_or_else(|s| s.code())
+}
+
+#[tokio::test]
+async fn made_up_method_paths_share_one_series_and_series_are_described() {
+    let app = spawn_app().await;
+    for path in ["/innomatch.v1.CatalogService/DropAllTables", "/attacker.Series7f3a/Flood"] {
+        assert_eq!(call_path(&app, path).await, tonic::Code::Unimplemented);
+    }
+    app.admin_catalog().await.list_needs(pb::ListNeedsRequest::default()).await.expect("a real call");
+    let text = scrape_metrics(&app).await;
+    assert!(!text.contains("DropAllTables") && !text.contains("Series7f3a"), "made-up paths became series:\n{text}");
+    assert!(text.contains(r#"innomatch_rpc_requests_total{method="unknown",code="Unimplemented"}"#), "{text}");
+    assert!(text.contains("# HELP innomatch_rpc_requests_total"), "{text}");
+    assert!(text.contains("# TYPE innomatch_rpc_duration_seconds histogram"), "{text}");
+    assert!(
+        text.contains(r#"innomatch_rpc_duration_seconds_bucket{method="/innomatch.v1.CatalogService/ListNeeds",le="#),
+        "{text}"
+    );
+}
+
+#[tokio::test]
+async fn metrics_can_require_a_token() {
+    let token = "metrics-scraper-7d1f0c2b9a";
+    let app = spawn_app_with(|s| s.metrics_token = Some(Secret::new(token))).await;
+    assert_eq!(get_metrics(&app, None).await.0, 401);
+    assert_eq!(get_metrics(&app, Some("a-guess")).await.0, 401);
+    let (status, body) = get_metrics(&app, Some(token)).await;
+    assert_eq!(status, 200);
+    assert!(body.contains("innomatch_"), "{body}");
+}

@@ -159,7 +159,7 @@ pub async fn start(settings: &Settings) -> anyhow::Result<RunningServer> {
             leads.clone().map(|leads| guarded(LeadsServiceServer::new(LeadsGrpc::new(leads)), limits, &auth)),
         );
 
-    let (metrics_addr, metrics_task) = metrics::serve(settings.metrics_listen)
+    let (metrics_addr, metrics_task) = metrics::serve(settings.metrics_listen, settings.metrics_token.as_ref())
         .await
         .with_context(|| format!("serving metrics on {}", settings.metrics_listen))?;
     let search_index = search.as_ref().map(|s| Arc::clone(&s.index));

@@ -64,6 +64,11 @@ impl ServeArgs {
         // Read directly rather than through clap so the token never shows in `--help`.
         let admin_token =
             std::env::var("INNOMATCH_ADMIN_TOKEN").ok().filter(|t| !t.is_empty()).map(Secret::new).or(file.admin_token);
+        let metrics_token = std::env::var("INNOMATCH_METRICS_TOKEN")
+            .ok()
+            .filter(|t| !t.is_empty())
+            .map(Secret::new)
+            .or(file.metrics_token);
         Ok(Settings {
             listen: self.listen.or(file.listen).unwrap_or(defaults.listen),
             data_dir: self.data_dir.or(file.data_dir).unwrap_or(defaults.data_dir),
@@ -77,6 +82,7 @@ impl ServeArgs {
             sample_data: self.sample_data,
             leads_url: self.leads_url.or(file.leads_url),
             metrics_listen: self.metrics_listen.or(file.metrics_listen).unwrap_or(defaults.metrics_listen),
+            metrics_token,
             leads: file.leads.unwrap_or(defaults.leads),
         })
     }
