@@ -98,11 +98,26 @@ pub struct ServerLimits {
     /// Calls that take longer are cancelled with DEADLINE_EXCEEDED (bulk
     /// import, whose request is a stream, is exempt).
     pub request_timeout_secs: u64,
+    /// Connections open at once; a connection beyond it is closed on accept.
+    pub max_connections: usize,
+    /// A connection that has not sent the HTTP/2 preface and its SETTINGS
+    /// within this many milliseconds is closed.
+    pub handshake_timeout_ms: u64,
+    /// A connection with no open call for this many milliseconds is closed
+    /// (clients reconnect transparently).
+    pub idle_timeout_ms: u64,
 }
 
 impl Default for ServerLimits {
     fn default() -> Self {
-        Self { max_message_bytes: 4 * 1024 * 1024, concurrency_per_connection: 64, request_timeout_secs: 30 }
+        Self {
+            max_message_bytes: 4 * 1024 * 1024,
+            concurrency_per_connection: 64,
+            request_timeout_secs: 30,
+            max_connections: 1024,
+            handshake_timeout_ms: 10_000,
+            idle_timeout_ms: 300_000,
+        }
     }
 }
 

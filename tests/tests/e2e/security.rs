@@ -309,3 +309,93 @@ async fn metrics_can_require_a_token() {
     assert_eq!(status, 200);
     assert!(body.contains("innomatch_"), "{body}");
 }
+
+/// The client connection preface and an empty SETTINGS frame: a complete HTTP/2 handshake.
+const H2_HANDSHAKE: &[u8] = b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n\x00\x00\x00\x04\x00\x00\x00\x00\x00";
+
+/// Reads until the server closes the connection; how long that took, or `None` within `wait`.
+async fn closed_within(stream: &mut tokio::net::TcpStream, wait: Duration) -> Option<Duration> {
+    use tokio::io::AsyncReadExt;
+    let started = tokio::time::Instant::now();
+    let mut buf = [0u8; 1024];
+    tokio::time::timeout(wait, async {
+        loop {
+            match stream.read(&mut buf).await {
+                Ok(0) | Err(_) => return started.elapsed(),
+                Ok(_) => {}
+            }
+        }
+    })
+    .await
+    .ok()
+}
+
+async fn connect_raw(app: &TestApp, send: &[u8]) -> tokio::net::TcpStream {
+    use tokio::io::AsyncWriteExt;
+    let mut stream = tokio::net::TcpStream::connect(app.addr).await.expect("connect");
+    stream.write_all(send).await.expect("send");
+    stream
+}
+
+#[tokio::test]
+async fn silent_and_half_handshake_connections_are_closed() {
+    let app = spawn_app_with(|s| s.limits.handshake_timeout_ms = 300).await;
+    let connected = tokio::time::Instant::now();
+    let mut silent = connect_raw(&app, b"").await;
+    let mut partial = connect_raw(&app, b"PRI * HTTP/2.0\r\n").await;
+    for (name, stream) in [("silent", &mut silent), ("partial preface", &mut partial)] {
+        let closed = closed_within(stream, Duration::from_secs(5)).await;
+        assert!(closed.is_some(), "{name} stays open");
+        assert!(connected.elapsed() >= Duration::from_millis(250), "{name} closed before its deadline");
+    }
+}
+
+#[tokio::test]
+async fn connections_without_calls_are_closed_and_open_streams_are_not() {
+    let idle = Duration::from_millis(400);
+    let app = spawn_app_with(|s| s.limits.idle_timeout_ms = idle.as_millis() as u64).await;
+    let (_, poster) = app.tenant("湛江预制菜产业园", OrganizationKind::Enterprise).await;
+    let mut feed = watch_all(&app, &poster).await;
+
+    let mut handshaken = connect_raw(&app, H2_HANDSHAKE).await;
+    let took = closed_within(&mut handshaken, Duration::from_secs(5)).await;
+    assert!(took.is_some_and(|t| t >= idle - Duration::from_millis(50)), "an idle connection is closed: {took:?}");
+
+    // The feed's connection has an open call: it outlives the idle timeout.
+    tokio::time::sleep(idle * 3).await;
+    let id = post_need(&app, &poster, "预制菜中央厨房冷链", pb::Visibility::Public).await;
+    loop {
+        let event = tokio::time::timeout(STREAM_WAIT, feed.message()).await.expect("in time").expect("ok");
+        if event.expect("open").record_id == id {
+            break;
+        }
+    }
+}
+
+#[tokio::test]
+async fn connections_beyond_the_cap_are_closed_on_accept() {
+    let app = spawn_app_with(|s| s.limits.max_connections = 2).await;
+    let first = connect_raw(&app, H2_HANDSHAKE).await;
+    let _second = connect_raw(&app, H2_HANDSHAKE).await;
+    // Give the server time to accept both before the third arrives.
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    let mut third = connect_raw(&app, H2_HANDSHAKE).await;
+    let took = closed_within(&mut third, Duration::from_secs(2)).await;
+    assert!(took.is_some(), "the third connection is refused");
+    drop(first);
+    // A slot is free again once the server sees the first connection go.
+    let deadline = tokio::time::Instant::now() + STREAM_WAIT;
+    loop {
+        let channel =
+            tonic::transport::Endpoint::from_shared(format!("http://{}", app.addr)).expect("url").connect().await;
+        let mut health = tonic_health::pb::health_client::HealthClient::new(match channel {
+            Ok(channel) => channel,
+            Err(_) => continue,
+        });
+        if health.check(tonic_health::pb::HealthCheckRequest::default()).await.is_ok() {
+            break;
+        }
+        assert!(tokio::time::Instant::now() < deadline, "a freed slot is usable");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}

@@ -8,10 +8,12 @@
 //! | `mount.rs` | message limits, the per-call span, reflection |
 //! | `health.rs` | gRPC health of the mounted services |
 //! | `deadline.rs` | the per-call deadline (client streams exempt) |
+//! | `connections.rs` | connection cap, handshake and idle timeouts |
 //! | `metrics.rs`, `gauges.rs` | Prometheus counters, timings and gauges |
 //! | `sample.rs` | the built-in sample catalog and demo tokens |
 //! | `stats.rs` | `StatsService`: the registry against the plan's targets |
 
+pub mod connections;
 pub mod deadline;
 pub mod gauges;
 pub mod health;
@@ -24,6 +26,7 @@ pub mod stats;
 use std::{net::SocketAddr, sync::Arc, time::Duration};
 
 use anyhow::Context;
+use futures::StreamExt;
 use innomatch_catalog::{Catalog, grpc::CatalogGrpc, sqlite::SqliteStore, store::RecordStore, tokens::TokenRegistry};
 use innomatch_core::{
     auth::AuthInterceptor,
@@ -128,6 +131,7 @@ pub async fn start(settings: &Settings) -> anyhow::Result<RunningServer> {
     let catalog_here = runs(settings, ServiceKind::Catalog);
     let search_here = search.as_ref().filter(|_| runs(settings, ServiceKind::Search));
     let router = Server::builder()
+        .layer(connections::CallTrackingLayer)
         .layer(RpcSpanLayer)
         .layer(RpcMetricsLayer)
         .layer(DeadlineLayer { deadline: Duration::from_secs(limits.request_timeout_secs) })
@@ -174,13 +178,15 @@ pub async fn start(settings: &Settings) -> anyhow::Result<RunningServer> {
         .into_iter()
         .flatten()
         .collect();
+    let connection_limits = *limits;
     let (shutdown_tx, shutdown_rx) = oneshot::channel::<()>();
     let stopping = Stopping { health, leads_health, leads: leads.clone(), background, catalog };
     let task = tokio::spawn(async move {
         // `Server::tcp_nodelay` does not reach a listener we bound ourselves:
         // set it on the incoming stream, or Nagle + delayed ACKs add ~40 ms
         // to small streamed messages (lead deliveries, change events).
-        let incoming = TcpIncoming::from(listener).with_nodelay(Some(true));
+        let incoming =
+            connections::limit(TcpIncoming::from(listener).with_nodelay(Some(true)), connection_limits).boxed();
         let result = router
             .serve_with_incoming_shutdown(incoming, async {
                 let _ = shutdown_rx.await;
