@@ -223,7 +223,7 @@ impl CatalogService for CatalogGrpc {
             .feed(principal, after_sequence, kinds)
             .map(|item| item.map(pb::ChangeEvent::from).map_err(Status::from));
         // Revoking the token or archiving its organization ends the feed.
-        Ok(Response::new(standing.guard(stream)))
+        Ok(Response::new(standing.guard(stream)?))
     }
 }
 

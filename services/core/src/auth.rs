@@ -125,6 +125,7 @@ pub trait TokenResolver: Send + Sync + 'static {
 pub struct AuthInterceptor {
     resolver: Arc<dyn TokenResolver>,
     bootstrap_admin_hash: Option<Arc<str>>,
+    fair_use: Option<Arc<crate::fair_use::FairUse>>,
 }
 
 impl std::fmt::Debug for AuthInterceptor {
@@ -138,7 +139,13 @@ pub const BOOTSTRAP_TOKEN_ID: &str = "bootstrap-admin";
 
 impl AuthInterceptor {
     pub fn new(resolver: Arc<dyn TokenResolver>, bootstrap_admin_token: Option<&str>) -> Self {
-        Self { resolver, bootstrap_admin_hash: bootstrap_admin_token.map(|t| Arc::from(hash_token(t))) }
+        Self { resolver, bootstrap_admin_hash: bootstrap_admin_token.map(|t| Arc::from(hash_token(t))), fair_use: None }
+    }
+
+    /// Applies per-token fair-use limits to every call and stream.
+    pub fn with_fair_use(mut self, fair_use: Arc<crate::fair_use::FairUse>) -> Self {
+        self.fair_use = Some(fair_use);
+        self
     }
 
     pub fn authenticate(&self, metadata: &tonic::metadata::MetadataMap) -> Result<Principal, Status> {
@@ -166,13 +173,20 @@ impl AuthInterceptor {
 
     /// The standing of `principal` as the resolver sees it from now on.
     pub fn standing_of(&self, principal: Principal) -> crate::standing::StandingWatch {
-        crate::standing::StandingWatch::new(Arc::clone(&self.resolver), principal)
+        let watch = crate::standing::StandingWatch::new(Arc::clone(&self.resolver), principal);
+        match &self.fair_use {
+            Some(fair_use) => watch.with_fair_use(Arc::clone(fair_use)),
+            None => watch,
+        }
     }
 }
 
 impl Interceptor for AuthInterceptor {
     fn call(&mut self, mut request: Request<()>) -> Result<Request<()>, Status> {
         let principal = self.authenticate(request.metadata())?;
+        if let Some(fair_use) = &self.fair_use {
+            fair_use.admit_call(&principal)?;
+        }
         // The server opens one span per call with an empty `principal` field: fill it in.
         tracing::Span::current().record("principal", principal.token_id.as_str());
         request.extensions_mut().insert(self.standing_of(principal.clone()));

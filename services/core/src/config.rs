@@ -106,6 +106,12 @@ pub struct ServerLimits {
     /// A connection with no open call for this many milliseconds is closed
     /// (clients reconnect transparently).
     pub idle_timeout_ms: u64,
+    /// Calls per second one non-admin token may make on average …
+    pub requests_per_second_per_token: u32,
+    /// … and at once after a quiet spell (the bucket's size).
+    pub request_burst_per_token: u32,
+    /// Streams (change feed, lead subscriptions) one non-admin token may keep open.
+    pub streams_per_token: usize,
 }
 
 impl Default for ServerLimits {
@@ -117,6 +123,9 @@ impl Default for ServerLimits {
             max_connections: 1024,
             handshake_timeout_ms: 10_000,
             idle_timeout_ms: 300_000,
+            requests_per_second_per_token: 100,
+            request_burst_per_token: 200,
+            streams_per_token: 8,
         }
     }
 }

@@ -5,6 +5,7 @@ pub mod auth;
 pub mod config;
 pub mod convert;
 pub mod edge;
+pub mod fair_use;
 pub mod model;
 #[cfg(feature = "sqlite")]
 pub mod sqlite;

@@ -2,20 +2,29 @@
 //! remembers who opened a stream and asks the token resolver again whenever
 //! its standings change, and before every item; [`StandingWatch::guard`]
 //! wraps a server stream so it closes with UNAUTHENTICATED (token revoked) or
-//! PERMISSION_DENIED (organization archived) and delivers nothing after.
+//! PERMISSION_DENIED (organization archived) and delivers nothing after,
+//! and takes one of the principal's stream slots (see [`crate::fair_use`])
+//! for as long as it is open.
 
 use std::{pin::Pin, sync::Arc};
 
 use futures::{Stream, StreamExt};
 use tonic::Status;
 
-use crate::auth::{BOOTSTRAP_TOKEN_ID, Principal, TokenResolver};
+use crate::{
+    auth::{BOOTSTRAP_TOKEN_ID, Principal, TokenResolver},
+    fair_use::{FairUse, StreamSlot},
+};
+
+/// A server stream as the gRPC adapters return it.
+pub type GuardedStream<T> = Pin<Box<dyn Stream<Item = Result<T, Status>> + Send + 'static>>;
 
 /// The principal of one call and the resolver that can tell whether it still acts.
 #[derive(Clone)]
 pub struct StandingWatch {
     resolver: Arc<dyn TokenResolver>,
     principal: Principal,
+    fair_use: Option<Arc<FairUse>>,
 }
 
 impl std::fmt::Debug for StandingWatch {
@@ -26,7 +35,13 @@ impl std::fmt::Debug for StandingWatch {
 
 impl StandingWatch {
     pub fn new(resolver: Arc<dyn TokenResolver>, principal: Principal) -> Self {
-        Self { resolver, principal }
+        Self { resolver, principal, fair_use: None }
+    }
+
+    /// Streams guarded by this watch also count against the principal's stream cap.
+    pub fn with_fair_use(mut self, fair_use: Arc<FairUse>) -> Self {
+        self.fair_use = Some(fair_use);
+        self
     }
 
     /// The error that must end the principal's calls now, if any. The
@@ -42,7 +57,9 @@ impl StandingWatch {
     /// acting: checked whenever the resolver's standings change (so an idle
     /// stream closes too) and before every item (so nothing committed after a
     /// revocation reaches the subscriber).
-    pub fn guard<T, S>(self, stream: S) -> Pin<Box<dyn Stream<Item = Result<T, Status>> + Send + 'static>>
+    ///
+    /// RESOURCE_EXHAUSTED when the principal has all its streams open already.
+    pub fn guard<T, S>(self, stream: S) -> Result<GuardedStream<T>, Status>
     where
         T: Send + 'static,
         S: Stream<Item = Result<T, Status>> + Send + 'static,
@@ -53,10 +70,15 @@ impl StandingWatch {
             watching: bool,
             inner: Pin<Box<S>>,
             done: bool,
+            _slot: Option<StreamSlot>,
         }
+        let slot = match &self.fair_use {
+            Some(fair_use) => fair_use.open_stream(&self.principal)?,
+            None => None,
+        };
         let changes = self.resolver.changes();
-        let state = State { watch: self, changes, watching: true, inner: Box::pin(stream), done: false };
-        Box::pin(futures::stream::unfold(state, |mut state| async move {
+        let state = State { watch: self, changes, watching: true, inner: Box::pin(stream), done: false, _slot: slot };
+        Ok(Box::pin(futures::stream::unfold(state, |mut state| async move {
             if state.done {
                 return None;
             }
@@ -81,6 +103,6 @@ impl StandingWatch {
                     }
                 }
             }
-        }))
+        })))
     }
 }

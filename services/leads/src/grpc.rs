@@ -78,7 +78,7 @@ impl LeadsService for LeadsGrpc {
         });
         // Revoking the token or archiving the agency ends the subscription;
         // a lead it held back stays unacknowledged and is delivered again.
-        Ok(Response::new(standing.guard(ReceiverStream::new(rx))))
+        Ok(Response::new(standing.guard(ReceiverStream::new(rx))?))
     }
 
     async fn ack_lead(&self, request: Request<pb::AckLeadRequest>) -> Result<Response<pb::AckLeadResponse>, Status> {

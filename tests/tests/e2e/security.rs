@@ -399,3 +399,56 @@ async fn connections_beyond_the_cap_are_closed_on_accept() {
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
 }
+
+#[tokio::test]
+async fn a_token_over_its_rate_gets_resource_exhausted_with_a_retry_hint() {
+    use tonic_types::StatusExt;
+    let app = spawn_app_with(|s| {
+        s.limits.requests_per_second_per_token = 2;
+        s.limits.request_burst_per_token = 5;
+    })
+    .await;
+    let (_, greedy) = app.tenant("湛江对虾饲料有限公司", OrganizationKind::Enterprise).await;
+    let (_, patient) = app.tenant("湛江菠萝罐头有限公司", OrganizationKind::Enterprise).await;
+    let mut greedy_client = app.catalog(Some(&greedy)).await;
+    let mut refused = None;
+    for _ in 0..20 {
+        if let Err(status) = greedy_client.list_needs(pb::ListNeedsRequest::default()).await {
+            refused = Some(status);
+            break;
+        }
+    }
+    let refused = refused.expect("the burst runs out");
+    assert_eq!(refused.code(), tonic::Code::ResourceExhausted, "{refused:?}");
+    let retry = refused.get_details_retry_info().and_then(|r| r.retry_delay).expect("a retry hint");
+    assert!(retry > Duration::ZERO && retry <= Duration::from_secs(1), "{retry:?}");
+    // Other tenants and the admin keep their own allowance.
+    let mut patient_client = app.catalog(Some(&patient)).await;
+    patient_client.list_needs(pb::ListNeedsRequest::default()).await.expect("another tenant is not limited");
+    let mut admin = app.admin_catalog().await;
+    for _ in 0..20 {
+        admin.list_needs(pb::ListNeedsRequest::default()).await.expect("admins are not limited");
+    }
+    tokio::time::sleep(retry).await;
+    greedy_client.list_needs(pb::ListNeedsRequest::default()).await.expect("after the hinted wait");
+}
+
+#[tokio::test]
+async fn a_token_may_keep_only_so_many_streams_open() {
+    let app = spawn_app_with(|s| s.limits.streams_per_token = 2).await;
+    let (_, member) = app.tenant("湛江工业互联网平台有限公司", OrganizationKind::Enterprise).await;
+    let (_, other) = app.tenant("湛江海洋牧场有限公司", OrganizationKind::Enterprise).await;
+    let first = watch_all(&app, &member).await;
+    let _second = watch_all(&app, &member).await;
+    let mut client = app.catalog(Some(&member)).await;
+    let request = || pb::WatchChangesRequest { after_sequence: 0, kinds: vec![] };
+    let third = client.watch_changes(request()).await.map(|_| ()).expect_err("a third stream");
+    assert_eq!(third.code(), tonic::Code::ResourceExhausted, "{third:?}");
+    let _theirs = watch_all(&app, &other).await;
+    drop(first);
+    let deadline = tokio::time::Instant::now() + STREAM_WAIT;
+    while client.watch_changes(request()).await.is_err() {
+        assert!(tokio::time::Instant::now() < deadline, "a closed stream frees its slot");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}

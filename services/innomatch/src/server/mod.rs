@@ -126,7 +126,8 @@ pub async fn start(settings: &Settings) -> anyhow::Result<RunningServer> {
     let demo_tokens = load_sample(settings, &catalog).await?;
     let generated_admin_token = first_admin_token(settings, &catalog).await?;
 
-    let auth = AuthInterceptor::new(tokens, settings.admin_token.as_ref().map(|s| s.expose()));
+    let fair_use = Arc::new(innomatch_core::fair_use::FairUse::new(&settings.limits));
+    let auth = AuthInterceptor::new(tokens, settings.admin_token.as_ref().map(|s| s.expose())).with_fair_use(fair_use);
     let limits = &settings.limits;
     let catalog_here = runs(settings, ServiceKind::Catalog);
     let search_here = search.as_ref().filter(|_| runs(settings, ServiceKind::Search));
