@@ -193,6 +193,9 @@ pub struct FileSettings {
     pub limits: Option<ServerLimits>,
     pub metrics_listen: Option<SocketAddr>,
     pub metrics_token: Option<Secret>,
+    pub tls_cert: Option<PathBuf>,
+    pub tls_key: Option<PathBuf>,
+    pub tls_client_ca: Option<PathBuf>,
     pub leads_url: Option<String>,
     pub search: Option<SearchSettings>,
     pub leads: Option<LeadsSettings>,
@@ -224,6 +227,11 @@ pub struct Settings {
     pub metrics_listen: SocketAddr,
     /// When set, `/metrics` answers only requests with `Authorization: Bearer <token>`.
     pub metrics_token: Option<Secret>,
+    /// PEM certificate chain and private key: gRPC is served over TLS when both are set.
+    pub tls_cert: Option<PathBuf>,
+    pub tls_key: Option<PathBuf>,
+    /// PEM CA certificates: clients must present a certificate they signed (mTLS).
+    pub tls_client_ca: Option<PathBuf>,
     /// A leads service in another process, for auto-matching when this one runs no leads service.
     pub leads_url: Option<String>,
 }
@@ -244,6 +252,9 @@ impl Default for Settings {
             sample_data: false,
             metrics_listen: SocketAddr::from(([127, 0, 0, 1], 0)),
             metrics_token: None,
+            tls_cert: None,
+            tls_key: None,
+            tls_client_ca: None,
             leads_url: None,
         }
     }

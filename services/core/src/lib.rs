@@ -14,4 +14,5 @@ pub mod status;
 pub mod tag;
 pub mod taxonomy;
 pub mod telemetry;
+pub mod transport;
 pub mod validation;

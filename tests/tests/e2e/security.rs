@@ -452,3 +452,79 @@ async fn a_token_may_keep_only_so_many_streams_open() {
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
 }
+
+/// A private CA, a server certificate for `localhost` and a client certificate, as PEM files.
+struct TestPki {
+    dir: tempfile::TempDir,
+}
+
+impl TestPki {
+    fn generate() -> Self {
+        use rcgen::{BasicConstraints, CertificateParams, CertifiedIssuer, IsCa, KeyPair};
+        let dir = tempfile::tempdir().expect("temp dir");
+        let mut ca_params = CertificateParams::new(Vec::<String>::new()).expect("ca params");
+        ca_params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+        let ca = CertifiedIssuer::self_signed(ca_params, KeyPair::generate().expect("key")).expect("ca");
+        let issue = |name: &str, san: &str| {
+            let key = KeyPair::generate().expect("key");
+            let cert =
+                CertificateParams::new(vec![san.to_owned()]).expect("params").signed_by(&key, &ca).expect("sign");
+            std::fs::write(dir.path().join(format!("{name}.pem")), cert.pem()).expect("write cert");
+            std::fs::write(dir.path().join(format!("{name}.key")), key.serialize_pem()).expect("write key");
+        };
+        issue("server", "localhost");
+        issue("client", "ops.kjj.zhanjiang.example");
+        std::fs::write(dir.path().join("ca.pem"), ca.pem()).expect("write ca");
+        Self { dir }
+    }
+
+    fn path(&self, file: &str) -> std::path::PathBuf {
+        self.dir.path().join(file)
+    }
+
+    fn client(&self, with_certificate: bool) -> innomatch_core::transport::ClientTls {
+        innomatch_core::transport::ClientTls {
+            ca_cert: Some(self.path("ca.pem")),
+            cert: with_certificate.then(|| self.path("client.pem")),
+            key: with_certificate.then(|| self.path("client.key")),
+        }
+    }
+}
+
+async fn health_over(url: &str, tls: &innomatch_core::transport::ClientTls) -> Result<(), String> {
+    let endpoint = innomatch_core::transport::endpoint(url, tls)?.connect_timeout(Duration::from_secs(5));
+    let channel = endpoint.connect().await.map_err(|e| format!("connect: {e:?}"))?;
+    let mut health = tonic_health::pb::health_client::HealthClient::new(channel);
+    health.check(tonic_health::pb::HealthCheckRequest::default()).await.map(|_| ()).map_err(|e| format!("{e:?}"))
+}
+
+#[tokio::test]
+async fn grpc_is_served_over_tls_and_client_certificates_can_be_required() {
+    let pki = TestPki::generate();
+    let app = spawn_app_with(|s| {
+        s.tls_cert = Some(pki.path("server.pem"));
+        s.tls_key = Some(pki.path("server.key"));
+    })
+    .await;
+    let https = format!("https://localhost:{}", app.addr.port());
+    health_over(&https, &pki.client(false)).await.expect("a TLS client with the CA is served");
+    let plain = format!("http://127.0.0.1:{}", app.addr.port());
+    assert!(health_over(&plain, &pki.client(false)).await.is_err(), "plaintext is refused");
+
+    let mutual = spawn_app_with(|s| {
+        s.tls_cert = Some(pki.path("server.pem"));
+        s.tls_key = Some(pki.path("server.key"));
+        s.tls_client_ca = Some(pki.path("ca.pem"));
+    })
+    .await;
+    let https = format!("https://localhost:{}", mutual.addr.port());
+    assert!(health_over(&https, &pki.client(false)).await.is_err(), "mTLS refuses a client without certificate");
+    health_over(&https, &pki.client(true)).await.expect("a client with a certificate from the CA is served");
+
+    // Authenticated calls work as before over TLS.
+    let channel = innomatch_core::transport::endpoint(&https, &pki.client(true)).expect("endpoint").connect().await;
+    let auth = innomatch_core::auth::BearerToken::new(Some(&mutual.admin_token)).expect("token");
+    let mut catalog =
+        pb::catalog_service_client::CatalogServiceClient::with_interceptor(channel.expect("connect"), auth);
+    catalog.list_needs(pb::ListNeedsRequest::default()).await.expect("a call over mTLS");
+}

@@ -25,7 +25,7 @@ use tokio::{
 };
 use tonic::{
     codegen::{Bytes, http},
-    transport::server::{Connected, TcpConnectInfo},
+    transport::server::{Connected, TcpConnectInfo, TlsConnectInfo},
 };
 use tower::{Layer, Service};
 
@@ -260,8 +260,12 @@ where
     }
 
     fn call(&mut self, request: http::Request<ReqBody>) -> Self::Future {
-        let call =
-            request.extensions().get::<LimitedConnectInfo>().map(|info| OpenCall::start(Arc::clone(&info.calls)));
+        // Under TLS the connection info comes wrapped in the TLS session's.
+        let extensions = request.extensions();
+        let info = extensions
+            .get::<LimitedConnectInfo>()
+            .or_else(|| extensions.get::<TlsConnectInfo<LimitedConnectInfo>>().map(TlsConnectInfo::get_ref));
+        let call = info.map(|info| OpenCall::start(Arc::clone(&info.calls)));
         let future = self.inner.call(request);
         Box::pin(async move {
             let response = future.await?;

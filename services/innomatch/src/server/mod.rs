@@ -131,7 +131,7 @@ pub async fn start(settings: &Settings) -> anyhow::Result<RunningServer> {
     let limits = &settings.limits;
     let catalog_here = runs(settings, ServiceKind::Catalog);
     let search_here = search.as_ref().filter(|_| runs(settings, ServiceKind::Search));
-    let router = Server::builder()
+    let router = with_tls(Server::builder(), settings)?
         .layer(connections::CallTrackingLayer)
         .layer(RpcSpanLayer)
         .layer(RpcMetricsLayer)
@@ -207,6 +207,26 @@ pub async fn start(settings: &Settings) -> anyhow::Result<RunningServer> {
         shutdown: Some(shutdown_tx),
         task,
     })
+}
+
+/// TLS (rustls) when a certificate and key are configured; client
+/// certificates are required when a client CA is configured too.
+fn with_tls(builder: Server, settings: &Settings) -> anyhow::Result<Server> {
+    use tonic::transport::{Certificate, Identity, ServerTlsConfig};
+    let read = |path: &std::path::Path| std::fs::read(path).with_context(|| format!("reading {}", path.display()));
+    let (cert, key) = match (&settings.tls_cert, &settings.tls_key) {
+        (Some(cert), Some(key)) => (read(cert)?, read(key)?),
+        (None, None) if settings.tls_client_ca.is_some() => {
+            anyhow::bail!("--tls-client-ca needs --tls-cert and --tls-key")
+        }
+        (None, None) => return Ok(builder),
+        _ => anyhow::bail!("--tls-cert and --tls-key go together"),
+    };
+    let mut tls = ServerTlsConfig::new().identity(Identity::from_pem(cert, key));
+    if let Some(ca) = &settings.tls_client_ca {
+        tls = tls.client_ca_root(Certificate::from_pem(read(ca)?));
+    }
+    builder.tls_config(tls).context("configuring TLS (is the key the certificate's, both PEM?)")
 }
 
 /// A weak bootstrap admin token would make every tenant's data reachable by guessing.

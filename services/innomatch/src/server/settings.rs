@@ -40,6 +40,15 @@ pub struct ServeArgs {
     /// service; needs INNOMATCH_ADMIN_TOKEN, shared by both.
     #[arg(long, env = "INNOMATCH_LEADS_URL")]
     pub leads_url: Option<String>,
+    /// PEM certificate chain: with --tls-key, gRPC is served over TLS only.
+    #[arg(long, env = "INNOMATCH_TLS_CERT", requires = "tls_key")]
+    pub tls_cert: Option<PathBuf>,
+    /// PEM private key of --tls-cert.
+    #[arg(long, env = "INNOMATCH_TLS_KEY", requires = "tls_cert")]
+    pub tls_key: Option<PathBuf>,
+    /// PEM CA certificates: clients must present a certificate signed by one (mTLS).
+    #[arg(long, env = "INNOMATCH_TLS_CLIENT_CA")]
+    pub tls_client_ca: Option<PathBuf>,
     /// Log as `text` or `json`.
     #[arg(long, env = "INNOMATCH_LOG_FORMAT")]
     pub log_format: Option<LogFormat>,
@@ -83,6 +92,9 @@ impl ServeArgs {
             leads_url: self.leads_url.or(file.leads_url),
             metrics_listen: self.metrics_listen.or(file.metrics_listen).unwrap_or(defaults.metrics_listen),
             metrics_token,
+            tls_cert: self.tls_cert.or(file.tls_cert),
+            tls_key: self.tls_key.or(file.tls_key),
+            tls_client_ca: self.tls_client_ca.or(file.tls_client_ca),
             leads: file.leads.unwrap_or(defaults.leads),
         })
     }
