@@ -16,6 +16,43 @@ use crate::{
     index::{self, SearchIndex},
 };
 
+/// Rows taken from the queue at a time.
+const IMPORT_BATCH: usize = 256;
+/// Bytes of rows read ahead of the commits at most.
+const IMPORT_READ_AHEAD_BYTES: usize = 64 * 1024 * 1024;
+
+/// A row read ahead, with the queue space it holds until it is dropped.
+type QueuedRow = (Result<pb::ImportRecord, Status>, Option<tokio::sync::OwnedSemaphorePermit>);
+
+/// Reads an import stream into a queue of at most [`IMPORT_READ_AHEAD_BYTES`]
+/// as fast as the rows arrive. h2 answers a client that sends many small DATA
+/// frames (grpcio sends one per row) faster than the handler consumes them
+/// with `GOAWAY ENHANCE_YOUR_CALM`; consumed frames no longer count, so the
+/// commits may take their time.
+fn read_ahead(mut stream: Streaming<pb::ImportRecord>) -> tokio::sync::mpsc::UnboundedReceiver<QueuedRow> {
+    use innomatch_proto::prost::Message;
+    let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
+    let space = Arc::new(tokio::sync::Semaphore::new(IMPORT_READ_AHEAD_BYTES));
+    tokio::spawn(async move {
+        loop {
+            let message = match stream.message().await {
+                Ok(Some(message)) => message,
+                Ok(None) => break,
+                Err(status) => {
+                    let _ = tx.send((Err(status), None));
+                    break;
+                }
+            };
+            let bytes = u32::try_from(message.encoded_len().clamp(1, IMPORT_READ_AHEAD_BYTES)).unwrap_or(u32::MAX);
+            let Ok(permit) = Arc::clone(&space).acquire_many_owned(bytes).await else { break };
+            if tx.send((Ok(message), Some(permit))).is_err() {
+                break; // the handler stopped (the call was cancelled)
+            }
+        }
+    });
+    rx
+}
+
 #[derive(Debug, Clone)]
 pub struct SearchGrpc {
     index: Arc<SearchIndex>,
@@ -82,10 +119,13 @@ impl SearchService for SearchGrpc {
         request: Request<Streaming<pb::ImportRecord>>,
     ) -> Result<Response<pb::ImportSummary>, Status> {
         let principal = principal(&request)?;
-        let mut stream = request.into_inner();
+        let mut rows = read_ahead(request.into_inner());
         let mut importer = Importer::new(self.catalog.clone(), principal);
-        while let Some(message) = stream.message().await? {
-            importer.add(ImportRow::from(message)).await;
+        let mut batch = Vec::with_capacity(IMPORT_BATCH);
+        while rows.recv_many(&mut batch, IMPORT_BATCH).await > 0 {
+            for (message, _bytes) in batch.drain(..) {
+                importer.add(ImportRow::from(message?)).await;
+            }
         }
         Ok(Response::new(importer.finish().into()))
     }

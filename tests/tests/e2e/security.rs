@@ -528,3 +528,78 @@ async fn grpc_is_served_over_tls_and_client_certificates_can_be_required() {
         pb::catalog_service_client::CatalogServiceClient::with_interceptor(channel.expect("connect"), auth);
     catalog.list_needs(pb::ListNeedsRequest::default()).await.expect("a call over mTLS");
 }
+
+/// Streams `rows` to Import as a grpcio client does: one HTTP/2 DATA frame
+/// per row, as fast as the connection takes them. Returns the summary.
+async fn import_one_frame_per_row(app: &TestApp, rows: &[pb::ImportRecord]) -> Result<pb::ImportSummary, String> {
+    use innomatch_proto::prost::Message;
+    let tcp = tokio::net::TcpStream::connect(app.addr).await.map_err(|e| e.to_string())?;
+    let (client, connection) = h2::client::handshake(tcp).await.map_err(|e| e.to_string())?;
+    tokio::spawn(connection);
+    let mut client = client.ready().await.map_err(|e| e.to_string())?;
+    let request = tonic::codegen::http::Request::post(format!("http://{}/innomatch.v1.SearchService/Import", app.addr))
+        .header("content-type", "application/grpc")
+        .header("te", "trailers")
+        .header("authorization", format!("Bearer {}", app.admin_token))
+        .body(())
+        .map_err(|e| e.to_string())?;
+    let (response, mut send) = client.send_request(request, false).map_err(|e| e.to_string())?;
+    for row in rows {
+        let message = row.encode_to_vec();
+        let mut frame = Vec::with_capacity(message.len() + 5);
+        frame.push(0);
+        frame.extend_from_slice(&(message.len() as u32).to_be_bytes());
+        frame.extend_from_slice(&message);
+        send.reserve_capacity(frame.len());
+        while send.capacity() < frame.len() {
+            match futures::future::poll_fn(|cx| send.poll_capacity(cx)).await {
+                Some(Ok(_)) => {}
+                Some(Err(e)) => return Err(e.to_string()),
+                None => return Err("stream closed".into()),
+            }
+        }
+        send.send_data(bytes::Bytes::from(frame), false).map_err(|e| e.to_string())?;
+    }
+    send.send_data(bytes::Bytes::new(), true).map_err(|e| e.to_string())?;
+    let response = response.await.map_err(|e| e.to_string())?;
+    let mut body = response.into_body();
+    let mut bytes = Vec::new();
+    while let Some(chunk) = body.data().await {
+        let chunk = chunk.map_err(|e| e.to_string())?;
+        let _ = body.flow_control().release_capacity(chunk.len());
+        bytes.extend_from_slice(&chunk);
+    }
+    let trailers = body.trailers().await.map_err(|e| e.to_string())?.unwrap_or_default();
+    let status = trailers.get("grpc-status").and_then(|v| v.to_str().ok()).unwrap_or("?").to_owned();
+    if status != "0" {
+        return Err(format!("grpc-status {status}: {:?}", trailers.get("grpc-message")));
+    }
+    pb::ImportSummary::decode(bytes.get(5..).unwrap_or_default()).map_err(|e| e.to_string())
+}
+
+// Two workers, as a server runs: the rows are read while they are committed.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_import_of_small_rows_one_frame_each_completes() {
+    let app = spawn_app().await;
+    // Rows far below h2's 256-byte framing threshold: each one spends its
+    // budget until the server reads it.
+    const ROWS: usize = 8_000;
+    let rows: Vec<pb::ImportRecord> = (0..ROWS)
+        .map(|n| pb::ImportRecord {
+            record: Some(pb::import_record::Record::Organization(pb::Organization {
+                name: format!("南药合作社{n}"),
+                kind: OrganizationKind::Enterprise.to_proto(),
+                region_code: "440881".into(),
+                ..Default::default()
+            })),
+            ..Default::default()
+        })
+        .collect();
+    let summary = import_one_frame_per_row(&app, &rows).await.expect("the import completes");
+    assert_eq!(
+        (summary.received, summary.imported, summary.rejected_rows),
+        (ROWS as u64, ROWS as u64, 0),
+        "{:?}",
+        summary.rejected
+    );
+}

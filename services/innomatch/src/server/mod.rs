@@ -64,6 +64,10 @@ use self::{
 /// How often API tokens are re-read from the store (for other processes' changes).
 const TOKEN_REFRESH: Duration = Duration::from_secs(2);
 
+/// HTTP/2 flow-control windows (see where the server is built).
+const STREAM_WINDOW: u32 = 256 * 1024;
+const CONNECTION_WINDOW: u32 = 8 * 1024 * 1024;
+
 /// How long a shutdown waits for open calls before cutting them.
 pub const SHUTDOWN_GRACE: Duration = Duration::from_secs(5);
 
@@ -138,6 +142,12 @@ pub async fn start(settings: &Settings) -> anyhow::Result<RunningServer> {
         .layer(DeadlineLayer { deadline: Duration::from_secs(limits.request_timeout_secs) })
         .concurrency_limit_per_connection(limits.concurrency_per_connection)
         .tcp_nodelay(true)
+        // h2 closes a connection whose small DATA frames outrun its framing
+        // budget (half the connection window); a stream window far below the
+        // connection window keeps one client stream of tiny rows (grpcio
+        // sends a frame per row) within it even before the rows are read.
+        .initial_stream_window_size(STREAM_WINDOW)
+        .initial_connection_window_size(CONNECTION_WINDOW)
         .http2_keepalive_interval(Some(Duration::from_secs(30)))
         .add_service(health_service)
         .add_service(mount::reflection(health.mounted()).context("building the reflection service")?)
