@@ -12,7 +12,7 @@ use tonic::{Request, Response, Status, Streaming};
 use crate::{
     convert::next_page_token,
     error::SearchError,
-    import::{ImportRow, Importer},
+    import::{ImportLedger, ImportRow, Importer},
     index::{self, SearchIndex},
 };
 
@@ -57,12 +57,41 @@ fn read_ahead(mut stream: Streaming<pb::ImportRecord>) -> tokio::sync::mpsc::Unb
 pub struct SearchGrpc {
     index: Arc<SearchIndex>,
     catalog: Catalog,
+    imports: Arc<ImportLedger>,
 }
 
 impl SearchGrpc {
     pub fn new(index: Arc<SearchIndex>, catalog: Catalog) -> Self {
-        Self { index, catalog }
+        Self { index, catalog, imports: Arc::default() }
     }
+}
+
+/// An import and its idempotency claim: however the call ends (finished,
+/// failed or cancelled by the client), the ledger learns how far it got.
+struct KeyedImport {
+    importer: Option<Importer>,
+    claim: Option<crate::import::LedgerClaim>,
+}
+
+impl Drop for KeyedImport {
+    fn drop(&mut self) {
+        if let (Some(claim), Some(importer)) = (&self.claim, &self.importer) {
+            claim.progress(importer.summary());
+        }
+    }
+}
+
+/// The metadata key a client names an import by, to retry it safely.
+pub const IDEMPOTENCY_KEY: &str = "idempotency-key";
+
+/// The import's idempotency key, if the client sent one.
+fn idempotency_key<T>(request: &Request<T>) -> Result<Option<String>, Status> {
+    let Some(value) = request.metadata().get(IDEMPOTENCY_KEY) else { return Ok(None) };
+    let key = value.to_str().map_err(|_| Status::invalid_argument("idempotency-key must be visible ASCII"))?.trim();
+    if key.is_empty() || key.len() > 128 {
+        return Err(Status::invalid_argument("idempotency-key must have 1 to 128 characters"));
+    }
+    Ok(Some(key.to_owned()))
 }
 
 #[tonic::async_trait]
@@ -119,14 +148,38 @@ impl SearchService for SearchGrpc {
         request: Request<Streaming<pb::ImportRecord>>,
     ) -> Result<Response<pb::ImportSummary>, Status> {
         let principal = principal(&request)?;
+        let claim = match idempotency_key(&request)? {
+            Some(key) => {
+                Some(self.imports.claim(&principal.token_id, &key).map_err(|e| Status::aborted(e.to_string()))?)
+            }
+            None => None,
+        };
+        // Rows an earlier attempt with the same key handled are skipped.
+        let (claim, earlier) = match claim {
+            Some((claim, summary)) => (Some(claim), summary),
+            None => (None, Default::default()),
+        };
+        let handled = earlier.received;
+        let mut import =
+            KeyedImport { importer: Some(Importer::resume(self.catalog.clone(), principal, earlier)), claim };
         let mut rows = read_ahead(request.into_inner());
-        let mut importer = Importer::new(self.catalog.clone(), principal);
         let mut batch = Vec::with_capacity(IMPORT_BATCH);
+        let mut position = 0u64;
         while rows.recv_many(&mut batch, IMPORT_BATCH).await > 0 {
             for (message, _bytes) in batch.drain(..) {
-                importer.add(ImportRow::from(message?)).await;
+                let message = message?;
+                position += 1;
+                if position > handled
+                    && let Some(importer) = import.importer.as_mut()
+                {
+                    importer.add(ImportRow::from(message)).await;
+                }
             }
         }
-        Ok(Response::new(importer.finish().into()))
+        let summary = import.importer.take().map(Importer::finish).unwrap_or_default();
+        if let Some(claim) = &import.claim {
+            claim.progress(&summary);
+        }
+        Ok(Response::new(summary.into()))
     }
 }

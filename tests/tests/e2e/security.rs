@@ -603,3 +603,49 @@ async fn an_import_of_small_rows_one_frame_each_completes() {
         summary.rejected
     );
 }
+
+async fn import_with_key(app: &TestApp, key: &str, names: &[&str]) -> pb::ImportSummary {
+    let rows: Vec<pb::ImportRecord> = names
+        .iter()
+        .map(|name| pb::ImportRecord {
+            record: Some(pb::import_record::Record::Organization(pb::Organization {
+                name: (*name).into(),
+                kind: OrganizationKind::Enterprise.to_proto(),
+                region_code: "440803".into(),
+                ..Default::default()
+            })),
+            ..Default::default()
+        })
+        .collect();
+    let mut request = tonic::Request::new(tokio_stream::iter(rows));
+    request.metadata_mut().insert("idempotency-key", key.parse().expect("ascii key"));
+    app.search(Some(&app.admin_token.clone())).await.import(request).await.expect("import").into_inner()
+}
+
+async fn organizations_named(app: &TestApp, prefix: &str) -> usize {
+    let page = app
+        .admin_catalog()
+        .await
+        .list_organizations(pb::ListOrganizationsRequest { page_size: 500, ..Default::default() })
+        .await
+        .expect("list")
+        .into_inner();
+    page.organizations.iter().filter(|o| o.name.starts_with(prefix)).count()
+}
+
+#[tokio::test]
+async fn retrying_an_import_with_its_idempotency_key_duplicates_nothing() {
+    let app = spawn_app().await;
+    let first = ["菠萝罐头厂甲", "菠萝罐头厂乙", "菠萝罐头厂丙"];
+    let summary = import_with_key(&app, "zhanjiang-pineapple-2025-11", &first).await;
+    assert_eq!((summary.received, summary.imported), (3, 3));
+    let again = import_with_key(&app, "zhanjiang-pineapple-2025-11", &first).await;
+    assert_eq!((again.received, again.imported), (3, 3), "the retry reports the same import");
+    assert_eq!(organizations_named(&app, "菠萝罐头厂").await, 3, "the retry wrote nothing again");
+    let longer = ["菠萝罐头厂甲", "菠萝罐头厂乙", "菠萝罐头厂丙", "菠萝罐头厂丁"];
+    let resumed = import_with_key(&app, "zhanjiang-pineapple-2025-11", &longer).await;
+    assert_eq!((resumed.received, resumed.imported), (4, 4), "only the new row is imported");
+    assert_eq!(organizations_named(&app, "菠萝罐头厂").await, 4);
+    let other = import_with_key(&app, "another-file", &first).await;
+    assert_eq!(other.imported, 3, "another key is another import");
+}
