@@ -303,7 +303,7 @@ impl From<Change> for pb::ChangeEvent {
 impl From<FeedEvent> for pb::ChangeEvent {
     fn from(event: FeedEvent) -> Self {
         match event {
-            FeedEvent::Change(change) => change.into(),
+            FeedEvent::Change(change) => (*change).into(),
             // No record: the subscriber may no longer see the need's content.
             FeedEvent::Withheld { sequence, operation, committed_at_ms, kind, record_id } => pb::ChangeEvent {
                 sequence,

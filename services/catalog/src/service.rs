@@ -46,7 +46,7 @@ pub struct Page {
 #[derive(Debug, Clone, PartialEq)]
 pub enum FeedEvent {
     /// The change with the record as committed, redacted by today's visibility.
-    Change(Change),
+    Change(Box<Change>),
     /// A change to a need the subscriber may no longer see (it is PRIVATE
     /// now): where it was in the feed, without its content.
     Withheld { sequence: i64, operation: ChangeOperation, committed_at_ms: i64, kind: RecordKind, record_id: String },
@@ -383,7 +383,7 @@ impl Catalog {
             async move {
                 let change = item?;
                 if admin || change.record.kind() != RecordKind::Need {
-                    return Ok(FeedEvent::Change(change));
+                    return Ok(FeedEvent::Change(Box::new(change)));
                 }
                 let id = change.record.meta().id.clone();
                 let today = store.get(RecordKind::Need, &id).await?;
@@ -512,7 +512,7 @@ impl Catalog {
 /// A past need event judged by the need as it is today (`today`: `None` when
 /// it no longer exists, which hides nothing more than the event already does).
 fn as_seen_today(principal: &Principal, mut change: Change, today: Option<&Record>) -> FeedEvent {
-    let Some(today) = today else { return FeedEvent::Change(change) };
+    let Some(today) = today else { return FeedEvent::Change(Box::new(change)) };
     if !principal.can_see(today) {
         return FeedEvent::Withheld {
             sequence: change.sequence,
@@ -525,7 +525,7 @@ fn as_seen_today(principal: &Principal, mut change: Change, today: Option<&Recor
     if today.visibility() == Visibility::Anonymous && !principal.acts_for(&today.meta().organization_id) {
         change.record.meta_mut().organization_id.clear();
     }
-    FeedEvent::Change(change)
+    FeedEvent::Change(Box::new(change))
 }
 
 /// Which private needs a principal may list or count: all for an admin, its
