@@ -30,6 +30,7 @@ pub type SearchClient = SearchServiceClient<InterceptedService<Channel, Auth>>;
 pub type MatcherClient = MatcherServiceClient<InterceptedService<Channel, Auth>>;
 pub type AdminClient = AdminServiceClient<InterceptedService<Channel, Auth>>;
 pub type LeadsClient = LeadsServiceClient<InterceptedService<Channel, Auth>>;
+pub type StatsClient = pb::stats_service_client::StatsServiceClient<InterceptedService<Channel, Auth>>;
 
 /// A running server for one test.
 pub struct TestApp {
@@ -68,13 +69,26 @@ pub async fn spawn_app_with(configure: impl FnOnce(&mut Settings)) -> TestApp {
     start_with(dir, configure).await
 }
 
+/// Tries to start a server with the settings adjusted by `configure`; the
+/// start-up error when the server refuses them.
+pub async fn try_spawn_app_with(configure: impl FnOnce(&mut Settings)) -> anyhow::Result<RunningServer> {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let mut settings = Settings {
+        listen: SocketAddr::from(([127, 0, 0, 1], 0)),
+        data_dir: dir.path().to_path_buf(),
+        ..Settings::default()
+    };
+    configure(&mut settings);
+    server::start(&settings).await
+}
+
 async fn start(dir: std::sync::Arc<tempfile::TempDir>) -> TestApp {
     start_with(dir, |_| {}).await
 }
 
 async fn start_with(dir: std::sync::Arc<tempfile::TempDir>, configure: impl FnOnce(&mut Settings)) -> TestApp {
     init_logs();
-    let admin_token = "imt_test_admin_token".to_owned();
+    let admin_token = "imt_test_admin_token_0123456789abcdef".to_owned();
     let mut settings = Settings {
         listen: SocketAddr::from(([127, 0, 0, 1], 0)),
         data_dir: dir.path().to_path_buf(),
@@ -127,6 +141,10 @@ impl TestApp {
             .connect()
             .await
             .expect("connect to test server")
+    }
+
+    pub async fn stats(&self, token: Option<&str>) -> StatsClient {
+        pb::stats_service_client::StatsServiceClient::with_interceptor(self.channel().await, auth(token))
     }
 
     pub async fn catalog(&self, token: Option<&str>) -> CatalogClient {
@@ -231,6 +249,19 @@ pub async fn scrape_metrics(app: &TestApp) -> String {
     stream.read_to_string(&mut response).await.expect("response");
     assert!(response.starts_with("HTTP/1.1 200"), "{response}");
     response
+}
+
+/// The status and body of `GET /metrics`, with `Authorization: Bearer <token>` when given.
+pub async fn get_metrics(app: &TestApp, token: Option<&str>) -> (u16, String) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let mut stream = tokio::net::TcpStream::connect(app.metrics_addr).await.expect("connect to /metrics");
+    let authorization = token.map(|t| format!("Authorization: Bearer {t}\r\n")).unwrap_or_default();
+    let request = format!("GET /metrics HTTP/1.1\r\nHost: localhost\r\n{authorization}Connection: close\r\n\r\n");
+    stream.write_all(request.as_bytes()).await.expect("request");
+    let mut response = String::new();
+    stream.read_to_string(&mut response).await.expect("response");
+    let status = response.split(' ').nth(1).and_then(|s| s.parse().ok()).unwrap_or(0);
+    (status, response)
 }
 
 /// The value of the first sample line starting with `prefix`, 0 when absent.

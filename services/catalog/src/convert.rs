@@ -14,7 +14,7 @@ use innomatch_core::{
 use innomatch_proto::v1 as pb;
 
 use crate::{
-    service::ListFilter,
+    service::{FeedEvent, ListFilter},
     store::{Change, TokenRecord},
 };
 
@@ -296,6 +296,23 @@ impl From<Change> for pb::ChangeEvent {
             operation: change.operation.to_proto(),
             committed_at: Some(timestamp(change.committed_at_ms)),
             record: Some(change.record.into()),
+        }
+    }
+}
+
+impl From<FeedEvent> for pb::ChangeEvent {
+    fn from(event: FeedEvent) -> Self {
+        match event {
+            FeedEvent::Change(change) => (*change).into(),
+            // No record: the subscriber may no longer see the need's content.
+            FeedEvent::Withheld { sequence, operation, committed_at_ms, kind, record_id } => pb::ChangeEvent {
+                sequence,
+                kind: kind.to_proto(),
+                record_id,
+                operation: operation.to_proto(),
+                committed_at: Some(timestamp(committed_at_ms)),
+                record: None,
+            },
         }
     }
 }

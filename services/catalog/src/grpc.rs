@@ -6,7 +6,7 @@ use std::pin::Pin;
 
 use futures::{Stream, StreamExt};
 use innomatch_core::{
-    auth::principal,
+    auth::{principal, standing},
     model::{Record, RecordKind},
     validation::Violations,
 };
@@ -215,13 +215,15 @@ impl CatalogService for CatalogGrpc {
 
     async fn watch_changes(&self, request: Request<pb::WatchChangesRequest>) -> Result<Response<ChangeStream>, Status> {
         let principal = principal(&request)?;
+        let standing = standing(&request)?;
         let WatchFilter { after_sequence, kinds } = request.into_inner().try_into()?;
         tracing::info!(after_sequence, token_id = %principal.token_id, "change feed subscribed");
         let stream = self
             .catalog
-            .watch(principal, after_sequence, kinds)
+            .feed(principal, after_sequence, kinds)
             .map(|item| item.map(pb::ChangeEvent::from).map_err(Status::from));
-        Ok(Response::new(Box::pin(stream)))
+        // Revoking the token or archiving its organization ends the feed.
+        Ok(Response::new(standing.guard(stream)?))
     }
 }
 

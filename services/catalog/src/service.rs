@@ -42,6 +42,16 @@ pub struct Page {
     pub next_page_token: String,
 }
 
+/// One change as a subscriber of the feed may see it today.
+#[derive(Debug, Clone, PartialEq)]
+pub enum FeedEvent {
+    /// The change with the record as committed, redacted by today's visibility.
+    Change(Box<Change>),
+    /// A change to a need the subscriber may no longer see (it is PRIVATE
+    /// now): where it was in the feed, without its content.
+    Withheld { sequence: i64, operation: ChangeOperation, committed_at_ms: i64, kind: RecordKind, record_id: String },
+}
+
 /// A newly issued API token; `secret` is shown to the user once.
 #[derive(Debug, Clone)]
 pub struct IssuedToken {
@@ -122,6 +132,18 @@ impl Catalog {
     /// (the plan's targets), which reveal no record, so no principal.
     pub async fn count(&self, kind: RecordKind, tags: &[Tag]) -> Result<u64, CatalogError> {
         Ok(self.store.count_tagged(kind, tags).await?)
+    }
+
+    /// How many active records of a kind carry every tag, as `principal` may
+    /// count them: other tenants' private needs are left out for everyone but
+    /// an admin, as in lists and search facets, so no figure reveals them.
+    pub async fn count_visible(
+        &self,
+        principal: &Principal,
+        kind: RecordKind,
+        tags: &[Tag],
+    ) -> Result<u64, CatalogError> {
+        Ok(self.store.count_visible(kind, tags, &private_needs_of(principal)).await?)
     }
 
     /// True when no organization was ever registered (archived ones count):
@@ -255,6 +277,9 @@ impl Catalog {
             .await
             .map_err(|e| conflict(e, kind, id, expected_version))?;
         tracing::info!(kind = %kind, id, sequence = change.sequence, "record archived");
+        if kind == RecordKind::Organization {
+            self.tokens.archive_organization(id);
+        }
         Ok(change.record)
     }
 
@@ -271,11 +296,7 @@ impl Catalog {
         filter: ListFilter,
     ) -> Result<Page, CatalogError> {
         let after_cursor = PAGE_TOKENS.decode(&filter.page_token)?.unwrap_or(0) as i64;
-        let private_needs = if principal.is_admin() {
-            PrivateNeeds::All
-        } else {
-            principal.organization_id.clone().map_or(PrivateNeeds::None, PrivateNeeds::OwnedBy)
-        };
+        let private_needs = private_needs_of(principal);
         let hide_anonymous = filter.organization_id.as_deref().is_some_and(|org| !principal.acts_for(org));
         let query = ListQuery {
             kind,
@@ -297,6 +318,9 @@ impl Catalog {
 
     /// Every change after `after_sequence` that the caller may see, then new
     /// ones as they commit. The stream ends only on a storage error.
+    /// Visibility is applied as it was at each commit: for followers acting
+    /// for the system. Clients read [`Catalog::feed`], which also applies
+    /// today's visibility.
     pub fn watch(
         &self,
         principal: Principal,
@@ -335,6 +359,35 @@ impl Catalog {
                 if !full && let Ok(Err(_)) = tokio::time::timeout(CROSS_PROCESS_POLL, latest.changed()).await {
                     return; // the store was dropped: the server is stopping
                 }
+            }
+        })
+    }
+
+    /// The change feed as a client sees it: [`Catalog::watch`], with every
+    /// past need event judged by the need's visibility *today* as well. A need
+    /// that became PRIVATE comes as [`FeedEvent::Withheld`] (so a replay from 0
+    /// cannot recover content its owner has since hidden), and one that became
+    /// ANONYMOUS loses its owner. Admins get every change as committed.
+    pub fn feed(
+        &self,
+        principal: Principal,
+        after_sequence: i64,
+        kinds: Vec<RecordKind>,
+    ) -> impl Stream<Item = Result<FeedEvent, CatalogError>> + Send + 'static {
+        use futures::StreamExt;
+        let store = Arc::clone(&self.store);
+        let admin = principal.is_admin();
+        self.watch(principal.clone(), after_sequence, kinds).then(move |item| {
+            let store = Arc::clone(&store);
+            let principal = principal.clone();
+            async move {
+                let change = item?;
+                if admin || change.record.kind() != RecordKind::Need {
+                    return Ok(FeedEvent::Change(Box::new(change)));
+                }
+                let id = change.record.meta().id.clone();
+                let today = store.get(RecordKind::Need, &id).await?;
+                Ok(as_seen_today(&principal, change, today.as_ref()))
             }
         })
     }
@@ -456,6 +509,35 @@ impl Catalog {
     }
 }
 
+/// A past need event judged by the need as it is today (`today`: `None` when
+/// it no longer exists, which hides nothing more than the event already does).
+fn as_seen_today(principal: &Principal, mut change: Change, today: Option<&Record>) -> FeedEvent {
+    let Some(today) = today else { return FeedEvent::Change(Box::new(change)) };
+    if !principal.can_see(today) {
+        return FeedEvent::Withheld {
+            sequence: change.sequence,
+            operation: change.operation,
+            committed_at_ms: change.committed_at_ms,
+            kind: change.record.kind(),
+            record_id: change.record.meta().id.clone(),
+        };
+    }
+    if today.visibility() == Visibility::Anonymous && !principal.acts_for(&today.meta().organization_id) {
+        change.record.meta_mut().organization_id.clear();
+    }
+    FeedEvent::Change(Box::new(change))
+}
+
+/// Which private needs a principal may list or count: all for an admin, its
+/// own organization's otherwise.
+fn private_needs_of(principal: &Principal) -> PrivateNeeds {
+    if principal.is_admin() {
+        PrivateNeeds::All
+    } else {
+        principal.organization_id.clone().map_or(PrivateNeeds::None, PrivateNeeds::OwnedBy)
+    }
+}
+
 fn conflict(error: StoreError, kind: RecordKind, id: &str, expected: i64) -> CatalogError {
     match error {
         StoreError::VersionConflict { actual } => {
@@ -532,6 +614,37 @@ mod tests {
 
     fn need(title: &str, visibility: Visibility) -> Record {
         Record::Need(TechNeed { title: title.into(), visibility: Some(visibility), ..Default::default() })
+    }
+
+    #[tokio::test]
+    async fn another_process_sees_revocations_and_archives_at_its_next_refresh() {
+        use innomatch_core::auth::{Standing, TokenResolver, hash_token};
+        let store: Arc<dyn RecordStore> = Arc::new(SqliteStore::in_memory().expect("in-memory store"));
+        let here = Catalog::new(Arc::clone(&store), TokenRegistry::load(store.as_ref()).await.expect("tokens"));
+        let org = organization(&here, "湛江预制菜产业研究院", OrganizationKind::ResearchInstitute).await;
+        let first = here.issue_token(&admin(), Some(org.clone()), Role::Member, "a".into()).await.expect("issue");
+        let second = here.issue_token(&admin(), Some(org.clone()), Role::Member, "b".into()).await.expect("issue");
+
+        let there = TokenRegistry::load(store.as_ref()).await.expect("tokens");
+        let refresh = there.spawn_refresh(Arc::clone(&store), std::time::Duration::from_millis(10));
+        let principal = |secret: &str| there.resolve(&hash_token(secret)).expect("an active token");
+        let (first_principal, second_principal) = (principal(&first.secret), principal(&second.secret));
+        assert_eq!(there.standing(&first_principal), Standing::Active);
+
+        let mut changes = there.changes();
+        changes.borrow_and_update();
+        here.revoke_token(&admin(), &first.token_id).await.expect("revoke");
+        here.archive(&admin(), RecordKind::Organization, &org, 0).await.expect("archive");
+        let deadline = std::time::Duration::from_secs(5);
+        let refreshed = tokio::time::timeout(deadline, async {
+            while there.standing(&second_principal) != Standing::Archived {
+                changes.changed().await.expect("the registry ticks");
+            }
+        })
+        .await;
+        refresh.abort();
+        assert!(refreshed.is_ok(), "the archive reached the other registry");
+        assert_eq!(there.standing(&first_principal), Standing::Revoked);
     }
 
     #[tokio::test]

@@ -445,6 +445,36 @@ impl RecordStore for SqliteStore {
         .await
     }
 
+    async fn count_visible(
+        &self,
+        kind: RecordKind,
+        tags: &[Tag],
+        private_needs: &PrivateNeeds,
+    ) -> Result<u64, StoreError> {
+        let tags: Vec<String> = tags.iter().map(Tag::to_string).collect();
+        let private_needs = private_needs.clone();
+        self.with_conn(move |conn| {
+            let mut sql = String::from("SELECT COUNT(*) FROM records WHERE kind = ? AND status = 'active'");
+            let mut args: Vec<rusqlite::types::Value> = vec![kind.code().to_owned().into()];
+            match private_needs {
+                PrivateNeeds::All => {}
+                PrivateNeeds::OwnedBy(org) => {
+                    sql.push_str(" AND (visibility != 'private' OR organization_id = ?)");
+                    args.push(org.into());
+                }
+                PrivateNeeds::None => sql.push_str(" AND visibility != 'private'"),
+            }
+            for tag in tags {
+                sql.push_str(" AND pos IN (SELECT pos FROM record_tags WHERE tag = ?)");
+                args.push(tag.into());
+            }
+            conn.query_row(&sql, rusqlite::params_from_iter(args), |r| r.get::<_, i64>(0))
+                .map(|n| n as u64)
+                .map_err(backend)
+        })
+        .await
+    }
+
     async fn count(&self, kind: RecordKind) -> Result<u64, StoreError> {
         self.with_conn(move |conn| {
             conn.query_row("SELECT COUNT(*) FROM records WHERE kind = ?1", [kind.code()], |r| r.get::<_, i64>(0))

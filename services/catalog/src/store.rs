@@ -115,4 +115,36 @@ pub trait RecordStore: Send + Sync + 'static {
 
     /// Counts active records of a kind that carry every tag (see `Taxonomy::filter_tags`).
     async fn count_tagged(&self, kind: RecordKind, tags: &[Tag]) -> Result<u64, StoreError>;
+
+    /// Like [`RecordStore::count_tagged`], counting only the private needs
+    /// `private_needs` lets through: the figure a non-admin may read. The
+    /// default pages through [`RecordStore::list`]; stores override it with
+    /// one counting query.
+    async fn count_visible(
+        &self,
+        kind: RecordKind,
+        tags: &[Tag],
+        private_needs: &PrivateNeeds,
+    ) -> Result<u64, StoreError> {
+        let mut query = ListQuery {
+            kind,
+            organization_id: None,
+            tags: tags.to_vec(),
+            status: Some(RecordStatus::Active),
+            include_archived: false,
+            private_needs: private_needs.clone(),
+            hide_anonymous: false,
+            after_cursor: 0,
+            limit: 500,
+        };
+        let mut total = 0u64;
+        loop {
+            let page = self.list(&query).await?;
+            total += page.records.len() as u64;
+            match page.next_cursor {
+                Some(cursor) => query.after_cursor = cursor,
+                None => return Ok(total),
+            }
+        }
+    }
 }

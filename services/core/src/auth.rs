@@ -76,9 +76,47 @@ pub fn hash_token(secret: &str) -> String {
     hex::encode(Sha256::digest(secret.as_bytes()))
 }
 
+/// Whether a principal's token still acts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Standing {
+    Active,
+    /// The token was revoked (or is unknown): UNAUTHENTICATED.
+    Revoked,
+    /// The token's organization was archived: PERMISSION_DENIED.
+    Archived,
+}
+
+impl Standing {
+    /// The error that ends a call or a stream of a principal in this standing.
+    pub fn refusal(self, principal: &Principal) -> Option<Status> {
+        match self {
+            Standing::Active => None,
+            Standing::Revoked => Some(Status::unauthenticated("unknown or revoked token")),
+            Standing::Archived => Some(Status::permission_denied(format!(
+                "organization {} is archived: its tokens no longer act",
+                principal.organization_id.as_deref().unwrap_or_default()
+            ))),
+        }
+    }
+}
+
 /// Finds the principal for a token hash; implemented by the token store.
 pub trait TokenResolver: Send + Sync + 'static {
     fn resolve(&self, token_hash: &str) -> Option<Principal>;
+
+    /// Whether `principal` (resolved earlier) may still act now: open
+    /// streams ask again whenever [`TokenResolver::changes`] ticks.
+    fn standing(&self, principal: &Principal) -> Standing {
+        let _ = principal;
+        Standing::Active
+    }
+
+    /// Ticks whenever tokens or organizations may have changed standing
+    /// (an issue, a revocation, an archive, a refresh from the store).
+    fn changes(&self) -> tokio::sync::watch::Receiver<u64> {
+        // A resolver whose standings never change: the sender is gone at once.
+        tokio::sync::watch::channel(0).1
+    }
 }
 
 /// Resolves the bearer token of every request and stores the [`Principal`] in
@@ -87,6 +125,7 @@ pub trait TokenResolver: Send + Sync + 'static {
 pub struct AuthInterceptor {
     resolver: Arc<dyn TokenResolver>,
     bootstrap_admin_hash: Option<Arc<str>>,
+    fair_use: Option<Arc<crate::fair_use::FairUse>>,
 }
 
 impl std::fmt::Debug for AuthInterceptor {
@@ -100,7 +139,13 @@ pub const BOOTSTRAP_TOKEN_ID: &str = "bootstrap-admin";
 
 impl AuthInterceptor {
     pub fn new(resolver: Arc<dyn TokenResolver>, bootstrap_admin_token: Option<&str>) -> Self {
-        Self { resolver, bootstrap_admin_hash: bootstrap_admin_token.map(|t| Arc::from(hash_token(t))) }
+        Self { resolver, bootstrap_admin_hash: bootstrap_admin_token.map(|t| Arc::from(hash_token(t))), fair_use: None }
+    }
+
+    /// Applies per-token fair-use limits to every call and stream.
+    pub fn with_fair_use(mut self, fair_use: Arc<crate::fair_use::FairUse>) -> Self {
+        self.fair_use = Some(fair_use);
+        self
     }
 
     pub fn authenticate(&self, metadata: &tonic::metadata::MetadataMap) -> Result<Principal, Status> {
@@ -118,15 +163,33 @@ impl AuthInterceptor {
         if self.bootstrap_admin_hash.as_deref() == Some(hash.as_str()) {
             return Ok(Principal { token_id: BOOTSTRAP_TOKEN_ID.into(), organization_id: None, role: Role::Admin });
         }
-        self.resolver.resolve(&hash).ok_or_else(|| Status::unauthenticated("unknown or revoked token"))
+        let principal =
+            self.resolver.resolve(&hash).ok_or_else(|| Status::unauthenticated("unknown or revoked token"))?;
+        match self.resolver.standing(&principal).refusal(&principal) {
+            Some(refusal) => Err(refusal),
+            None => Ok(principal),
+        }
+    }
+
+    /// The standing of `principal` as the resolver sees it from now on.
+    pub fn standing_of(&self, principal: Principal) -> crate::standing::StandingWatch {
+        let watch = crate::standing::StandingWatch::new(Arc::clone(&self.resolver), principal);
+        match &self.fair_use {
+            Some(fair_use) => watch.with_fair_use(Arc::clone(fair_use)),
+            None => watch,
+        }
     }
 }
 
 impl Interceptor for AuthInterceptor {
     fn call(&mut self, mut request: Request<()>) -> Result<Request<()>, Status> {
         let principal = self.authenticate(request.metadata())?;
+        if let Some(fair_use) = &self.fair_use {
+            fair_use.admit_call(&principal)?;
+        }
         // The server opens one span per call with an empty `principal` field: fill it in.
         tracing::Span::current().record("principal", principal.token_id.as_str());
+        request.extensions_mut().insert(self.standing_of(principal.clone()));
         request.extensions_mut().insert(principal);
         Ok(request)
     }
@@ -137,6 +200,16 @@ pub fn principal<T>(request: &Request<T>) -> Result<Principal, Status> {
     request
         .extensions()
         .get::<Principal>()
+        .cloned()
+        .ok_or_else(|| Status::unauthenticated("request was not authenticated"))
+}
+
+/// The standing of the request's principal, for streams that must end when
+/// its token is revoked or its organization archived.
+pub fn standing<T>(request: &Request<T>) -> Result<crate::standing::StandingWatch, Status> {
+    request
+        .extensions()
+        .get::<crate::standing::StandingWatch>()
         .cloned()
         .ok_or_else(|| Status::unauthenticated("request was not authenticated"))
 }

@@ -102,11 +102,35 @@ pub struct ServerLimits {
     /// Calls that take longer are cancelled with DEADLINE_EXCEEDED (bulk
     /// import, whose request is a stream, is exempt).
     pub request_timeout_secs: u64,
+    /// Connections open at once; a connection beyond it is closed on accept.
+    pub max_connections: usize,
+    /// A connection that has not sent the HTTP/2 preface and its SETTINGS
+    /// within this many milliseconds is closed.
+    pub handshake_timeout_ms: u64,
+    /// A connection with no open call for this many milliseconds is closed
+    /// (clients reconnect transparently).
+    pub idle_timeout_ms: u64,
+    /// Calls per second one non-admin token may make on average …
+    pub requests_per_second_per_token: u32,
+    /// … and at once after a quiet spell (the bucket's size).
+    pub request_burst_per_token: u32,
+    /// Streams (change feed, lead subscriptions) one non-admin token may keep open.
+    pub streams_per_token: usize,
 }
 
 impl Default for ServerLimits {
     fn default() -> Self {
-        Self { max_message_bytes: 4 * 1024 * 1024, concurrency_per_connection: 64, request_timeout_secs: 30 }
+        Self {
+            max_message_bytes: 4 * 1024 * 1024,
+            concurrency_per_connection: 64,
+            request_timeout_secs: 30,
+            max_connections: 1024,
+            handshake_timeout_ms: 10_000,
+            idle_timeout_ms: 300_000,
+            requests_per_second_per_token: 100,
+            request_burst_per_token: 200,
+            streams_per_token: 8,
+        }
     }
 }
 
@@ -176,6 +200,10 @@ pub struct FileSettings {
     pub log_format: Option<LogFormat>,
     pub limits: Option<ServerLimits>,
     pub metrics_listen: Option<SocketAddr>,
+    pub metrics_token: Option<Secret>,
+    pub tls_cert: Option<PathBuf>,
+    pub tls_key: Option<PathBuf>,
+    pub tls_client_ca: Option<PathBuf>,
     pub leads_url: Option<String>,
     pub search: Option<SearchSettings>,
     pub leads: Option<LeadsSettings>,
@@ -205,6 +233,13 @@ pub struct Settings {
     pub sample_data: bool,
     /// Where `/metrics` is served (Prometheus text); port 0 picks a free port.
     pub metrics_listen: SocketAddr,
+    /// When set, `/metrics` answers only requests with `Authorization: Bearer <token>`.
+    pub metrics_token: Option<Secret>,
+    /// PEM certificate chain and private key: gRPC is served over TLS when both are set.
+    pub tls_cert: Option<PathBuf>,
+    pub tls_key: Option<PathBuf>,
+    /// PEM CA certificates: clients must present a certificate they signed (mTLS).
+    pub tls_client_ca: Option<PathBuf>,
     /// A leads service in another process, for auto-matching when this one runs no leads service.
     pub leads_url: Option<String>,
 }
@@ -224,14 +259,53 @@ impl Default for Settings {
             leads: LeadsSettings::default(),
             sample_data: false,
             metrics_listen: SocketAddr::from(([127, 0, 0, 1], 0)),
+            metrics_token: None,
+            tls_cert: None,
+            tls_key: None,
+            tls_client_ca: None,
             leads_url: None,
         }
     }
 }
 
+/// The shortest bootstrap admin token the server accepts.
+pub const MIN_ADMIN_TOKEN_CHARS: usize = 32;
+
+/// Values from examples and templates that must never guard a server.
+const PLACEHOLDER_TOKENS: &[&str] = &["change-me", "changeme", "change_me", "secret", "password", "admin"];
+
+/// Refuses a bootstrap admin token that is short or a known placeholder:
+/// whoever holds it is admin of every tenant.
+pub fn check_admin_token(token: &str) -> Result<(), String> {
+    let trimmed = token.trim();
+    if PLACEHOLDER_TOKENS.iter().any(|p| trimmed.eq_ignore_ascii_case(p)) {
+        return Err(format!(
+            "the bootstrap admin token is the placeholder {trimmed:?}: set INNOMATCH_ADMIN_TOKEN to a random value \
+             of at least {MIN_ADMIN_TOKEN_CHARS} characters"
+        ));
+    }
+    let chars = trimmed.chars().count();
+    if chars < MIN_ADMIN_TOKEN_CHARS {
+        return Err(format!(
+            "the bootstrap admin token has {chars} characters; it needs at least {MIN_ADMIN_TOKEN_CHARS} \
+             (e.g. `head -c 32 /dev/urandom | base64`)"
+        ));
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn short_or_placeholder_admin_tokens_are_refused() {
+        assert!(check_admin_token("change-me").is_err());
+        assert!(check_admin_token("CHANGE-ME").is_err());
+        assert!(check_admin_token("imt_short_admin_token").is_err());
+        assert!(check_admin_token(&"x".repeat(MIN_ADMIN_TOKEN_CHARS - 1)).is_err());
+        assert!(check_admin_token("imt_9f2c51d0a7e84b36b1c2d3e4f5a6b7c8").is_ok());
+    }
 
     #[test]
     fn secrets_do_not_print() {

@@ -5,12 +5,15 @@ pub mod auth;
 pub mod config;
 pub mod convert;
 pub mod edge;
+pub mod fair_use;
 pub mod model;
 pub mod retry;
 #[cfg(feature = "sqlite")]
 pub mod sqlite;
+pub mod standing;
 pub mod status;
 pub mod tag;
 pub mod taxonomy;
 pub mod telemetry;
+pub mod transport;
 pub mod validation;

@@ -23,7 +23,7 @@ const RECORDS: usize = 100_000;
 const QUERIES: usize = 400;
 const CONCURRENCY: usize = 16;
 const THROUGHPUT_SECONDS: u64 = 10;
-const ADMIN_TOKEN: &str = "imt_bench_admin";
+const ADMIN_TOKEN: &str = "imt_bench_admin_token_0123456789abcdef";
 
 const TOPICS: &[&str] = &[
     "氢冶金",

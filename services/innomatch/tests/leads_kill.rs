@@ -19,7 +19,7 @@ use innomatch_proto::v1::{
 };
 use tonic::{Request, metadata::MetadataValue, transport::Channel};
 
-const ADMIN_TOKEN: &str = "imt_kill_test_admin_token";
+const ADMIN_TOKEN: &str = "imt_kill_test_admin_token_0123456789abcdef";
 const REDIS_URL: &str = "redis://127.0.0.1:6379";
 const WAIT: Duration = Duration::from_secs(15);
 const N: usize = 8;

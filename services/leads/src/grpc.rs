@@ -5,7 +5,7 @@
 use std::pin::Pin;
 
 use futures::{Stream, StreamExt};
-use innomatch_core::auth::principal;
+use innomatch_core::auth::{principal, standing};
 use innomatch_proto::v1::{self as pb, leads_service_server::LeadsService};
 use tokio::sync::mpsc;
 use tokio_stream::wrappers::ReceiverStream;
@@ -50,6 +50,7 @@ impl LeadsService for LeadsGrpc {
         request: Request<pb::SubscribeLeadsRequest>,
     ) -> Result<Response<Self::SubscribeLeadsStream>, Status> {
         let principal = principal(&request)?;
+        let standing = standing(&request)?;
         let mut deliveries = self.leads.subscribe(&principal).await.map_err(Status::from)?;
         let (tx, rx) = mpsc::channel(STREAM_BUFFER);
         tokio::spawn(async move {
@@ -75,7 +76,9 @@ impl LeadsService for LeadsGrpc {
             }
             tracing::debug!(token_id = %principal.token_id, "lead subscription closed");
         });
-        Ok(Response::new(Box::pin(ReceiverStream::new(rx))))
+        // Revoking the token or archiving the agency ends the subscription;
+        // a lead it held back stays unacknowledged and is delivered again.
+        Ok(Response::new(standing.guard(ReceiverStream::new(rx))?))
     }
 
     async fn ack_lead(&self, request: Request<pb::AckLeadRequest>) -> Result<Response<pb::AckLeadResponse>, Status> {

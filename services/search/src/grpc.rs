@@ -12,20 +12,86 @@ use tonic::{Request, Response, Status, Streaming};
 use crate::{
     convert::next_page_token,
     error::SearchError,
-    import::{ImportRow, Importer},
+    import::{ImportLedger, ImportRow, Importer},
     index::{self, SearchIndex},
 };
+
+/// Rows taken from the queue at a time.
+const IMPORT_BATCH: usize = 256;
+/// Bytes of rows read ahead of the commits at most.
+const IMPORT_READ_AHEAD_BYTES: usize = 64 * 1024 * 1024;
+
+/// A row read ahead, with the queue space it holds until it is dropped.
+type QueuedRow = (Result<pb::ImportRecord, Status>, Option<tokio::sync::OwnedSemaphorePermit>);
+
+/// Reads an import stream into a queue of at most [`IMPORT_READ_AHEAD_BYTES`]
+/// as fast as the rows arrive. h2 answers a client that sends many small DATA
+/// frames (grpcio sends one per row) faster than the handler consumes them
+/// with `GOAWAY ENHANCE_YOUR_CALM`; consumed frames no longer count, so the
+/// commits may take their time.
+fn read_ahead(mut stream: Streaming<pb::ImportRecord>) -> tokio::sync::mpsc::UnboundedReceiver<QueuedRow> {
+    use innomatch_proto::prost::Message;
+    let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
+    let space = Arc::new(tokio::sync::Semaphore::new(IMPORT_READ_AHEAD_BYTES));
+    tokio::spawn(async move {
+        loop {
+            let message = match stream.message().await {
+                Ok(Some(message)) => message,
+                Ok(None) => break,
+                Err(status) => {
+                    let _ = tx.send((Err(status), None));
+                    break;
+                }
+            };
+            let bytes = u32::try_from(message.encoded_len().clamp(1, IMPORT_READ_AHEAD_BYTES)).unwrap_or(u32::MAX);
+            let Ok(permit) = Arc::clone(&space).acquire_many_owned(bytes).await else { break };
+            if tx.send((Ok(message), Some(permit))).is_err() {
+                break; // the handler stopped (the call was cancelled)
+            }
+        }
+    });
+    rx
+}
 
 #[derive(Debug, Clone)]
 pub struct SearchGrpc {
     index: Arc<SearchIndex>,
     catalog: Catalog,
+    imports: Arc<ImportLedger>,
 }
 
 impl SearchGrpc {
     pub fn new(index: Arc<SearchIndex>, catalog: Catalog) -> Self {
-        Self { index, catalog }
+        Self { index, catalog, imports: Arc::default() }
     }
+}
+
+/// An import and its idempotency claim: however the call ends (finished,
+/// failed or cancelled by the client), the ledger learns how far it got.
+struct KeyedImport {
+    importer: Option<Importer>,
+    claim: Option<crate::import::LedgerClaim>,
+}
+
+impl Drop for KeyedImport {
+    fn drop(&mut self) {
+        if let (Some(claim), Some(importer)) = (&self.claim, &self.importer) {
+            claim.progress(importer.summary());
+        }
+    }
+}
+
+/// The metadata key a client names an import by, to retry it safely.
+pub const IDEMPOTENCY_KEY: &str = "idempotency-key";
+
+/// The import's idempotency key, if the client sent one.
+fn idempotency_key<T>(request: &Request<T>) -> Result<Option<String>, Status> {
+    let Some(value) = request.metadata().get(IDEMPOTENCY_KEY) else { return Ok(None) };
+    let key = value.to_str().map_err(|_| Status::invalid_argument("idempotency-key must be visible ASCII"))?.trim();
+    if key.is_empty() || key.len() > 128 {
+        return Err(Status::invalid_argument("idempotency-key must have 1 to 128 characters"));
+    }
+    Ok(Some(key.to_owned()))
 }
 
 #[tonic::async_trait]
@@ -82,11 +148,38 @@ impl SearchService for SearchGrpc {
         request: Request<Streaming<pb::ImportRecord>>,
     ) -> Result<Response<pb::ImportSummary>, Status> {
         let principal = principal(&request)?;
-        let mut stream = request.into_inner();
-        let mut importer = Importer::new(self.catalog.clone(), principal);
-        while let Some(message) = stream.message().await? {
-            importer.add(ImportRow::from(message)).await;
+        let claim = match idempotency_key(&request)? {
+            Some(key) => {
+                Some(self.imports.claim(&principal.token_id, &key).map_err(|e| Status::aborted(e.to_string()))?)
+            }
+            None => None,
+        };
+        // Rows an earlier attempt with the same key handled are skipped.
+        let (claim, earlier) = match claim {
+            Some((claim, summary)) => (Some(claim), summary),
+            None => (None, Default::default()),
+        };
+        let handled = earlier.received;
+        let mut import =
+            KeyedImport { importer: Some(Importer::resume(self.catalog.clone(), principal, earlier)), claim };
+        let mut rows = read_ahead(request.into_inner());
+        let mut batch = Vec::with_capacity(IMPORT_BATCH);
+        let mut position = 0u64;
+        while rows.recv_many(&mut batch, IMPORT_BATCH).await > 0 {
+            for (message, _bytes) in batch.drain(..) {
+                let message = message?;
+                position += 1;
+                if position > handled
+                    && let Some(importer) = import.importer.as_mut()
+                {
+                    importer.add(ImportRow::from(message)).await;
+                }
+            }
         }
-        Ok(Response::new(importer.finish().into()))
+        let summary = import.importer.take().map(Importer::finish).unwrap_or_default();
+        if let Some(claim) = &import.claim {
+            claim.progress(&summary);
+        }
+        Ok(Response::new(summary.into()))
     }
 }

@@ -1,8 +1,13 @@
 //! Bulk import through the catalog: every row is validated and committed on
 //! its own (a rejected row writes nothing), organizations can be referred to
 //! by a name local to the import, and the summary lists each rejection.
+//! An [`ImportLedger`] makes a retried import with the same idempotency key
+//! skip the rows the first attempt already handled.
 
-use std::collections::HashMap;
+use std::{
+    collections::HashMap,
+    sync::{Arc, Mutex},
+};
 
 use innomatch_catalog::{Catalog, CatalogError};
 use innomatch_core::{auth::Principal, model::Record, validation::Violations};
@@ -49,6 +54,16 @@ pub struct Importer {
 impl Importer {
     pub fn new(catalog: Catalog, principal: Principal) -> Self {
         Self { catalog, principal, summary: ImportSummary::default() }
+    }
+
+    /// Goes on from an earlier attempt's summary (see [`ImportLedger`]).
+    pub fn resume(catalog: Catalog, principal: Principal, summary: ImportSummary) -> Self {
+        Self { catalog, principal, summary }
+    }
+
+    /// The summary so far.
+    pub fn summary(&self) -> &ImportSummary {
+        &self.summary
     }
 
     pub async fn add(&mut self, row: ImportRow) {
@@ -104,5 +119,91 @@ impl Importer {
             "import finished"
         );
         self.summary
+    }
+}
+
+/// Keys of imports this process has run: a retry with the same key (and the
+/// same token) skips the rows an earlier attempt already handled and ends with
+/// the combined summary, so a client may resend a whole file after a dropped
+/// connection without duplicating records. Kept in memory for the life of the
+/// process, at most [`ImportLedger::CAPACITY`] keys (the oldest go first).
+#[derive(Debug, Default)]
+pub struct ImportLedger {
+    entries: Mutex<LedgerEntries>,
+}
+
+#[derive(Debug, Default)]
+struct LedgerEntries {
+    by_key: HashMap<(String, String), LedgerEntry>,
+    order: std::collections::VecDeque<(String, String)>,
+}
+
+#[derive(Debug)]
+struct LedgerEntry {
+    running: bool,
+    summary: ImportSummary,
+}
+
+/// An import holding its key; dropping it (finished or cancelled) lets a retry in.
+#[derive(Debug)]
+pub struct LedgerClaim {
+    ledger: Arc<ImportLedger>,
+    key: (String, String),
+}
+
+/// Another attempt with the same key is still running.
+#[derive(Debug, thiserror::Error)]
+#[error("an import with this idempotency key is still running")]
+pub struct ImportInProgress;
+
+impl ImportLedger {
+    pub const CAPACITY: usize = 10_000;
+
+    /// Claims `key` for `token_id`; the summary of earlier attempts (empty for a new key).
+    pub fn claim(
+        self: &Arc<Self>,
+        token_id: &str,
+        key: &str,
+    ) -> Result<(LedgerClaim, ImportSummary), ImportInProgress> {
+        let key = (token_id.to_owned(), key.to_owned());
+        let mut entries = self.entries.lock().map_err(|_| ImportInProgress)?;
+        let entries = &mut *entries;
+        if let Some(entry) = entries.by_key.get_mut(&key) {
+            if entry.running {
+                return Err(ImportInProgress);
+            }
+            entry.running = true;
+            let summary = entry.summary.clone();
+            return Ok((LedgerClaim { ledger: Arc::clone(self), key }, summary));
+        }
+        if entries.order.len() >= Self::CAPACITY
+            && let Some(oldest) = entries.order.pop_front()
+        {
+            entries.by_key.remove(&oldest);
+        }
+        entries.order.push_back(key.clone());
+        entries.by_key.insert(key.clone(), LedgerEntry { running: true, summary: ImportSummary::default() });
+        Ok((LedgerClaim { ledger: Arc::clone(self), key }, ImportSummary::default()))
+    }
+}
+
+impl LedgerClaim {
+    /// Records how far the import got (after every batch of committed rows).
+    pub fn progress(&self, summary: &ImportSummary) {
+        if let Ok(mut entries) = self.ledger.entries.lock()
+            && let Some(entry) = entries.by_key.get_mut(&self.key)
+        {
+            entry.summary = summary.clone();
+        }
+    }
+}
+
+impl Drop for LedgerClaim {
+    fn drop(&mut self) {
+        if let Ok(mut entries) = self.ledger.entries.lock()
+            && let Some(entry) = entries.by_key.get_mut(&self.key)
+        {
+            entry.running = false;
+        }
     }
 }

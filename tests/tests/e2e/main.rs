@@ -9,5 +9,6 @@ mod match_quality;
 mod matcher;
 mod search;
 mod semantic;
+mod security;
 mod server;
 mod validation;

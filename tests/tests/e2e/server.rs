@@ -55,6 +55,7 @@ async fn reflection_lists_the_mounted_services() {
         [
             "grpc.health.v1.Health",
             "grpc.reflection.v1.ServerReflection",
+            "grpc.reflection.v1alpha.ServerReflection",
             "innomatch.v1.AdminService",
             "innomatch.v1.CatalogService",
             "innomatch.v1.LeadsService",

@@ -349,7 +349,7 @@ impl CatalogCli {
                 Some(pb::change_event::Record::Need(n)) => n.title.clone(),
                 Some(pb::change_event::Record::Capability(c)) => c.title.clone(),
                 Some(pb::change_event::Record::Offer(o)) => o.title.clone(),
-                None => String::new(),
+                None => "(withheld)".to_owned(),
             };
             if self.json {
                 println!(

@@ -6,16 +6,16 @@ use std::time::Duration;
 
 use anyhow::Context;
 use clap::Args;
-use innomatch_core::auth::BearerToken;
+use innomatch_core::{
+    auth::BearerToken,
+    transport::{ClientTls, endpoint},
+};
 use innomatch_proto::v1::{
     admin_service_client::AdminServiceClient, catalog_service_client::CatalogServiceClient,
     leads_service_client::LeadsServiceClient, matcher_service_client::MatcherServiceClient,
     search_service_client::SearchServiceClient, stats_service_client::StatsServiceClient,
 };
-use tonic::{
-    service::interceptor::InterceptedService,
-    transport::{Channel, Endpoint},
-};
+use tonic::{service::interceptor::InterceptedService, transport::Channel};
 
 /// How long connecting may take before a command gives up.
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
@@ -35,6 +35,15 @@ pub struct ClientArgs {
     /// Print JSON instead of a table.
     #[arg(long, global = true)]
     pub json: bool,
+    /// With an `https://` server: PEM CA certificates to trust besides the system's.
+    #[arg(long, env = "INNOMATCH_CA_CERT", global = true)]
+    pub ca_cert: Option<std::path::PathBuf>,
+    /// With an `https://` server that requires client certificates: PEM certificate …
+    #[arg(long, env = "INNOMATCH_CLIENT_CERT", global = true, requires = "client_key")]
+    pub client_cert: Option<std::path::PathBuf>,
+    /// … and its PEM key.
+    #[arg(long, env = "INNOMATCH_CLIENT_KEY", global = true, requires = "client_cert")]
+    pub client_key: Option<std::path::PathBuf>,
 }
 
 /// Whether the calls on a connection may run as long as they need.
@@ -59,9 +68,9 @@ pub struct Connection {
 impl ClientArgs {
     /// Connects to `--server` with the token of `--token` (or INNOMATCH_ADMIN_TOKEN).
     pub async fn connect(&self, calls: Calls) -> anyhow::Result<Connection> {
-        let mut endpoint = Endpoint::from_shared(self.server.clone())
-            .context("invalid --server address")?
-            .connect_timeout(CONNECT_TIMEOUT);
+        let tls =
+            ClientTls { ca_cert: self.ca_cert.clone(), cert: self.client_cert.clone(), key: self.client_key.clone() };
+        let mut endpoint = endpoint(&self.server, &tls).map_err(anyhow::Error::msg)?.connect_timeout(CONNECT_TIMEOUT);
         if calls == Calls::Unary {
             endpoint = endpoint.timeout(Duration::from_secs(self.timeout_secs));
         }

@@ -1,8 +1,12 @@
 //! Prometheus metrics: a tower layer that counts every RPC by method and
-//! status code and times it, gauges for the index and the lead backlog, and
-//! the `/metrics` HTTP endpoint.
+//! status code and times it in a histogram, gauges for the index and the lead
+//! backlog, and the `/metrics` HTTP endpoint (optionally behind a token).
+//!
+//! Method labels come only from the methods this build defines: any other
+//! path is counted as `unknown`, so a client cannot create series at will.
 
 use std::{
+    collections::HashSet,
     future::Future,
     net::SocketAddr,
     pin::Pin,
@@ -11,6 +15,8 @@ use std::{
     time::{Duration, Instant},
 };
 
+use innomatch_core::{auth::hash_token, config::Secret};
+use innomatch_proto::prost::Message;
 use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusHandle};
 use tokio::{net::TcpListener, task::JoinHandle};
 use tonic::codegen::http;
@@ -21,23 +27,97 @@ use tower::{Layer, Service};
 fn handle() -> &'static PrometheusHandle {
     static HANDLE: OnceLock<PrometheusHandle> = OnceLock::new();
     HANDLE.get_or_init(|| {
-        let recorder = PrometheusBuilder::new().build_recorder();
+        // Histograms (not summaries): buckets aggregate across replicas.
+        // `set_buckets` fails only on an empty list.
+        let builder =
+            PrometheusBuilder::new().set_buckets(DURATION_BUCKETS).unwrap_or_else(|_| PrometheusBuilder::new());
+        let recorder = builder.build_recorder();
         let handle = recorder.handle();
         // Another recorder may already be installed (e.g. by an embedding
         // program); then ours still renders, it only receives nothing.
-        let _ = metrics::set_global_recorder(recorder);
+        if metrics::set_global_recorder(recorder).is_ok() {
+            describe();
+        }
         handle
     })
 }
 
+/// Call durations from half a millisecond to a minute, in seconds.
+const DURATION_BUCKETS: &[f64] =
+    &[0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0];
+
+/// The `# HELP` line of every series this process reports.
+fn describe() {
+    metrics::describe_counter!("innomatch_rpc_requests_total", "gRPC calls by method and status code");
+    metrics::describe_histogram!(
+        "innomatch_rpc_duration_seconds",
+        metrics::Unit::Seconds,
+        "gRPC call durations by method (until the response starts, for streams)"
+    );
+    metrics::describe_gauge!("innomatch_change_feed_sequence", "newest committed change-feed sequence");
+    metrics::describe_gauge!("innomatch_index_documents", "documents in the search index");
+    metrics::describe_gauge!("innomatch_index_lag_changes", "changes committed but not yet in the search index");
+    metrics::describe_gauge!("innomatch_lead_backlog", "open, unacknowledged leads per agency");
+}
+
+/// Every gRPC method path this build serves (`/package.Service/Method`).
+fn known_methods() -> &'static HashSet<String> {
+    static KNOWN: OnceLock<HashSet<String>> = OnceLock::new();
+    KNOWN.get_or_init(|| {
+        let sets = [
+            innomatch_proto::FILE_DESCRIPTOR_SET,
+            tonic_health::pb::FILE_DESCRIPTOR_SET,
+            tonic_reflection::pb::v1::FILE_DESCRIPTOR_SET,
+            tonic_reflection::pb::v1alpha::FILE_DESCRIPTOR_SET,
+        ];
+        let mut known = HashSet::new();
+        for encoded in sets {
+            let Ok(set) = innomatch_proto::prost_types::FileDescriptorSet::decode(encoded) else { continue };
+            for file in set.file {
+                for service in &file.service {
+                    for method in &service.method {
+                        known.insert(format!("/{}.{}/{}", file.package(), service.name(), method.name()));
+                    }
+                }
+            }
+        }
+        known
+    })
+}
+
+/// The method label of a request path: the path itself when this build
+/// defines it, `unknown` otherwise.
+pub fn method_label(path: &str) -> String {
+    if known_methods().contains(path) { path.to_owned() } else { "unknown".to_owned() }
+}
+
 /// Serves `GET /metrics` on `addr`; returns the bound address and the task.
-pub async fn serve(addr: SocketAddr) -> anyhow::Result<(SocketAddr, JoinHandle<()>)> {
+/// With a token, requests without `Authorization: Bearer <token>` get 401.
+pub async fn serve(addr: SocketAddr, token: Option<&Secret>) -> anyhow::Result<(SocketAddr, JoinHandle<()>)> {
     let handle = handle().clone();
+    if token.is_none() && !addr.ip().is_loopback() {
+        tracing::warn!(%addr, "metrics are served on a non-loopback address without INNOMATCH_METRICS_TOKEN");
+    }
+    // Compared as hashes so the comparison takes the same time whatever the guess.
+    let token_hash = token.map(|t| hash_token(t.expose()));
     let router = axum::Router::new().route(
         "/metrics",
-        axum::routing::get(move || {
+        axum::routing::get(move |headers: axum::http::HeaderMap| {
             let handle = handle.clone();
-            async move { handle.render() }
+            let token_hash = token_hash.clone();
+            async move {
+                if let Some(expected) = token_hash {
+                    let given = headers
+                        .get(axum::http::header::AUTHORIZATION)
+                        .and_then(|v| v.to_str().ok())
+                        .and_then(|v| v.strip_prefix("Bearer "))
+                        .map(|t| hash_token(t.trim()));
+                    if given.as_deref() != Some(expected.as_str()) {
+                        return (axum::http::StatusCode::UNAUTHORIZED, "metrics need a bearer token\n".to_owned());
+                    }
+                }
+                (axum::http::StatusCode::OK, handle.render())
+            }
         }),
     );
     let listener = TcpListener::bind(addr).await?;
@@ -97,7 +177,7 @@ where
     }
 
     fn call(&mut self, request: http::Request<ReqBody>) -> Self::Future {
-        let method = request.uri().path().to_owned();
+        let method = method_label(request.uri().path());
         let started = Instant::now();
         let future = self.inner.call(request);
         Box::pin(async move {

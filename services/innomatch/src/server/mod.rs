@@ -8,10 +8,12 @@
 //! | `mount.rs` | message limits, the per-call span, reflection |
 //! | `health.rs` | gRPC health of the mounted services |
 //! | `deadline.rs` | the per-call deadline (client streams exempt) |
+//! | `connections.rs` | connection cap, handshake and idle timeouts |
 //! | `metrics.rs`, `gauges.rs` | Prometheus counters, timings and gauges |
 //! | `sample.rs` | the built-in sample catalog and demo tokens |
 //! | `stats.rs` | `StatsService`: the registry against the plan's targets |
 
+pub mod connections;
 pub mod deadline;
 pub mod gauges;
 pub mod health;
@@ -24,6 +26,7 @@ pub mod stats;
 use std::{net::SocketAddr, sync::Arc, time::Duration};
 
 use anyhow::Context;
+use futures::StreamExt;
 use innomatch_catalog::{Catalog, grpc::CatalogGrpc, sqlite::SqliteStore, store::RecordStore, tokens::TokenRegistry};
 use innomatch_core::{
     auth::AuthInterceptor,
@@ -63,6 +66,10 @@ use self::{
 
 /// How often API tokens are re-read from the store (for other processes' changes).
 const TOKEN_REFRESH: Duration = Duration::from_secs(2);
+
+/// HTTP/2 flow-control windows (see where the server is built).
+const STREAM_WINDOW: u32 = 256 * 1024;
+const CONNECTION_WINDOW: u32 = 8 * 1024 * 1024;
 
 /// How long a shutdown waits for open calls before cutting them.
 pub const SHUTDOWN_GRACE: Duration = Duration::from_secs(5);
@@ -110,6 +117,7 @@ impl RunningServer {
 /// Opens the stores, binds `settings.listen` and serves until shut down.
 pub async fn start(settings: &Settings) -> anyhow::Result<RunningServer> {
     refuse_unsupported(settings)?;
+    refuse_weak_admin_token(settings)?;
     // Bind first: a taken port is the likeliest start-up failure, and failing
     // here leaves no store open and no background task behind.
     let listener = TcpListener::bind(settings.listen).await.with_context(|| format!("binding {}", settings.listen))?;
@@ -130,19 +138,28 @@ pub async fn start(settings: &Settings) -> anyhow::Result<RunningServer> {
     let demo_tokens = load_sample(settings, &catalog).await?;
     let generated_admin_token = first_admin_token(settings, &catalog).await?;
 
-    let auth = AuthInterceptor::new(tokens, settings.admin_token.as_ref().map(|s| s.expose()));
+    let fair_use = Arc::new(innomatch_core::fair_use::FairUse::new(&settings.limits));
+    let auth = AuthInterceptor::new(tokens, settings.admin_token.as_ref().map(|s| s.expose())).with_fair_use(fair_use);
     let limits = &settings.limits;
     let catalog_here = runs(settings, ServiceKind::Catalog);
     let search_here = search.as_ref().filter(|_| runs(settings, ServiceKind::Search));
-    let router = Server::builder()
+    let router = with_tls(Server::builder(), settings)?
+        .layer(connections::CallTrackingLayer)
         .layer(RpcSpanLayer)
         .layer(RpcMetricsLayer)
         .layer(DeadlineLayer { deadline: Duration::from_secs(limits.request_timeout_secs) })
         .concurrency_limit_per_connection(limits.concurrency_per_connection)
         .tcp_nodelay(true)
+        // h2 closes a connection whose small DATA frames outrun its framing
+        // budget (half the connection window); a stream window far below the
+        // connection window keeps one client stream of tiny rows (grpcio
+        // sends a frame per row) within it even before the rows are read.
+        .initial_stream_window_size(STREAM_WINDOW)
+        .initial_connection_window_size(CONNECTION_WINDOW)
         .http2_keepalive_interval(Some(Duration::from_secs(30)))
         .add_service(health_service)
         .add_service(mount::reflection(health.mounted()).context("building the reflection service")?)
+        .add_service(mount::reflection_v1alpha(health.mounted()).context("building the v1alpha reflection service")?)
         .add_optional_service(
             catalog_here.then(|| guarded(CatalogServiceServer::new(CatalogGrpc::new(catalog.clone())), limits, &auth)),
         )
@@ -165,7 +182,7 @@ pub async fn start(settings: &Settings) -> anyhow::Result<RunningServer> {
             leads.clone().map(|leads| guarded(LeadsServiceServer::new(LeadsGrpc::new(leads)), limits, &auth)),
         );
 
-    let (metrics_addr, metrics_task) = metrics::serve(settings.metrics_listen)
+    let (metrics_addr, metrics_task) = metrics::serve(settings.metrics_listen, settings.metrics_token.as_ref())
         .await
         .with_context(|| format!("serving metrics on {}", settings.metrics_listen))?;
     let search_index = search.as_ref().map(|s| Arc::clone(&s.index));
@@ -185,13 +202,15 @@ pub async fn start(settings: &Settings) -> anyhow::Result<RunningServer> {
         .into_iter()
         .flatten()
         .collect();
+    let connection_limits = *limits;
     let (shutdown_tx, shutdown_rx) = oneshot::channel::<()>();
     let stopping = Stopping { health, leads_health, leads: leads.clone(), background, catalog };
     let task = tokio::spawn(async move {
         // `Server::tcp_nodelay` does not reach a listener we bound ourselves:
         // set it on the incoming stream, or Nagle + delayed ACKs add ~40 ms
         // to small streamed messages (lead deliveries, change events).
-        let incoming = TcpIncoming::from(listener).with_nodelay(Some(true));
+        let incoming =
+            connections::limit(TcpIncoming::from(listener).with_nodelay(Some(true)), connection_limits).boxed();
         let result = router
             .serve_with_incoming_shutdown(incoming, async {
                 let _ = shutdown_rx.await;
@@ -212,6 +231,34 @@ pub async fn start(settings: &Settings) -> anyhow::Result<RunningServer> {
         shutdown: Some(shutdown_tx),
         task,
     })
+}
+
+/// TLS (rustls) when a certificate and key are configured; client
+/// certificates are required when a client CA is configured too.
+fn with_tls(builder: Server, settings: &Settings) -> anyhow::Result<Server> {
+    use tonic::transport::{Certificate, Identity, ServerTlsConfig};
+    let read = |path: &std::path::Path| std::fs::read(path).with_context(|| format!("reading {}", path.display()));
+    let (cert, key) = match (&settings.tls_cert, &settings.tls_key) {
+        (Some(cert), Some(key)) => (read(cert)?, read(key)?),
+        (None, None) if settings.tls_client_ca.is_some() => {
+            anyhow::bail!("--tls-client-ca needs --tls-cert and --tls-key")
+        }
+        (None, None) => return Ok(builder),
+        _ => anyhow::bail!("--tls-cert and --tls-key go together"),
+    };
+    let mut tls = ServerTlsConfig::new().identity(Identity::from_pem(cert, key));
+    if let Some(ca) = &settings.tls_client_ca {
+        tls = tls.client_ca_root(Certificate::from_pem(read(ca)?));
+    }
+    builder.tls_config(tls).context("configuring TLS (is the key the certificate's, both PEM?)")
+}
+
+/// A weak bootstrap admin token would make every tenant's data reachable by guessing.
+fn refuse_weak_admin_token(settings: &Settings) -> anyhow::Result<()> {
+    match &settings.admin_token {
+        Some(token) => innomatch_core::config::check_admin_token(token.expose()).map_err(anyhow::Error::msg),
+        None => Ok(()),
+    }
 }
 
 fn runs(settings: &Settings, kind: ServiceKind) -> bool {

@@ -54,22 +54,39 @@ pub fn guarded<S: MessageLimits>(
     InterceptedService::new(server.with_message_limit(limits.max_message_bytes), auth.clone())
 }
 
-/// The reflection service, listing health, reflection and the mounted services.
+/// What reflection lists: health, both reflection versions and the mounted services.
+fn reflection_builder(mounted: &[&str]) -> tonic_reflection::server::Builder<'static> {
+    let mut builder = tonic_reflection::server::Builder::configure()
+        .register_encoded_file_descriptor_set(innomatch_proto::FILE_DESCRIPTOR_SET)
+        .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
+        .register_encoded_file_descriptor_set(tonic_reflection::pb::v1::FILE_DESCRIPTOR_SET)
+        .register_encoded_file_descriptor_set(tonic_reflection::pb::v1alpha::FILE_DESCRIPTOR_SET)
+        .with_service_name("grpc.health.v1.Health")
+        .with_service_name("grpc.reflection.v1.ServerReflection")
+        .with_service_name("grpc.reflection.v1alpha.ServerReflection");
+    for name in mounted {
+        builder = builder.with_service_name(*name);
+    }
+    builder
+}
+
+/// The reflection service (`grpc.reflection.v1`).
 pub fn reflection(
     mounted: &[&str],
 ) -> anyhow::Result<
     tonic_reflection::server::v1::ServerReflectionServer<impl tonic_reflection::server::v1::ServerReflection>,
 > {
-    let mut builder = tonic_reflection::server::Builder::configure()
-        .register_encoded_file_descriptor_set(innomatch_proto::FILE_DESCRIPTOR_SET)
-        .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
-        .register_encoded_file_descriptor_set(tonic_reflection::pb::v1::FILE_DESCRIPTOR_SET)
-        .with_service_name("grpc.health.v1.Health")
-        .with_service_name("grpc.reflection.v1.ServerReflection");
-    for name in mounted {
-        builder = builder.with_service_name(*name);
-    }
-    Ok(builder.build_v1()?)
+    Ok(reflection_builder(mounted).build_v1()?)
+}
+
+/// The same reflection as `grpc.reflection.v1alpha`, which older clients
+/// (grpcurl before 1.9, many IDE plugins, grpcio's reflection helpers) speak.
+pub fn reflection_v1alpha(
+    mounted: &[&str],
+) -> anyhow::Result<
+    tonic_reflection::server::v1alpha::ServerReflectionServer<impl tonic_reflection::server::v1alpha::ServerReflection>,
+> {
+    Ok(reflection_builder(mounted).build_v1alpha()?)
 }
 
 /// Opens an `rpc` span for every call with the method (the gRPC path) and an

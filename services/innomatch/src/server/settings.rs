@@ -40,6 +40,15 @@ pub struct ServeArgs {
     /// service; needs INNOMATCH_ADMIN_TOKEN, shared by both.
     #[arg(long, env = "INNOMATCH_LEADS_URL")]
     pub leads_url: Option<String>,
+    /// PEM certificate chain: with --tls-key, gRPC is served over TLS only.
+    #[arg(long, env = "INNOMATCH_TLS_CERT", requires = "tls_key")]
+    pub tls_cert: Option<PathBuf>,
+    /// PEM private key of --tls-cert.
+    #[arg(long, env = "INNOMATCH_TLS_KEY", requires = "tls_cert")]
+    pub tls_key: Option<PathBuf>,
+    /// PEM CA certificates: clients must present a certificate signed by one (mTLS).
+    #[arg(long, env = "INNOMATCH_TLS_CLIENT_CA")]
+    pub tls_client_ca: Option<PathBuf>,
     /// Log as `text` or `json`.
     #[arg(long, env = "INNOMATCH_LOG_FORMAT")]
     pub log_format: Option<LogFormat>,
@@ -64,6 +73,11 @@ impl ServeArgs {
         // Read directly rather than through clap so the token never shows in `--help`.
         let admin_token =
             std::env::var("INNOMATCH_ADMIN_TOKEN").ok().filter(|t| !t.is_empty()).map(Secret::new).or(file.admin_token);
+        let metrics_token = std::env::var("INNOMATCH_METRICS_TOKEN")
+            .ok()
+            .filter(|t| !t.is_empty())
+            .map(Secret::new)
+            .or(file.metrics_token);
         Ok(Settings {
             listen: self.listen.or(file.listen).unwrap_or(defaults.listen),
             data_dir: self.data_dir.or(file.data_dir).unwrap_or(defaults.data_dir),
@@ -77,6 +91,10 @@ impl ServeArgs {
             sample_data: self.sample_data,
             leads_url: self.leads_url.or(file.leads_url),
             metrics_listen: self.metrics_listen.or(file.metrics_listen).unwrap_or(defaults.metrics_listen),
+            metrics_token,
+            tls_cert: self.tls_cert.or(file.tls_cert),
+            tls_key: self.tls_key.or(file.tls_key),
+            tls_client_ca: self.tls_client_ca.or(file.tls_client_ca),
             leads: file.leads.unwrap_or(defaults.leads),
         })
     }

@@ -1,6 +1,11 @@
 //! Registry statistics against the plan's 2025 targets (`StatsService`):
 //! organizations by qualification from the catalog, needs posted, and — when
 //! the leads service runs in this process — matches made, leads accepted and won.
+//!
+//! Figures leak nothing: a non-admin's counts leave out other tenants'
+//! private needs (as lists and search facets do), and lead figures, which
+//! count every agency's business and the matches of private needs, are for
+//! admins only.
 
 use innomatch_catalog::Catalog;
 use innomatch_core::{auth::principal, model::RecordKind, taxonomy::Taxonomy};
@@ -27,10 +32,14 @@ fn figure(key: &str, label: &str, count: u64, target: u64) -> pb::PlanFigure {
 #[tonic::async_trait]
 impl StatsService for StatsGrpc {
     async fn get_stats(&self, request: Request<pb::GetStatsRequest>) -> Result<Response<pb::Stats>, Status> {
-        principal(&request)?;
+        let caller = principal(&request)?;
         let mut figures = Vec::new();
         for target in Taxonomy::get().plan_targets() {
-            let count = self.catalog.count(RecordKind::Organization, &target.tags).await.map_err(Status::from)?;
+            let count = self
+                .catalog
+                .count_visible(&caller, RecordKind::Organization, &target.tags)
+                .await
+                .map_err(Status::from)?;
             figures.push(figure(&target.key, &target.label, count, target.target));
         }
         for (key, label, kind) in [
@@ -38,9 +47,15 @@ impl StatsService for StatsGrpc {
             ("capabilities_listed", "登记科技能力", RecordKind::Capability),
             ("service_offers", "中介服务", RecordKind::ServiceOffer),
         ] {
-            figures.push(figure(key, label, self.catalog.count(kind, &[]).await.map_err(Status::from)?, 0));
+            figures.push(figure(
+                key,
+                label,
+                self.catalog.count_visible(&caller, kind, &[]).await.map_err(Status::from)?,
+                0,
+            ));
         }
-        if let Some(leads) = &self.leads {
+        let leads = self.leads.as_ref().filter(|_| caller.is_admin());
+        if let Some(leads) = leads {
             let counts = leads.status_counts().await.map_err(Status::from)?;
             let sum = |statuses: &[LeadStatus]| -> u64 {
                 counts.iter().filter(|(s, _)| statuses.contains(s)).map(|(_, n)| n).sum()
@@ -55,6 +70,6 @@ impl StatsService for StatsGrpc {
             ));
             figures.push(figure("leads_won", "线索成交", sum(&[LeadStatus::Won]), 0));
         }
-        Ok(Response::new(pb::Stats { figures, leads_counted: self.leads.is_some() }))
+        Ok(Response::new(pb::Stats { figures, leads_counted: leads.is_some() }))
     }
 }

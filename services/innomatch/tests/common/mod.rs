@@ -9,7 +9,7 @@ use std::{
     process::{Child, Command, Output, Stdio},
 };
 
-pub const ADMIN_TOKEN: &str = "imt_process_test_admin";
+pub const ADMIN_TOKEN: &str = "imt_process_test_admin_0123456789abcdef";
 
 /// Starts `innomatch serve` on `data_dir`; returns the child and its address.
 pub fn start_server(data_dir: &Path) -> (Child, String) {

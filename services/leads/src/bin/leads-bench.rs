@@ -14,9 +14,10 @@ use std::{
 };
 
 use innomatch_core::{
-    auth::Principal,
+    auth::{Principal, TokenResolver},
     config::LeadsSettings,
     model::{Role, ServiceCategory},
+    standing::StandingWatch,
 };
 use innomatch_leads::{
     Leads,
@@ -42,13 +43,21 @@ const PRODUCERS: usize = 4;
 
 type BenchError = Box<dyn std::error::Error + Send + Sync>;
 
+/// The bench's one agency never loses its standing.
+struct BenchTokens;
+
+impl TokenResolver for BenchTokens {
+    fn resolve(&self, _token_hash: &str) -> Option<Principal> {
+        None
+    }
+}
+
 /// Every request acts as one agency: the bench measures delivery, not auth.
 fn as_agency(mut request: Request<()>) -> Result<Request<()>, Status> {
-    request.extensions_mut().insert(Principal {
-        token_id: "tok_bench".into(),
-        organization_id: Some(AGENCY.into()),
-        role: Role::Agency,
-    });
+    let principal =
+        Principal { token_id: "tok_bench".into(), organization_id: Some(AGENCY.into()), role: Role::Agency };
+    request.extensions_mut().insert(StandingWatch::new(Arc::new(BenchTokens), principal.clone()));
+    request.extensions_mut().insert(principal);
     Ok(request)
 }
 
