@@ -6,6 +6,8 @@ pub mod config;
 pub mod convert;
 pub mod edge;
 pub mod model;
+#[cfg(feature = "postgres")]
+pub mod postgres;
 #[cfg(feature = "sqlite")]
 pub mod sqlite;
 pub mod status;

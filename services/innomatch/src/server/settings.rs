@@ -78,6 +78,7 @@ impl ServeArgs {
             leads_url: self.leads_url.or(file.leads_url),
             metrics_listen: self.metrics_listen.or(file.metrics_listen).unwrap_or(defaults.metrics_listen),
             leads: file.leads.unwrap_or(defaults.leads),
+            database: file.database.unwrap_or(defaults.database),
         })
     }
 }
