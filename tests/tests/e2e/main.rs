@@ -7,6 +7,7 @@ mod first_run;
 mod leads;
 mod match_quality;
 mod matcher;
+mod postgres;
 mod search;
 mod server;
 mod validation;
