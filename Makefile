@@ -35,6 +35,7 @@ fmt: ## Format the code
 bench: ## Run the benchmarks (release build; prints tables and writes JSON to target/bench)
 	$(CARGO) bench -p innomatch --bench search
 	$(CARGO) run --release -p innomatch-leads --bin leads-bench
+	$(CARGO) run --release -p innomatch-catalog --bin store-bench
 
 EVAL_DIR ?= ../shared/eval/csl-dev
 

@@ -18,12 +18,21 @@
 //! sees sequence N sees every sequence below it. The cost is that appends to
 //! the change log (not the rest of a write) run one at a time; the
 //! idle-in-transaction timeout ends a stalled writer that holds the lock.
+//!
+//! Each append also sends `NOTIFY innomatch_changes` (schema and sequence,
+//! delivered at commit); a store opened with [`PostgresStore::connect`]
+//! listens on a connection of its own and moves its [`RecordStore::sequence`]
+//! watch, so change-feed subscribers in every process wake at once rather
+//! than at their next poll. Notifications only wake: readers still read the
+//! log, so a lost one costs latency, never a change.
+
+use std::{sync::Arc, time::Duration};
 
 use async_trait::async_trait;
 use innomatch_core::{
     config::DatabaseSettings,
     model::{ChangeOperation, Record, RecordKind, RecordStatus, Role, now_ms},
-    postgres::{self, IsolationLevel, PgError, PgPool, PgTransaction, PooledClient, ToSql},
+    postgres::{self, IsolationLevel, PgConfig, PgError, PgPool, PgTransaction, PooledClient, ToSql},
     tag::Tag,
     taxonomy::Taxonomy,
 };
@@ -73,10 +82,25 @@ CREATE TABLE api_tokens (
 );
 "#];
 
+/// Where appends are announced (see the module docs; `append_change` spells it out in SQL).
+const CHANNEL: &str = "innomatch_changes";
+
+/// How long the listener waits before connecting again after losing its connection.
+const LISTEN_RETRY: Duration = Duration::from_secs(1);
+
 /// The record store in PostgreSQL, behind a connection pool.
 pub struct PostgresStore {
     pool: PgPool,
-    sequence: watch::Sender<i64>,
+    sequence: Arc<watch::Sender<i64>>,
+    listener: Option<tokio::task::JoinHandle<()>>,
+}
+
+impl Drop for PostgresStore {
+    fn drop(&mut self) {
+        if let Some(listener) = &self.listener {
+            listener.abort();
+        }
+    }
 }
 
 impl std::fmt::Debug for PostgresStore {
@@ -110,24 +134,27 @@ fn count(n: i64) -> u64 {
 }
 
 impl PostgresStore {
-    /// Connects to `url` (tables in `schema`, or the URL's `search_path`) and migrates.
+    /// Connects to `url` (tables in `schema`, or the URL's `search_path`),
+    /// migrates, and listens for other processes' commits.
     pub async fn connect(url: &str, schema: Option<&str>, settings: &DatabaseSettings) -> Result<Self, StoreError> {
+        let config = postgres::connection_config(url, schema, settings).map_err(StoreError::Backend)?;
         let pool = postgres::connect(url, schema, settings).await.map_err(StoreError::Backend)?;
-        Self::from_pool(pool).await
+        let mut store = Self::from_pool(pool).await?;
+        let schema: Option<String> =
+            store.client().await?.query_one("SELECT current_schema()", &[]).await.map_err(db)?.get(0);
+        let schema = schema.ok_or_else(|| backend("the search_path names no existing schema"))?;
+        store.listener =
+            Some(tokio::spawn(follow_commits(config, schema, store.pool.clone(), Arc::clone(&store.sequence))));
+        Ok(store)
     }
 
-    /// A store over an existing pool; migrates the catalog's tables.
+    /// A store over an existing pool; migrates the catalog's tables. Its
+    /// sequence watch moves on this store's own commits only.
     pub async fn from_pool(pool: PgPool) -> Result<Self, StoreError> {
         postgres::migrate(&pool, "catalog", MIGRATIONS).await.map_err(StoreError::Backend)?;
-        let store = Self { pool, sequence: watch::channel(0).0 };
-        let latest: i64 = store
-            .client()
-            .await?
-            .query_one("SELECT COALESCE(MAX(sequence), 0) FROM changes", &[])
-            .await
-            .map_err(db)?
-            .get(0);
-        store.publish(latest);
+        let store = Self { pool, sequence: Arc::new(watch::channel(0).0), listener: None };
+        let latest = latest_sequence(&store.pool).await?;
+        publish(&store.sequence, latest);
         Ok(store)
     }
 
@@ -136,13 +163,50 @@ impl PostgresStore {
     }
 
     fn publish(&self, sequence: i64) {
-        self.sequence.send_if_modified(|current| {
-            let newer = sequence > *current;
-            if newer {
-                *current = sequence;
+        publish(&self.sequence, sequence);
+    }
+}
+
+/// Moves the watch forward (never back) to `sequence`.
+fn publish(watch: &watch::Sender<i64>, sequence: i64) {
+    watch.send_if_modified(|current| {
+        let newer = sequence > *current;
+        if newer {
+            *current = sequence;
+        }
+        newer
+    });
+}
+
+async fn latest_sequence(pool: &PgPool) -> Result<i64, StoreError> {
+    let client = pool.get().await.map_err(|e| backend(format!("no database connection: {e}")))?;
+    Ok(client.query_one("SELECT COALESCE(MAX(sequence), 0) FROM changes", &[]).await.map_err(db)?.get(0))
+}
+
+/// Listens for appends in `schema` by any process and publishes their
+/// sequences; after a lost connection it reconnects and catches up.
+async fn follow_commits(config: PgConfig, schema: String, pool: PgPool, sequence: Arc<watch::Sender<i64>>) {
+    loop {
+        match postgres::listen(&config, CHANNEL).await {
+            Ok((_client, mut payloads)) => {
+                // Commits made while nobody listened.
+                match latest_sequence(&pool).await {
+                    Ok(latest) => publish(&sequence, latest),
+                    Err(error) => tracing::warn!(%error, "reading the change-log head failed"),
+                }
+                while let Some(payload) = payloads.recv().await {
+                    if let Some((from, number)) = payload.rsplit_once(':')
+                        && from == schema
+                        && let Ok(number) = number.parse()
+                    {
+                        publish(&sequence, number);
+                    }
+                }
+                tracing::warn!("lost the change notification connection; reconnecting");
             }
-            newer
-        });
+            Err(error) => tracing::warn!(%error, "cannot listen for change notifications; retrying"),
+        }
+        tokio::time::sleep(LISTEN_RETRY).await;
     }
 }
 
@@ -177,11 +241,14 @@ async fn append_change(
     at: i64,
 ) -> Result<i64, StoreError> {
     tx.batch_execute("LOCK TABLE changes IN EXCLUSIVE MODE").await.map_err(db)?;
+    // The notification is delivered when the transaction commits, not before.
     let row = tx
         .query_one(
-            "INSERT INTO changes (sequence, record_id, operation, committed_at_ms, body)
-             SELECT COALESCE(MAX(sequence), 0) + 1, $1, $2, $3, $4 FROM changes
-             RETURNING sequence",
+            "WITH appended AS (
+                 INSERT INTO changes (sequence, record_id, operation, committed_at_ms, body)
+                 SELECT COALESCE(MAX(sequence), 0) + 1, $1, $2, $3, $4 FROM changes
+                 RETURNING sequence)
+             SELECT sequence, pg_notify('innomatch_changes', current_schema() || ':' || sequence) FROM appended",
             &[&record.meta().id, &operation.code(), &at, &body],
         )
         .await

@@ -427,3 +427,23 @@ conformance!(
     tokens_are_stored_listed_and_revoked,
     concurrent_writers_never_leave_a_follower_behind,
 );
+
+/// PostgreSQL only: a commit made through another store (another process)
+/// moves this store's sequence watch at once, through LISTEN/NOTIFY, so
+/// change-feed subscribers need not wait for their next poll.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn postgres_commits_of_other_processes_wake_watchers() {
+    let Some(h) = Harness::new(Backend::Postgres).await else { return };
+    let mut watched = h.store.sequence();
+    let other = h.open_another().await;
+    let wait = |watched: &mut tokio::sync::watch::Receiver<i64>, target: i64| {
+        let mut watched = watched.clone();
+        async move { tokio::time::timeout(Duration::from_secs(5), watched.wait_for(|&s| s >= target)).await.is_ok() }
+    };
+    other.insert(need("need_1", "org_shrimp", "对虾养殖尾水处理", Visibility::Public)).await.expect("insert");
+    // The first may arrive by the listener's catch-up read, which follows
+    // its LISTEN: from here on only a notification can move the watch.
+    assert!(wait(&mut watched, 1).await, "the watch reached sequence 1");
+    other.insert(need("need_2", "org_shrimp", "金鲳鱼深海网箱养殖", Visibility::Public)).await.expect("insert");
+    assert!(wait(&mut watched, 2).await, "the watch reached sequence 2 without a write of its own");
+}

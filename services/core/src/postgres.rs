@@ -17,7 +17,7 @@ use tokio_postgres::NoTls;
 use crate::config::DatabaseSettings;
 
 pub use deadpool_postgres::{Object as PooledClient, Pool as PgPool, Transaction as PgTransaction};
-pub use tokio_postgres::{Error as PgError, IsolationLevel, Row, types::ToSql};
+pub use tokio_postgres::{Config as PgConfig, Error as PgError, IsolationLevel, Row, types::ToSql};
 
 /// Key of the advisory lock migrations run under ("innomatc" in ASCII).
 const MIGRATION_LOCK: i64 = 0x696e_6e6f_6d61_7463;
@@ -47,7 +47,7 @@ pub fn is_plain_identifier(name: &str) -> bool {
 /// The connection settings for `url`: the URL's own `options` are kept and
 /// the timeouts (and `search_path`, when `schema` is given) are added, so
 /// every pooled connection starts with them.
-fn connection_config(
+pub fn connection_config(
     url: &str,
     schema: Option<&str>,
     settings: &DatabaseSettings,
@@ -131,6 +131,41 @@ pub async fn migrate(pool: &Pool, component: &str, migrations: &[&str]) -> Resul
         .map_err(|e| fail("record version", e))?;
     }
     tx.commit().await.map_err(|e| fail("commit", e))
+}
+
+/// Opens a connection of its own (outside any pool) that `LISTEN`s on
+/// `channel`; returns it with the payloads of the notifications it receives.
+/// The receiver ends when the connection does.
+pub async fn listen(
+    config: &tokio_postgres::Config,
+    channel: &str,
+) -> Result<(tokio_postgres::Client, tokio::sync::mpsc::UnboundedReceiver<String>), String> {
+    if !is_plain_identifier(channel) {
+        return Err(format!("channel name {channel:?} must be lowercase letters, digits and _"));
+    }
+    let (client, mut connection) =
+        config.connect(NoTls).await.map_err(|e| format!("connecting to listen: {}", describe(&e)))?;
+    let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
+    // The connection must be polled for the client's queries to complete and
+    // for notifications to arrive; it ends when the client is dropped.
+    tokio::spawn(async move {
+        while let Some(message) = std::future::poll_fn(|cx| connection.poll_message(cx)).await {
+            match message {
+                Ok(tokio_postgres::AsyncMessage::Notification(n)) => {
+                    if tx.send(n.payload().to_owned()).is_err() {
+                        return;
+                    }
+                }
+                Ok(_) => {}
+                Err(_) => return,
+            }
+        }
+    });
+    client
+        .batch_execute(&format!("LISTEN {channel}"))
+        .await
+        .map_err(|e| format!("LISTEN {channel}: {}", describe(&e)))?;
+    Ok((client, rx))
 }
 
 /// A schema of its own for one test, dropped with everything in it when
