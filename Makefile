@@ -40,6 +40,7 @@ bench: models ## Run the benchmarks (release build; prints tables and writes JSO
 	$(CARGO) bench -p innomatch --bench search
 	$(CARGO) run --release -p innomatch-leads --bin leads-bench
 	$(CARGO) run --release -p innomatch-embed --example embed-bench
+	$(CARGO) run --release -p innomatch-catalog --bin store-bench
 
 EVAL_DIR ?= ../shared/eval/csl-dev
 

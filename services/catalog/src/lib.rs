@@ -4,6 +4,7 @@
 pub mod convert;
 pub mod error;
 pub mod grpc;
+pub mod postgres;
 pub mod service;
 pub mod sqlite;
 pub mod store;

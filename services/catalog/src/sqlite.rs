@@ -12,7 +12,7 @@ use innomatch_core::{
     tag::Tag,
     taxonomy::Taxonomy,
 };
-use rusqlite::{Connection, OptionalExtension, Transaction, params};
+use rusqlite::{Connection, OptionalExtension, Transaction, TransactionBehavior, params};
 use tokio::sync::watch;
 
 use crate::store::{Change, ListQuery, PrivateNeeds, RecordPage, RecordStore, StoreError, TokenRecord};
@@ -139,6 +139,13 @@ fn decode(body: &str) -> Result<Record, StoreError> {
     serde_json::from_str(body).map_err(|e| backend(format!("corrupt record body: {e}")))
 }
 
+/// Takes the write lock up front: a deferred transaction that reads first
+/// fails at once ("database is locked") when another connection to the same
+/// file wrote in between, instead of waiting out the busy timeout.
+fn write_transaction(conn: &mut Connection) -> Result<Transaction<'_>, StoreError> {
+    conn.transaction_with_behavior(TransactionBehavior::Immediate).map_err(backend)
+}
+
 fn write_tags(tx: &Transaction<'_>, pos: i64, record: &Record) -> Result<(), StoreError> {
     tx.execute("DELETE FROM record_tags WHERE pos = ?1", [pos]).map_err(backend)?;
     let mut insert = tx.prepare_cached("INSERT INTO record_tags (tag, pos) VALUES (?1, ?2)").map_err(backend)?;
@@ -181,7 +188,7 @@ impl RecordStore for SqliteStore {
                 meta.status = Some(status);
                 let body = encode(&record)?;
                 let meta = record.meta();
-                let tx = conn.transaction().map_err(backend)?;
+                let tx = write_transaction(conn)?;
                 let inserted = tx.execute(
                     "INSERT INTO records (id, kind, organization_id, status, visibility, version, created_at_ms, updated_at_ms, body)
                      VALUES (?1, ?2, ?3, ?4, ?5, 1, ?6, ?6, ?7) ON CONFLICT (id) DO NOTHING",
@@ -209,7 +216,7 @@ impl RecordStore for SqliteStore {
     ) -> Result<Change, StoreError> {
         let change = self
             .with_conn(move |conn| {
-                let tx = conn.transaction().map_err(backend)?;
+                let tx = write_transaction(conn)?;
                 let current: Option<(i64, i64, i64, String)> = tx
                     .query_row(
                         "SELECT pos, version, created_at_ms, kind FROM records WHERE id = ?1",

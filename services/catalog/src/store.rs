@@ -3,7 +3,8 @@
 //! Every write commits the record and its change-log entry in one
 //! transaction, and the change log's sequence numbers only grow, so followers
 //! (the search index, auto-matching) can resume from the last one they saw.
-//! Implementations: [`crate::sqlite::SqliteStore`] (embedded, the default).
+//! Implementations: [`crate::sqlite::SqliteStore`] (embedded, the default) and
+//! [`crate::postgres::PostgresStore`] (shared by several processes).
 
 use async_trait::async_trait;
 use innomatch_core::{

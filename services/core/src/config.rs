@@ -152,6 +152,34 @@ impl Default for SearchSettings {
     }
 }
 
+/// The PostgreSQL stores (`[database]` in the settings file), used when a
+/// database URL is configured.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct DatabaseSettings {
+    /// Connections one process keeps open at most (each store has its own pool).
+    pub max_connections: usize,
+    /// A statement running longer is cancelled by the server; a request also
+    /// waits at most this long for a free connection.
+    pub statement_timeout_ms: u64,
+    /// A transaction left idle this long is ended by the server, so a stalled
+    /// process cannot hold the change-log lock.
+    pub idle_in_transaction_timeout_ms: u64,
+    /// Giving up on opening a connection after this long.
+    pub connect_timeout_ms: u64,
+}
+
+impl Default for DatabaseSettings {
+    fn default() -> Self {
+        Self {
+            max_connections: 16,
+            statement_timeout_ms: 5_000,
+            idle_in_transaction_timeout_ms: 10_000,
+            connect_timeout_ms: 5_000,
+        }
+    }
+}
+
 /// How leads are delivered and when they expire (`[leads]` in the settings file).
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 #[serde(default, deny_unknown_fields)]
@@ -207,6 +235,7 @@ pub struct FileSettings {
     pub leads_url: Option<String>,
     pub search: Option<SearchSettings>,
     pub leads: Option<LeadsSettings>,
+    pub database: Option<DatabaseSettings>,
 }
 
 impl FileSettings {
@@ -229,6 +258,7 @@ pub struct Settings {
     pub limits: ServerLimits,
     pub search: SearchSettings,
     pub leads: LeadsSettings,
+    pub database: DatabaseSettings,
     /// Load the built-in sample catalog into an empty data directory.
     pub sample_data: bool,
     /// Where `/metrics` is served (Prometheus text); port 0 picks a free port.
@@ -257,6 +287,7 @@ impl Default for Settings {
             limits: ServerLimits::default(),
             search: SearchSettings::default(),
             leads: LeadsSettings::default(),
+            database: DatabaseSettings::default(),
             sample_data: false,
             metrics_listen: SocketAddr::from(([127, 0, 0, 1], 0)),
             metrics_token: None,

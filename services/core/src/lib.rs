@@ -7,6 +7,8 @@ pub mod convert;
 pub mod edge;
 pub mod fair_use;
 pub mod model;
+#[cfg(feature = "postgres")]
+pub mod postgres;
 pub mod retry;
 #[cfg(feature = "sqlite")]
 pub mod sqlite;

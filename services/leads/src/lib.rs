@@ -14,6 +14,7 @@ pub mod export;
 pub mod grpc;
 pub mod lifecycle;
 pub mod model;
+pub mod postgres;
 pub mod service;
 pub mod sqlite;
 pub mod store;

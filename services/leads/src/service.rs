@@ -178,7 +178,16 @@ impl Leads {
     /// The standard wiring: `leads.sqlite3` in `data_dir`, delivered through
     /// Redis when `redis_url` is set and in-process otherwise.
     pub fn open(data_dir: &Path, redis_url: Option<&str>, settings: &LeadsSettings) -> Result<Self, LeadsError> {
-        let store: Arc<dyn LeadStore> = Arc::new(SqliteLeadStore::open(data_dir)?);
+        Self::with_store(Arc::new(SqliteLeadStore::open(data_dir)?), redis_url, settings)
+    }
+
+    /// The service over `store` (the embedded one or a shared database),
+    /// delivered through Redis when `redis_url` is given, in-process otherwise.
+    pub fn with_store(
+        store: Arc<dyn LeadStore>,
+        redis_url: Option<&str>,
+        settings: &LeadsSettings,
+    ) -> Result<Self, LeadsError> {
         let clock: Arc<dyn Clock> = Arc::new(SystemClock);
         let delivery: Arc<dyn DeliveryBackend> = match redis_url {
             Some(url) => Arc::new(RedisDelivery::new(url, Arc::clone(&store), Arc::clone(&clock), settings.into())?),

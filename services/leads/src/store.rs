@@ -6,7 +6,8 @@
 //! between. The outbox methods serve delivery backends that keep an external
 //! log (Redis Streams): which leads still need publishing, which published
 //! entries still need settling (XACK) once a lead needs no more delivery.
-//! Implementation: [`crate::sqlite::SqliteLeadStore`].
+//! Implementations: [`crate::sqlite::SqliteLeadStore`] (embedded) and
+//! [`crate::postgres::PostgresLeadStore`] (shared by several processes).
 
 use async_trait::async_trait;
 use innomatch_core::model::ServiceCategory;

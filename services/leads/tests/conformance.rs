@@ -1,19 +1,25 @@
 //! The delivery conformance suite: the same scenarios, written once against
-//! the domain API, run on the embedded backend and on Redis, so the two
-//! cannot drift. Redis scenarios use 127.0.0.1:6379 with a random key prefix
-//! each, deleted afterwards; with `CI=true` they must run (an unreachable
-//! Redis fails them), elsewhere they print "skipped: redis not reachable".
+//! the domain API, run on the embedded backend and on Redis, each over the
+//! SQLite lead store and the PostgreSQL one, so none of them can drift.
+//! Redis scenarios use 127.0.0.1:6379 with a random key prefix each, deleted
+//! afterwards; PostgreSQL scenarios use a schema of their own in the test
+//! database, dropped afterwards. With `CI=true` both must run (an
+//! unreachable server fails them); elsewhere they print "skipped: redis not
+//! reachable" or "skipped: postgresql not reachable".
 
 use std::{sync::Arc, time::Duration};
 
 use futures::StreamExt;
-use innomatch_core::{auth::Principal, config::LeadsSettings, model::Role, model::ServiceCategory};
+use innomatch_core::{
+    auth::Principal, config::LeadsSettings, model::Role, model::ServiceCategory, postgres::TestSchema,
+};
 use innomatch_leads::{
     Delivery, Leads, LeadsError,
-    clock::ManualClock,
+    clock::{Clock, ManualClock},
     delivery::{DeliveryBackend, embedded::EmbeddedDelivery, redis::RedisDelivery},
     lifecycle::next_status,
     model::{DeclineReason, LeadDraft, LeadStatus, Outcome, Response},
+    postgres::PostgresLeadStore,
     service::{DeliveryStream, ListFilter},
     sqlite::SqliteLeadStore,
     store::LeadStore,
@@ -23,10 +29,30 @@ const REDIS_URL: &str = "redis://127.0.0.1:6379";
 const WAIT: Duration = Duration::from_secs(10);
 const DAY: Duration = Duration::from_secs(24 * 3600);
 
+/// How leads reach agencies.
 #[derive(Debug, Clone, Copy, PartialEq)]
-enum Kind {
+enum Via {
     Embedded,
     Redis,
+}
+
+/// Where leads are stored.
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum StoreKind {
+    Sqlite,
+    Postgres,
+}
+
+/// One combination under test.
+#[derive(Debug, Clone, Copy, PartialEq)]
+struct Kind {
+    via: Via,
+    store: StoreKind,
+}
+
+impl Kind {
+    const EMBEDDED: Kind = Kind { via: Via::Embedded, store: StoreKind::Sqlite };
+    const REDIS: Kind = Kind { via: Via::Redis, store: StoreKind::Sqlite };
 }
 
 /// Deletes a test's Redis keys when dropped, even when the test panicked.
@@ -46,15 +72,17 @@ impl Drop for RedisKeys {
     }
 }
 
-/// One backend under test: its leads service, clock and store file.
+/// One backend under test: its leads service, clock and store (a file or a
+/// schema). Field order matters: the service closes before the schema is dropped.
 struct Harness {
     kind: Kind,
     leads: Leads,
     clock: Arc<ManualClock>,
-    store: Arc<SqliteLeadStore>,
+    store: Arc<dyn LeadStore>,
     dir: tempfile::TempDir,
     settings: LeadsSettings,
     _redis: Option<RedisKeys>,
+    schema: Option<TestSchema>,
 }
 
 fn test_settings(prefix: &str) -> LeadsSettings {
@@ -79,10 +107,10 @@ async fn redis_reachable() -> bool {
     matches!(tokio::time::timeout(Duration::from_secs(2), ping).await, Ok(Ok(_)))
 }
 
-fn build(kind: Kind, store: Arc<SqliteLeadStore>, clock: Arc<ManualClock>, settings: &LeadsSettings) -> Leads {
-    let delivery: Arc<dyn DeliveryBackend> = match kind {
-        Kind::Embedded => Arc::new(EmbeddedDelivery::new(store.clone(), clock.clone())),
-        Kind::Redis => Arc::new(
+fn build(kind: Kind, store: Arc<dyn LeadStore>, clock: Arc<ManualClock>, settings: &LeadsSettings) -> Leads {
+    let delivery: Arc<dyn DeliveryBackend> = match kind.via {
+        Via::Embedded => Arc::new(EmbeddedDelivery::new(store.clone(), clock.clone())),
+        Via::Redis => Arc::new(
             RedisDelivery::new(REDIS_URL, store.clone(), clock.clone(), settings.into()).expect("redis backend"),
         ),
     };
@@ -93,7 +121,7 @@ impl Harness {
     /// `None` when the backend is Redis, Redis is down and this is not CI.
     async fn new(kind: Kind) -> Option<Harness> {
         let prefix = format!("imtest-{}", uuid::Uuid::now_v7().simple());
-        let redis = if kind == Kind::Redis {
+        let redis = if kind.via == Via::Redis {
             if !redis_reachable().await {
                 assert!(
                     std::env::var("CI").as_deref() != Ok("true"),
@@ -106,30 +134,46 @@ impl Harness {
         } else {
             None
         };
+        let schema = match kind.store {
+            StoreKind::Sqlite => None,
+            StoreKind::Postgres => Some(TestSchema::create().await?),
+        };
         let dir = tempfile::tempdir().expect("temp dir");
-        let store = Arc::new(SqliteLeadStore::open(dir.path()).expect("store"));
+        let store = open_store(&dir, schema.as_ref()).await;
         let clock = Arc::new(ManualClock::at(innomatch_core::model::now_ms()));
         let settings = test_settings(&prefix);
         let leads = build(kind, store.clone(), clock.clone(), &settings);
-        if kind == Kind::Redis {
+        if kind.via == Via::Redis {
             wait_ready(&leads).await;
         }
         // The sweeper runs once at start; let it finish, so a test that moves
         // the clock and sweeps by hand never races it.
         leads.sweeps().wait_for(|&n| n >= 1).await.expect("the sweeper runs");
-        Some(Harness { kind, leads, clock, store, dir, settings, _redis: redis })
+        Some(Harness { kind, leads, clock, store, dir, settings, _redis: redis, schema })
     }
 
     /// Drops the service (as a crash would: nothing is flushed or closed
     /// first) and starts a new one on the same store file and Redis keys.
     async fn crash_and_restart(&mut self) {
-        let store = Arc::new(SqliteLeadStore::open(self.dir.path()).expect("reopen store"));
+        let store = open_store(&self.dir, self.schema.as_ref()).await;
         self.store = store.clone();
         self.leads = build(self.kind, store, self.clock.clone(), &self.settings);
-        if self.kind == Kind::Redis {
+        if self.kind.via == Via::Redis {
             wait_ready(&self.leads).await;
         }
         self.leads.sweeps().wait_for(|&n| n >= 1).await.expect("the sweeper runs");
+    }
+}
+
+/// The store in `dir`, or in `schema` when PostgreSQL is under test.
+async fn open_store(dir: &tempfile::TempDir, schema: Option<&TestSchema>) -> Arc<dyn LeadStore> {
+    match schema {
+        Some(schema) => Arc::new(
+            PostgresLeadStore::connect(&schema.url, Some(&schema.name), &TestSchema::settings())
+                .await
+                .expect("postgres lead store"),
+        ),
+        None => Arc::new(SqliteLeadStore::open(dir.path()).expect("store")),
     }
 }
 
@@ -500,22 +544,21 @@ async fn lists_page_and_filter(kind: Kind) {
     assert!(matches!(bad, Err(LeadsError::Invalid(_))));
 }
 
-/// Runs each scenario against both backends.
+/// Runs each scenario against every delivery × store combination.
 macro_rules! conformance {
     ($($scenario:ident),+ $(,)?) => {
-        mod embedded_backend {
+        conformance!(@module embedded_backend, Embedded, Sqlite; $($scenario),+);
+        conformance!(@module redis_backend, Redis, Sqlite; $($scenario),+);
+        conformance!(@module embedded_on_postgres, Embedded, Postgres; $($scenario),+);
+        conformance!(@module redis_on_postgres, Redis, Postgres; $($scenario),+);
+    };
+    (@module $module:ident, $via:ident, $store:ident; $($scenario:ident),+) => {
+        mod $module {
             $(
                 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
                 async fn $scenario() {
-                    super::$scenario(super::Kind::Embedded).await
-                }
-            )+
-        }
-        mod redis_backend {
-            $(
-                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-                async fn $scenario() {
-                    super::$scenario(super::Kind::Redis).await
+                    let kind = super::Kind { via: super::Via::$via, store: super::StoreKind::$store };
+                    super::$scenario(kind).await
                 }
             )+
         }
@@ -538,7 +581,7 @@ conformance!(
 /// crash) is recognized, acknowledged and deleted; the agency sees one lead.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn redis_duplicate_entries_show_as_one_lead() {
-    let Some(h) = Harness::new(Kind::Redis).await else { return };
+    let Some(h) = Harness::new(Kind::REDIS).await else { return };
     let org = "org_agency_a";
     let ids = offer_n(&h.leads, org, 0..1).await;
     let deadline = tokio::time::Instant::now() + WAIT;
@@ -568,7 +611,7 @@ async fn the_sweeper_expires_unanswered_leads_on_schedule() {
     let store = Arc::new(SqliteLeadStore::open(dir.path()).expect("store"));
     let clock = Arc::new(ManualClock::at(1_700_000_000_000));
     let settings = LeadsSettings { expiry_sweep_secs: 60, response_deadline_secs: 3600, ..LeadsSettings::default() };
-    let leads = build(Kind::Embedded, store, clock.clone(), &settings);
+    let leads = build(Kind::EMBEDDED, store, clock.clone(), &settings);
     let lead = leads
         .offer(draft("org_agency_a", 1, "氢冶金专利布局", ServiceCategory::IntellectualProperty))
         .await
@@ -585,4 +628,84 @@ async fn the_sweeper_expires_unanswered_leads_on_schedule() {
     sweeps.wait_for(|n| *n > before).await.expect("a sweep ran");
     let swept = leads.get(&principal, &lead.id).await.expect("get");
     assert_eq!(swept.status, LeadStatus::Expired);
+}
+
+/// Several processes offer leads at once while a reader pages through the
+/// agency's deliverable leads by position, as in-process delivery does: a
+/// lead that committed late with a lower position than the reader's cursor
+/// would never be handed out. Every offered lead must be read exactly once.
+async fn concurrent_offers_are_positioned_in_commit_order(store: StoreKind) {
+    let kind = Kind { via: Via::Embedded, store };
+    let Some(h) = Harness::new(kind).await else { return };
+    const PROCESSES: usize = 3;
+    const OFFERS_PER_TASK: usize = 20;
+    let org = "org_agency_a";
+    let mut services = Vec::new();
+    for _ in 0..PROCESSES {
+        let store = open_store(&h.dir, h.schema.as_ref()).await;
+        services.push(build(kind, store, h.clock.clone(), &h.settings));
+    }
+    let total = PROCESSES * 2 * OFFERS_PER_TASK;
+    let offering_done = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let reader = {
+        let (store, clock, done) = (Arc::clone(&h.store), h.clock.clone(), Arc::clone(&offering_done));
+        tokio::spawn(async move {
+            let mut cursor = 0;
+            let mut seen = std::collections::HashSet::new();
+            loop {
+                // Read the flag first: once it is set, every offer has committed.
+                let finished = done.load(std::sync::atomic::Ordering::SeqCst);
+                let batch = store.deliverable(org, cursor, clock.now_ms(), 5).await.expect("deliverable");
+                if batch.is_empty() && finished {
+                    return seen;
+                }
+                for (pos, lead) in batch {
+                    assert!(pos > cursor);
+                    cursor = pos;
+                    assert!(seen.insert(lead.id), "read twice");
+                }
+                tokio::task::yield_now().await;
+            }
+        })
+    };
+    let mut tasks = Vec::new();
+    for (p, leads) in services.iter().enumerate() {
+        for t in 0..2 {
+            let leads = leads.clone();
+            tasks.push(tokio::spawn(async move {
+                let mut ids = Vec::new();
+                for n in 0..OFFERS_PER_TASK {
+                    let n = (p * 2 + t) * 1000 + n;
+                    ids.push(
+                        leads
+                            .offer(draft(org, n, title(n), ServiceCategory::TestingInspection))
+                            .await
+                            .expect("offer")
+                            .id,
+                    );
+                }
+                ids
+            }));
+        }
+    }
+    let mut offered = std::collections::HashSet::new();
+    for task in tasks {
+        offered.extend(task.await.expect("offering task"));
+    }
+    offering_done.store(true, std::sync::atomic::Ordering::SeqCst);
+    let read = reader.await.expect("reader");
+    assert_eq!(offered.len(), total);
+    let missed = offered.difference(&read).count();
+    assert_eq!(missed, 0, "{missed} leads committed behind the reader's cursor and were never read");
+    assert_eq!(read.len(), total);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn concurrent_offers_are_positioned_in_commit_order_on_sqlite() {
+    concurrent_offers_are_positioned_in_commit_order(StoreKind::Sqlite).await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn concurrent_offers_are_positioned_in_commit_order_on_postgres() {
+    concurrent_offers_are_positioned_in_commit_order(StoreKind::Postgres).await
 }

@@ -27,14 +27,16 @@ use std::{net::SocketAddr, sync::Arc, time::Duration};
 
 use anyhow::Context;
 use futures::StreamExt;
-use innomatch_catalog::{Catalog, grpc::CatalogGrpc, sqlite::SqliteStore, store::RecordStore, tokens::TokenRegistry};
+use innomatch_catalog::{
+    Catalog, grpc::CatalogGrpc, postgres::PostgresStore, sqlite::SqliteStore, store::RecordStore, tokens::TokenRegistry,
+};
 use innomatch_core::{
     auth::AuthInterceptor,
     config::{ServiceKind, Settings},
     model::Role,
 };
 use innomatch_embed::{E5Embedder, E5Options, Embedder};
-use innomatch_leads::{Leads, grpc::LeadsGrpc};
+use innomatch_leads::{Leads, grpc::LeadsGrpc, postgres::PostgresLeadStore};
 use innomatch_matcher::{
     Matcher,
     auto::{self, Checkpoint, LeadSink, RemoteLeads},
@@ -116,7 +118,6 @@ impl RunningServer {
 
 /// Opens the stores, binds `settings.listen` and serves until shut down.
 pub async fn start(settings: &Settings) -> anyhow::Result<RunningServer> {
-    refuse_unsupported(settings)?;
     refuse_weak_admin_token(settings)?;
     // Bind first: a taken port is the likeliest start-up failure, and failing
     // here leaves no store open and no background task behind.
@@ -126,7 +127,7 @@ pub async fn start(settings: &Settings) -> anyhow::Result<RunningServer> {
 
     let (catalog, tokens, token_refresh) = open_catalog(settings).await?;
     let search = open_index(settings, &catalog)?;
-    let leads = open_leads(settings)?;
+    let leads = open_leads(settings).await?;
     let matcher = runs(settings, ServiceKind::Matcher).then_some(search.as_ref()).flatten().map(|index| {
         let matcher = Matcher::new(catalog.clone(), Arc::clone(&index.index));
         match &index.vectors {
@@ -265,22 +266,21 @@ fn runs(settings: &Settings, kind: ServiceKind) -> bool {
     settings.services.contains(&kind)
 }
 
-fn refuse_unsupported(settings: &Settings) -> anyhow::Result<()> {
-    if settings.database_url.is_some() {
-        anyhow::bail!(
-            "a PostgreSQL record store is not part of this build; unset --database-url to use the embedded store"
-        );
-    }
-    Ok(())
-}
-
-/// The record store in the data directory, its tokens (refreshed in the
-/// background for other processes' changes) and the catalog over both.
+/// The record store (PostgreSQL when a database URL is set, else SQLite in
+/// the data directory), its tokens (refreshed in the background for other
+/// processes' changes) and the catalog over both.
 async fn open_catalog(settings: &Settings) -> anyhow::Result<(Catalog, Arc<TokenRegistry>, JoinHandle<()>)> {
-    let store: Arc<dyn RecordStore> = Arc::new(
-        SqliteStore::open(&settings.data_dir)
-            .with_context(|| format!("opening the record store in {}", settings.data_dir.display()))?,
-    );
+    let store: Arc<dyn RecordStore> = match &settings.database_url {
+        Some(url) => Arc::new(
+            PostgresStore::connect(url.expose(), None, &settings.database)
+                .await
+                .context("opening the record store in PostgreSQL")?,
+        ),
+        None => Arc::new(
+            SqliteStore::open(&settings.data_dir)
+                .with_context(|| format!("opening the record store in {}", settings.data_dir.display()))?,
+        ),
+    };
     let tokens = TokenRegistry::load(store.as_ref()).await.context("loading api tokens")?;
     let refresh = tokens.spawn_refresh(Arc::clone(&store), TOKEN_REFRESH);
     Ok((Catalog::new(store, Arc::clone(&tokens) as _), tokens, refresh))
@@ -342,14 +342,24 @@ fn open_embedder(settings: &Settings) -> Option<Arc<dyn Embedder>> {
     }
 }
 
-/// Leads: `leads.sqlite3` in the data directory; delivered through Redis
-/// when a Redis URL is configured, in-process otherwise.
-fn open_leads(settings: &Settings) -> anyhow::Result<Option<Leads>> {
+/// Leads: in PostgreSQL when a database URL is set, else `leads.sqlite3` in
+/// the data directory; delivered through Redis when a Redis URL is
+/// configured, in-process otherwise.
+async fn open_leads(settings: &Settings) -> anyhow::Result<Option<Leads>> {
     if !runs(settings, ServiceKind::Leads) {
         return Ok(None);
     }
     let redis_url = settings.redis_url.as_ref().map(|url| url.expose());
-    Ok(Some(Leads::open(&settings.data_dir, redis_url, &settings.leads).context("opening the leads service")?))
+    let leads = match &settings.database_url {
+        Some(url) => {
+            let store = PostgresLeadStore::connect(url.expose(), None, &settings.database)
+                .await
+                .context("opening the lead store in PostgreSQL")?;
+            Leads::with_store(Arc::new(store), redis_url, &settings.leads)
+        }
+        None => Leads::open(&settings.data_dir, redis_url, &settings.leads),
+    };
+    Ok(Some(leads.context("opening the leads service")?))
 }
 
 /// Auto-matching of new needs into leads, when the matcher runs here and a
