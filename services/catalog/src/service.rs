@@ -21,6 +21,12 @@ use crate::{
 
 /// How many changes one store read fetches while replaying the feed.
 const CHANGE_BATCH: usize = 256;
+/// A client's feed delivers at most this many events a second once its
+/// burst is spent, so a replay from 0 cannot take the store and the CPU
+/// from live calls; followers (the index, auto-matching) are not paced.
+const FEED_EVENTS_PER_SECOND: f64 = 10_000.0;
+/// Events a client's feed may deliver at once before pacing starts.
+const FEED_BURST: f64 = 1_024.0;
 /// How often a change-feed subscriber re-reads the store without a wake-up.
 const CROSS_PROCESS_POLL: std::time::Duration = std::time::Duration::from_secs(1);
 
@@ -377,10 +383,15 @@ impl Catalog {
         use futures::StreamExt;
         let store = Arc::clone(&self.store);
         let admin = principal.is_admin();
+        let pace = Arc::new(std::sync::Mutex::new(FeedPace::new(FEED_EVENTS_PER_SECOND, FEED_BURST)));
         self.watch(principal.clone(), after_sequence, kinds).then(move |item| {
             let store = Arc::clone(&store);
             let principal = principal.clone();
+            let wait = pace.lock().ok().and_then(|mut pace| pace.take(tokio::time::Instant::now()));
             async move {
+                if let Some(wait) = wait {
+                    tokio::time::sleep(wait).await;
+                }
                 let change = item?;
                 if admin || change.record.kind() != RecordKind::Need {
                     return Ok(FeedEvent::Change(Box::new(change)));
@@ -509,6 +520,33 @@ impl Catalog {
     }
 }
 
+/// A token bucket of feed events: `take` says how long to wait before the
+/// next event may go out (`None`: at once).
+#[derive(Debug)]
+struct FeedPace {
+    per_second: f64,
+    burst: f64,
+    tokens: f64,
+    refilled: Option<tokio::time::Instant>,
+}
+
+impl FeedPace {
+    fn new(per_second: f64, burst: f64) -> Self {
+        Self { per_second, burst, tokens: burst, refilled: None }
+    }
+
+    fn take(&mut self, now: tokio::time::Instant) -> Option<std::time::Duration> {
+        if let Some(before) = self.refilled {
+            let elapsed = now.saturating_duration_since(before).as_secs_f64();
+            self.tokens = (self.tokens + elapsed * self.per_second).min(self.burst);
+        }
+        self.refilled = Some(now);
+        self.tokens -= 1.0;
+        // A negative balance is the wait until this event's token has refilled.
+        (self.tokens < 0.0).then(|| std::time::Duration::from_secs_f64(-self.tokens / self.per_second))
+    }
+}
+
 /// A past need event judged by the need as it is today (`today`: `None` when
 /// it no longer exists, which hides nothing more than the event already does).
 fn as_seen_today(principal: &Principal, mut change: Change, today: Option<&Record>) -> FeedEvent {
@@ -614,6 +652,21 @@ mod tests {
 
     fn need(title: &str, visibility: Visibility) -> Record {
         Record::Need(TechNeed { title: title.into(), visibility: Some(visibility), ..Default::default() })
+    }
+
+    #[test]
+    fn a_feed_beyond_its_burst_is_paced_to_its_rate() {
+        let start = tokio::time::Instant::now();
+        let mut pace = FeedPace::new(100.0, 10.0);
+        for _ in 0..10 {
+            assert_eq!(pace.take(start), None, "the burst goes out at once");
+        }
+        let waits: Vec<_> = (0..5).map(|_| pace.take(start).expect("paced")).collect();
+        assert_eq!(waits[0], std::time::Duration::from_millis(10));
+        assert_eq!(waits[4], std::time::Duration::from_millis(50), "each event waits its turn");
+        // Waiting out the last hint makes room again.
+        let later = start + std::time::Duration::from_millis(50 + 100);
+        assert_eq!(pace.take(later), None);
     }
 
     #[tokio::test]

@@ -1,6 +1,7 @@
 //! End-to-end tests: one binary (faster to link) with a module per area.
 
 mod auth;
+mod backup;
 mod catalog;
 mod change_feed;
 mod first_run;

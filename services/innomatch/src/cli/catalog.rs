@@ -49,6 +49,24 @@ pub enum AdminCommand {
         #[arg(long)]
         org: Option<String>,
     },
+    /// Copy the stores of a data directory into a new directory, consistently,
+    /// while the server keeps running (SQLite's online backup).
+    Backup {
+        #[arg(long, env = "INNOMATCH_DATA_DIR", default_value = "data")]
+        data_dir: std::path::PathBuf,
+        /// The directory to write (must not hold a backup already).
+        #[arg(long)]
+        out: std::path::PathBuf,
+    },
+    /// Bring a backup back into an empty data directory; the server rebuilds
+    /// the search index from it at its next start.
+    Restore {
+        /// The directory `admin backup` wrote.
+        #[arg(long)]
+        from: std::path::PathBuf,
+        #[arg(long, env = "INNOMATCH_DATA_DIR", default_value = "data")]
+        data_dir: std::path::PathBuf,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -104,7 +122,23 @@ impl CatalogCli {
 
 /// Runs one `innomatch admin` command.
 pub async fn admin(args: &ClientArgs, command: AdminCommand) -> anyhow::Result<()> {
-    CatalogCli::connect(args, Calls::Unary).await?.admin(command).await
+    // Backups work on the data directory, not through the server.
+    match command {
+        AdminCommand::Backup { data_dir, out } => {
+            for file in super::backup::backup(&data_dir, &out)? {
+                println!("backed up {}", file.display());
+            }
+            Ok(())
+        }
+        AdminCommand::Restore { from, data_dir } => {
+            for file in super::backup::restore(&from, &data_dir)? {
+                println!("restored {}", file.display());
+            }
+            println!("start the server on {}: it rebuilds the search index", data_dir.display());
+            Ok(())
+        }
+        command => CatalogCli::connect(args, Calls::Unary).await?.admin(command).await,
+    }
 }
 
 /// Runs one `innomatch need` command.
@@ -174,6 +208,9 @@ impl CatalogCli {
                     .await
                     .map_err(status_error)?;
                 println!("token {token_id} revoked");
+            }
+            AdminCommand::Backup { .. } | AdminCommand::Restore { .. } => {
+                anyhow::bail!("backup and restore work on the data directory, not through a server")
             }
             AdminCommand::ListTokens { org } => {
                 let tokens = self

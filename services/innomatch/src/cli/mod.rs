@@ -4,6 +4,7 @@
 //! | file | commands |
 //! |---|---|
 //! | `catalog.rs` | `admin …`, `need …`, `whoami`, `watch` |
+//! | `backup.rs` | `admin backup`, `admin restore` (local, on the data directory) |
 //! | `search.rs` | `search`, `index rebuild` |
 //! | `matcher.rs` | `match`, `consortium`, `services` |
 //! | `leads.rs` | `leads …` |
@@ -11,6 +12,7 @@
 //! | `stats.rs` | `stats` |
 //! | `table.rs` | records as spreadsheet rows, for `import` and `export` |
 
+pub mod backup;
 pub mod catalog;
 pub mod client;
 pub mod leads;
