@@ -113,6 +113,8 @@ pub async fn migrate(pool: &Pool, component: &str, migrations: &[&str]) -> Resul
     let known = migrations.len();
     let applied_steps = usize::try_from(applied).map_err(|_| format!("negative schema version {applied}"))?;
     if applied_steps > known {
+        // Release the migration lock now, not whenever the connection is next used.
+        tx.rollback().await.map_err(|e| fail("rollback", e))?;
         return Err(format!(
             "the {component} database has schema version {applied}, newer than this binary knows ({known})"
         ));
@@ -168,6 +170,19 @@ pub async fn listen(
     Ok((client, rx))
 }
 
+/// `host:port/database` of a URL, for messages (a URL may carry a password).
+fn server_of(url: &str) -> String {
+    let Ok(config) = url.parse::<tokio_postgres::Config>() else { return "an unparsable URL".to_owned() };
+    let host = match config.get_hosts().first() {
+        Some(tokio_postgres::config::Host::Tcp(host)) => host.clone(),
+        #[cfg(unix)]
+        Some(tokio_postgres::config::Host::Unix(path)) => path.display().to_string(),
+        None => "localhost".to_owned(),
+    };
+    let port = config.get_ports().first().copied().unwrap_or(5432);
+    format!("{host}:{port}/{}", config.get_dbname().unwrap_or_default())
+}
+
 /// A schema of its own for one test, dropped with everything in it when
 /// this value is dropped (also when the test panicked).
 ///
@@ -175,15 +190,21 @@ pub async fn listen(
 /// [`TestSchema::create`] prints that the test is skipped and returns `None`.
 #[derive(Debug)]
 pub struct TestSchema {
+    /// The test database, with [`TestSchema::name`] as the application name.
     pub url: String,
+    /// `test_<random>`: pass it as the schema, or put it in the `search_path`.
     pub name: String,
 }
 
 impl TestSchema {
-    /// Creates `test_<random>` in the test database.
+    /// Creates `test_<random>` in the test database. [`TestSchema::url`]
+    /// names the schema as the application name of every connection made
+    /// with it, so dropping the schema can end the test's connections first.
     pub async fn create() -> Option<TestSchema> {
-        let url = std::env::var("INNOMATCH_TEST_DATABASE_URL").unwrap_or_else(|_| TEST_DATABASE_URL.to_owned());
+        let base = std::env::var("INNOMATCH_TEST_DATABASE_URL").unwrap_or_else(|_| TEST_DATABASE_URL.to_owned());
         let name = format!("test_{}", uuid::Uuid::now_v7().simple());
+        let separator = if base.contains('?') { '&' } else { '?' };
+        let url = format!("{base}{separator}application_name={name}");
         let create = async {
             let (client, connection) = tokio_postgres::connect(&url, NoTls).await?;
             let driver = tokio::spawn(connection);
@@ -201,9 +222,10 @@ impl TestSchema {
                 };
                 assert!(
                     std::env::var("CI").as_deref() != Ok("true"),
-                    "CI=true but postgresql at {url} is unusable: {why}"
+                    "CI=true but postgresql at {} is unusable: {why}",
+                    server_of(&base)
                 );
-                println!("skipped: postgresql not reachable at {url} ({why})");
+                println!("skipped: postgresql not reachable at {} ({why})", server_of(&base));
                 None
             }
         }
@@ -233,6 +255,15 @@ impl Drop for TestSchema {
             runtime.block_on(async {
                 let Ok((client, connection)) = tokio_postgres::connect(&url, NoTls).await else { return };
                 let driver = tokio::spawn(connection);
+                // A connection the test left inside a transaction (its runtime
+                // is blocked right here) would hold locks the drop waits for.
+                let _ = client
+                    .execute(
+                        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity
+                         WHERE application_name = $1 AND pid <> pg_backend_pid()",
+                        &[&name],
+                    )
+                    .await;
                 let _ = client.batch_execute(&format!("DROP SCHEMA IF EXISTS {name} CASCADE")).await;
                 drop(client);
                 let _ = driver.await;
@@ -285,6 +316,8 @@ mod tests {
         migrate(&pool, "catalog", &two).await.expect("nothing left to apply");
         migrate(&pool, "leads", &["CREATE TABLE leads (id TEXT)"]).await.expect("another component");
         let client = pool.get().await.expect("client");
+        let timeout: String = client.query_one("SHOW statement_timeout", &[]).await.expect("show").get(0);
+        assert_eq!(timeout, "5s", "every pooled connection carries the statement timeout");
         client
             .execute("INSERT INTO needs (title, region) VALUES ('氢冶金', '440800')", &[])
             .await

@@ -144,7 +144,9 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Services { args, client } => matcher::services(&client, args).await,
         Command::Import { args, client } => transfer::import(&client, args).await,
         Command::Export { args, client } => transfer::export(&client, args).await,
-        Command::Index { command: IndexCommand::Rebuild { data_dir } } => search::rebuild_index(&data_dir).await,
+        Command::Index { command: IndexCommand::Rebuild { data_dir, database_url } } => {
+            search::rebuild_index(&data_dir, database_url.as_deref()).await
+        }
         Command::Leads { command, client } => leads::run(&client, command).await,
         Command::Stats { client } => stats::stats(&client).await,
         Command::Whoami { client } => catalog::whoami(&client).await,

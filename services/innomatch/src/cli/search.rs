@@ -8,8 +8,9 @@ use std::{
 
 use anyhow::{Context, bail};
 use clap::{Args, Subcommand};
-use innomatch_catalog::{sqlite::SqliteStore, store::RecordStore};
+use innomatch_catalog::{postgres::PostgresStore, sqlite::SqliteStore, store::RecordStore};
 use innomatch_core::{
+    config::DatabaseSettings,
     model::{CapabilityKind, OrganizationKind, RecordKind, ServiceCategory},
     taxonomy::Taxonomy,
 };
@@ -65,6 +66,9 @@ pub enum IndexCommand {
     Rebuild {
         #[arg(long, env = "INNOMATCH_DATA_DIR", default_value = "data")]
         data_dir: PathBuf,
+        /// The PostgreSQL record store the server uses, if it uses one.
+        #[arg(long, env = "INNOMATCH_DATABASE_URL", hide_env_values = true)]
+        database_url: Option<String>,
     },
 }
 
@@ -171,9 +175,18 @@ pub async fn search(client: &ClientArgs, args: SearchArgs) -> anyhow::Result<()>
     Ok(())
 }
 
-/// Rebuilds the index from the store's change log; refuses while a server holds the index.
-pub async fn rebuild_index(data_dir: &Path) -> anyhow::Result<()> {
-    let store = SqliteStore::open(data_dir).context("opening the record store")?;
+/// Rebuilds the index from the store's change log (PostgreSQL when a
+/// database URL is given, else SQLite in `data_dir`); refuses while a server
+/// holds the index.
+pub async fn rebuild_index(data_dir: &Path, database_url: Option<&str>) -> anyhow::Result<()> {
+    let store: Box<dyn RecordStore> = match database_url {
+        Some(url) => Box::new(
+            PostgresStore::connect(url, None, &DatabaseSettings::default())
+                .await
+                .context("opening the record store in PostgreSQL")?,
+        ),
+        None => Box::new(SqliteStore::open(data_dir).context("opening the record store")?),
+    };
     let index = Arc::new(
         SearchIndex::open(&data_dir.join("index"))
             .context("opening the index (is a server running on this data directory? stop it first)")?,
