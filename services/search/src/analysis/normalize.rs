@@ -41,6 +41,10 @@ impl Normalized {
     }
 }
 
+/// CJK Unified Ideographs: no character here has a compatibility mapping
+/// (the compatibility ideographs live at U+F900 and U+2F800).
+const UNIFIED_IDEOGRAPHS: std::ops::RangeInclusive<char> = '\u{4E00}'..='\u{9FFF}';
+
 /// NFKC of each character on its own: full-width ASCII (U+FF01–U+FF5E) and
 /// the ideographic space become ASCII, full-width signs (￥) their usual
 /// forms, compatibility ideographs the unified ones, ligatures and unit
@@ -58,9 +62,10 @@ fn fold_compatibility(original: &str) -> Option<(String, Vec<usize>)> {
     let mut changed = false;
     for (original_start, c) in original.char_indices() {
         let before = folded.len();
-        // The quick check is a table lookup; full NFKC of a character that
-        // it already is in costs several times more, and most are.
-        if c.is_ascii() || is_nfkc_quick(std::iter::once(c)) == IsNormalized::Yes {
+        // ASCII and the unified ideographs (most of any Chinese text) are
+        // their own NFKC; the quick check is a table lookup; full NFKC of a
+        // character costs several times more, and few need it.
+        if c.is_ascii() || UNIFIED_IDEOGRAPHS.contains(&c) || is_nfkc_quick(std::iter::once(c)) == IsNormalized::Yes {
             folded.push(c);
         } else {
             folded.extend(std::iter::once(c).nfkc());
@@ -196,6 +201,13 @@ mod tests {
         assert_eq!(normalized.original_offset(1), 3);
         assert_eq!(normalized.original_offset(2), 3);
         assert_eq!(normalized.original_offset(3), 6);
+    }
+
+    #[test]
+    fn unified_ideographs_are_their_own_nfkc() {
+        for c in UNIFIED_IDEOGRAPHS {
+            assert!(std::iter::once(c).nfkc().eq(std::iter::once(c)), "{c}");
+        }
     }
 
     #[test]
