@@ -1,6 +1,6 @@
 //! What the matcher answers: ranked partners with their evidence, needs for a
 //! capability, consortium proposals and service proposals. Plain data, no
-//! transport types; `grpc.rs` converts them.
+//! transport types; `convert.rs` turns them into replies.
 
 use innomatch_core::{
     model::{OrganizationKind, ServiceCategory},
