@@ -385,3 +385,57 @@ pub(crate) fn context_evidence(need: &TechNeed, candidate: &CandidateContext<'_>
 pub fn shareable(need: &TechNeed) -> bool {
     need.visibility() != Visibility::Private && need.meta.status() == RecordStatus::Active
 }
+
+#[cfg(test)]
+mod tests {
+    //! The matcher's domain on an in-memory store and an in-RAM index.
+
+    use innomatch_catalog::{sqlite::SqliteStore, store::RecordStore, tokens::TokenRegistry};
+    use innomatch_core::model::{OrganizationKind, Role};
+
+    use super::*;
+
+    fn admin() -> Principal {
+        Principal { token_id: "tok_admin".into(), organization_id: None, role: Role::Admin }
+    }
+
+    async fn create(catalog: &Catalog, record: Record, owner: &str) -> String {
+        catalog.create(&admin(), record, owner).await.expect("create").meta().id.clone()
+    }
+
+    async fn organization(catalog: &Catalog, name: &str, kind: OrganizationKind) -> String {
+        let org =
+            Organization { name: name.into(), kind: Some(kind), region_code: "440802".into(), ..Default::default() };
+        create(catalog, Record::Organization(org), "").await
+    }
+
+    fn capability(title: &str) -> Record {
+        Record::Capability(Capability { title: title.into(), description: title.into(), ..Default::default() })
+    }
+
+    #[tokio::test]
+    async fn partners_rank_by_fit_and_affinity_agrees_with_them() {
+        let store: Arc<dyn RecordStore> = Arc::new(SqliteStore::in_memory().expect("store"));
+        let catalog = Catalog::new(Arc::clone(&store), TokenRegistry::load(store.as_ref()).await.expect("tokens"));
+        let enterprise = organization(&catalog, "湛江预制菜食品公司", OrganizationKind::Enterprise).await;
+        let cold_chain = organization(&catalog, "冷链物流研究所", OrganizationKind::ResearchInstitute).await;
+        let steel = organization(&catalog, "冶金实验室", OrganizationKind::Laboratory).await;
+        create(&catalog, capability("预制菜速冻锁鲜与冷链物流温控"), &cold_chain).await;
+        create(&catalog, capability("冷链物流车厢温度在线监测"), &cold_chain).await;
+        create(&catalog, capability("氢基竖炉直接还原铁"), &steel).await;
+        let need = TechNeed { title: "预制菜冷链物流温控".into(), ..Default::default() };
+        let need_id = create(&catalog, Record::Need(need), &enterprise).await;
+        let index = Arc::new(SearchIndex::in_ram().expect("index"));
+        index.apply(&store.changes_after(0, 100).await.expect("changes")).expect("apply");
+        let matcher = Matcher::new(catalog, index);
+
+        let matches = matcher.match_need(&admin(), &need_id, 5).await.expect("match");
+        assert_eq!(matches.organizations[0].organization_id, cold_chain);
+        assert!(matches.organizations.iter().all(|o| o.organization_id != enterprise), "not its own partner");
+        assert!(matches.note.is_none());
+        let affinity =
+            matcher.score_affinity(&admin(), &need_id, &[steel.clone(), cold_chain.clone()]).await.expect("affinity");
+        assert_eq!(affinity[1].score, matches.organizations[0].score, "the same score either way");
+        assert!(affinity[0].score < affinity[1].score);
+    }
+}

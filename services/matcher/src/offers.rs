@@ -151,6 +151,17 @@ pub fn infer_categories(need: &TechNeed) -> Vec<InferredCategory> {
     found
 }
 
+/// Weights of an offer's fit; they sum to 1, so a fit lies in 0..=1 and
+/// `auto::AUTO_LEAD_MIN_SCORE` (0.6) reads on the same scale: a lead needs
+/// a category the need clearly calls for (strength 1 gives 0.5) plus at
+/// least part of region, industry and capacity.
+pub const OFFER_WEIGHT_CATEGORY: f32 = 0.5;
+pub const OFFER_WEIGHT_REGION: f32 = 0.2;
+pub const OFFER_WEIGHT_INDUSTRY: f32 = 0.2;
+pub const OFFER_WEIGHT_CAPACITY: f32 = 0.1;
+/// Monthly capacity from which an offer counts as fully able to take more work.
+const FULL_MONTHLY_CAPACITY: f32 = 20.0;
+
 /// An offer's fit for a need in a category the need calls for.
 #[derive(Debug, Clone, PartialEq)]
 pub struct OfferFit {
@@ -185,10 +196,14 @@ pub fn offer_fit(need: &TechNeed, inferred: &InferredCategory, offer: &ServiceOf
         0 => 0.5,
         n => {
             reasons.push(format!("每月可承接 {n} 项"));
-            (n as f32 / 20.0).min(1.0)
+            (n as f32 / FULL_MONTHLY_CAPACITY).min(1.0)
         }
     };
-    OfferFit { score: 0.5 * inferred.strength + 0.2 * region + 0.2 * industry + 0.1 * capacity, reasons }
+    let score = OFFER_WEIGHT_CATEGORY * inferred.strength
+        + OFFER_WEIGHT_REGION * region
+        + OFFER_WEIGHT_INDUSTRY * industry
+        + OFFER_WEIGHT_CAPACITY * capacity;
+    OfferFit { score, reasons }
 }
 
 #[cfg(test)]

@@ -289,12 +289,12 @@ impl Retrieval {
 /// The sentence of `text` with the most of `terms` (ties: the earliest),
 /// cut to [`SNIPPET_CHARS`] around the first term, terms in `<em>`.
 pub fn snippet(text: &str, terms: &[String]) -> Option<String> {
-    if terms.is_empty() {
+    if terms.iter().all(|t| t.is_empty()) {
         return None;
     }
     let sentences = text.split_inclusive(['。', '；', '！', '？', '\n', ';', '!', '?']);
     let (count, sentence) = sentences
-        .map(|s| (terms.iter().filter(|t| s.contains(t.as_str())).count(), s.trim()))
+        .map(|s| (terms.iter().filter(|t| !t.is_empty() && s.contains(t.as_str())).count(), s.trim()))
         .fold((0, ""), |best, next| if next.0 > best.0 { next } else { best });
     if count == 0 {
         return None;
@@ -302,6 +302,7 @@ pub fn snippet(text: &str, terms: &[String]) -> Option<String> {
     let chars: Vec<char> = sentence.chars().collect();
     let first = terms
         .iter()
+        .filter(|t| !t.is_empty())
         .filter_map(|t| sentence.find(t.as_str()))
         .min()
         .map(|byte| sentence[..byte].chars().count())
@@ -318,7 +319,7 @@ pub fn snippet(text: &str, terms: &[String]) -> Option<String> {
 fn highlight(text: &str, terms: &[&String]) -> String {
     let mut marked = vec![false; text.len()];
     let mut spans: Vec<(usize, usize)> = Vec::new();
-    for term in terms {
+    for term in terms.iter().filter(|t| !t.is_empty()) {
         for (start, _) in text.match_indices(term.as_str()) {
             let end = start + term.len();
             if marked[start..end].iter().any(|m| *m) {
@@ -332,6 +333,9 @@ fn highlight(text: &str, terms: &[&String]) -> String {
     let mut out = String::with_capacity(text.len() + spans.len() * 9);
     let mut at = 0;
     for (start, end) in spans {
+        if start < at {
+            continue; // never inside an earlier highlight
+        }
         out.push_str(&text[at..start]);
         out.push_str("<em>");
         out.push_str(&text[start..end]);
@@ -356,6 +360,9 @@ mod tests {
         assert!(snippet.contains("<em>病害防控</em>"));
         assert_eq!(super::snippet(text, &[]), None);
         assert_eq!(super::snippet(text, &["氢冶金".to_owned()]), None);
+        assert_eq!(super::snippet(text, &[String::new()]), None, "an empty term marks nothing");
+        let marked = super::snippet(text, &["对虾".to_owned(), String::new()]).expect("found");
+        assert!(marked.contains("<em>对虾</em>") && !marked.contains("<em></em>"), "{marked}");
     }
 
     #[test]

@@ -763,7 +763,9 @@ impl SearchIndex {
             if !wanted.contains(word.text.as_str()) || self.relevance.is_generic(&word.text) {
                 continue;
             }
-            let Some(surface) = text.get(word.offset_from..word.offset_to) else { continue };
+            let Some(surface) = text.get(word.offset_from..word.offset_to).filter(|s| !s.is_empty()) else {
+                continue;
+            };
             if seen.insert(word.text.clone()) {
                 out.push(surface.to_owned());
             }
