@@ -210,16 +210,16 @@ impl VectorStore {
     /// Sets (or, with `None`, removes) the vector of a record.
     pub fn set(&self, id: &str, kind: RecordKind, owner: &str, vector: Option<Arc<[f32]>>) {
         let mut state = self.write();
-        if let Some(old) = state.records.remove(id) {
-            if old.kind == RecordKind::Capability {
-                if let Some(members) = state.members.get_mut(&old.owner) {
-                    members.remove(id);
-                    if members.is_empty() {
-                        state.members.remove(&old.owner);
-                    }
+        if let Some(old) = state.records.remove(id)
+            && old.kind == RecordKind::Capability
+        {
+            if let Some(members) = state.members.get_mut(&old.owner) {
+                members.remove(id);
+                if members.is_empty() {
+                    state.members.remove(&old.owner);
                 }
-                state.sample_order.remove(&(id_hash(id), id.to_owned()));
             }
+            state.sample_order.remove(&(id_hash(id), id.to_owned()));
         }
         let Some(vector) = vector else { return };
         if kind == RecordKind::Capability {
