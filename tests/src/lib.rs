@@ -173,6 +173,39 @@ impl TestApp {
         assert!(found.total_hits > 0, "the index caught up");
     }
 
+    /// Lists a capability for `owner` as the admin; returns its id.
+    pub async fn add_capability(&self, owner: &str, title: &str, description: &str) -> String {
+        let capability = pb::Capability {
+            meta: Some(pb::RecordMeta { organization_id: owner.into(), ..Default::default() }),
+            kind: pb::CapabilityKind::Achievement as i32,
+            title: title.into(),
+            description: description.into(),
+            ..Default::default()
+        };
+        self.admin_catalog()
+            .await
+            .create_capability(pb::CreateCapabilityRequest { capability: Some(capability) })
+            .await
+            .expect("capability")
+            .into_inner()
+            .meta
+            .expect("meta")
+            .id
+    }
+
+    /// Posts a need with the tenant's token; returns its id.
+    pub async fn post_need(&self, token: &str, need: pb::TechNeed) -> String {
+        self.catalog(Some(token))
+            .await
+            .create_need(pb::CreateNeedRequest { need: Some(need) })
+            .await
+            .expect("need")
+            .into_inner()
+            .meta
+            .expect("meta")
+            .id
+    }
+
     /// Waits until every change the index has applied also has its vector
     /// (semantic matching on; see `wait_for_index` first). Embedding runs at
     /// a few texts per second, so this allows five minutes (the sample catalog).

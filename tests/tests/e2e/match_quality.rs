@@ -18,30 +18,6 @@ fn capability(owner: &str, title: &str, description: &str) -> pb::Capability {
     }
 }
 
-async fn add(app: &TestApp, owner: &str, title: &str, description: &str) -> String {
-    app.admin_catalog()
-        .await
-        .create_capability(pb::CreateCapabilityRequest { capability: Some(capability(owner, title, description)) })
-        .await
-        .expect("capability")
-        .into_inner()
-        .meta
-        .expect("meta")
-        .id
-}
-
-async fn post(app: &TestApp, token: &str, need: pb::TechNeed) -> String {
-    app.catalog(Some(token))
-        .await
-        .create_need(pb::CreateNeedRequest { need: Some(need) })
-        .await
-        .expect("need")
-        .into_inner()
-        .meta
-        .expect("meta")
-        .id
-}
-
 fn plain_need(title: &str, description: &str) -> pb::TechNeed {
     pb::TechNeed { title: title.into(), description: description.into(), ..Default::default() }
 }
@@ -78,12 +54,12 @@ async fn an_organizations_affinity_is_the_same_alone_and_among_twenty_others() {
     let mut orgs = Vec::new();
     for (i, (title, description)) in TOPICS.iter().enumerate() {
         let org = app.create_org(&format!("第{i}研究所"), OrganizationKind::ResearchInstitute, "440802").await;
-        add(&app, &org, title, description).await;
-        add(&app, &org, &format!("{title}示范"), &format!("{description}的中试示范")).await;
+        app.add_capability(&org, title, description).await;
+        app.add_capability(&org, &format!("{title}示范"), &format!("{description}的中试示范")).await;
         orgs.push(org);
     }
     let need =
-        post(&app, &token, plain_need("对虾病害快速检测", "寻求对虾白斑综合征病毒现场快速检测与水质调控方案")).await;
+        app.post_need(&token, plain_need("对虾病害快速检测", "寻求对虾白斑综合征病毒现场快速检测与水质调控方案")).await;
     app.wait_for_index().await;
     let mut matcher = app.matcher(Some(&token)).await;
     let affinity = |ids: Vec<String>| pb::ScoreAffinityRequest { need_id: need.clone(), organization_ids: ids };
@@ -117,10 +93,10 @@ async fn parts_the_need_says_nothing_about_add_nothing_and_details_are_true() {
         .create_capability(pb::CreateCapabilityRequest { capability: Some(cap) })
         .await
         .expect("cap");
-    let bare = post(&app, &token, plain_need("氢冶金中试", "开展氢基直接还原铁中试")).await;
+    let bare = app.post_need(&token, plain_need("氢冶金中试", "开展氢基直接还原铁中试")).await;
     let mut with_chain = plain_need("氢冶金中试线", "开展氢基直接还原铁中试");
     with_chain.industries = vec!["green_steel".into(), "new_materials".into()];
-    let with_chain = post(&app, &token, with_chain).await;
+    let with_chain = app.post_need(&token, with_chain).await;
     app.wait_for_index().await;
     let mut matcher = app.matcher(Some(&token)).await;
 
@@ -148,17 +124,16 @@ async fn evidence_has_no_generic_words_and_no_sub_word_false_matches() {
     let (_, token) = app.tenant("湛江智能家电有限公司", OrganizationKind::Enterprise).await;
     let shrimp = app.create_org("雷州水产研究所", OrganizationKind::ResearchInstitute, "440882").await;
     let grid = app.create_org("粤西电力调度研究院", OrganizationKind::ResearchInstitute, "440802").await;
-    add(
-        &app,
+    app.add_capability(
         &shrimp,
         "基于深度学习的对虾病害识别方法研究",
         "本文提出一种基于深度学习的对虾病害图像识别方法，研究表明识别准确率高",
     )
     .await;
-    add(&app, &grid, "国家电网调度自动化系统", "面向国家电网的调度自动化与负荷预测").await;
+    app.add_capability(&grid, "国家电网调度自动化系统", "面向国家电网的调度自动化与负荷预测").await;
     let shrimp_need =
-        post(&app, &token, plain_need("基于深度学习的对虾病害识别方法研究", "研究一种对虾病害图像识别技术")).await;
-    let appliance_need = post(&app, &token, plain_need("家电调度自动化改造", "家电产线的调度自动化")).await;
+        app.post_need(&token, plain_need("基于深度学习的对虾病害识别方法研究", "研究一种对虾病害图像识别技术")).await;
+    let appliance_need = app.post_need(&token, plain_need("家电调度自动化改造", "家电产线的调度自动化")).await;
     app.wait_for_index().await;
     let mut matcher = app.matcher(Some(&token)).await;
 
@@ -188,10 +163,11 @@ async fn a_need_of_generic_words_finds_no_partner_and_says_so() {
     let (_, token) = app.tenant("湛江某科技公司", OrganizationKind::Enterprise).await;
     for (i, (title, description)) in TOPICS.iter().take(6).enumerate() {
         let org = app.create_org(&format!("第{i}技术研究院"), OrganizationKind::ResearchInstitute, "440802").await;
-        add(&app, &org, &format!("{title}技术研究与开发"), &format!("开展{description}的技术研究与开发合作")).await;
+        app.add_capability(&org, &format!("{title}技术研究与开发"), &format!("开展{description}的技术研究与开发合作"))
+            .await;
     }
-    let generic = post(&app, &token, plain_need("技术研究与开发合作", "寻求技术研究合作，开展研究开发")).await;
-    let specific = post(&app, &token, plain_need("预制菜冷链温控", "预制菜速冻与冷链物流温控")).await;
+    let generic = app.post_need(&token, plain_need("技术研究与开发合作", "寻求技术研究合作，开展研究开发")).await;
+    let specific = app.post_need(&token, plain_need("预制菜冷链温控", "预制菜速冻与冷链物流温控")).await;
     app.wait_for_index().await;
     let mut matcher = app.matcher(Some(&token)).await;
     let response =
@@ -210,14 +186,14 @@ async fn consortium_members_cover_only_what_their_evidence_is_about() {
     let (lead, token) = app.tenant("湛江金鲳鱼养殖集团", OrganizationKind::Enterprise).await;
     let cage = app.create_org("南海网箱工程实验室", OrganizationKind::Laboratory, "440802").await;
     let feed = app.create_org("湛江水产饲料研究所", OrganizationKind::ResearchInstitute, "440802").await;
-    add(&app, &cage, "抗风浪网箱设计", "深远海抗风浪网箱结构设计与锚泊系统").await;
-    add(&app, &feed, "金鲳鱼饲料配方优化", "金鲳鱼高效饲料配方与营养需求").await;
+    app.add_capability(&cage, "抗风浪网箱设计", "深远海抗风浪网箱结构设计与锚泊系统").await;
+    app.add_capability(&feed, "金鲳鱼饲料配方优化", "金鲳鱼高效饲料配方与营养需求").await;
     let mut need = plain_need("金鲳鱼深远海养殖", "深远海网箱养殖金鲳鱼，需要网箱与饲料配方两方面的合作");
     need.competencies = ["饲料配方设计", "抗风浪网箱"]
         .iter()
         .map(|c| pb::RequiredCompetency { name: (*c).into(), weight: 5 })
         .collect();
-    let need = post(&app, &token, need).await;
+    let need = app.post_need(&token, need).await;
     app.wait_for_index().await;
     let response = app
         .matcher(Some(&token))
@@ -254,10 +230,10 @@ async fn consortia_with_chain_partners_include_an_upstream_firm_that_fits() {
     let lab = app.create_org("东海岛氢冶金实验室", OrganizationKind::Laboratory, "440803").await;
     let pellets = app.create_org("湛江球团矿业有限公司", OrganizationKind::Enterprise, "440803").await;
     let unrelated = app.create_org("湛江预制菜食品公司", OrganizationKind::Enterprise, "440803").await;
-    add(&app, &lab, "氢冶金竖炉直接还原", "氢基竖炉直接还原铁工艺与中试").await;
-    add(&app, &pellets, "氧化球团生产", "高品位氧化球团生产与球团质量控制，供应直接还原用球团").await;
-    add(&app, &unrelated, "预制菜中央厨房", "预制菜标准化生产").await;
-    let need = post(&app, &token, steel_need_with_competency("氢冶金")).await;
+    app.add_capability(&lab, "氢冶金竖炉直接还原", "氢基竖炉直接还原铁工艺与中试").await;
+    app.add_capability(&pellets, "氧化球团生产", "高品位氧化球团生产与球团质量控制，供应直接还原用球团").await;
+    app.add_capability(&unrelated, "预制菜中央厨房", "预制菜标准化生产").await;
+    let need = app.post_need(&token, steel_need_with_competency("氢冶金")).await;
     app.wait_for_index().await;
     let response = app
         .matcher(Some(&token))

@@ -22,32 +22,9 @@ async fn semantic_app() -> TestApp {
     spawn_app_with(|s| s.search.semantic = true).await
 }
 
-async fn add(app: &TestApp, owner: &str, title: &str, description: &str) {
-    let capability = pb::Capability {
-        meta: Some(pb::RecordMeta { organization_id: owner.into(), ..Default::default() }),
-        kind: pb::CapabilityKind::Achievement as i32,
-        title: title.into(),
-        description: description.into(),
-        ..Default::default()
-    };
-    app.admin_catalog()
-        .await
-        .create_capability(pb::CreateCapabilityRequest { capability: Some(capability) })
-        .await
-        .expect("capability");
-}
-
 async fn post(app: &TestApp, token: &str, title: &str, description: &str) -> String {
     let need = pb::TechNeed { title: title.into(), description: description.into(), ..Default::default() };
-    app.catalog(Some(token))
-        .await
-        .create_need(pb::CreateNeedRequest { need: Some(need) })
-        .await
-        .expect("need")
-        .into_inner()
-        .meta
-        .expect("meta")
-        .id
+    app.post_need(token, need).await
 }
 
 async fn best_partner(app: &TestApp, token: &str, need_id: &str) -> pb::OrganizationMatch {
@@ -75,8 +52,8 @@ async fn a_need_sharing_no_word_with_its_partner_finds_it_by_meaning() {
     let (_, token) = app.tenant("湛江钢铁集团有限公司", OrganizationKind::Enterprise).await;
     let hydrogen = app.create_org("东海岛冶金实验室", OrganizationKind::Laboratory, "440803").await;
     let shrimp = app.create_org("雷州对虾养殖研究所", OrganizationKind::ResearchInstitute, "440882").await;
-    add(&app, &hydrogen, "氢基直接还原铁工艺", "富氢气体在竖炉中直接还原铁矿石，替代焦炭作还原剂").await;
-    add(&app, &shrimp, "对虾工厂化养殖", "南美白对虾高密度工厂化养殖与水质调控").await;
+    app.add_capability(&hydrogen, "氢基直接还原铁工艺", "富氢气体在竖炉中直接还原铁矿石，替代焦炭作还原剂").await;
+    app.add_capability(&shrimp, "对虾工厂化养殖", "南美白对虾高密度工厂化养殖与水质调控").await;
     let need = post(&app, &token, "降低炼钢二氧化碳排放", "").await;
     app.wait_for_index().await;
     app.wait_for_vectors().await;
@@ -97,9 +74,14 @@ async fn an_english_need_finds_a_chinese_capability_and_the_reverse() {
     let shrimp = app.create_org("雷州对虾病害研究所", OrganizationKind::ResearchInstitute, "440882").await;
     let steel = app.create_org("粤西钢铁研究院", OrganizationKind::ResearchInstitute, "440802").await;
     let english = app.create_org("Bay Area Robotics Lab", OrganizationKind::Laboratory, "440300").await;
-    add(&app, &shrimp, "对虾白斑综合征病毒快速检测", "对虾养殖中白斑病毒的现场快速检测与病害防控").await;
-    add(&app, &steel, "高炉低碳冶炼", "高炉富氢冶炼与钢渣资源化").await;
-    add(&app, &english, "Welding robots for ship blocks", "Robotic welding and seam inspection for shipbuilding").await;
+    app.add_capability(&shrimp, "对虾白斑综合征病毒快速检测", "对虾养殖中白斑病毒的现场快速检测与病害防控").await;
+    app.add_capability(&steel, "高炉低碳冶炼", "高炉富氢冶炼与钢渣资源化").await;
+    app.add_capability(
+        &english,
+        "Welding robots for ship blocks",
+        "Robotic welding and seam inspection for shipbuilding",
+    )
+    .await;
     let shrimp_need = post(&app, &token, "Rapid diagnosis of viral diseases in farmed shrimp", "").await;
     let welding_need = post(&app, &token, "船舶分段焊接自动化", "").await;
     app.wait_for_index().await;
