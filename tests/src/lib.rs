@@ -242,6 +242,7 @@ impl TestApp {
                     region_code: region_code.into(),
                     ..Default::default()
                 }),
+                ..Default::default()
             })
             .await
             .expect("create organization")

@@ -212,7 +212,33 @@ impl TryFrom<pb::ListNeedsRequest> for ListFilter {
             .industry(r.industry)
             .high_tech_field(r.high_tech_field)
             .status(r.status)
+            .enum_tag("need_status", r.need_status, Tag::NeedStatus, NeedStatus::from_proto)
             .build()
+    }
+}
+
+/// A lifecycle move: which need, where to, and the version read (0: any).
+#[derive(Debug, Clone, PartialEq)]
+pub struct NeedStatusChange {
+    pub id: String,
+    pub status: NeedStatus,
+    pub expected_version: i64,
+}
+
+impl TryFrom<pb::SetNeedStatusRequest> for NeedStatusChange {
+    type Error = Violations;
+    fn try_from(r: pb::SetNeedStatusRequest) -> Result<Self, Violations> {
+        let mut v = Violations::new();
+        v.id("id", &r.id);
+        let status = required_enum(&mut v, "status", r.status, NeedStatus::from_proto);
+        if status == Some(NeedStatus::Expired) {
+            v.add("status", "a need expires at its deadline; the server sets EXPIRED");
+        }
+        if r.expected_version < 0 {
+            v.add("expected_version", "must not be negative");
+        }
+        let status = v.into_result(status)?;
+        Ok(Self { id: r.id, status: status.unwrap_or(NeedStatus::Open), expected_version: r.expected_version })
     }
 }
 

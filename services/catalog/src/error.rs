@@ -18,6 +18,10 @@ pub enum CatalogError {
     PermissionDenied(String),
     #[error("{0}")]
     FailedPrecondition(String),
+    /// Another record already holds what must be unique (or, unless the
+    /// caller insists, what should be).
+    #[error("{0}")]
+    AlreadyExists(String),
     #[error("storage failed: {0}")]
     Storage(StoreError),
 }
@@ -30,7 +34,15 @@ impl From<Violations> for CatalogError {
 
 impl From<StoreError> for CatalogError {
     fn from(e: StoreError) -> Self {
-        CatalogError::Storage(e)
+        match e {
+            StoreError::Duplicate { key, existing_id } => CatalogError::AlreadyExists(match key.split_once(':') {
+                Some(("credit_code", code)) => {
+                    format!("the credit code {code} is already registered: organization {existing_id}")
+                }
+                _ => format!("{existing_id} already holds {key}"),
+            }),
+            other => CatalogError::Storage(other),
+        }
     }
 }
 
@@ -42,6 +54,7 @@ impl From<CatalogError> for Status {
             CatalogError::VersionConflict { .. } => Status::aborted(error.to_string()),
             CatalogError::PermissionDenied(_) => Status::permission_denied(error.to_string()),
             CatalogError::FailedPrecondition(_) => Status::failed_precondition(error.to_string()),
+            CatalogError::AlreadyExists(_) => Status::already_exists(error.to_string()),
             CatalogError::Storage(inner) => {
                 tracing::error!(error = %inner, "catalog storage failed");
                 Status::internal("storage failed; the error was logged")

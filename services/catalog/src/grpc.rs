@@ -15,7 +15,7 @@ use tonic::{Request, Response, Status};
 
 use crate::{
     Catalog, CatalogError,
-    convert::{NewRecord, ProtoRecord, RecordUpdate, TokenRequest, WatchFilter, protos},
+    convert::{NeedStatusChange, NewRecord, ProtoRecord, RecordUpdate, TokenRequest, WatchFilter, protos},
     service::{ListFilter, Page},
 };
 
@@ -83,7 +83,14 @@ impl CatalogService for CatalogGrpc {
         &self,
         request: Request<pb::CreateOrganizationRequest>,
     ) -> Result<Response<pb::Organization>, Status> {
-        self.create(request).await
+        let principal = principal(&request)?;
+        let request = request.into_inner();
+        let allow_duplicate_name = request.allow_duplicate_name;
+        let NewRecord { record, .. } = request.try_into()?;
+        let Record::Organization(organization) = record else {
+            return Err(Status::internal("record of an unexpected kind"));
+        };
+        reply(self.catalog.create_organization(&principal, organization, allow_duplicate_name).await)
     }
 
     async fn update_organization(
@@ -137,6 +144,15 @@ impl CatalogService for CatalogGrpc {
 
     async fn archive_need(&self, request: Request<pb::ArchiveRequest>) -> Result<Response<pb::TechNeed>, Status> {
         self.archive(request).await
+    }
+
+    async fn set_need_status(
+        &self,
+        request: Request<pb::SetNeedStatusRequest>,
+    ) -> Result<Response<pb::TechNeed>, Status> {
+        let principal = principal(&request)?;
+        let NeedStatusChange { id, status, expected_version } = request.into_inner().try_into()?;
+        reply(self.catalog.set_need_status(&principal, &id, status, expected_version).await)
     }
 
     async fn create_capability(

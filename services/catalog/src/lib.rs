@@ -3,6 +3,7 @@
 
 pub mod convert;
 pub mod error;
+pub mod expiry;
 pub mod grpc;
 pub mod postgres;
 pub mod service;

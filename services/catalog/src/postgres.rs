@@ -38,11 +38,12 @@ use innomatch_core::{
 };
 use tokio::sync::watch;
 
-use crate::store::{Change, ListQuery, PrivateNeeds, RecordPage, RecordStore, StoreError, TokenRecord};
+use crate::store::{Change, ListQuery, PrivateNeeds, RecordPage, RecordStore, StoreError, TokenRecord, unique_tag};
 
 /// Schema migrations, applied in order (`schema_version`, component
 /// `catalog`). Append only: a released migration never changes.
-const MIGRATIONS: &[&str] = &[r#"
+const MIGRATIONS: &[&str] = &[
+    r#"
 CREATE TABLE records (
     pos             BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
     id              TEXT NOT NULL UNIQUE,
@@ -80,7 +81,15 @@ CREATE TABLE api_tokens (
     created_at_ms   BIGINT NOT NULL,
     revoked_at_ms   BIGINT
 );
-"#];
+"#,
+    // Organizations gain credit-code and name tags, needs their lifecycle
+    // tag: their tags are written
+    // again at open (see `retag_pending`).
+    r#"
+CREATE TABLE retag_pending (pos BIGINT PRIMARY KEY);
+INSERT INTO retag_pending (pos) SELECT pos FROM records WHERE kind IN ('organization', 'need');
+"#,
+];
 
 /// Where appends are announced (see the module docs; `append_change` spells it out in SQL).
 const CHANNEL: &str = "innomatch_changes";
@@ -153,9 +162,39 @@ impl PostgresStore {
     pub async fn from_pool(pool: PgPool) -> Result<Self, StoreError> {
         postgres::migrate(&pool, "catalog", MIGRATIONS).await.map_err(StoreError::Backend)?;
         let store = Self { pool, sequence: Arc::new(watch::channel(0).0), listener: None };
+        store.retag_pending().await?;
         let latest = latest_sequence(&store.pool).await?;
         publish(&store.sequence, latest);
         Ok(store)
+    }
+
+    /// Writes the tags of the records a migration marked again (see the
+    /// SQLite store's `retag_pending`); replicas starting together each
+    /// take the rows they find, under a row lock, once.
+    async fn retag_pending(&self) -> Result<(), StoreError> {
+        let mut client = self.client().await?;
+        let tx = begin(&mut client).await?;
+        let rows = tx
+            .query(
+                "SELECT r.pos, r.body FROM retag_pending p JOIN records r ON r.pos = p.pos FOR UPDATE OF p SKIP LOCKED",
+                &[],
+            )
+            .await
+            .map_err(db)?;
+        for row in rows {
+            let pos: i64 = row.get(0);
+            let record = decode(row.get(1))?;
+            tx.execute("DELETE FROM record_tags WHERE pos = $1", &[&pos]).await.map_err(db)?;
+            let tags: Vec<String> = Taxonomy::get().filter_tags(&record).iter().map(Tag::to_string).collect();
+            tx.execute(
+                "INSERT INTO record_tags (tag, pos) SELECT DISTINCT tag, $2::bigint FROM unnest($1::text[]) AS tag",
+                &[&tags, &pos],
+            )
+            .await
+            .map_err(db)?;
+            tx.execute("DELETE FROM retag_pending WHERE pos = $1", &[&pos]).await.map_err(db)?;
+        }
+        tx.commit().await.map_err(db)
     }
 
     async fn client(&self) -> Result<PooledClient, StoreError> {
@@ -218,6 +257,23 @@ async fn begin(client: &mut PooledClient) -> Result<PgTransaction<'_>, StoreErro
 
 /// Replaces the record's filter tags (see `Taxonomy::filter_tags`).
 async fn write_tags(tx: &PgTransaction<'_>, pos: i64, record: &Record) -> Result<(), StoreError> {
+    if let Some(tag) = unique_tag(record) {
+        // Writers of the same key wait here for each other's commit, so the
+        // check below sees a key another process has just taken.
+        let key = tag.to_string();
+        tx.execute("SELECT pg_advisory_xact_lock(hashtext($1))", &[&key]).await.map_err(db)?;
+        let holder = tx
+            .query_opt(
+                "SELECT r.id FROM record_tags t JOIN records r ON r.pos = t.pos
+                 WHERE t.tag = $1 AND r.pos <> $2 AND r.status <> 'archived' LIMIT 1",
+                &[&key, &pos],
+            )
+            .await
+            .map_err(db)?;
+        if let Some(row) = holder {
+            return Err(StoreError::Duplicate { key, existing_id: row.get(0) });
+        }
+    }
     tx.execute("DELETE FROM record_tags WHERE pos = $1", &[&pos]).await.map_err(db)?;
     let tags: Vec<String> = Taxonomy::get().filter_tags(record).iter().map(Tag::to_string).collect();
     if !tags.is_empty() {

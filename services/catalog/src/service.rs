@@ -140,6 +140,44 @@ impl Catalog {
         Ok(self.store.count_tagged(kind, tags).await?)
     }
 
+    /// How many active organizations carry every tag and hold `qualification`
+    /// with a certificate valid at `at_ms`: the plan's figures, in which a
+    /// lapsed or not yet valid certificate does not count. Certificates come
+    /// only from admins, so nothing self-declared is counted.
+    pub async fn count_qualified(
+        &self,
+        tags: &[Tag],
+        qualification: Qualification,
+        at_ms: i64,
+    ) -> Result<u64, CatalogError> {
+        let mut tags = tags.to_vec();
+        tags.push(Tag::Qualification(qualification));
+        let mut query = ListQuery {
+            kind: RecordKind::Organization,
+            organization_id: None,
+            tags,
+            status: Some(RecordStatus::Active),
+            include_archived: false,
+            private_needs: PrivateNeeds::All,
+            hide_anonymous: false,
+            after_cursor: 0,
+            limit: 500,
+        };
+        let mut total = 0;
+        loop {
+            let page = self.store.list(&query).await?;
+            total += page
+                .records
+                .iter()
+                .filter(|r| matches!(r, Record::Organization(org) if org.is_qualified(qualification, at_ms)))
+                .count() as u64;
+            match page.next_cursor {
+                Some(cursor) => query.after_cursor = cursor,
+                None => return Ok(total),
+            }
+        }
+    }
+
     /// How many active records of a kind carry every tag, as `principal` may
     /// count them: other tenants' private needs are left out for everyone but
     /// an admin, as in lists and search facets, so no figure reveals them.
@@ -166,8 +204,22 @@ impl Catalog {
         record: Record,
         requested_owner: &str,
     ) -> Result<Record, CatalogError> {
-        let change = self.insert(principal, record, requested_owner).await?;
+        let change = self.insert(principal, record, requested_owner, false).await?;
         tracing::info!(kind = %change.record.kind(), id = %change.record.meta().id, sequence = change.sequence, "record created");
+        Ok(change.record)
+    }
+
+    /// Registers an organization (admins only). Its credit code must be no
+    /// other organization's; its normalized name may be another's only when
+    /// `allow_duplicate_name` says the caller knows.
+    pub async fn create_organization(
+        &self,
+        principal: &Principal,
+        organization: Organization,
+        allow_duplicate_name: bool,
+    ) -> Result<Record, CatalogError> {
+        let change = self.insert(principal, Record::Organization(organization), "", allow_duplicate_name).await?;
+        tracing::info!(id = %change.record.meta().id, sequence = change.sequence, "organization registered");
         Ok(change.record)
     }
 
@@ -179,7 +231,7 @@ impl Catalog {
         record: Record,
         requested_owner: &str,
     ) -> Result<Record, CatalogError> {
-        let change = self.insert(principal, record, requested_owner).await?;
+        let change = self.insert(principal, record, requested_owner, false).await?;
         tracing::debug!(kind = %change.record.kind(), id = %change.record.meta().id, sequence = change.sequence, "record created");
         Ok(change.record)
     }
@@ -189,12 +241,19 @@ impl Catalog {
         principal: &Principal,
         mut record: Record,
         requested_owner: &str,
+        allow_duplicate_name: bool,
     ) -> Result<Change, CatalogError> {
         let kind = record.kind();
         let id = new_id(kind);
-        let owner = if kind == RecordKind::Organization {
+        let owner = if let Record::Organization(organization) = &record {
             if !principal.is_admin() {
                 return Err(CatalogError::PermissionDenied("only an admin can register organizations".into()));
+            }
+            if !allow_duplicate_name && let Some(existing) = self.same_name(&organization.name, None).await? {
+                return Err(CatalogError::AlreadyExists(format!(
+                    "organization {} is already registered as {:?}; register another of the same name only on purpose (allow_duplicate_name)",
+                    existing.meta.id, existing.name
+                )));
             }
             id.clone()
         } else {
@@ -217,6 +276,10 @@ impl Catalog {
             let organization = self.active_organization(&owner).await?;
             check_owner_kind(&record, organization.kind())?;
             inherit_region(&mut record, &organization.region_code);
+            if let Record::Need(need) = &mut record {
+                check_deadline(need, None)?;
+                need.lifecycle = Some(NeedStatus::Open);
+            }
             owner
         };
         let meta = record.meta_mut();
@@ -246,9 +309,26 @@ impl Catalog {
         if current.meta().status() == RecordStatus::Archived {
             return Err(CatalogError::FailedPrecondition(format!("{} is archived", describe(kind, id))));
         }
-        if !matches!(record, Record::Organization(_)) {
+        if let (Record::Organization(sent), Record::Organization(stored)) = (&record, &current) {
+            if !principal.is_admin() && sent.qualification_certificates != stored.qualification_certificates {
+                return Err(CatalogError::PermissionDenied(
+                    "qualifications are verified by an admin: send qualification_certificates back unchanged".into(),
+                ));
+            }
+        } else {
             let organization = self.active_organization(&current.meta().organization_id).await?;
             inherit_region(&mut record, &organization.region_code);
+        }
+        if let (Record::Need(sent), Record::Need(stored)) = (&mut record, &current) {
+            let status = stored.need_status();
+            if status.is_closed() {
+                return Err(CatalogError::FailedPrecondition(format!(
+                    "need {id} is {status} ({}): closed needs do not change; post a new one",
+                    status.label_zh()
+                )));
+            }
+            check_deadline(sent, stored.deadline_ms)?;
+            sent.lifecycle = Some(status);
         }
         let meta = record.meta_mut();
         meta.id = id.to_owned();
@@ -261,6 +341,97 @@ impl Catalog {
             .map_err(|e| conflict(e, kind, id, expected_version))?;
         tracing::info!(kind = %kind, id, version = change.record.meta().version, sequence = change.sequence, "record updated");
         Ok(change.record)
+    }
+
+    /// Moves a need along its lifecycle (owner's members or an admin):
+    /// open ⇄ in talks → fulfilled or withdrawn. Closed needs do not move;
+    /// moving to the current status changes nothing.
+    pub async fn set_need_status(
+        &self,
+        principal: &Principal,
+        id: &str,
+        status: NeedStatus,
+        expected_version: i64,
+    ) -> Result<Record, CatalogError> {
+        let record = self.writable(principal, RecordKind::Need, id).await?;
+        self.move_need(record, status, expected_version).await
+    }
+
+    async fn move_need(
+        &self,
+        mut record: Record,
+        status: NeedStatus,
+        expected_version: i64,
+    ) -> Result<Record, CatalogError> {
+        let id = record.meta().id.clone();
+        if record.meta().status() == RecordStatus::Archived {
+            return Err(CatalogError::FailedPrecondition(format!("need {id} is archived")));
+        }
+        let Record::Need(need) = &mut record else {
+            return Err(CatalogError::NotFound(describe(RecordKind::Need, &id)));
+        };
+        let current = need.need_status();
+        if current == status {
+            return Ok(record);
+        }
+        if current.is_closed() {
+            return Err(CatalogError::FailedPrecondition(format!(
+                "need {id} is {current} ({}): closed needs do not reopen; post a new one",
+                current.label_zh()
+            )));
+        }
+        need.lifecycle = Some(status);
+        need.meta.status = Some(status.record_status());
+        let expected = (expected_version > 0).then_some(expected_version);
+        let change = self
+            .store
+            .update(record, expected, ChangeOperation::Updated)
+            .await
+            .map_err(|e| conflict(e, RecordKind::Need, &id, expected_version))?;
+        tracing::info!(need_id = %id, from = %current, to = %status, sequence = change.sequence, "need moved");
+        Ok(change.record)
+    }
+
+    /// Expires every open or in-talks need whose deadline is before `now_ms`
+    /// and returns how many it expired. Run periodically by the server; the
+    /// expired needs leave search and matching, and their leads close, as the
+    /// change feed carries the move to its followers.
+    pub async fn expire_overdue_needs(&self, now_ms: i64) -> Result<usize, CatalogError> {
+        let mut overdue = Vec::new();
+        for status in [NeedStatus::Open, NeedStatus::InTalks] {
+            let mut query = ListQuery {
+                kind: RecordKind::Need,
+                organization_id: None,
+                tags: vec![Tag::NeedStatus(status)],
+                status: Some(RecordStatus::Active),
+                include_archived: false,
+                private_needs: PrivateNeeds::All,
+                hide_anonymous: false,
+                after_cursor: 0,
+                limit: 500,
+            };
+            loop {
+                let page = self.store.list(&query).await?;
+                overdue.extend(page.records.into_iter().filter(
+                    |r| matches!(r, Record::Need(n) if n.deadline_ms.is_some_and(|deadline| deadline < now_ms)),
+                ));
+                match page.next_cursor {
+                    Some(cursor) => query.after_cursor = cursor,
+                    None => break,
+                }
+            }
+        }
+        let mut expired = 0;
+        for record in overdue {
+            let version = record.meta().version;
+            match self.move_need(record, NeedStatus::Expired, version).await {
+                Ok(_) => expired += 1,
+                // Changed meanwhile (moved or updated): the next sweep looks again.
+                Err(CatalogError::VersionConflict { .. } | CatalogError::FailedPrecondition(_)) => {}
+                Err(other) => return Err(other),
+            }
+        }
+        Ok(expired)
     }
 
     /// Archives a record; `expected_version` 0 archives whatever the version.
@@ -511,6 +682,25 @@ impl Catalog {
         Ok(record)
     }
 
+    /// An organization (not archived, other than `except`) with the same normalized name.
+    async fn same_name(&self, name: &str, except: Option<&str>) -> Result<Option<Organization>, CatalogError> {
+        let query = ListQuery {
+            kind: RecordKind::Organization,
+            organization_id: None,
+            tags: vec![Tag::Name(innomatch_core::credit_code::name_key(name))],
+            status: None,
+            include_archived: false,
+            private_needs: PrivateNeeds::All,
+            hide_anonymous: false,
+            after_cursor: 0,
+            limit: 2,
+        };
+        Ok(self.store.list(&query).await?.records.into_iter().find_map(|record| match record {
+            Record::Organization(org) if Some(org.meta.id.as_str()) != except => Some(org),
+            _ => None,
+        }))
+    }
+
     async fn active_organization(&self, id: &str) -> Result<Organization, CatalogError> {
         match self.store.get(RecordKind::Organization, id).await? {
             Some(Record::Organization(org)) if org.meta.status() != RecordStatus::Archived => Ok(org),
@@ -583,6 +773,17 @@ fn conflict(error: StoreError, kind: RecordKind, id: &str, expected: i64) -> Cat
         }
         StoreError::NotFound => CatalogError::NotFound(describe(kind, id)),
         other => other.into(),
+    }
+}
+
+/// A need's deadline must not have passed when it is posted, or when an
+/// update sets a new one (`stored`: the deadline it had).
+fn check_deadline(need: &TechNeed, stored: Option<i64>) -> Result<(), CatalogError> {
+    match need.deadline_ms {
+        Some(deadline) if deadline < now_ms() && Some(deadline) != stored => {
+            Err(Violations::single("need.deadline", "has passed: a need's deadline lies in the future").into())
+        }
+        _ => Ok(()),
     }
 }
 

@@ -15,11 +15,12 @@ use innomatch_core::{
 use rusqlite::{Connection, OptionalExtension, Transaction, TransactionBehavior, params};
 use tokio::sync::watch;
 
-use crate::store::{Change, ListQuery, PrivateNeeds, RecordPage, RecordStore, StoreError, TokenRecord};
+use crate::store::{Change, ListQuery, PrivateNeeds, RecordPage, RecordStore, StoreError, TokenRecord, unique_tag};
 
 /// Schema migrations, applied in order; `user_version` counts the applied ones.
 /// Append only: a released migration never changes.
-const MIGRATIONS: &[&str] = &[r#"
+const MIGRATIONS: &[&str] = &[
+    r#"
 CREATE TABLE records (
     pos            INTEGER PRIMARY KEY AUTOINCREMENT,
     id             TEXT NOT NULL UNIQUE,
@@ -56,7 +57,15 @@ CREATE TABLE api_tokens (
     created_at_ms   INTEGER NOT NULL,
     revoked_at_ms   INTEGER
 );
-"#];
+"#,
+    // Organizations gain credit-code and name tags, needs their lifecycle
+    // tag: their tags are written
+    // again at open (see `retag_pending`).
+    r#"
+CREATE TABLE retag_pending (pos INTEGER PRIMARY KEY);
+INSERT INTO retag_pending (pos) SELECT pos FROM records WHERE kind IN ('organization', 'need');
+"#,
+];
 
 /// SQLite behind one connection. Calls run on tokio's blocking pool so a slow
 /// disk never stalls the async workers.
@@ -96,6 +105,7 @@ impl SqliteStore {
         )
         .map_err(backend)?;
         migrate(&mut conn)?;
+        retag_pending(&mut conn)?;
         let latest: i64 =
             conn.query_row("SELECT COALESCE(MAX(sequence), 0) FROM changes", [], |r| r.get(0)).map_err(backend)?;
         let (sequence, _) = watch::channel(latest);
@@ -131,6 +141,30 @@ fn migrate(conn: &mut Connection) -> Result<(), StoreError> {
     innomatch_core::sqlite::migrate(conn, "database", MIGRATIONS).map_err(backend)
 }
 
+/// Writes the tags of the records a migration marked again (tags the
+/// taxonomy added since they were written), then forgets the marks. The tag
+/// rows are derived data: no change-log entry. A credit code two old
+/// organizations share is kept as it is; the next write of either refuses.
+fn retag_pending(conn: &mut Connection) -> Result<(), StoreError> {
+    let tx = write_transaction(conn)?;
+    let pending: Vec<(i64, String)> = {
+        let mut stmt =
+            tx.prepare("SELECT r.pos, r.body FROM retag_pending p JOIN records r ON r.pos = p.pos").map_err(backend)?;
+        let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?))).map_err(backend)?;
+        rows.collect::<Result<_, _>>().map_err(backend)?
+    };
+    for (pos, body) in pending {
+        let record = decode(&body)?;
+        tx.execute("DELETE FROM record_tags WHERE pos = ?1", [pos]).map_err(backend)?;
+        for tag in Taxonomy::get().filter_tags(&record) {
+            tx.execute("INSERT INTO record_tags (tag, pos) VALUES (?1, ?2)", params![tag.to_string(), pos])
+                .map_err(backend)?;
+        }
+    }
+    tx.execute("DELETE FROM retag_pending", []).map_err(backend)?;
+    tx.commit().map_err(backend)
+}
+
 fn encode(record: &Record) -> Result<String, StoreError> {
     serde_json::to_string(record).map_err(backend)
 }
@@ -147,6 +181,22 @@ fn write_transaction(conn: &mut Connection) -> Result<Transaction<'_>, StoreErro
 }
 
 fn write_tags(tx: &Transaction<'_>, pos: i64, record: &Record) -> Result<(), StoreError> {
+    // The write transaction holds the database's write lock, so no other
+    // writer can take the key between this check and the commit.
+    if let Some(tag) = unique_tag(record) {
+        let holder: Option<String> = tx
+            .query_row(
+                "SELECT r.id FROM record_tags t JOIN records r ON r.pos = t.pos
+                 WHERE t.tag = ?1 AND r.pos != ?2 AND r.status != 'archived' LIMIT 1",
+                params![tag.to_string(), pos],
+                |r| r.get(0),
+            )
+            .optional()
+            .map_err(backend)?;
+        if let Some(existing_id) = holder {
+            return Err(StoreError::Duplicate { key: tag.to_string(), existing_id });
+        }
+    }
     tx.execute("DELETE FROM record_tags WHERE pos = ?1", [pos]).map_err(backend)?;
     let mut insert = tx.prepare_cached("INSERT INTO record_tags (tag, pos) VALUES (?1, ?2)").map_err(backend)?;
     for tag in Taxonomy::get().filter_tags(record) {

@@ -21,8 +21,24 @@ pub enum StoreError {
     VersionConflict { actual: i64 },
     #[error("a record with this id already exists")]
     AlreadyExists,
+    /// Another record (not archived) holds a key that must be unique, such
+    /// as an organization's credit code (see [`unique_tag`]).
+    #[error("{existing_id} already holds {key}")]
+    Duplicate { key: String, existing_id: String },
     #[error("storage backend failed: {0}")]
     Backend(String),
+}
+
+/// The tag no two records that are not archived may share: an
+/// organization's credit code. Stores check it inside the write's
+/// transaction and refuse with [`StoreError::Duplicate`].
+pub fn unique_tag(record: &Record) -> Option<Tag> {
+    match record {
+        Record::Organization(org) if !org.credit_code.is_empty() && org.meta.status() != RecordStatus::Archived => {
+            Some(Tag::CreditCode(org.credit_code.clone()))
+        }
+        _ => None,
+    }
 }
 
 /// One committed change, with the record as it was right after it.

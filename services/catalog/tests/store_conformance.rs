@@ -396,6 +396,63 @@ async fn concurrent_writers_never_leave_a_follower_behind(backend: Backend) {
     assert_eq!(h.store.count(RecordKind::Need).await.expect("count"), total as u64 / 2);
 }
 
+fn registered(id: &str, name: &str, credit_code: &str) -> Record {
+    let Record::Organization(mut org) = organization(id, name, OrganizationKind::Enterprise) else {
+        unreachable!("organization() builds an organization")
+    };
+    org.credit_code = credit_code.into();
+    Record::Organization(org)
+}
+
+/// A credit code belongs to one organization that is not archived: a
+/// second insert or an update onto it is refused naming the holder, even
+/// when two stores (two processes) race for it; once the holder is archived
+/// the code is free. Organizations are found by their normalized name.
+async fn credit_codes_are_unique_among_live_organizations(backend: Backend) {
+    let Some(h) = Harness::new(backend).await else { return };
+    // A code in the GB 32100-2015 format; stores do not check the check character.
+    const CODE: &str = "91440800MA4UJ3XX6N";
+    h.store.insert(registered("org_steel", "湛江绿钢科技有限公司", CODE)).await.expect("first");
+    match h.store.insert(registered("org_copy", "湛江绿钢（集团）", CODE)).await {
+        Err(StoreError::Duplicate { existing_id, .. }) => assert_eq!(existing_id, "org_steel"),
+        other => panic!("a second holder of the code was stored: {other:?}"),
+    }
+    assert!(h.store.get(RecordKind::Organization, "org_copy").await.expect("get").is_none(), "nothing written");
+    let other = h.store.insert(registered("org_other", "雷州对虾养殖合作社", "")).await.expect("no code");
+    let Record::Organization(mut taking) = other.record else { unreachable!("an organization") };
+    taking.credit_code = CODE.into();
+    let refused = h.store.update(Record::Organization(taking), Some(1), ChangeOperation::Updated).await;
+    assert!(matches!(refused, Err(StoreError::Duplicate { .. })), "{refused:?}");
+
+    let by_name = |key: &str| {
+        let mut q = query(RecordKind::Organization);
+        q.tags = vec![Tag::Name(key.into())];
+        q
+    };
+    let found = h.store.list(&by_name("湛江绿钢科技有限公司")).await.expect("list");
+    assert_eq!(ids(&found.records), ["org_steel"]);
+
+    // Two stores race for a fresh code: exactly one wins.
+    const RACED: &str = "91440803617412345X";
+    let (a, b) = (h.open_another().await, h.open_another().await);
+    let (first, second) = tokio::join!(
+        a.insert(registered("org_a", "湛江预制菜甲", RACED)),
+        b.insert(registered("org_b", "湛江预制菜乙", RACED))
+    );
+    assert_eq!(
+        [&first, &second].iter().filter(|r| r.is_ok()).count(),
+        1,
+        "one of two racing registrations wins: {first:?} {second:?}"
+    );
+
+    let Some(mut steel) = h.store.get(RecordKind::Organization, "org_steel").await.expect("get") else {
+        panic!("org_steel is stored")
+    };
+    steel.meta_mut().status = Some(RecordStatus::Archived);
+    h.store.update(steel, None, ChangeOperation::Archived).await.expect("archive");
+    h.store.insert(registered("org_reborn", "湛江绿钢科技有限公司", CODE)).await.expect("the code is free again");
+}
+
 /// Runs each scenario against both backends.
 macro_rules! conformance {
     ($($scenario:ident),+ $(,)?) => {
@@ -426,6 +483,7 @@ conformance!(
     pages_follow_each_other,
     tokens_are_stored_listed_and_revoked,
     concurrent_writers_never_leave_a_follower_behind,
+    credit_codes_are_unique_among_live_organizations,
 );
 
 /// PostgreSQL only: a commit made through another store (another process)

@@ -44,13 +44,20 @@ impl Principal {
     }
 
     /// The record as this principal may see it: anonymous needs lose their
-    /// owner for everyone but the owner. `None` when it may not be seen.
+    /// owner, and organizations their contact details, for everyone but the
+    /// owner (and admins). `None` when it may not be seen.
     pub fn redact(&self, mut record: Record) -> Option<Record> {
         if !self.can_see(&record) {
             return None;
         }
-        if record.visibility() == Visibility::Anonymous && !self.acts_for(&record.meta().organization_id) {
+        let own = self.acts_for(&record.meta().organization_id);
+        if record.visibility() == Visibility::Anonymous && !own {
             record.meta_mut().organization_id.clear();
+        }
+        if let Record::Organization(org) = &mut record
+            && !own
+        {
+            org.contact = Default::default();
         }
         Some(record)
     }

@@ -180,6 +180,20 @@ impl Default for DatabaseSettings {
     }
 }
 
+/// The catalog's housekeeping (`[catalog]` in the settings file).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct CatalogSettings {
+    /// How often needs past their deadline are expired, in milliseconds.
+    pub need_expiry_sweep_ms: u64,
+}
+
+impl Default for CatalogSettings {
+    fn default() -> Self {
+        Self { need_expiry_sweep_ms: 60_000 }
+    }
+}
+
 /// How leads are delivered and when they expire (`[leads]` in the settings file).
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 #[serde(default, deny_unknown_fields)]
@@ -236,6 +250,7 @@ pub struct FileSettings {
     pub search: Option<SearchSettings>,
     pub leads: Option<LeadsSettings>,
     pub database: Option<DatabaseSettings>,
+    pub catalog: Option<CatalogSettings>,
 }
 
 impl FileSettings {
@@ -259,6 +274,7 @@ pub struct Settings {
     pub search: SearchSettings,
     pub leads: LeadsSettings,
     pub database: DatabaseSettings,
+    pub catalog: CatalogSettings,
     /// Load the built-in sample catalog into an empty data directory.
     pub sample_data: bool,
     /// Where `/metrics` is served (Prometheus text); port 0 picks a free port.
@@ -288,6 +304,7 @@ impl Default for Settings {
             search: SearchSettings::default(),
             leads: LeadsSettings::default(),
             database: DatabaseSettings::default(),
+            catalog: CatalogSettings::default(),
             sample_data: false,
             metrics_listen: SocketAddr::from(([127, 0, 0, 1], 0)),
             metrics_token: None,

@@ -44,15 +44,24 @@ impl TryFrom<pb::Organization> for Organization {
         v.region("organization.region_code", &p.region_code, true);
         v.industries("organization.industries", &p.industries);
         v.high_tech_fields("organization.high_tech_fields", &p.high_tech_fields);
-        let qualifications =
-            enum_list(&mut v, "organization.qualifications", &p.qualifications, Qualification::from_proto);
+        // `qualifications` is derived from the certificates and ignored here.
+        let qualification_certificates = certificates(&mut v, &p.qualification_certificates);
         v.text("organization.description", &p.description, limits::DESCRIPTION_MAX_CHARS, false);
         v.text("organization.website", &p.website, limits::SHORT_TEXT_MAX_CHARS, false);
-        if !p.credit_code.is_empty()
-            && (p.credit_code.len() != 18 || !p.credit_code.bytes().all(|b| b.is_ascii_alphanumeric()))
+        let credit_code = crate::credit_code::normalize(&p.credit_code);
+        if !credit_code.is_empty()
+            && let Err(e) = crate::credit_code::validate(&credit_code)
         {
-            v.add("organization.credit_code", "a unified social credit code has 18 letters or digits");
+            v.add("organization.credit_code", e.to_string());
         }
+        let contact = Contact {
+            person: p.contact_person.trim().to_owned(),
+            phone: p.phone.trim().to_owned(),
+            email: p.email.trim().to_owned(),
+        };
+        v.text("organization.contact_person", &contact.person, limits::SHORT_TEXT_MAX_CHARS, false);
+        phone(&mut v, "organization.phone", &contact.phone);
+        email(&mut v, "organization.email", &contact.email);
         v.into_result(Organization {
             meta: RecordMeta::default(),
             name: p.name.trim().to_owned(),
@@ -60,16 +69,100 @@ impl TryFrom<pb::Organization> for Organization {
             region_code: p.region_code,
             industries: p.industries,
             high_tech_fields: p.high_tech_fields,
-            qualifications,
+            qualification_certificates,
             description: p.description,
-            website: p.website,
-            credit_code: p.credit_code.to_ascii_uppercase(),
+            website: p.website.trim().to_owned(),
+            credit_code,
+            contact,
         })
+    }
+}
+
+/// Longest certificate number accepted.
+const CERTIFICATE_NUMBER_MAX_CHARS: usize = 64;
+
+fn certificates(v: &mut Violations, sent: &[pb::QualificationCertificate]) -> Vec<QualificationCertificate> {
+    if sent.len() > limits::LIST_MAX_ITEMS {
+        v.add("organization.qualification_certificates", format!("has more than {} items", limits::LIST_MAX_ITEMS));
+        return Vec::new();
+    }
+    let mut out = Vec::new();
+    for (i, c) in sent.iter().enumerate() {
+        let field = format!("organization.qualification_certificates[{i}]");
+        let qualification =
+            required_enum(v, &format!("{field}.qualification"), c.qualification, Qualification::from_proto);
+        v.text(&format!("{field}.certificate_number"), &c.certificate_number, CERTIFICATE_NUMBER_MAX_CHARS, true);
+        let (from, until) = (c.valid_from.as_ref().map(millis), c.valid_until.as_ref().map(millis));
+        if from.is_none() {
+            v.add(format!("{field}.valid_from"), "a certificate states when it became valid");
+        }
+        if until.is_none() {
+            v.add(format!("{field}.valid_until"), "a certificate states when it expires");
+        }
+        if let (Some(from), Some(until)) = (from, until)
+            && until < from
+        {
+            v.add(format!("{field}.valid_until"), "must not be before valid_from");
+        }
+        if let (Some(qualification), Some(valid_from_ms), Some(valid_until_ms)) = (qualification, from, until) {
+            out.push(QualificationCertificate {
+                qualification,
+                certificate_number: c.certificate_number.trim().to_owned(),
+                valid_from_ms,
+                valid_until_ms,
+            });
+        }
+    }
+    out
+}
+
+impl From<QualificationCertificate> for pb::QualificationCertificate {
+    fn from(c: QualificationCertificate) -> Self {
+        pb::QualificationCertificate {
+            qualification: c.qualification.to_proto(),
+            certificate_number: c.certificate_number,
+            valid_from: Some(timestamp(c.valid_from_ms)),
+            valid_until: Some(timestamp(c.valid_until_ms)),
+        }
+    }
+}
+
+/// A telephone number as people write them in China: digits with `+`, `-`,
+/// spaces or parentheses (0759-1234567, +86 138 0000 0000, 400-800-1234).
+fn phone(v: &mut Violations, field: &str, value: &str) {
+    if value.is_empty() {
+        return;
+    }
+    let digits = value.chars().filter(char::is_ascii_digit).count();
+    if value.chars().count() > 32
+        || !value.chars().all(|c| c.is_ascii_digit() || matches!(c, '+' | '-' | ' ' | '(' | ')'))
+        || !(5..=20).contains(&digits)
+    {
+        v.add(field, "a telephone number has 5 to 20 digits and only + - ( ) or spaces besides");
+    }
+}
+
+/// An address with one `@`, a local part and a domain with a dot, no spaces.
+fn email(v: &mut Violations, field: &str, value: &str) {
+    if value.is_empty() {
+        return;
+    }
+    let valid = value.chars().count() <= limits::SHORT_TEXT_MAX_CHARS
+        && !value.chars().any(char::is_whitespace)
+        && value.split_once('@').is_some_and(|(local, domain)| {
+            !local.is_empty()
+                && !domain.contains('@')
+                && domain.split('.').count() >= 2
+                && domain.split('.').all(|part| !part.is_empty())
+        });
+    if !valid {
+        v.add(field, "is not an e-mail address");
     }
 }
 
 impl From<Organization> for pb::Organization {
     fn from(o: Organization) -> Self {
+        let qualifications = o.qualifications_at(now_ms()).into_iter().map(Qualification::to_proto).collect();
         pb::Organization {
             meta: Some(meta_to_proto(&o.meta)),
             name: o.name,
@@ -77,10 +170,14 @@ impl From<Organization> for pb::Organization {
             region_code: o.region_code,
             industries: o.industries,
             high_tech_fields: o.high_tech_fields,
-            qualifications: o.qualifications.into_iter().map(Qualification::to_proto).collect(),
+            qualifications,
             description: o.description,
             website: o.website,
             credit_code: o.credit_code,
+            contact_person: o.contact.person,
+            phone: o.contact.phone,
+            email: o.contact.email,
+            qualification_certificates: o.qualification_certificates.into_iter().map(Into::into).collect(),
         }
     }
 }
@@ -140,6 +237,8 @@ impl TryFrom<pb::TechNeed> for TechNeed {
             deadline_ms: p.deadline.as_ref().map(millis),
             visibility,
             region_code: p.region_code,
+            // The catalog owns a need's lifecycle.
+            lifecycle: None,
         })
     }
 }
@@ -148,6 +247,7 @@ impl From<TechNeed> for pb::TechNeed {
     fn from(n: TechNeed) -> Self {
         pb::TechNeed {
             meta: Some(meta_to_proto(&n.meta)),
+            need_status: n.need_status().to_proto(),
             visibility: n.visibility().to_proto(),
             title: n.title,
             description: n.description,

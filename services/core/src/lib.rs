@@ -4,6 +4,7 @@
 pub mod auth;
 pub mod config;
 pub mod convert;
+pub mod credit_code;
 pub mod edge;
 pub mod fair_use;
 pub mod model;

@@ -106,6 +106,40 @@ code_enum!(
 );
 
 code_enum!(
+    /// Where a need stands: open and in talks are active, the rest closed.
+    NeedStatus => pb::NeedStatus {
+        Open = "open",
+        InTalks = "in_talks",
+        Fulfilled = "fulfilled",
+        Withdrawn = "withdrawn",
+        Expired = "expired",
+    }
+);
+
+impl NeedStatus {
+    /// True for the states a need never leaves.
+    pub fn is_closed(self) -> bool {
+        matches!(self, Self::Fulfilled | Self::Withdrawn | Self::Expired)
+    }
+
+    /// The record status a need in this state has.
+    pub fn record_status(self) -> RecordStatus {
+        if self.is_closed() { RecordStatus::Closed } else { RecordStatus::Active }
+    }
+
+    /// The Simplified Chinese label shown to people.
+    pub fn label_zh(self) -> &'static str {
+        match self {
+            Self::Open => "征集中",
+            Self::InTalks => "洽谈中",
+            Self::Fulfilled => "已解决",
+            Self::Withdrawn => "已撤回",
+            Self::Expired => "已过期",
+        }
+    }
+}
+
+code_enum!(
     /// How an enterprise wants to cooperate on a need.
     CooperationMode => pb::CooperationMode {
         TechTransfer = "tech_transfer",
@@ -195,16 +229,66 @@ pub struct Organization {
     pub region_code: String,
     pub industries: Vec<String>,
     pub high_tech_fields: Vec<String>,
-    pub qualifications: Vec<Qualification>,
+    /// Verified by an admin; nothing else makes an organization qualified.
+    pub qualification_certificates: Vec<QualificationCertificate>,
     pub description: String,
     pub website: String,
     pub credit_code: String,
+    /// Contact details, shown only to the organization itself, admins and
+    /// parties of an approved expression of interest.
+    pub contact: Contact,
+}
+
+/// How to reach an organization (联系人, 电话, 邮箱).
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(default)]
+pub struct Contact {
+    pub person: String,
+    pub phone: String,
+    pub email: String,
+}
+
+impl Contact {
+    pub fn is_empty(&self) -> bool {
+        self.person.is_empty() && self.phone.is_empty() && self.email.is_empty()
+    }
+}
+
+/// A qualification an admin verified, with its certificate and validity.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct QualificationCertificate {
+    pub qualification: Qualification,
+    pub certificate_number: String,
+    /// Milliseconds since the Unix epoch: the first and the last instant of validity.
+    pub valid_from_ms: i64,
+    pub valid_until_ms: i64,
+}
+
+impl QualificationCertificate {
+    /// True when the certificate is valid at `at_ms`.
+    pub fn is_valid_at(&self, at_ms: i64) -> bool {
+        self.valid_from_ms <= at_ms && at_ms <= self.valid_until_ms
+    }
 }
 
 impl Organization {
     /// The kind; validation guarantees it is set on every stored organization.
     pub fn kind(&self) -> OrganizationKind {
         self.kind.unwrap_or(OrganizationKind::Enterprise)
+    }
+
+    /// The qualifications whose certificates are valid at `at_ms`, in order, once each.
+    pub fn qualifications_at(&self, at_ms: i64) -> Vec<Qualification> {
+        let mut valid: Vec<Qualification> =
+            self.qualification_certificates.iter().filter(|c| c.is_valid_at(at_ms)).map(|c| c.qualification).collect();
+        valid.sort_unstable();
+        valid.dedup();
+        valid
+    }
+
+    /// True when the organization holds `qualification` with a certificate valid at `at_ms`.
+    pub fn is_qualified(&self, qualification: Qualification, at_ms: i64) -> bool {
+        self.qualification_certificates.iter().any(|c| c.qualification == qualification && c.is_valid_at(at_ms))
     }
 }
 
@@ -241,11 +325,22 @@ pub struct TechNeed {
     pub deadline_ms: Option<i64>,
     pub visibility: Option<Visibility>,
     pub region_code: String,
+    /// Set by the catalog; `None` on needs stored before needs had a lifecycle.
+    pub lifecycle: Option<NeedStatus>,
 }
 
 impl TechNeed {
     pub fn visibility(&self) -> Visibility {
         self.visibility.unwrap_or(Visibility::Public)
+    }
+
+    /// Where the need stands. A need stored without a lifecycle is open while
+    /// active and withdrawn once closed.
+    pub fn need_status(&self) -> NeedStatus {
+        self.lifecycle.unwrap_or(match self.meta.status() {
+            RecordStatus::Closed => NeedStatus::Withdrawn,
+            _ => NeedStatus::Open,
+        })
     }
 }
 

@@ -6,14 +6,14 @@
 //! a city): see `Taxonomy::filter_tags`.
 //!
 //! The stored form (`field:…`, `industry:…`, `region:…`, `kind:…`,
-//! `qualification:…`, `category:…`) is what existing data directories hold:
+//! `qualification:…`, `category:…`, `credit_code:…`, `name:…`, `need_status:…`) is what existing data directories hold:
 //! it must not change.
 
 use std::fmt;
 
 use serde::Deserialize;
 
-use crate::model::{CapabilityKind, OrganizationKind, Qualification, ServiceCategory};
+use crate::model::{CapabilityKind, NeedStatus, OrganizationKind, Qualification, ServiceCategory};
 
 /// One thing a list or count can require of a record.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Deserialize)]
@@ -27,8 +27,16 @@ pub enum Tag {
     Region(String),
     OrganizationKind(OrganizationKind),
     CapabilityKind(CapabilityKind),
+    /// A qualification the organization holds a certificate for (valid or not:
+    /// counts check the dates).
     Qualification(Qualification),
     Category(ServiceCategory),
+    /// An organization's unified social credit code.
+    CreditCode(String),
+    /// An organization's normalized name (see `credit_code::name_key`).
+    Name(String),
+    /// Where a need stands.
+    NeedStatus(NeedStatus),
 }
 
 impl Tag {
@@ -45,6 +53,9 @@ impl Tag {
                 .or_else(|| CapabilityKind::from_code(&code).map(Tag::CapabilityKind))?,
             "qualification" => Tag::Qualification(Qualification::from_code(&code)?),
             "category" => Tag::Category(ServiceCategory::from_code(&code)?),
+            "credit_code" => Tag::CreditCode(code),
+            "name" => Tag::Name(code),
+            "need_status" => Tag::NeedStatus(NeedStatus::from_code(&code)?),
             _ => return None,
         })
     }
@@ -61,6 +72,9 @@ impl fmt::Display for Tag {
             Tag::CapabilityKind(kind) => write!(f, "kind:{kind}"),
             Tag::Qualification(q) => write!(f, "qualification:{q}"),
             Tag::Category(c) => write!(f, "category:{c}"),
+            Tag::CreditCode(code) => write!(f, "credit_code:{code}"),
+            Tag::Name(key) => write!(f, "name:{key}"),
+            Tag::NeedStatus(status) => write!(f, "need_status:{status}"),
         }
     }
 }

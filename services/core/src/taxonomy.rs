@@ -177,9 +177,14 @@ impl Taxonomy {
                 industries(&org.industries, &mut tags);
                 region(&org.region_code, &mut tags);
                 tags.push(Tag::OrganizationKind(org.kind()));
-                tags.extend(org.qualifications.iter().copied().map(Tag::Qualification));
+                tags.extend(org.qualification_certificates.iter().map(|c| Tag::Qualification(c.qualification)));
+                if !org.credit_code.is_empty() {
+                    tags.push(Tag::CreditCode(org.credit_code.clone()));
+                }
+                tags.push(Tag::Name(crate::credit_code::name_key(&org.name)));
             }
             Record::Need(need) => {
+                tags.push(Tag::NeedStatus(need.need_status()));
                 fields(&need.high_tech_fields, &mut tags);
                 industries(&need.industries, &mut tags);
                 region(&need.region_code, &mut tags);

@@ -2076,13 +2076,24 @@ class Generator:
         prefix = dict(enterprise="ent", university="uni", research_institute="ins", laboratory="lab",
                       intermediary_agency="agy", incubator="inc", financial_institution="fin")
 
+        issued = Counter()
+
+        def certificate(qualification):
+            # As the bureau verified them: a numbered certificate, valid for
+            # three years from 2025-12-01 (Beijing time).
+            issued[qualification] += 1
+            return dict(qualification=qualification,
+                        certificate_number=f"{CERT_PREFIX[qualification]}{issued[qualification]:05d}",
+                        valid_from_ms=CERT_VALID_FROM_MS, valid_until_ms=CERT_VALID_UNTIL_MS)
+
         def ref_for(kind):
             counters[kind] += 1
             return f"org-{prefix[kind]}-{counters[kind]:03d}"
 
         def org(key, kind, name, region, inds, fields, quals, desc):
             rec = dict(type="organization", ref=ref_for(kind), name=name, kind=kind, region_code=region,
-                       industries=inds, high_tech_fields=fields, qualifications=quals, description=desc,
+                       industries=inds, high_tech_fields=fields,
+                       qualification_certificates=[certificate(q) for q in quals], description=desc,
                        website="", credit_code="")
             self.orgs[key] = rec
             self.org_kind[key] = kind
@@ -2588,7 +2599,9 @@ def check(data_text: str, labels_text: str) -> tuple[list[str], list[str]]:
             err(f"{o['ref']}: invalid region {o.get('region_code')!r}")
         codes_ok(o, "industries", industries, "industry")
         codes_ok(o, "high_tech_fields", fields, "high-tech field")
-        codes_ok(o, "qualifications", set(QUAL.values()), "qualification", nonempty=False)
+        for c in o["qualification_certificates"]:
+            if c["qualification"] not in set(QUAL.values()):
+                err(f"{o['ref']}: invalid qualification {c['qualification']!r}")
         if o.get("website") != "" or o.get("credit_code") != "":
             err(f"{o['ref']}: website and credit_code must be empty strings")
     by_kind = defaultdict(list)
@@ -2604,7 +2617,7 @@ def check(data_text: str, labels_text: str) -> tuple[list[str], list[str]]:
     if len(agencies) < 12:
         err(f"only {len(agencies)} intermediary agencies (< 12)")
     incs = by_kind["incubator"]
-    if len(incs) < 2 or any(not set(o["qualifications"]) & {"national_incubator", "maker_space"} for o in incs):
+    if len(incs) < 2 or any(not set(quals_of(o)) & {"national_incubator", "maker_space"} for o in incs):
         err("need 2 incubators qualified national_incubator or maker_space")
     if len(by_kind["financial_institution"]) < 1:
         err("no financial institution")
@@ -2615,7 +2628,7 @@ def check(data_text: str, labels_text: str) -> tuple[list[str], list[str]]:
                 err(f"no enterprise in industry {c} ({group})")
             elif industries.get(c) != group:
                 err(f"industry {c} is not in group {group} in the taxonomy")
-    ent_quals = Counter(q for o in ents for q in o["qualifications"])
+    ent_quals = Counter(q for o in ents for q in quals_of(o))
     for q in ("high_tech_enterprise", "tech_sme", "specialized_sme"):
         if not ent_quals[q]:
             err(f"no enterprise has qualification {q}")
@@ -2825,6 +2838,19 @@ def baseline_report(records, labels) -> str:
 # ---------------------------------------------------------------------------
 # CLI
 # ---------------------------------------------------------------------------
+
+
+# Certificate numbers of the sample's verified qualifications, by kind.
+CERT_PREFIX = dict(high_tech_enterprise="GR2025440", tech_sme="2025440800", specialized_sme="ZJTX2025",
+                   national_incubator="GJFHQ2025", maker_space="ZCKJ2025", key_laboratory="ZDSYS2025",
+                   engineering_center="GCZX2025")
+# 2025-12-01 00:00 and 2028-11-30 23:59:59.999, Beijing time (UTC+8).
+CERT_VALID_FROM_MS = 1764518400000
+CERT_VALID_UNTIL_MS = 1859212799999
+
+
+def quals_of(o):
+    return [c["qualification"] for c in o["qualification_certificates"]]
 
 
 def main(argv=None) -> int:

@@ -139,6 +139,7 @@ async fn crash_and_redeliver(redis: bool) {
                     region_code: "440802".into(),
                     ..Default::default()
                 }),
+                ..Default::default()
             },
         ))
         .await

@@ -102,7 +102,10 @@ async fn index_equals_store_after_sigkill_mid_import() {
         ..Default::default()
     };
     catalog
-        .create_organization(authorized(pb::CreateOrganizationRequest { organization: Some(marker) }))
+        .create_organization(authorized(pb::CreateOrganizationRequest {
+            organization: Some(marker),
+            ..Default::default()
+        }))
         .await
         .expect("marker");
     let deadline = Instant::now() + Duration::from_secs(60);

@@ -27,7 +27,10 @@ async fn organization(catalog: &mut CatalogServiceClient<Channel>, name: &str, k
     let org =
         pb::Organization { name: name.into(), kind: kind as i32, region_code: "440803".into(), ..Default::default() };
     catalog
-        .create_organization(authorized(pb::CreateOrganizationRequest { organization: Some(org) }, ADMIN_TOKEN))
+        .create_organization(authorized(
+            pb::CreateOrganizationRequest { organization: Some(org), ..Default::default() },
+            ADMIN_TOKEN,
+        ))
         .await
         .expect("organization")
         .into_inner()

@@ -11,7 +11,7 @@ use innomatch_core::{
 use innomatch_proto::v1 as pb;
 
 use crate::{
-    model::{DeclineReason, Lead, LeadDraft, LeadStatus, Outcome, Response, Transition},
+    model::{DeclineReason, Lead, LeadDraft, LeadStatus, NOTE_MAX_CHARS, Outcome, Response, Transition},
     service::{ExportFormat, ListFilter},
 };
 
@@ -48,6 +48,8 @@ impl From<Lead> for pb::Lead {
             history: l.history.into_iter().map(Into::into).collect(),
             acked_at: l.acked_at_ms.map(timestamp),
             delivery_attempts: l.delivery_attempts,
+            passed_on: l.passed_on,
+            replaces_lead_id: l.replaces_lead_id,
         }
     }
 }
@@ -75,6 +77,45 @@ impl TryFrom<pb::AckLeadRequest> for LeadId {
         let mut v = Violations::new();
         v.id("lead_id", &r.lead_id);
         v.into_result(LeadId(r.lead_id))
+    }
+}
+
+impl TryFrom<pb::MarkLeadPassedOnRequest> for LeadId {
+    type Error = Violations;
+
+    fn try_from(r: pb::MarkLeadPassedOnRequest) -> Result<Self, Violations> {
+        let mut v = Violations::new();
+        v.id("lead_id", &r.lead_id);
+        v.into_result(LeadId(r.lead_id))
+    }
+}
+
+/// A need named by a request (closing or listing its leads), its id checked,
+/// and the note recorded with a closing.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NeedLeads {
+    pub need_id: String,
+    pub note: String,
+}
+
+impl TryFrom<pb::CloseLeadsForNeedRequest> for NeedLeads {
+    type Error = Violations;
+
+    fn try_from(r: pb::CloseLeadsForNeedRequest) -> Result<Self, Violations> {
+        let mut v = Violations::new();
+        v.id("need_id", &r.need_id);
+        v.text("note", &r.note, NOTE_MAX_CHARS, false);
+        v.into_result(NeedLeads { need_id: r.need_id, note: r.note })
+    }
+}
+
+impl TryFrom<pb::ListLeadsOfNeedRequest> for NeedLeads {
+    type Error = Violations;
+
+    fn try_from(r: pb::ListLeadsOfNeedRequest) -> Result<Self, Violations> {
+        let mut v = Violations::new();
+        v.id("need_id", &r.need_id);
+        v.into_result(NeedLeads { need_id: r.need_id, note: String::new() })
     }
 }
 
@@ -197,6 +238,7 @@ impl TryFrom<pb::OfferLeadRequest> for LeadDraft {
             category: category.unwrap_or(ServiceCategory::Consulting),
             score: p.score,
             reasons: p.reasons,
+            replaces_lead_id: p.replaces_lead_id,
         };
         v.0.extend(draft.violations().0);
         v.into_result(draft)

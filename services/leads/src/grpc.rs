@@ -5,7 +5,10 @@
 use std::pin::Pin;
 
 use futures::{Stream, StreamExt};
-use innomatch_core::auth::{principal, standing};
+use innomatch_core::{
+    auth::{principal, standing},
+    edge::PagePolicy,
+};
 use innomatch_proto::v1::{self as pb, leads_service_server::LeadsService};
 use tokio::sync::mpsc;
 use tokio_stream::wrappers::ReceiverStream;
@@ -13,7 +16,7 @@ use tonic::{Request, Response, Status};
 
 use crate::{
     Leads,
-    convert::{ExportRequest, LeadAnswer, LeadId, OutcomeUpdate},
+    convert::{ExportRequest, LeadAnswer, LeadId, NeedLeads, OutcomeUpdate},
     model::LeadDraft,
     service::ListFilter,
 };
@@ -150,5 +153,59 @@ impl LeadsService for LeadsGrpc {
         let draft = LeadDraft::try_from(request.into_inner())?;
         let (lead, created) = self.leads.offer_reporting(draft).await.map_err(Status::from)?;
         Ok(Response::new(pb::OfferLeadResponse { lead: Some(lead.into()), created }))
+    }
+
+    async fn close_leads_for_need(
+        &self,
+        request: Request<pb::CloseLeadsForNeedRequest>,
+    ) -> Result<Response<pb::CloseLeadsForNeedResponse>, Status> {
+        admin_only(&request)?;
+        let NeedLeads { need_id, note } = request.into_inner().try_into()?;
+        let closed = self.leads.close_for_need(&need_id, &note).await.map_err(Status::from)?;
+        Ok(Response::new(pb::CloseLeadsForNeedResponse { closed: u32::try_from(closed).unwrap_or(u32::MAX) }))
+    }
+
+    async fn list_leads_of_need(
+        &self,
+        request: Request<pb::ListLeadsOfNeedRequest>,
+    ) -> Result<Response<pb::ListLeadsResponse>, Status> {
+        admin_only(&request)?;
+        let NeedLeads { need_id, .. } = request.into_inner().try_into()?;
+        let leads = self.leads.leads_of_need(&need_id).await.map_err(Status::from)?;
+        Ok(Response::new(pb::ListLeadsResponse {
+            leads: leads.into_iter().map(Into::into).collect(),
+            next_page_token: String::new(),
+        }))
+    }
+
+    async fn list_leads_to_pass_on(
+        &self,
+        request: Request<pb::ListLeadsToPassOnRequest>,
+    ) -> Result<Response<pb::ListLeadsResponse>, Status> {
+        admin_only(&request)?;
+        let limit = PagePolicy::LISTS.clamp(request.into_inner().limit);
+        let leads = self.leads.awaiting_pass_on(limit).await.map_err(Status::from)?;
+        Ok(Response::new(pb::ListLeadsResponse {
+            leads: leads.into_iter().map(Into::into).collect(),
+            next_page_token: String::new(),
+        }))
+    }
+
+    async fn mark_lead_passed_on(
+        &self,
+        request: Request<pb::MarkLeadPassedOnRequest>,
+    ) -> Result<Response<pb::Lead>, Status> {
+        admin_only(&request)?;
+        let LeadId(id) = request.into_inner().try_into()?;
+        Ok(Response::new(self.leads.mark_passed_on(&id).await.map_err(Status::from)?.into()))
+    }
+}
+
+/// The calls only the matcher (an admin token) makes.
+fn admin_only<T>(request: &Request<T>) -> Result<(), Status> {
+    if principal(request)?.is_admin() {
+        Ok(())
+    } else {
+        Err(Status::permission_denied("only an admin token (the matcher's) may do this"))
     }
 }

@@ -7,6 +7,7 @@
 //!  │                  │  └──decline──▶ DECLINED      │                    └─lose──▶ LOST
 //!  │                  └──expire (deadline passed)──▶ EXPIRED              ACCEPTED ──lose──▶ LOST
 //!  └── accept / decline / expire as from DELIVERED
+//! NEW, DELIVERED, ACCEPTED, CONTACTED ──close (the need closed)──▶ CLOSED
 //! ```
 //!
 //! An agency may answer a NEW lead: it can see leads through ListLeads
@@ -32,6 +33,8 @@ pub enum Event {
     Lose,
     /// The response deadline passed without an answer.
     Expire,
+    /// The need was fulfilled, withdrawn, expired or archived.
+    CloseWithNeed,
 }
 
 impl Event {
@@ -45,6 +48,7 @@ impl Event {
             Event::Win => "mark won",
             Event::Lose => "mark lost",
             Event::Expire => "expire",
+            Event::CloseWithNeed => "close",
         }
     }
 }
@@ -74,6 +78,7 @@ pub fn next_status(from: LeadStatus, event: Event) -> Option<LeadStatus> {
         (S::Accepted, Event::Contact) => Some(S::Contacted),
         (S::Contacted, Event::Win) => Some(S::Won),
         (S::Accepted | S::Contacted, Event::Lose) => Some(S::Lost),
+        (S::New | S::Delivered | S::Accepted | S::Contacted, Event::CloseWithNeed) => Some(S::Closed),
         _ => None,
     }
 }
@@ -154,12 +159,22 @@ mod tests {
             history: vec![],
             acked_at_ms: None,
             delivery_attempts: 0,
+            passed_on: false,
+            replaces_lead_id: String::new(),
             version: 1,
         }
     }
 
     fn all_events() -> Vec<Event> {
-        let mut events = vec![Event::Deliver, Event::Accept, Event::Contact, Event::Win, Event::Lose, Event::Expire];
+        let mut events = vec![
+            Event::Deliver,
+            Event::Accept,
+            Event::Contact,
+            Event::Win,
+            Event::Lose,
+            Event::Expire,
+            Event::CloseWithNeed,
+        ];
         events.extend(DeclineReason::ALL.iter().map(|r| Event::Decline(*r)));
         events
     }
@@ -180,6 +195,10 @@ mod tests {
             (S::Accepted, "mark lost", S::Lost),
             (S::Contacted, "mark won", S::Won),
             (S::Contacted, "mark lost", S::Lost),
+            (S::New, "close", S::Closed),
+            (S::Delivered, "close", S::Closed),
+            (S::Accepted, "close", S::Closed),
+            (S::Contacted, "close", S::Closed),
         ];
         for from in LeadStatus::ALL {
             for event in all_events() {

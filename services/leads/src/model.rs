@@ -28,6 +28,7 @@ innomatch_core::code_enum!(
         Won = "won",
         Lost = "lost",
         Expired = "expired",
+        Closed = "closed",
     }
 );
 
@@ -43,6 +44,7 @@ impl LeadStatus {
             LeadStatus::Won => "已成交",
             LeadStatus::Lost => "未成交",
             LeadStatus::Expired => "已过期",
+            LeadStatus::Closed => "需求已关闭",
         }
     }
 
@@ -53,7 +55,10 @@ impl LeadStatus {
 
     /// True when no move leads out of this status.
     pub fn is_final(self) -> bool {
-        matches!(self, LeadStatus::Declined | LeadStatus::Won | LeadStatus::Lost | LeadStatus::Expired)
+        matches!(
+            self,
+            LeadStatus::Declined | LeadStatus::Won | LeadStatus::Lost | LeadStatus::Expired | LeadStatus::Closed
+        )
     }
 }
 
@@ -132,6 +137,12 @@ pub struct Lead {
     /// How many times the lead was written to one of the agency's streams.
     #[serde(default)]
     pub delivery_attempts: u32,
+    /// A declined or expired lead whose need went to the next agency (or to none).
+    #[serde(default)]
+    pub passed_on: bool,
+    /// The declined or expired lead this one took over; such a lead is not passed on again.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub replaces_lead_id: String,
     /// Optimistic-concurrency version kept by the store (1 after insert).
     #[serde(skip)]
     pub version: i64,
@@ -142,6 +153,15 @@ impl Lead {
     /// answer it, whatever the clock says.
     pub fn is_open(&self) -> bool {
         self.acked_at_ms.is_none() && self.status.awaits_response()
+    }
+
+    /// True when the lead ended without the agency (declined or expired),
+    /// was not passed on yet and is no pass-on itself: its need is to be
+    /// offered to the next fitting agency, once.
+    pub fn awaits_pass_on(&self) -> bool {
+        matches!(self.status, LeadStatus::Declined | LeadStatus::Expired)
+            && !self.passed_on
+            && self.replaces_lead_id.is_empty()
     }
 
     /// True when the lead should (still) be sent to the agency at `now_ms`.
@@ -164,6 +184,8 @@ pub struct LeadDraft {
     pub score: f32,
     /// Why the offer matches the need, one line each.
     pub reasons: Vec<String>,
+    /// The declined or expired lead this one takes over (empty: none).
+    pub replaces_lead_id: String,
 }
 
 impl LeadDraft {
@@ -178,6 +200,9 @@ impl LeadDraft {
         }
         v.text("need_title", &self.need_title, limits::NAME_MAX_CHARS, true);
         v.text("need_summary", &self.need_summary, limits::DESCRIPTION_MAX_CHARS, false);
+        if !self.replaces_lead_id.is_empty() {
+            v.id("replaces_lead_id", &self.replaces_lead_id);
+        }
         if !self.score.is_finite() || self.score < 0.0 {
             v.add("score", "must be a finite number, 0 or more");
         }
@@ -291,6 +316,7 @@ mod tests {
             category: ServiceCategory::TestingInspection,
             score: f32::NAN,
             reasons: vec!["对虾养殖病害检测".into(), String::new()],
+            replaces_lead_id: String::new(),
         };
         let fields: Vec<String> = draft.violations().0.into_iter().map(|v| v.field).collect();
         assert_eq!(fields, ["agency_organization_id", "need_id", "need_title", "score", "reasons[1]"]);

@@ -32,7 +32,8 @@ const POSITION_LOCK: i32 = 0x6c65_6164; // "lead"
 
 /// Schema migrations, applied in order (`schema_version`, component
 /// `leads`). Append only: a released migration never changes.
-const MIGRATIONS: &[&str] = &[r#"
+const MIGRATIONS: &[&str] = &[
+    r#"
 CREATE TABLE leads (
     pos                    BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
     id                     TEXT NOT NULL UNIQUE,
@@ -56,7 +57,17 @@ CREATE INDEX leads_due ON leads (respond_by_ms) WHERE status IN ('new', 'deliver
 CREATE INDEX leads_unpublished ON leads (pos)
     WHERE entry_id IS NULL AND acked_at_ms IS NULL AND status IN ('new', 'delivered');
 CREATE INDEX leads_unsettled ON leads (pos) WHERE entry_id IS NOT NULL AND settled_at_ms IS NULL;
-"#];
+"#,
+    // Leads by need (closing with it) and the declined or expired leads
+    // whose need is still to pass to the next agency.
+    r#"
+ALTER TABLE leads ADD COLUMN need_id TEXT NOT NULL DEFAULT '';
+UPDATE leads SET need_id = COALESCE(body::jsonb ->> 'need_id', '');
+CREATE INDEX leads_by_need ON leads (need_id, pos);
+ALTER TABLE leads ADD COLUMN pass_on_pending BOOLEAN NOT NULL DEFAULT FALSE;
+CREATE INDEX leads_pass_on ON leads (pos) WHERE pass_on_pending;
+"#,
+];
 
 /// Leads in PostgreSQL, behind a connection pool.
 pub struct PostgresLeadStore {
@@ -139,8 +150,8 @@ impl LeadStore for PostgresLeadStore {
         let inserted = tx
             .execute(
                 "INSERT INTO leads (id, agency_organization_id, status, category, created_at_ms, respond_by_ms,
-                                    acked_at_ms, delivered, version, body)
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 1, $9) ON CONFLICT (id) DO NOTHING",
+                                    acked_at_ms, delivered, version, body, need_id, pass_on_pending)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 1, $9, $10, $11) ON CONFLICT (id) DO NOTHING",
                 &[
                     &lead.id,
                     &lead.agency_organization_id,
@@ -151,6 +162,8 @@ impl LeadStore for PostgresLeadStore {
                     &lead.acked_at_ms,
                     &(lead.delivery_attempts > 0),
                     &body,
+                    &lead.need_id,
+                    &lead.awaits_pass_on(),
                 ],
             )
             .await
@@ -176,7 +189,8 @@ impl LeadStore for PostgresLeadStore {
         let body = encode(&lead)?;
         let updated = self
             .execute(
-                "UPDATE leads SET status = $2, respond_by_ms = $3, acked_at_ms = $4, delivered = $5, version = $6, body = $7
+                "UPDATE leads SET status = $2, respond_by_ms = $3, acked_at_ms = $4, delivered = $5, version = $6, body = $7,
+                                  pass_on_pending = $9
                  WHERE id = $1 AND version = $8",
                 &[
                     &lead.id,
@@ -187,6 +201,7 @@ impl LeadStore for PostgresLeadStore {
                     &lead.version,
                     &body,
                     &expected,
+                    &lead.awaits_pass_on(),
                 ],
             )
             .await?;
@@ -218,6 +233,22 @@ impl LeadStore for PostgresLeadStore {
         leads.truncate(query.limit as usize);
         let next_cursor = if more { leads.last().map(|(pos, _)| *pos) } else { None };
         Ok(LeadPage { leads: leads.into_iter().map(|(_, lead)| lead).collect(), next_cursor })
+    }
+
+    async fn for_need(&self, need_id: &str) -> Result<Vec<Lead>, StoreError> {
+        let rows =
+            self.query("SELECT pos, body, version FROM leads WHERE need_id = $1 ORDER BY pos", &[&need_id]).await?;
+        Ok(read_leads(&rows)?.into_iter().map(|(_, lead)| lead).collect())
+    }
+
+    async fn awaiting_pass_on(&self, limit: u32) -> Result<Vec<Lead>, StoreError> {
+        let rows = self
+            .query(
+                "SELECT pos, body, version FROM leads WHERE pass_on_pending ORDER BY pos LIMIT $1",
+                &[&i64::from(limit)],
+            )
+            .await?;
+        Ok(read_leads(&rows)?.into_iter().map(|(_, lead)| lead).collect())
     }
 
     async fn deliverable(

@@ -251,6 +251,8 @@ impl Leads {
             history: Vec::new(),
             acked_at_ms: None,
             delivery_attempts: 0,
+            passed_on: false,
+            replaces_lead_id: draft.replaces_lead_id,
             version: 0,
         };
         let agency = lead.agency_organization_id.clone();
@@ -265,7 +267,63 @@ impl Leads {
             tracing::info!(lead_id = %stored.id, agency = %agency, need_id = %stored.need_id, "lead offered");
             self.core.delivery.lead_stored(&stored);
         }
+        // Marked after the new lead is stored: a crash in between offers the
+        // same (deterministic) lead again, never a second one.
+        if !stored.replaces_lead_id.is_empty() {
+            self.mark_passed_on(&stored.replaces_lead_id).await?;
+        }
         Ok((stored, created))
+    }
+
+    /// Closes every lead of a need that is not final yet: the need was
+    /// fulfilled, withdrawn, expired or archived. Returns how many closed now;
+    /// repeating it closes nothing more.
+    pub async fn close_for_need(&self, need_id: &str, note: &str) -> Result<usize, LeadsError> {
+        let mut closed = 0;
+        for lead in self.core.store.for_need(need_id).await? {
+            if lead.status.is_final() {
+                continue;
+            }
+            let mut moved = false;
+            self.core
+                .modify(&lead.id, None, |lead, now| {
+                    moved = lifecycle::apply(lead, Event::CloseWithNeed, SYSTEM_ACTOR, now, note).is_ok();
+                    Ok(moved)
+                })
+                .await?;
+            if moved {
+                closed += 1;
+            }
+        }
+        if closed > 0 {
+            tracing::info!(need_id, closed, "leads closed with their need");
+        }
+        Ok(closed)
+    }
+
+    /// Every lead made for one need, any agency, oldest first.
+    pub async fn leads_of_need(&self, need_id: &str) -> Result<Vec<Lead>, LeadsError> {
+        Ok(self.core.store.for_need(need_id).await?)
+    }
+
+    /// Declined or expired leads whose need is still to pass to the next
+    /// fitting agency, oldest first.
+    pub async fn awaiting_pass_on(&self, limit: u32) -> Result<Vec<Lead>, LeadsError> {
+        Ok(self.core.store.awaiting_pass_on(limit).await?)
+    }
+
+    /// Records that a declined or expired lead was passed on (or that no
+    /// other agency fits): it is not passed on again.
+    pub async fn mark_passed_on(&self, id: &str) -> Result<Lead, LeadsError> {
+        self.core
+            .modify(id, None, |lead, _| {
+                if lead.passed_on {
+                    return Ok(false);
+                }
+                lead.passed_on = true;
+                Ok(true)
+            })
+            .await
     }
 
     /// One of the principal's leads.

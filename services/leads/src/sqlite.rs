@@ -24,7 +24,8 @@ const OPEN_STATUSES: &str = "('new', 'delivered')";
 
 /// Schema migrations, applied in order; `user_version` counts the applied
 /// ones. Append only: a released migration never changes.
-const MIGRATIONS: &[&str] = &[r#"
+const MIGRATIONS: &[&str] = &[
+    r#"
 CREATE TABLE leads (
     pos                    INTEGER PRIMARY KEY AUTOINCREMENT,
     id                     TEXT NOT NULL UNIQUE,
@@ -48,7 +49,17 @@ CREATE INDEX leads_due ON leads (respond_by_ms) WHERE status IN ('new', 'deliver
 CREATE INDEX leads_unpublished ON leads (pos)
     WHERE entry_id IS NULL AND acked_at_ms IS NULL AND status IN ('new', 'delivered');
 CREATE INDEX leads_unsettled ON leads (pos) WHERE entry_id IS NOT NULL AND settled_at_ms IS NULL;
-"#];
+"#,
+    // Leads by need (closing with it) and the declined or expired leads
+    // whose need is still to pass to the next agency.
+    r#"
+ALTER TABLE leads ADD COLUMN need_id TEXT NOT NULL DEFAULT '';
+UPDATE leads SET need_id = json_extract(body, '$.need_id');
+CREATE INDEX leads_by_need ON leads (need_id, pos);
+ALTER TABLE leads ADD COLUMN pass_on_pending INTEGER NOT NULL DEFAULT 0;
+CREATE INDEX leads_pass_on ON leads (pos) WHERE pass_on_pending = 1;
+"#,
+];
 
 /// SQLite behind one connection; calls run on tokio's blocking pool.
 pub struct SqliteLeadStore {
@@ -137,8 +148,8 @@ impl LeadStore for SqliteLeadStore {
             let inserted = conn
                 .execute(
                     "INSERT INTO leads (id, agency_organization_id, status, category, created_at_ms, respond_by_ms,
-                                        acked_at_ms, delivered, version, body)
-                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, 1, ?9) ON CONFLICT (id) DO NOTHING",
+                                        acked_at_ms, delivered, version, body, need_id, pass_on_pending)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, 1, ?9, ?10, ?11) ON CONFLICT (id) DO NOTHING",
                     params![
                         lead.id,
                         lead.agency_organization_id,
@@ -148,7 +159,9 @@ impl LeadStore for SqliteLeadStore {
                         lead.respond_by_ms,
                         lead.acked_at_ms,
                         lead.delivery_attempts > 0,
-                        body
+                        body,
+                        lead.need_id,
+                        lead.awaits_pass_on(),
                     ],
                 )
                 .map_err(backend)?;
@@ -182,7 +195,8 @@ impl LeadStore for SqliteLeadStore {
             let body = encode(&lead)?;
             let updated = conn
                 .execute(
-                    "UPDATE leads SET status = ?2, respond_by_ms = ?3, acked_at_ms = ?4, delivered = ?5, version = ?6, body = ?7
+                    "UPDATE leads SET status = ?2, respond_by_ms = ?3, acked_at_ms = ?4, delivered = ?5, version = ?6, body = ?7,
+                                      pass_on_pending = ?9
                      WHERE id = ?1 AND version = ?8",
                     params![
                         lead.id,
@@ -192,7 +206,8 @@ impl LeadStore for SqliteLeadStore {
                         lead.delivery_attempts > 0,
                         lead.version,
                         body,
-                        expected
+                        expected,
+                        lead.awaits_pass_on(),
                     ],
                 )
                 .map_err(backend)?;
@@ -257,6 +272,27 @@ impl LeadStore for SqliteLeadStore {
                 ))
                 .map_err(backend)?;
             read_leads(&mut stmt, params![agency, after, now_ms, limit])
+        })
+        .await
+    }
+
+    async fn for_need(&self, need_id: &str) -> Result<Vec<Lead>, StoreError> {
+        let need_id = need_id.to_owned();
+        self.with_conn(move |conn| {
+            let mut stmt = conn
+                .prepare_cached("SELECT pos, body, version FROM leads WHERE need_id = ?1 ORDER BY pos")
+                .map_err(backend)?;
+            Ok(read_leads(&mut stmt, [need_id])?.into_iter().map(|(_, lead)| lead).collect())
+        })
+        .await
+    }
+
+    async fn awaiting_pass_on(&self, limit: u32) -> Result<Vec<Lead>, StoreError> {
+        self.with_conn(move |conn| {
+            let mut stmt = conn
+                .prepare_cached("SELECT pos, body, version FROM leads WHERE pass_on_pending = 1 ORDER BY pos LIMIT ?1")
+                .map_err(backend)?;
+            Ok(read_leads(&mut stmt, [limit])?.into_iter().map(|(_, lead)| lead).collect())
         })
         .await
     }

@@ -77,6 +77,13 @@ pub trait LeadStore: Send + Sync + std::fmt::Debug + 'static {
         limit: u32,
     ) -> Result<Vec<(i64, Lead)>, StoreError>;
 
+    /// Every lead made for one need, any agency, oldest first.
+    async fn for_need(&self, need_id: &str) -> Result<Vec<Lead>, StoreError>;
+
+    /// Declined or expired leads whose need was not passed on yet (see
+    /// [`Lead::awaits_pass_on`]), oldest first.
+    async fn awaiting_pass_on(&self, limit: u32) -> Result<Vec<Lead>, StoreError>;
+
     /// Leads still awaiting an answer whose deadline passed.
     async fn due_for_expiry(&self, now_ms: i64, limit: u32) -> Result<Vec<Lead>, StoreError>;
 

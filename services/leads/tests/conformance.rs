@@ -197,6 +197,7 @@ fn draft(agency_org: &str, n: usize, title: &str, category: ServiceCategory) -> 
         category,
         score: 0.5 + n as f32 / 100.0,
         reasons: vec!["需求关键词与服务关键词重合".into()],
+        replaces_lead_id: String::new(),
     }
 }
 
@@ -545,6 +546,70 @@ async fn lists_page_and_filter(kind: Kind) {
 }
 
 /// Runs each scenario against every delivery × store combination.
+/// A need's leads close with it (delivery stops, final ones stay as they
+/// are, repeating closes nothing more), and a declined lead waits to be
+/// passed on until a lead replacing it is offered, once.
+async fn leads_close_with_their_need_and_declined_ones_pass_on_once(kind: Kind) {
+    let Some(h) = Harness::new(kind).await else { return };
+    let (a, b, c) = ("org_agency_a", "org_agency_b", "org_agency_c");
+    let first = h.leads.offer(draft(a, 1, "预制菜冷链检测", ServiceCategory::TestingInspection)).await.expect("offer");
+    let second = h.leads.offer(draft(b, 1, "预制菜冷链检测", ServiceCategory::TestingInspection)).await.expect("offer");
+    let other_need =
+        h.leads.offer(draft(a, 2, "对虾养殖病害检测认证", ServiceCategory::TestingInspection)).await.expect("offer");
+    let of_need: Vec<String> =
+        h.leads.leads_of_need("need_1").await.expect("of need").into_iter().map(|l| l.id).collect();
+    assert_eq!(of_need, [first.id.clone(), second.id.clone()]);
+
+    // B declines: its lead waits to be passed on; C takes over, once.
+    let declined = h
+        .leads
+        .respond(
+            &agency(b, "tok_b"),
+            &second.id,
+            Response::Decline { reason: DeclineReason::NoCapacity, note: String::new() },
+        )
+        .await
+        .expect("decline");
+    assert!(declined.awaits_pass_on());
+    let waiting: Vec<String> = h.leads.awaiting_pass_on(10).await.expect("waiting").into_iter().map(|l| l.id).collect();
+    assert_eq!(waiting, [second.id.clone()]);
+    let mut takeover = draft(c, 1, "预制菜冷链检测", ServiceCategory::TestingInspection);
+    takeover.replaces_lead_id = second.id.clone();
+    let replacement = h.leads.offer(takeover).await.expect("take over");
+    assert_eq!(replacement.replaces_lead_id, second.id);
+    assert!(h.leads.awaiting_pass_on(10).await.expect("waiting").is_empty(), "passed on once");
+    let replaced = h.leads.leads_of_need("need_1").await.expect("of need");
+    assert!(replaced.iter().any(|l| l.id == second.id && l.passed_on));
+    let declined_again = h
+        .leads
+        .respond(
+            &agency(c, "tok_c"),
+            &replacement.id,
+            Response::Decline { reason: DeclineReason::OutOfScope, note: String::new() },
+        )
+        .await
+        .expect("decline the replacement");
+    assert!(!declined_again.awaits_pass_on(), "a lead that took over is not passed on again");
+
+    // The need closes: open leads close, the declined one stays declined.
+    assert_eq!(h.leads.close_for_need("need_1", "需求已解决").await.expect("close"), 1);
+    assert_eq!(h.leads.close_for_need("need_1", "需求已解决").await.expect("close again"), 0);
+    let statuses: Vec<(String, LeadStatus)> =
+        h.leads.leads_of_need("need_1").await.expect("of need").into_iter().map(|l| (l.id, l.status)).collect();
+    assert_eq!(
+        statuses,
+        [
+            (first.id.clone(), LeadStatus::Closed),
+            (second.id.clone(), LeadStatus::Declined),
+            (replacement.id.clone(), LeadStatus::Declined)
+        ]
+    );
+    // A closed lead is not delivered; the other need's lead still is.
+    let mut stream = h.leads.subscribe(&agency(a, "tok_a")).await.expect("subscribe");
+    assert_eq!(next(&mut stream).await.lead.id, other_need.id);
+    expect_nothing_else(&h, &mut stream, a, 90).await;
+}
+
 macro_rules! conformance {
     ($($scenario:ident),+ $(,)?) => {
         conformance!(@module embedded_backend, Embedded, Sqlite; $($scenario),+);
@@ -575,6 +640,7 @@ conformance!(
     agencies_see_only_their_own_leads,
     another_subscriber_takes_over_what_a_vanished_one_held,
     lists_page_and_filter,
+    leads_close_with_their_need_and_declined_ones_pass_on_once,
 );
 
 /// Redis only: a second stream entry for a lead (a publish retried after a

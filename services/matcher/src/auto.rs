@@ -1,16 +1,20 @@
-//! Auto-matching: follows the change feed and, for every need posted or
-//! updated, turns its best service proposals into leads for the agencies.
-//! Lead ids come from need × offer, so replaying the feed (after a restart,
-//! or twice) never makes a second lead; the checkpoint only saves work.
+//! Auto-matching: follows the change feed and turns service proposals into
+//! leads for the agencies. A need posted or updated gets the best fitting
+//! offers; a service offer published or changed is matched against every
+//! open need; a need that closes (fulfilled, withdrawn, expired, archived)
+//! closes its leads; and a lead an agency declined or let expire passes to
+//! the next fitting agency, once. Lead ids come from need × offer, so
+//! replaying the feed (after a restart, or twice) never makes a second
+//! lead; the checkpoint only saves work.
 
-use std::{path::PathBuf, sync::Arc, time::Duration};
+use std::{collections::HashSet, path::PathBuf, sync::Arc, time::Duration};
 
 use async_trait::async_trait;
 use futures::StreamExt;
-use innomatch_catalog::{Catalog, store::Change};
+use innomatch_catalog::{Catalog, service::ListFilter, store::Change};
 use innomatch_core::{
     auth::{BearerToken, Principal},
-    model::{ChangeOperation, Record, RecordKind, Role},
+    model::{ChangeOperation, Record, RecordKind, RecordStatus, Role, ServiceOffer, TechNeed, Visibility},
     retry::RetryDelays,
 };
 use innomatch_leads::{Leads, model::LeadDraft};
@@ -32,6 +36,8 @@ const SUMMARY_CHARS: usize = 200;
 /// Waits after a feed or lead-delivery failure: from the floor, doubling to the cap.
 const RETRY_MIN: Duration = Duration::from_millis(500);
 const RETRY_MAX: Duration = Duration::from_secs(30);
+/// Declined or expired leads looked at per pass-on round.
+const PASS_ON_BATCH: u32 = 50;
 
 /// Where the auto-matcher remembers the last change it handled.
 #[derive(Debug, Clone)]
@@ -72,6 +78,18 @@ pub async fn leads_for(matcher: &Matcher, change: &Change) -> Vec<LeadDraft> {
     if change.operation == ChangeOperation::Archived || !shareable(need) {
         return Vec::new();
     }
+    drafts_for_need(matcher, need, AUTO_LEADS_PER_NEED, &HashSet::new()).await
+}
+
+/// Leads for a shareable, specific need: its best offers scoring at least
+/// [`AUTO_LEAD_MIN_SCORE`], one per agency, at most `limit`, leaving out
+/// the agencies in `exclude`.
+async fn drafts_for_need(
+    matcher: &Matcher,
+    need: &TechNeed,
+    limit: usize,
+    exclude: &HashSet<String>,
+) -> Vec<LeadDraft> {
     match matcher.is_specific(need).await {
         Ok(true) => {}
         Ok(false) => {
@@ -83,29 +101,22 @@ pub async fn leads_for(matcher: &Matcher, change: &Change) -> Vec<LeadDraft> {
             return Vec::new();
         }
     }
-    let proposals = match matcher.services_for(need, AUTO_LEADS_PER_NEED * 4).await {
+    let proposals = match matcher.services_for(need, (limit + exclude.len()) * 4).await {
         Ok(p) => p.proposals,
         Err(error) => {
             tracing::warn!(%error, need_id = %need.meta.id, "service proposals failed");
             return Vec::new();
         }
     };
-    let owner = if need.visibility() == innomatch_core::model::Visibility::Anonymous {
-        String::new()
-    } else {
-        need.meta.organization_id.clone()
-    };
-    let mut seen_agencies = Vec::new();
+    let owner =
+        if need.visibility() == Visibility::Anonymous { String::new() } else { need.meta.organization_id.clone() };
+    let mut seen_agencies: HashSet<String> = exclude.clone();
     proposals
         .into_iter()
         .filter(|p| p.score >= AUTO_LEAD_MIN_SCORE)
         // One lead per agency per need: the agency's best-fitting offer.
-        .filter(|p| {
-            let first = !seen_agencies.contains(&p.organization_id);
-            seen_agencies.push(p.organization_id.clone());
-            first
-        })
-        .take(AUTO_LEADS_PER_NEED)
+        .filter(|p| seen_agencies.insert(p.organization_id.clone()))
+        .take(limit)
         .map(|p| LeadDraft {
             agency_organization_id: p.organization_id,
             offer_id: p.offer_id,
@@ -116,8 +127,70 @@ pub async fn leads_for(matcher: &Matcher, change: &Change) -> Vec<LeadDraft> {
             category: p.category,
             score: p.score,
             reasons: p.reasons.into_iter().take(innomatch_core::validation::limits::LIST_MAX_ITEMS).collect(),
+            replaces_lead_id: String::new(),
         })
         .collect()
+}
+
+/// The leads a new or changed service offer brings: for every open,
+/// shareable need it fits well enough, the lead for this offer if the offer
+/// is among the need's best (as when the need itself is matched).
+pub async fn leads_for_offer(matcher: &Matcher, catalog: &Catalog, offer: &ServiceOffer) -> Vec<LeadDraft> {
+    if offer.meta.status() != RecordStatus::Active {
+        return Vec::new();
+    }
+    let mut drafts = Vec::new();
+    let mut filter = ListFilter { status: Some(RecordStatus::Active), page_size: 500, ..ListFilter::default() };
+    loop {
+        let page = match catalog.list(&system(), RecordKind::Need, filter.clone()).await {
+            Ok(page) => page,
+            Err(error) => {
+                tracing::warn!(%error, offer_id = %offer.meta.id, "listing open needs failed");
+                return drafts;
+            }
+        };
+        for record in &page.records {
+            let Record::Need(need) = record else { continue };
+            if !shareable(need) || matcher.offer_fit(need, offer).await.is_none_or(|s| s < AUTO_LEAD_MIN_SCORE) {
+                continue;
+            }
+            let found = drafts_for_need(matcher, need, AUTO_LEADS_PER_NEED, &HashSet::new()).await;
+            drafts.extend(found.into_iter().filter(|d| d.offer_id == offer.meta.id));
+        }
+        if page.next_page_token.is_empty() {
+            return drafts;
+        }
+        filter.page_token = page.next_page_token;
+    }
+}
+
+/// What a closed need's leads say in their history.
+fn closing_note(need: &TechNeed, operation: ChangeOperation) -> String {
+    if operation == ChangeOperation::Archived || need.meta.status() == RecordStatus::Archived {
+        "需求已归档".to_owned()
+    } else {
+        format!("需求{}", need.need_status().label_zh())
+    }
+}
+
+/// A lead as auto-matching needs to know it: which, for which need, whose.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LeadRef {
+    pub id: String,
+    pub need_id: String,
+    pub agency_organization_id: String,
+}
+
+impl From<innomatch_leads::model::Lead> for LeadRef {
+    fn from(lead: innomatch_leads::model::Lead) -> Self {
+        Self { id: lead.id, need_id: lead.need_id, agency_organization_id: lead.agency_organization_id }
+    }
+}
+
+impl From<pb::Lead> for LeadRef {
+    fn from(lead: pb::Lead) -> Self {
+        Self { id: lead.id, need_id: lead.need_id, agency_organization_id: lead.agency_organization_id }
+    }
 }
 
 /// Where auto-matching hands its leads: the leads service in this process,
@@ -125,12 +198,36 @@ pub async fn leads_for(matcher: &Matcher, change: &Change) -> Vec<LeadDraft> {
 #[async_trait]
 pub trait LeadSink: Send + Sync + 'static {
     async fn offer(&self, draft: LeadDraft) -> Result<(), String>;
+    /// Closes the leads of a need that closed; `note` says why.
+    async fn close_for_need(&self, need_id: &str, note: &str) -> Result<(), String>;
+    /// Every lead made for the need.
+    async fn leads_of_need(&self, need_id: &str) -> Result<Vec<LeadRef>, String>;
+    /// Declined or expired leads whose need is still to pass on.
+    async fn awaiting_pass_on(&self, limit: u32) -> Result<Vec<LeadRef>, String>;
+    /// Records that no other agency fits a declined or expired lead's need.
+    async fn mark_passed_on(&self, lead_id: &str) -> Result<(), String>;
 }
 
 #[async_trait]
 impl LeadSink for Leads {
     async fn offer(&self, draft: LeadDraft) -> Result<(), String> {
         Leads::offer(self, draft).await.map(|_| ()).map_err(|e| e.to_string())
+    }
+
+    async fn close_for_need(&self, need_id: &str, note: &str) -> Result<(), String> {
+        Leads::close_for_need(self, need_id, note).await.map(|_| ()).map_err(|e| e.to_string())
+    }
+
+    async fn leads_of_need(&self, need_id: &str) -> Result<Vec<LeadRef>, String> {
+        Ok(Leads::leads_of_need(self, need_id).await.map_err(|e| e.to_string())?.into_iter().map(Into::into).collect())
+    }
+
+    async fn awaiting_pass_on(&self, limit: u32) -> Result<Vec<LeadRef>, String> {
+        Ok(Leads::awaiting_pass_on(self, limit).await.map_err(|e| e.to_string())?.into_iter().map(Into::into).collect())
+    }
+
+    async fn mark_passed_on(&self, lead_id: &str) -> Result<(), String> {
+        Leads::mark_passed_on(self, lead_id).await.map(|_| ()).map_err(|e| e.to_string())
     }
 }
 
@@ -175,34 +272,122 @@ impl LeadSink for RemoteLeads {
             category: draft.category.to_proto(),
             score: draft.score,
             reasons: draft.reasons,
+            replaces_lead_id: draft.replaces_lead_id,
         };
         self.client.clone().offer_lead(request).await.map(|_| ()).map_err(|status| status.to_string())
     }
+
+    async fn close_for_need(&self, need_id: &str, note: &str) -> Result<(), String> {
+        let request = pb::CloseLeadsForNeedRequest { need_id: need_id.to_owned(), note: note.to_owned() };
+        self.client.clone().close_leads_for_need(request).await.map(|_| ()).map_err(|status| status.to_string())
+    }
+
+    async fn leads_of_need(&self, need_id: &str) -> Result<Vec<LeadRef>, String> {
+        let request = pb::ListLeadsOfNeedRequest { need_id: need_id.to_owned() };
+        let leads = self.client.clone().list_leads_of_need(request).await.map_err(|status| status.to_string())?;
+        Ok(leads.into_inner().leads.into_iter().map(Into::into).collect())
+    }
+
+    async fn awaiting_pass_on(&self, limit: u32) -> Result<Vec<LeadRef>, String> {
+        let request = pb::ListLeadsToPassOnRequest { limit };
+        let leads = self.client.clone().list_leads_to_pass_on(request).await.map_err(|status| status.to_string())?;
+        Ok(leads.into_inner().leads.into_iter().map(Into::into).collect())
+    }
+
+    async fn mark_passed_on(&self, lead_id: &str) -> Result<(), String> {
+        let request = pb::MarkLeadPassedOnRequest { lead_id: lead_id.to_owned() };
+        self.client.clone().mark_lead_passed_on(request).await.map(|_| ()).map_err(|status| status.to_string())
+    }
 }
 
-/// Follows the change feed from the checkpoint until the task is aborted.
-pub fn spawn(matcher: Matcher, catalog: Catalog, leads: Arc<dyn LeadSink>, checkpoint: Checkpoint) -> JoinHandle<()> {
+/// Handles one change: leads for a need or an offer, or closes a closed need's leads.
+async fn handle(matcher: &Matcher, catalog: &Catalog, leads: &dyn LeadSink, change: &Change) -> Result<(), String> {
+    match &change.record {
+        Record::Need(need)
+            if change.operation == ChangeOperation::Archived || need.meta.status() != RecordStatus::Active =>
+        {
+            leads.close_for_need(&need.meta.id, &closing_note(need, change.operation)).await
+        }
+        Record::Need(_) => {
+            for draft in leads_for(matcher, change).await {
+                leads.offer(draft).await?;
+            }
+            Ok(())
+        }
+        Record::Offer(offer) if change.operation != ChangeOperation::Archived => {
+            for draft in leads_for_offer(matcher, catalog, offer).await {
+                leads.offer(draft).await?;
+            }
+            Ok(())
+        }
+        _ => Ok(()),
+    }
+}
+
+/// Passes the needs of declined or expired leads to the next fitting agency
+/// (one that had no lead for the need yet), once per lead; a lead whose
+/// need is closed, hidden or fitted by no other agency is marked passed on.
+pub async fn pass_on(matcher: &Matcher, catalog: &Catalog, leads: &dyn LeadSink) -> Result<usize, String> {
+    let mut passed = 0;
+    for lead in leads.awaiting_pass_on(PASS_ON_BATCH).await? {
+        let need = match catalog.get(&system(), RecordKind::Need, &lead.need_id).await {
+            Ok(Record::Need(need)) if shareable(&need) => need,
+            _ => {
+                leads.mark_passed_on(&lead.id).await?;
+                continue;
+            }
+        };
+        let taken: HashSet<String> =
+            leads.leads_of_need(&need.meta.id).await?.into_iter().map(|l| l.agency_organization_id).collect();
+        match drafts_for_need(matcher, &need, 1, &taken).await.into_iter().next() {
+            Some(mut draft) => {
+                draft.replaces_lead_id = lead.id.clone();
+                tracing::info!(lead_id = %lead.id, need_id = %need.meta.id, agency = %draft.agency_organization_id, "need passed to the next agency");
+                leads.offer(draft).await?;
+                passed += 1;
+            }
+            None => leads.mark_passed_on(&lead.id).await?,
+        }
+    }
+    Ok(passed)
+}
+
+/// Follows the change feed from the checkpoint until the task is aborted,
+/// and every `pass_on_every` passes declined and expired leads on.
+pub fn spawn(
+    matcher: Matcher,
+    catalog: Catalog,
+    leads: Arc<dyn LeadSink>,
+    checkpoint: Checkpoint,
+    pass_on_every: Duration,
+) -> JoinHandle<()> {
     tokio::spawn(async move {
         let mut retry = RetryDelays::new(RETRY_MIN, RETRY_MAX);
+        let mut pass_on_ticks = tokio::time::interval(pass_on_every.max(Duration::from_millis(10)));
+        pass_on_ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {
             let after = checkpoint.load();
-            let mut feed = catalog.watch(system(), after, vec![RecordKind::Need]);
-            while let Some(change) = feed.next().await {
+            let mut feed = catalog.watch(system(), after, vec![RecordKind::Need, RecordKind::ServiceOffer]);
+            loop {
+                let change = tokio::select! {
+                    change = feed.next() => change,
+                    _ = pass_on_ticks.tick() => {
+                        if let Err(error) = pass_on(&matcher, &catalog, leads.as_ref()).await {
+                            tracing::warn!(%error, "passing leads on failed; retrying at the next round");
+                        }
+                        continue;
+                    }
+                };
                 let change = match change {
-                    Ok(change) => change,
-                    Err(error) => {
+                    Some(Ok(change)) => change,
+                    Some(Err(error)) => {
                         tracing::warn!(%error, "auto-matching feed failed");
                         break;
                     }
+                    None => break,
                 };
-                let mut offered = true;
-                for draft in leads_for(&matcher, &change).await {
-                    if let Err(error) = leads.offer(draft).await {
-                        tracing::warn!(%error, need_id = %change.record.meta().id, "could not offer a lead; retrying");
-                        offered = false;
-                    }
-                }
-                if !offered {
+                if let Err(error) = handle(&matcher, &catalog, leads.as_ref(), &change).await {
+                    tracing::warn!(%error, record_id = %change.record.meta().id, "could not hand leads over; retrying");
                     break; // resume from the checkpoint: this change is handled again
                 }
                 if let Err(error) = checkpoint.save(change.sequence) {

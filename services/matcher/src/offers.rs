@@ -49,6 +49,17 @@ impl Matcher {
     }
 }
 
+impl Matcher {
+    /// How well one offer fits a need (as in [`Matcher::services_for`]):
+    /// `None` when the need calls for none of the offer's category or the
+    /// offer's agency is archived.
+    pub async fn offer_fit(&self, need: &TechNeed, offer: &ServiceOffer) -> Option<f32> {
+        let category = infer_categories(need).into_iter().find(|c| Some(c.category) == offer.category)?;
+        let org = Organizations::default().active(&self.catalog, &offer.meta.organization_id).await?;
+        Some(service_proposal(need, &category, offer, &org).score)
+    }
+}
+
 fn service_proposal(
     need: &TechNeed,
     category: &InferredCategory,

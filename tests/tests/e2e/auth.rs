@@ -249,7 +249,9 @@ async fn organization_matrix() {
             ..Default::default()
         };
         expect_code(
-            client.create_organization(pb::CreateOrganizationRequest { organization: Some(org) }).await,
+            client
+                .create_organization(pb::CreateOrganizationRequest { organization: Some(org), ..Default::default() })
+                .await,
             expected,
             &format!("create organization as {caller:?}"),
         );

@@ -18,10 +18,18 @@ async fn organizations_round_trip_through_create_get_update_list_archive() {
                 region_code: "440825".into(),
                 industries: vec!["shrimp".into()],
                 high_tech_fields: vec!["biomedicine.agricultural_biotech".into()],
-                qualifications: vec![pb::Qualification::HighTechEnterprise as i32],
+                qualification_certificates: vec![pb::QualificationCertificate {
+                    qualification: pb::Qualification::HighTechEnterprise as i32,
+                    certificate_number: "GR202544001234".into(),
+                    valid_from: Some(innomatch_core::convert::timestamp(innomatch_core::model::now_ms() - 86_400_000)),
+                    valid_until: Some(innomatch_core::convert::timestamp(
+                        innomatch_core::model::now_ms() + 3 * 365 * 86_400_000,
+                    )),
+                }],
                 description: "对虾养殖与种苗繁育".into(),
                 ..Default::default()
             }),
+            ..Default::default()
         })
         .await
         .expect("create")
@@ -30,6 +38,7 @@ async fn organizations_round_trip_through_create_get_update_list_archive() {
     assert!(meta.id.starts_with("org_"));
     assert_eq!(meta.organization_id, meta.id, "an organization owns itself");
     assert_eq!(meta.version, 1);
+    assert_eq!(created.qualifications, [pb::Qualification::HighTechEnterprise as i32], "valid now");
 
     let fetched =
         admin.get_organization(pb::GetOrganizationRequest { id: meta.id.clone() }).await.expect("get").into_inner();

@@ -64,11 +64,20 @@ async fn the_sample_catalog_loads_once_and_every_need_is_matched() {
         assert!(!services.proposals.is_empty(), "no service proposal for {}", need.title);
     }
 
-    // The plan's figures count what the sample holds.
+    // The plan's figures count the sample's certificates that are valid today.
+    let now = innomatch_core::model::now_ms();
     let qualified = |q: &str| {
         innomatch::server::sample::SAMPLE_JSONL
             .lines()
-            .filter(|l| l.contains(r#""type": "organization""#) && l.contains(q))
+            .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+            .filter(|o| o["type"] == "organization")
+            .filter(|o| {
+                o["qualification_certificates"].as_array().into_iter().flatten().any(|c| {
+                    c["qualification"] == q
+                        && c["valid_from_ms"].as_i64().is_some_and(|from| from <= now)
+                        && c["valid_until_ms"].as_i64().is_some_and(|until| now <= until)
+                })
+            })
             .count() as u64
     };
     let channel = app.channel().await;
@@ -77,8 +86,8 @@ async fn the_sample_catalog_loads_once_and_every_need_is_matched() {
     request.metadata_mut().insert("authorization", format!("Bearer {}", app.admin_token).parse().expect("header"));
     let stats = stats_client.get_stats(request).await.expect("stats").into_inner();
     let figure = |key: &str| stats.figures.iter().find(|f| f.key == key).map(|f| (f.count, f.target)).expect(key);
-    assert_eq!(figure("high_tech_enterprises"), (qualified(r#""high_tech_enterprise""#), 700));
-    assert_eq!(figure("tech_smes"), (qualified(r#""tech_sme""#), 660));
+    assert_eq!(figure("high_tech_enterprises"), (qualified("high_tech_enterprise"), 700));
+    assert_eq!(figure("tech_smes"), (qualified("tech_sme"), 660));
     assert_eq!(figure("maker_spaces").1, 20);
     assert_eq!(figure("needs_posted").0, needs.len() as u64);
     assert!(stats.leads_counted);

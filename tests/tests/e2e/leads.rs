@@ -30,6 +30,7 @@ fn offer(agency: &str, n: usize, title: &str) -> pb::OfferLeadRequest {
         category: pb::ServiceCategory::TestingInspection as i32,
         score: 0.8,
         reasons: vec!["关键词“检测”与服务重合".into()],
+        replaces_lead_id: String::new(),
     }
 }
 
@@ -44,6 +45,7 @@ fn draft(agency: &str, n: usize, title: &str) -> innomatch_leads::LeadDraft {
         category: innomatch_core::model::ServiceCategory::TestingInspection,
         score: 0.7,
         reasons: vec![],
+        replaces_lead_id: String::new(),
     }
 }
 

@@ -4,6 +4,7 @@ mod auth;
 mod backup;
 mod catalog;
 mod change_feed;
+mod deal_flow;
 mod first_run;
 mod leads;
 mod match_quality;

@@ -72,7 +72,7 @@ async fn oversized_messages_are_refused_without_harm() {
     let mut admin = app.admin_catalog().await;
     let huge = pb::Organization { name: "大".repeat(3 * 1024 * 1024), ..Default::default() };
     let status = admin
-        .create_organization(pb::CreateOrganizationRequest { organization: Some(huge) })
+        .create_organization(pb::CreateOrganizationRequest { organization: Some(huge), ..Default::default() })
         .await
         .expect_err("over the message limit");
     assert_eq!(status.code(), tonic::Code::OutOfRange, "{status:?}");

@@ -77,6 +77,7 @@ async fn bad_organizations_capabilities_and_offers_name_their_fields() {
                 region_code: "12".into(),
                 ..Default::default()
             }),
+            ..Default::default()
         })
         .await
         .expect_err("bad organization");

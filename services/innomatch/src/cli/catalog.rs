@@ -5,7 +5,10 @@
 use anyhow::{Context, bail};
 use clap::Subcommand;
 use futures::StreamExt;
-use innomatch_core::model::{ChangeOperation, OrganizationKind, RecordKind, Role, Visibility};
+use innomatch_core::{
+    convert::timestamp,
+    model::{ChangeOperation, NeedStatus, OrganizationKind, Qualification, RecordKind, Role, Visibility},
+};
 use innomatch_proto::v1::{
     self as pb, admin_service_client::AdminServiceClient, catalog_service_client::CatalogServiceClient,
 };
@@ -31,6 +34,46 @@ pub enum AdminCommand {
         high_tech_fields: Vec<String>,
         #[arg(long, default_value = "")]
         description: String,
+        /// Unified social credit code (统一社会信用代码), 18 characters.
+        #[arg(long, default_value = "")]
+        credit_code: String,
+        /// Contact person (联系人); contacts are shown only to the
+        /// organization itself, admins and approved interests.
+        #[arg(long, default_value = "")]
+        contact_person: String,
+        #[arg(long, default_value = "")]
+        phone: String,
+        #[arg(long, default_value = "")]
+        email: String,
+        #[arg(long, default_value = "")]
+        website: String,
+        /// A verified qualification as QUALIFICATION:CERTIFICATE:FROM:UNTIL,
+        /// dates as YYYY-MM-DD (China time), e.g.
+        /// high_tech_enterprise:GR202544001234:2025-12-01:2028-11-30.
+        #[arg(long = "qualification")]
+        qualifications: Vec<String>,
+        /// Register even when an organization of the same name exists.
+        #[arg(long)]
+        allow_duplicate_name: bool,
+    },
+    /// Record a verified qualification (高新技术企业, 科技型中小企业, …) of an
+    /// organization with its certificate, replacing an earlier certificate of
+    /// the same qualification.
+    Qualify {
+        #[arg(long)]
+        org: String,
+        /// high_tech_enterprise, tech_sme, specialized_sme, national_incubator,
+        /// maker_space, key_laboratory, engineering_center
+        #[arg(long)]
+        qualification: String,
+        #[arg(long)]
+        certificate: String,
+        /// First day of validity, YYYY-MM-DD (China time).
+        #[arg(long)]
+        valid_from: String,
+        /// Last day of validity, YYYY-MM-DD (China time).
+        #[arg(long)]
+        valid_until: String,
     },
     /// Issue a token for an organization (shown once).
     IssueToken {
@@ -104,6 +147,50 @@ pub enum NeedCommand {
     Archive {
         id: String,
     },
+    /// Move a need along its lifecycle: open, in_talks, fulfilled or withdrawn.
+    Status {
+        id: String,
+        status: String,
+    },
+}
+
+/// A certificate written QUALIFICATION:CERTIFICATE:FROM:UNTIL (dates YYYY-MM-DD, China time).
+fn parse_certificate(text: &str) -> anyhow::Result<pb::QualificationCertificate> {
+    let parts: Vec<&str> = text.split(':').collect();
+    let [qualification, number, from, until] = parts[..] else {
+        bail!("a qualification is QUALIFICATION:CERTIFICATE:FROM:UNTIL, not {text:?}");
+    };
+    let qualification = parse_code("qualification", qualification, Qualification::from_code)?;
+    let from = china_day(from)?;
+    let until = china_day(until)?;
+    Ok(pb::QualificationCertificate {
+        qualification: qualification.to_proto(),
+        certificate_number: number.to_owned(),
+        valid_from: Some(timestamp(from.0)),
+        valid_until: Some(timestamp(until.1)),
+    })
+}
+
+/// The first and last millisecond of a day (YYYY-MM-DD) in China time.
+fn china_day(day: &str) -> anyhow::Result<(i64, i64)> {
+    let date: jiff::civil::Date = day.parse().with_context(|| format!("{day:?} is not a date (YYYY-MM-DD)"))?;
+    let zone = jiff::tz::TimeZone::get("Asia/Shanghai").context("the China time zone")?;
+    let start = date.to_zoned(zone.clone()).context("start of the day")?.timestamp().as_millisecond();
+    let next = date.tomorrow().context("the day after")?.to_zoned(zone).context("end of the day")?;
+    Ok((start, next.timestamp().as_millisecond() - 1))
+}
+
+/// The Chinese name of a qualification.
+pub fn qualification_label(qualification: Qualification) -> &'static str {
+    match qualification {
+        Qualification::HighTechEnterprise => "高新技术企业",
+        Qualification::TechSme => "科技型中小企业",
+        Qualification::SpecializedSme => "专精特新中小企业",
+        Qualification::NationalIncubator => "国家级科技企业孵化器",
+        Qualification::MakerSpace => "众创空间",
+        Qualification::KeyLaboratory => "重点实验室",
+        Qualification::EngineeringCenter => "工程技术研究中心",
+    }
 }
 
 /// The catalog and admin clients of one connection, and the output format.
@@ -159,8 +246,24 @@ pub async fn watch(args: &ClientArgs, after: i64) -> anyhow::Result<()> {
 impl CatalogCli {
     async fn admin(&mut self, command: AdminCommand) -> anyhow::Result<()> {
         match command {
-            AdminCommand::CreateOrg { name, kind, region, industries, high_tech_fields, description } => {
+            AdminCommand::CreateOrg {
+                name,
+                kind,
+                region,
+                industries,
+                high_tech_fields,
+                description,
+                credit_code,
+                contact_person,
+                phone,
+                email,
+                website,
+                qualifications,
+                allow_duplicate_name,
+            } => {
                 let kind = parse_code("organization kind", &kind, OrganizationKind::from_code)?;
+                let qualification_certificates =
+                    qualifications.iter().map(|q| parse_certificate(q)).collect::<anyhow::Result<Vec<_>>>()?;
                 let org = self
                     .catalog
                     .create_organization(pb::CreateOrganizationRequest {
@@ -171,8 +274,15 @@ impl CatalogCli {
                             industries,
                             high_tech_fields,
                             description,
+                            credit_code,
+                            contact_person,
+                            phone,
+                            email,
+                            website,
+                            qualification_certificates,
                             ..Default::default()
                         }),
+                        allow_duplicate_name,
                     })
                     .await
                     .map_err(status_error)?
@@ -182,6 +292,39 @@ impl CatalogCli {
                     print_json(&json!({ "id": id, "name": org.name }));
                 } else {
                     println!("organization {id} created: {}", org.name);
+                }
+            }
+            AdminCommand::Qualify { org, qualification, certificate, valid_from, valid_until } => {
+                let certificate =
+                    parse_certificate(&format!("{qualification}:{certificate}:{valid_from}:{valid_until}"))?;
+                let mut current = self
+                    .catalog
+                    .get_organization(pb::GetOrganizationRequest { id: org.clone() })
+                    .await
+                    .map_err(status_error)?
+                    .into_inner();
+                let version = current.meta.as_ref().map(|m| m.version).unwrap_or_default();
+                current.qualification_certificates.retain(|c| c.qualification != certificate.qualification);
+                current.qualification_certificates.push(certificate);
+                let updated = self
+                    .catalog
+                    .update_organization(pb::UpdateOrganizationRequest {
+                        organization: Some(current),
+                        expected_version: version,
+                    })
+                    .await
+                    .map_err(status_error)?
+                    .into_inner();
+                let valid: Vec<&str> = updated
+                    .qualifications
+                    .iter()
+                    .filter_map(|q| Qualification::from_proto(*q).ok().flatten())
+                    .map(qualification_label)
+                    .collect();
+                if self.json {
+                    print_json(&json!({ "id": org, "qualifications_valid_now": valid }));
+                } else {
+                    println!("organization {org}: qualifications valid now: {}", valid.join("、"));
                 }
             }
             AdminCommand::IssueToken { org, role, label } => {
@@ -322,6 +465,16 @@ impl CatalogCli {
                     println!("(more: next page token {})", page.next_page_token);
                 }
             }
+            NeedCommand::Status { id, status } => {
+                let status = parse_code("need status", &status, NeedStatus::from_code)?;
+                let need = self
+                    .catalog
+                    .set_need_status(pb::SetNeedStatusRequest { id, status: status.to_proto(), expected_version: 0 })
+                    .await
+                    .map_err(status_error)?
+                    .into_inner();
+                self.show_needs(&[need]);
+            }
             NeedCommand::Archive { id } => {
                 let need = self
                     .catalog
@@ -349,6 +502,7 @@ impl CatalogCli {
                     "keywords": n.keywords,
                     "industries": n.industries,
                     "visibility": Visibility::from_proto(n.visibility).ok().flatten().map(Visibility::code),
+                    "need_status": NeedStatus::from_proto(n.need_status).ok().flatten().map(NeedStatus::code),
                 })
             })
             .collect();
@@ -358,7 +512,8 @@ impl CatalogCli {
         }
         for n in needs {
             let meta = n.meta.clone().unwrap_or_default();
-            println!("{}  v{}  {}", meta.id, meta.version, n.title);
+            let status = NeedStatus::from_proto(n.need_status).ok().flatten().map(NeedStatus::label_zh).unwrap_or("");
+            println!("{}  v{}  [{status}]  {}", meta.id, meta.version, n.title);
             if !n.description.is_empty() {
                 println!("    {}", n.description);
             }

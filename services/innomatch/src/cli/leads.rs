@@ -287,6 +287,7 @@ pub async fn run(args: &ClientArgs, command: LeadsCommand) -> anyhow::Result<()>
                     category: category.to_proto(),
                     score: offer.score,
                     reasons: offer.reasons,
+                    replaces_lead_id: String::new(),
                 })
                 .await
                 .map_err(status_error)?

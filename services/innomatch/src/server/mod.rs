@@ -189,6 +189,9 @@ pub async fn start(settings: &Settings) -> anyhow::Result<RunningServer> {
     let search_index = search.as_ref().map(|s| Arc::clone(&s.index));
     let embedding_progress = search.as_ref().and_then(|s| s.progress.clone());
     let gauges = gauges::spawn(&catalog, search_index.clone(), leads.clone());
+    let need_expiry = catalog_here.then(|| {
+        innomatch_catalog::expiry::spawn(catalog.clone(), Duration::from_millis(settings.catalog.need_expiry_sweep_ms))
+    });
 
     // The store is open and the tokens are loaded: the mounted services are ready.
     let leads_health = health.serving(leads.as_ref()).await;
@@ -199,10 +202,11 @@ pub async fn start(settings: &Settings) -> anyhow::Result<RunningServer> {
         Some(s) => (Some(s.follower), s.embedding),
         None => (None, None),
     };
-    let background = [follower, embedding, auto_matcher, Some(metrics_task), Some(gauges), Some(token_refresh)]
-        .into_iter()
-        .flatten()
-        .collect();
+    let background =
+        [follower, embedding, auto_matcher, need_expiry, Some(metrics_task), Some(gauges), Some(token_refresh)]
+            .into_iter()
+            .flatten()
+            .collect();
     let connection_limits = *limits;
     let (shutdown_tx, shutdown_rx) = oneshot::channel::<()>();
     let stopping = Stopping { health, leads_health, leads: leads.clone(), background, catalog };
@@ -380,7 +384,8 @@ fn spawn_auto_matching(
         (None, None) => return Ok(None),
     };
     let checkpoint = Checkpoint::new(Some(settings.data_dir.join("matcher.checkpoint")));
-    Ok(Some(auto::spawn(matcher.clone(), catalog.clone(), sink, checkpoint)))
+    let pass_on_every = Duration::from_secs(settings.leads.expiry_sweep_secs.max(1));
+    Ok(Some(auto::spawn(matcher.clone(), catalog.clone(), sink, checkpoint, pass_on_every)))
 }
 
 async fn load_sample(settings: &Settings, catalog: &Catalog) -> anyhow::Result<Option<DemoTokens>> {

@@ -96,6 +96,7 @@ impl ServeArgs {
             tls_key: self.tls_key.or(file.tls_key),
             tls_client_ca: self.tls_client_ca.or(file.tls_client_ca),
             leads: file.leads.unwrap_or(defaults.leads),
+            catalog: file.catalog.unwrap_or(defaults.catalog),
             database: file.database.unwrap_or(defaults.database),
         })
     }

@@ -1,5 +1,6 @@
 //! Registry statistics against the plan's 2025 targets (`StatsService`):
-//! organizations by qualification from the catalog, needs posted, and — when
+//! organizations by qualification from the catalog (only certificates valid
+//! today, which only admins record), needs posted, and — when
 //! the leads service runs in this process — matches made, leads accepted and won.
 //!
 //! Figures leak nothing: a non-admin's counts leave out other tenants'
@@ -8,7 +9,12 @@
 //! admins only.
 
 use innomatch_catalog::Catalog;
-use innomatch_core::{auth::principal, model::RecordKind, taxonomy::Taxonomy};
+use innomatch_core::{
+    auth::principal,
+    model::{RecordKind, now_ms},
+    tag::Tag,
+    taxonomy::Taxonomy,
+};
 use innomatch_leads::{Leads, model::LeadStatus};
 use innomatch_proto::v1::{self as pb, stats_service_server::StatsService};
 use tonic::{Request, Response, Status};
@@ -34,12 +40,22 @@ impl StatsService for StatsGrpc {
     async fn get_stats(&self, request: Request<pb::GetStatsRequest>) -> Result<Response<pb::Stats>, Status> {
         let caller = principal(&request)?;
         let mut figures = Vec::new();
+        let now = now_ms();
         for target in Taxonomy::get().plan_targets() {
-            let count = self
-                .catalog
-                .count_visible(&caller, RecordKind::Organization, &target.tags)
-                .await
-                .map_err(Status::from)?;
+            // A qualification counts only with a certificate valid today.
+            let qualification = target.tags.iter().find_map(|tag| match tag {
+                Tag::Qualification(q) => Some(*q),
+                _ => None,
+            });
+            let count = match qualification {
+                Some(q) => {
+                    let others: Vec<Tag> =
+                        target.tags.iter().filter(|t| **t != Tag::Qualification(q)).cloned().collect();
+                    self.catalog.count_qualified(&others, q, now).await
+                }
+                None => self.catalog.count_visible(&caller, RecordKind::Organization, &target.tags).await,
+            }
+            .map_err(Status::from)?;
             figures.push(figure(&target.key, &target.label, count, target.target));
         }
         for (key, label, kind) in [

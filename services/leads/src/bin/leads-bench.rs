@@ -72,6 +72,7 @@ fn draft(run: &str, n: usize) -> LeadDraft {
         category: ServiceCategory::TestingInspection,
         score: 0.8,
         reasons: vec!["关键词重合".into()],
+        replaces_lead_id: String::new(),
     }
 }
 

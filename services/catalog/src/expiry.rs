@@ -1,0 +1,27 @@
+//! The need-expiry sweeper: every so often, needs whose deadline has passed
+//! move from open or in talks to expired (see `Catalog::expire_overdue_needs`).
+//! Several servers may sweep one shared store: a need moved by another is
+//! skipped, never moved twice.
+
+use std::time::Duration;
+
+use innomatch_core::model::now_ms;
+use tokio::task::JoinHandle;
+
+use crate::Catalog;
+
+/// Sweeps every `every` until the task is aborted; the first sweep runs at once.
+pub fn spawn(catalog: Catalog, every: Duration) -> JoinHandle<()> {
+    tokio::spawn(async move {
+        let mut ticks = tokio::time::interval(every.max(Duration::from_millis(10)));
+        ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            ticks.tick().await;
+            match catalog.expire_overdue_needs(now_ms()).await {
+                Ok(0) => {}
+                Ok(expired) => tracing::info!(expired, "needs past their deadline expired"),
+                Err(error) => tracing::warn!(%error, "need expiry sweep failed"),
+            }
+        }
+    })
+}
