@@ -42,7 +42,8 @@ use crate::store::{Change, ListQuery, PrivateNeeds, RecordPage, RecordStore, Sto
 
 /// Schema migrations, applied in order (`schema_version`, component
 /// `catalog`). Append only: a released migration never changes.
-const MIGRATIONS: &[&str] = &[r#"
+const MIGRATIONS: &[&str] = &[
+    r#"
 CREATE TABLE records (
     pos             BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
     id              TEXT NOT NULL UNIQUE,
@@ -80,7 +81,9 @@ CREATE TABLE api_tokens (
     created_at_ms   BIGINT NOT NULL,
     revoked_at_ms   BIGINT
 );
-"#];
+"#,
+    crate::accounts::postgres::MIGRATION,
+];
 
 /// Where appends are announced (see the module docs; `append_change` spells it out in SQL).
 const CHANNEL: &str = "innomatch_changes";
@@ -158,7 +161,7 @@ impl PostgresStore {
         Ok(store)
     }
 
-    async fn client(&self) -> Result<PooledClient, StoreError> {
+    pub(crate) async fn client(&self) -> Result<PooledClient, StoreError> {
         self.pool.get().await.map_err(|e| backend(format!("no database connection: {e}")))
     }
 

@@ -19,7 +19,8 @@ use crate::store::{Change, ListQuery, PrivateNeeds, RecordPage, RecordStore, Sto
 
 /// Schema migrations, applied in order; `user_version` counts the applied ones.
 /// Append only: a released migration never changes.
-const MIGRATIONS: &[&str] = &[r#"
+const MIGRATIONS: &[&str] = &[
+    r#"
 CREATE TABLE records (
     pos            INTEGER PRIMARY KEY AUTOINCREMENT,
     id             TEXT NOT NULL UNIQUE,
@@ -56,7 +57,9 @@ CREATE TABLE api_tokens (
     created_at_ms   INTEGER NOT NULL,
     revoked_at_ms   INTEGER
 );
-"#];
+"#,
+    crate::accounts::sqlite::MIGRATION,
+];
 
 /// SQLite behind one connection. Calls run on tokio's blocking pool so a slow
 /// disk never stalls the async workers.
@@ -102,7 +105,7 @@ impl SqliteStore {
         Ok(Self { conn: Arc::new(Mutex::new(conn)), sequence })
     }
 
-    async fn with_conn<T, F>(&self, f: F) -> Result<T, StoreError>
+    pub(crate) async fn with_conn<T, F>(&self, f: F) -> Result<T, StoreError>
     where
         T: Send + 'static,
         F: FnOnce(&mut Connection) -> Result<T, StoreError> + Send + 'static,
