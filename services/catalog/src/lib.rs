@@ -1,6 +1,8 @@
 //! innomatch catalog: organizations, technology needs, capabilities and
-//! service offers; the record store with its change feed; API tokens.
+//! service offers; the record store with its change feed; API tokens; the
+//! people's accounts (users, invitations, web sessions).
 
+pub mod accounts;
 pub mod convert;
 pub mod error;
 pub mod expiry;
@@ -11,5 +13,6 @@ pub mod sqlite;
 pub mod store;
 pub mod tokens;
 
+pub use accounts::Accounts;
 pub use error::CatalogError;
 pub use service::Catalog;

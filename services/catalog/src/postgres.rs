@@ -89,6 +89,7 @@ CREATE TABLE api_tokens (
 CREATE TABLE retag_pending (pos BIGINT PRIMARY KEY);
 INSERT INTO retag_pending (pos) SELECT pos FROM records WHERE kind IN ('organization', 'need');
 "#,
+    crate::accounts::postgres::MIGRATION,
 ];
 
 /// Where appends are announced (see the module docs; `append_change` spells it out in SQL).
@@ -197,7 +198,7 @@ impl PostgresStore {
         tx.commit().await.map_err(db)
     }
 
-    async fn client(&self) -> Result<PooledClient, StoreError> {
+    pub(crate) async fn client(&self) -> Result<PooledClient, StoreError> {
         self.pool.get().await.map_err(|e| backend(format!("no database connection: {e}")))
     }
 

@@ -91,6 +91,17 @@ fn describe(kind: RecordKind, id: &str) -> String {
     format!("{kind} {id}")
 }
 
+/// A member or agency acts for an organization; an admin may act for none.
+pub(crate) fn role_binding_violations(v: &mut Violations, organization_id: Option<&str>, role: Role) {
+    match (organization_id, role) {
+        (None, Role::Member | Role::Agency) => {
+            v.add("organization_id", "a member or agency token acts for an organization")
+        }
+        (Some(id), _) => v.id("organization_id", id),
+        (None, Role::Admin) => {}
+    }
+}
+
 /// Page tokens are opaque to clients: a version tag and the store cursor.
 const PAGE_TOKENS: PageTokens = PageTokens::new("p1");
 
@@ -586,15 +597,21 @@ impl Catalog {
         }
         let mut v = Violations::new();
         v.text("label", &label, 200, false);
-        match (&organization_id, role) {
-            (None, Role::Member | Role::Agency) => {
-                v.add("organization_id", "a member or agency token acts for an organization")
-            }
-            (Some(id), _) => v.id("organization_id", id),
-            (None, Role::Admin) => {}
-        }
+        role_binding_violations(&mut v, organization_id.as_deref(), role);
         v.into_result(())?;
-        if let Some(id) = &organization_id {
+        self.check_role_binding(organization_id.as_deref(), role).await?;
+        Ok(self.issue_token_unchecked(organization_id, role, label).await?)
+    }
+
+    /// Whether a token or a user may act for `organization_id` in `role`
+    /// (after [`role_binding_violations`]): the organization exists and is
+    /// active, and agency roles belong to intermediary agencies.
+    pub(crate) async fn check_role_binding(
+        &self,
+        organization_id: Option<&str>,
+        role: Role,
+    ) -> Result<(), CatalogError> {
+        if let Some(id) = organization_id {
             let organization = self.active_organization(id).await?;
             if role == Role::Agency && organization.kind() != OrganizationKind::IntermediaryAgency {
                 return Err(CatalogError::FailedPrecondition(format!(
@@ -603,7 +620,12 @@ impl Catalog {
                 )));
             }
         }
-        Ok(self.issue_token_unchecked(organization_id, role, label).await?)
+        Ok(())
+    }
+
+    /// The record store, for the accounts kept beside the records.
+    pub(crate) fn store(&self) -> &Arc<dyn RecordStore> {
+        &self.store
     }
 
     /// Issues a token without an authorization check: for server bootstrap only.

@@ -65,6 +65,7 @@ CREATE TABLE api_tokens (
 CREATE TABLE retag_pending (pos INTEGER PRIMARY KEY);
 INSERT INTO retag_pending (pos) SELECT pos FROM records WHERE kind IN ('organization', 'need');
 "#,
+    crate::accounts::sqlite::MIGRATION,
 ];
 
 /// SQLite behind one connection. Calls run on tokio's blocking pool so a slow
@@ -112,7 +113,7 @@ impl SqliteStore {
         Ok(Self { conn: Arc::new(Mutex::new(conn)), sequence })
     }
 
-    async fn with_conn<T, F>(&self, f: F) -> Result<T, StoreError>
+    pub(crate) async fn with_conn<T, F>(&self, f: F) -> Result<T, StoreError>
     where
         T: Send + 'static,
         F: FnOnce(&mut Connection) -> Result<T, StoreError> + Send + 'static,

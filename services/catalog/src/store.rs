@@ -13,6 +13,8 @@ use innomatch_core::{
 };
 use tokio::sync::watch;
 
+use crate::accounts::store::AccountStore;
+
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
     #[error("record not found")]
@@ -96,7 +98,8 @@ pub struct TokenRecord {
 }
 
 #[async_trait]
-pub trait RecordStore: Send + Sync + 'static {
+/// Every record store keeps the people's accounts too (see [`AccountStore`]).
+pub trait RecordStore: AccountStore + Send + Sync + 'static {
     /// Stores a new record (its id and owner already set) at version 1.
     async fn insert(&self, record: Record) -> Result<Change, StoreError>;
 
