@@ -51,7 +51,9 @@ impl From<CatalogError> for AccountError {
             CatalogError::NotFound(what) => AccountError::NotFound(what),
             CatalogError::PermissionDenied(why) => AccountError::PermissionDenied(why),
             CatalogError::FailedPrecondition(why) => AccountError::FailedPrecondition(why),
-            conflict @ CatalogError::VersionConflict { .. } => AccountError::FailedPrecondition(conflict.to_string()),
+            conflict @ (CatalogError::VersionConflict { .. } | CatalogError::AlreadyExists(_)) => {
+                AccountError::FailedPrecondition(conflict.to_string())
+            }
             CatalogError::Storage(e) => AccountError::Storage(e),
         }
     }
