@@ -1,6 +1,7 @@
 //! innomatch catalog: organizations, technology needs, capabilities and
 //! service offers; the record store with its change feed; API tokens.
 
+pub mod bulk;
 pub mod convert;
 pub mod error;
 pub mod grpc;
