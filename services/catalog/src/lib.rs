@@ -3,6 +3,7 @@
 //! people's accounts (users, invitations, web sessions).
 
 pub mod accounts;
+pub mod bulk;
 pub mod convert;
 pub mod error;
 pub mod expiry;

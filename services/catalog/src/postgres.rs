@@ -7,11 +7,11 @@
 //! sequence they saw, so a sequence number must never become visible after a
 //! higher one: a follower would step over it for good. A PostgreSQL
 //! `SEQUENCE` hands numbers out when a transaction asks, not when it commits,
-//! so with concurrent writers 8 can commit before 7. Here a write does its
-//! record work first, then takes `LOCK TABLE changes IN EXCLUSIVE MODE` (it
-//! excludes other writers of the change log but not its readers), reads
-//! `MAX(sequence) + 1`, appends its change and commits, which releases the
-//! lock. PostgreSQL makes a commit visible before it releases the
+//! so with concurrent writers 8 can commit before 7. Here a write
+//! takes `LOCK TABLE changes IN EXCLUSIVE MODE` when it appends its change
+//! (it excludes other writers of the change log but not its readers; a batch
+//! takes it at its first row and holds it to its commit), reads
+//! `MAX(sequence) + 1`, appends, and commits, which releases the lock. PostgreSQL makes a commit visible before it releases the
 //! transaction's locks, so the next writer's number is assigned after the
 //! previous one is visible: numbers are handed out in commit order, without
 //! gaps (a writer that rolls back leaves no number behind), and a reader that
@@ -36,9 +36,12 @@ use innomatch_core::{
     tag::Tag,
     taxonomy::Taxonomy,
 };
-use tokio::sync::watch;
+use tokio::sync::{broadcast, watch};
 
-use crate::store::{Change, ListQuery, PrivateNeeds, RecordPage, RecordStore, StoreError, TokenRecord, unique_tag};
+use crate::store::{
+    COMMITTED_CHANNEL_CAPACITY, Change, CommittedChanges, ListQuery, PrivateNeeds, RecordPage, RecordStore, StoreError,
+    TokenRecord, Write, unique_tag,
+};
 
 /// Schema migrations, applied in order (`schema_version`, component
 /// `catalog`). Append only: a released migration never changes.
@@ -90,6 +93,13 @@ CREATE TABLE retag_pending (pos BIGINT PRIMARY KEY);
 INSERT INTO retag_pending (pos) SELECT pos FROM records WHERE kind IN ('organization', 'need');
 "#,
     crate::accounts::postgres::MIGRATION,
+    // The stable id an import gave a record (see `Write::Insert`), and each
+    // body stored once (see `append_change`).
+    r#"
+ALTER TABLE records ADD COLUMN external_key TEXT;
+CREATE UNIQUE INDEX records_by_external_key ON records (external_key);
+ALTER TABLE records ADD COLUMN last_sequence BIGINT;
+"#,
 ];
 
 /// Where appends are announced (see the module docs; `append_change` spells it out in SQL).
@@ -102,6 +112,7 @@ const LISTEN_RETRY: Duration = Duration::from_secs(1);
 pub struct PostgresStore {
     pool: PgPool,
     sequence: Arc<watch::Sender<i64>>,
+    committed: broadcast::Sender<CommittedChanges>,
     listener: Option<tokio::task::JoinHandle<()>>,
 }
 
@@ -162,7 +173,8 @@ impl PostgresStore {
     /// sequence watch moves on this store's own commits only.
     pub async fn from_pool(pool: PgPool) -> Result<Self, StoreError> {
         postgres::migrate(&pool, "catalog", MIGRATIONS).await.map_err(StoreError::Backend)?;
-        let store = Self { pool, sequence: Arc::new(watch::channel(0).0), listener: None };
+        let (committed, _) = broadcast::channel(COMMITTED_CHANNEL_CAPACITY);
+        let store = Self { pool, sequence: Arc::new(watch::channel(0).0), committed, listener: None };
         store.retag_pending().await?;
         let latest = latest_sequence(&store.pool).await?;
         publish(&store.sequence, latest);
@@ -202,7 +214,11 @@ impl PostgresStore {
         self.pool.get().await.map_err(|e| backend(format!("no database connection: {e}")))
     }
 
-    fn publish(&self, sequence: i64) {
+    /// Announces this store's commit: the changes first, then the sequence
+    /// (see [`RecordStore::committed`]).
+    fn publish(&self, changes: Vec<Change>) {
+        let Some(sequence) = changes.iter().map(|c| c.sequence).max() else { return };
+        let _ = self.committed.send(Arc::new(changes));
         publish(&self.sequence, sequence);
     }
 }
@@ -289,12 +305,14 @@ async fn write_tags(tx: &PgTransaction<'_>, pos: i64, record: &Record) -> Result
 }
 
 /// Appends the change under the change-log lock (see the module docs); the
-/// caller commits right after, which releases the lock.
+/// caller commits soon after, which releases the lock. The body is stored
+/// once: a change with an empty body is its record's latest
+/// (`records.last_sequence`) and reads the body from the record; when the
+/// record changes again, the change gets its body back (see `update_in`).
 async fn append_change(
     tx: &PgTransaction<'_>,
     record: &Record,
     operation: ChangeOperation,
-    body: &str,
     at: i64,
 ) -> Result<i64, StoreError> {
     tx.batch_execute("LOCK TABLE changes IN EXCLUSIVE MODE").await.map_err(db)?;
@@ -303,101 +321,169 @@ async fn append_change(
         .query_one(
             "WITH appended AS (
                  INSERT INTO changes (sequence, record_id, operation, committed_at_ms, body)
-                 SELECT COALESCE(MAX(sequence), 0) + 1, $1, $2, $3, $4 FROM changes
+                 SELECT COALESCE(MAX(sequence), 0) + 1, $1, $2, $3, '' FROM changes
                  RETURNING sequence)
              SELECT sequence, pg_notify('innomatch_changes', current_schema() || ':' || sequence) FROM appended",
-            &[&record.meta().id, &operation.code(), &at, &body],
+            &[&record.meta().id, &operation.code(), &at],
         )
         .await
         .map_err(db)?;
     Ok(row.get(0))
 }
 
+/// Inserts a new record at version 1 inside the caller's transaction.
+async fn insert_in(
+    tx: &PgTransaction<'_>,
+    mut record: Record,
+    external_key: Option<String>,
+) -> Result<Change, StoreError> {
+    let now = now_ms();
+    let meta = record.meta_mut();
+    meta.version = 1;
+    meta.created_at_ms = now;
+    meta.updated_at_ms = now;
+    let status = meta.status();
+    meta.status = Some(status);
+    let body = encode(&record)?;
+    let meta = record.meta();
+    let sequence = append_change(tx, &record, ChangeOperation::Created, now).await?;
+    // No conflict target: a taken id and a taken external key both mean "exists".
+    let inserted = tx
+        .query_opt(
+            "INSERT INTO records (id, kind, organization_id, status, visibility, version, created_at_ms, updated_at_ms, body, external_key, last_sequence)
+             VALUES ($1, $2, $3, $4, $5, 1, $6, $6, $7, $8, $9) ON CONFLICT DO NOTHING RETURNING pos",
+            &[
+                &meta.id,
+                &record.kind().code(),
+                &meta.organization_id,
+                &status.code(),
+                &record.visibility().code(),
+                &now,
+                &body,
+                &external_key,
+                &sequence,
+            ],
+        )
+        .await
+        .map_err(db)?;
+    // The caller rolls the appended change back.
+    let Some(row) = inserted else { return Err(StoreError::AlreadyExists) };
+    let pos: i64 = row.get(0);
+    write_tags(tx, pos, &record).await?;
+    Ok(Change { sequence, operation: ChangeOperation::Created, committed_at_ms: now, record })
+}
+
+/// Replaces a record inside the caller's transaction (see [`RecordStore::update`]).
+async fn update_in(
+    tx: &PgTransaction<'_>,
+    mut record: Record,
+    expected_version: Option<i64>,
+    operation: ChangeOperation,
+) -> Result<Change, StoreError> {
+    // FOR UPDATE: a concurrent writer of the same record waits here, then
+    // sees the version this one wrote.
+    let current = tx
+        .query_opt(
+            "SELECT pos, version, created_at_ms, kind FROM records WHERE id = $1 FOR UPDATE",
+            &[&record.meta().id],
+        )
+        .await
+        .map_err(db)?;
+    let Some(current) = current else { return Err(StoreError::NotFound) };
+    let (pos, version, created_at_ms, kind): (i64, i64, i64, String) =
+        (current.get(0), current.get(1), current.get(2), current.get(3));
+    if kind != record.kind().code() {
+        return Err(StoreError::NotFound);
+    }
+    if expected_version.is_some_and(|expected| expected != version) {
+        return Err(StoreError::VersionConflict { actual: version });
+    }
+    let now = now_ms();
+    let meta = record.meta_mut();
+    meta.version = version + 1;
+    meta.created_at_ms = created_at_ms;
+    meta.updated_at_ms = now;
+    let status = meta.status();
+    meta.status = Some(status);
+    let body = encode(&record)?;
+    // The record's previous change read its body from the record: it keeps
+    // that body now that the record moves on. The change-log lock comes
+    // first: a row lock on the log taken before it would deadlock with
+    // another writer waiting for the lock while holding its own row lock.
+    tx.batch_execute("LOCK TABLE changes IN EXCLUSIVE MODE").await.map_err(db)?;
+    tx.execute(
+        "UPDATE changes SET body = r.body FROM records r
+         WHERE r.pos = $1 AND changes.sequence = r.last_sequence AND changes.body = ''",
+        &[&pos],
+    )
+    .await
+    .map_err(db)?;
+    let sequence = append_change(tx, &record, operation, now).await?;
+    tx.execute(
+        "UPDATE records SET organization_id = $2, status = $3, visibility = $4, version = $5, updated_at_ms = $6, body = $7, last_sequence = $8
+         WHERE pos = $1",
+        &[
+            &pos,
+            &record.meta().organization_id,
+            &status.code(),
+            &record.visibility().code(),
+            &(version + 1),
+            &now,
+            &body,
+            &sequence,
+        ],
+    )
+    .await
+    .map_err(db)?;
+    write_tags(tx, pos, &record).await?;
+    Ok(Change { sequence, operation, committed_at_ms: now, record })
+}
+
 #[async_trait]
 impl RecordStore for PostgresStore {
-    async fn insert(&self, mut record: Record) -> Result<Change, StoreError> {
-        let now = now_ms();
-        let meta = record.meta_mut();
-        meta.version = 1;
-        meta.created_at_ms = now;
-        meta.updated_at_ms = now;
-        let status = meta.status();
-        meta.status = Some(status);
-        let body = encode(&record)?;
+    async fn insert(&self, record: Record) -> Result<Change, StoreError> {
         let mut client = self.client().await?;
         let tx = begin(&mut client).await?;
-        let meta = record.meta();
-        let inserted = tx
-            .query_opt(
-                "INSERT INTO records (id, kind, organization_id, status, visibility, version, created_at_ms, updated_at_ms, body)
-                 VALUES ($1, $2, $3, $4, $5, 1, $6, $6, $7) ON CONFLICT (id) DO NOTHING RETURNING pos",
-                &[
-                    &meta.id,
-                    &record.kind().code(),
-                    &meta.organization_id,
-                    &status.code(),
-                    &record.visibility().code(),
-                    &now,
-                    &body,
-                ],
-            )
-            .await
-            .map_err(db)?;
-        let Some(row) = inserted else { return Err(StoreError::AlreadyExists) };
-        let pos: i64 = row.get(0);
-        write_tags(&tx, pos, &record).await?;
-        let sequence = append_change(&tx, &record, ChangeOperation::Created, &body, now).await?;
+        let change = insert_in(&tx, record, None).await?;
         tx.commit().await.map_err(db)?;
-        self.publish(sequence);
-        Ok(Change { sequence, operation: ChangeOperation::Created, committed_at_ms: now, record })
+        self.publish(vec![change.clone()]);
+        Ok(change)
     }
 
     async fn update(
         &self,
-        mut record: Record,
+        record: Record,
         expected_version: Option<i64>,
         operation: ChangeOperation,
     ) -> Result<Change, StoreError> {
         let mut client = self.client().await?;
         let tx = begin(&mut client).await?;
-        // FOR UPDATE: a concurrent writer of the same record waits here, then
-        // sees the version this one wrote.
-        let current = tx
-            .query_opt(
-                "SELECT pos, version, created_at_ms, kind FROM records WHERE id = $1 FOR UPDATE",
-                &[&record.meta().id],
-            )
-            .await
-            .map_err(db)?;
-        let Some(current) = current else { return Err(StoreError::NotFound) };
-        let (pos, version, created_at_ms, kind): (i64, i64, i64, String) =
-            (current.get(0), current.get(1), current.get(2), current.get(3));
-        if kind != record.kind().code() {
-            return Err(StoreError::NotFound);
-        }
-        if expected_version.is_some_and(|expected| expected != version) {
-            return Err(StoreError::VersionConflict { actual: version });
-        }
-        let now = now_ms();
-        let meta = record.meta_mut();
-        meta.version = version + 1;
-        meta.created_at_ms = created_at_ms;
-        meta.updated_at_ms = now;
-        let status = meta.status();
-        meta.status = Some(status);
-        let body = encode(&record)?;
-        tx.execute(
-            "UPDATE records SET organization_id = $2, status = $3, visibility = $4, version = $5, updated_at_ms = $6, body = $7
-             WHERE pos = $1",
-            &[&pos, &record.meta().organization_id, &status.code(), &record.visibility().code(), &(version + 1), &now, &body],
-        )
-        .await
-        .map_err(db)?;
-        write_tags(&tx, pos, &record).await?;
-        let sequence = append_change(&tx, &record, operation, &body, now).await?;
+        let change = update_in(&tx, record, expected_version, operation).await?;
         tx.commit().await.map_err(db)?;
-        self.publish(sequence);
-        Ok(Change { sequence, operation, committed_at_ms: now, record })
+        self.publish(vec![change.clone()]);
+        Ok(change)
+    }
+
+    async fn write_batch(&self, writes: Vec<Write>) -> Result<Vec<Result<Change, StoreError>>, StoreError> {
+        let mut client = self.client().await?;
+        let tx = begin(&mut client).await?;
+        let mut outcomes = Vec::with_capacity(writes.len());
+        for write in writes {
+            tx.batch_execute("SAVEPOINT batch_row").await.map_err(db)?;
+            let outcome = match write {
+                Write::Insert { record, external_key } => insert_in(&tx, record, external_key).await,
+                Write::Update { record, expected_version, operation } => {
+                    update_in(&tx, record, expected_version, operation).await
+                }
+            };
+            // A failed statement aborts the transaction until it rolls back to the savepoint.
+            let end = if outcome.is_err() { "ROLLBACK TO SAVEPOINT batch_row" } else { "RELEASE SAVEPOINT batch_row" };
+            tx.batch_execute(end).await.map_err(db)?;
+            outcomes.push(outcome);
+        }
+        tx.commit().await.map_err(db)?;
+        self.publish(outcomes.iter().filter_map(|o| o.as_ref().ok()).cloned().collect());
+        Ok(outcomes)
     }
 
     async fn get(&self, kind: RecordKind, id: &str) -> Result<Option<Record>, StoreError> {
@@ -408,6 +494,26 @@ impl RecordStore for PostgresStore {
             .await
             .map_err(db)?;
         row.map(|row| decode(row.get(0))).transpose()
+    }
+
+    async fn get_many(&self, kind: RecordKind, ids: &[String]) -> Result<Vec<Record>, StoreError> {
+        let rows = self
+            .client()
+            .await?
+            .query("SELECT body FROM records WHERE id = ANY($1) AND kind = $2", &[&ids, &kind.code()])
+            .await
+            .map_err(db)?;
+        rows.iter().map(|row| decode(row.get(0))).collect()
+    }
+
+    async fn find_external(&self, keys: &[String]) -> Result<Vec<(String, Record)>, StoreError> {
+        let rows = self
+            .client()
+            .await?
+            .query("SELECT external_key, body FROM records WHERE external_key = ANY($1)", &[&keys])
+            .await
+            .map_err(db)?;
+        rows.iter().map(|row| Ok((row.get(0), decode(row.get(1))?))).collect()
     }
 
     async fn list(&self, query: &ListQuery) -> Result<RecordPage, StoreError> {
@@ -472,7 +578,9 @@ impl RecordStore for PostgresStore {
             .client()
             .await?
             .query(
-                "SELECT sequence, operation, committed_at_ms, body FROM changes WHERE sequence > $1 ORDER BY sequence LIMIT $2",
+                "SELECT c.sequence, c.operation, c.committed_at_ms, CASE WHEN c.body = '' THEN COALESCE(r.body, '') ELSE c.body END
+                 FROM changes c LEFT JOIN records r ON r.id = c.record_id
+                 WHERE c.sequence > $1 ORDER BY c.sequence LIMIT $2",
                 &[&after, &limit],
             )
             .await
@@ -491,6 +599,10 @@ impl RecordStore for PostgresStore {
 
     fn sequence(&self) -> watch::Receiver<i64> {
         self.sequence.subscribe()
+    }
+
+    fn committed(&self) -> broadcast::Receiver<CommittedChanges> {
+        self.committed.subscribe()
     }
 
     async fn insert_token(&self, token: TokenRecord) -> Result<(), StoreError> {

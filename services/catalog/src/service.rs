@@ -67,7 +67,7 @@ pub struct IssuedToken {
 
 #[derive(Clone)]
 pub struct Catalog {
-    store: Arc<dyn RecordStore>,
+    pub(crate) store: Arc<dyn RecordStore>,
     tokens: Arc<TokenRegistry>,
 }
 
@@ -77,7 +77,7 @@ impl std::fmt::Debug for Catalog {
     }
 }
 
-fn new_id(kind: RecordKind) -> String {
+pub(crate) fn new_id(kind: RecordKind) -> String {
     let prefix = match kind {
         RecordKind::Organization => "org",
         RecordKind::Need => "need",
@@ -87,7 +87,7 @@ fn new_id(kind: RecordKind) -> String {
     format!("{prefix}_{}", uuid::Uuid::now_v7().simple())
 }
 
-fn describe(kind: RecordKind, id: &str) -> String {
+pub(crate) fn describe(kind: RecordKind, id: &str) -> String {
     format!("{kind} {id}")
 }
 
@@ -517,8 +517,23 @@ impl Catalog {
     ) -> impl Stream<Item = Result<Change, CatalogError>> + Send + 'static {
         let store = Arc::clone(&self.store);
         let mut latest = store.sequence();
+        let mut committed = store.committed();
         async_stream(move |tx| async move {
             let mut cursor = after_sequence;
+            // Delivers one change if the subscriber may see it; false when the subscriber went away.
+            let deliver = |mut change: Change| {
+                let tx = tx.clone();
+                let kinds = &kinds;
+                let principal = &principal;
+                async move {
+                    if !kinds.is_empty() && !kinds.contains(&change.record.kind()) {
+                        return true;
+                    }
+                    let Some(visible) = principal.redact(change.record) else { return true };
+                    change.record = visible;
+                    tx.send(Ok(change)).await.is_ok()
+                }
+            };
             loop {
                 // Mark the current value seen before reading, so a commit that
                 // lands during the read still wakes the wait below.
@@ -531,21 +546,55 @@ impl Catalog {
                     }
                 };
                 let full = batch.len() == CHANGE_BATCH;
-                for mut change in batch {
+                for change in batch {
                     cursor = change.sequence;
-                    if !kinds.is_empty() && !kinds.contains(&change.record.kind()) {
-                        continue;
-                    }
-                    let Some(visible) = principal.redact(change.record) else { continue };
-                    change.record = visible;
-                    if tx.send(Ok(change)).await.is_err() {
+                    if !deliver(change).await {
                         return; // the subscriber went away
                     }
                 }
-                // Another process writing the same store does not wake us: look
-                // again after a while even without a notification.
-                if !full && let Ok(Err(_)) = tokio::time::timeout(CROSS_PROCESS_POLL, latest.changed()).await {
-                    return; // the store was dropped: the server is stopping
+                if full {
+                    continue;
+                }
+                // Caught up: take this process's commits as the store announces
+                // them, without reading them back, for as long as they follow
+                // on from the cursor; anything else (a gap, a lag, a commit of
+                // another process) sends us back to the change log.
+                loop {
+                    let mut in_step = true;
+                    loop {
+                        match committed.try_recv() {
+                            Ok(changes) => {
+                                for change in changes.iter() {
+                                    if change.sequence <= cursor {
+                                        continue;
+                                    }
+                                    if change.sequence != cursor + 1 {
+                                        in_step = false;
+                                        break;
+                                    }
+                                    cursor = change.sequence;
+                                    if !deliver(change.clone()).await {
+                                        return;
+                                    }
+                                }
+                            }
+                            Err(tokio::sync::broadcast::error::TryRecvError::Empty) => break,
+                            Err(_) => in_step = false,
+                        }
+                        if !in_step {
+                            break;
+                        }
+                    }
+                    if !in_step || *latest.borrow_and_update() > cursor {
+                        break;
+                    }
+                    // Another process writing the same store does not wake us: look
+                    // again after a while even without a notification.
+                    match tokio::time::timeout(CROSS_PROCESS_POLL, latest.changed()).await {
+                        Ok(Ok(())) => {}
+                        Ok(Err(_)) => return, // the store was dropped: the server is stopping
+                        Err(_) => break,
+                    }
                 }
             }
         })
@@ -810,7 +859,7 @@ fn check_deadline(need: &TechNeed, stored: Option<i64>) -> Result<(), CatalogErr
 }
 
 /// Service offers are sold by service providers; everyone may post needs and capabilities.
-fn check_owner_kind(record: &Record, owner_kind: OrganizationKind) -> Result<(), CatalogError> {
+pub(crate) fn check_owner_kind(record: &Record, owner_kind: OrganizationKind) -> Result<(), CatalogError> {
     let sells_services = matches!(
         owner_kind,
         OrganizationKind::IntermediaryAgency | OrganizationKind::Incubator | OrganizationKind::FinancialInstitution
@@ -824,7 +873,7 @@ fn check_owner_kind(record: &Record, owner_kind: OrganizationKind) -> Result<(),
 }
 
 /// A need or capability without a region takes its organization's.
-fn inherit_region(record: &mut Record, organization_region: &str) {
+pub(crate) fn inherit_region(record: &mut Record, organization_region: &str) {
     let region = match record {
         Record::Need(n) => &mut n.region_code,
         Record::Capability(c) => &mut c.region_code,

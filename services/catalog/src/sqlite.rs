@@ -13,9 +13,12 @@ use innomatch_core::{
     taxonomy::Taxonomy,
 };
 use rusqlite::{Connection, OptionalExtension, Transaction, TransactionBehavior, params};
-use tokio::sync::watch;
+use tokio::sync::{broadcast, watch};
 
-use crate::store::{Change, ListQuery, PrivateNeeds, RecordPage, RecordStore, StoreError, TokenRecord, unique_tag};
+use crate::store::{
+    COMMITTED_CHANNEL_CAPACITY, Change, CommittedChanges, ListQuery, PrivateNeeds, RecordPage, RecordStore, StoreError,
+    TokenRecord, Write, unique_tag,
+};
 
 /// Schema migrations, applied in order; `user_version` counts the applied ones.
 /// Append only: a released migration never changes.
@@ -66,6 +69,13 @@ CREATE TABLE retag_pending (pos INTEGER PRIMARY KEY);
 INSERT INTO retag_pending (pos) SELECT pos FROM records WHERE kind IN ('organization', 'need');
 "#,
     crate::accounts::sqlite::MIGRATION,
+    // The stable id an import gave a record (see `Write::Insert`), and each
+    // body stored once (see `append_change`).
+    r#"
+ALTER TABLE records ADD COLUMN external_key TEXT;
+CREATE UNIQUE INDEX records_by_external_key ON records (external_key);
+ALTER TABLE records ADD COLUMN last_sequence INTEGER;
+"#,
 ];
 
 /// SQLite behind one connection. Calls run on tokio's blocking pool so a slow
@@ -73,6 +83,7 @@ INSERT INTO retag_pending (pos) SELECT pos FROM records WHERE kind IN ('organiza
 pub struct SqliteStore {
     conn: Arc<Mutex<Connection>>,
     sequence: watch::Sender<i64>,
+    committed: broadcast::Sender<CommittedChanges>,
 }
 
 impl std::fmt::Debug for SqliteStore {
@@ -110,7 +121,8 @@ impl SqliteStore {
         let latest: i64 =
             conn.query_row("SELECT COALESCE(MAX(sequence), 0) FROM changes", [], |r| r.get(0)).map_err(backend)?;
         let (sequence, _) = watch::channel(latest);
-        Ok(Self { conn: Arc::new(Mutex::new(conn)), sequence })
+        let (committed, _) = broadcast::channel(COMMITTED_CHANNEL_CAPACITY);
+        Ok(Self { conn: Arc::new(Mutex::new(conn)), sequence, committed })
     }
 
     pub(crate) async fn with_conn<T, F>(&self, f: F) -> Result<T, StoreError>
@@ -127,7 +139,10 @@ impl SqliteStore {
         .map_err(backend)?
     }
 
-    fn publish(&self, sequence: i64) {
+    /// Announces a commit: the changes first, then the sequence (see [`RecordStore::committed`]).
+    fn publish(&self, changes: Vec<Change>) {
+        let Some(sequence) = changes.iter().map(|c| c.sequence).max() else { return };
+        let _ = self.committed.send(Arc::new(changes));
         self.sequence.send_if_modified(|current| {
             let newer = sequence > *current;
             if newer {
@@ -181,7 +196,7 @@ fn write_transaction(conn: &mut Connection) -> Result<Transaction<'_>, StoreErro
     conn.transaction_with_behavior(TransactionBehavior::Immediate).map_err(backend)
 }
 
-fn write_tags(tx: &Transaction<'_>, pos: i64, record: &Record) -> Result<(), StoreError> {
+fn write_tags(tx: &Connection, pos: i64, record: &Record) -> Result<(), StoreError> {
     // The write transaction holds the database's write lock, so no other
     // writer can take the key between this check and the commit.
     if let Some(tag) = unique_tag(record) {
@@ -198,7 +213,9 @@ fn write_tags(tx: &Transaction<'_>, pos: i64, record: &Record) -> Result<(), Sto
             return Err(StoreError::Duplicate { key: tag.to_string(), existing_id });
         }
     }
-    tx.execute("DELETE FROM record_tags WHERE pos = ?1", [pos]).map_err(backend)?;
+    tx.prepare_cached("DELETE FROM record_tags WHERE pos = ?1")
+        .and_then(|mut delete| delete.execute([pos]))
+        .map_err(backend)?;
     let mut insert = tx.prepare_cached("INSERT INTO record_tags (tag, pos) VALUES (?1, ?2)").map_err(backend)?;
     for tag in Taxonomy::get().filter_tags(record) {
         insert.execute(params![tag.to_string(), pos]).map_err(backend)?;
@@ -206,18 +223,14 @@ fn write_tags(tx: &Transaction<'_>, pos: i64, record: &Record) -> Result<(), Sto
     Ok(())
 }
 
-fn append_change(
-    tx: &Transaction<'_>,
-    record: &Record,
-    operation: ChangeOperation,
-    body: &str,
-    at: i64,
-) -> Result<i64, StoreError> {
-    tx.execute(
-        "INSERT INTO changes (record_id, operation, committed_at_ms, body) VALUES (?1, ?2, ?3, ?4)",
-        params![record.meta().id, operation.code(), at, body],
-    )
-    .map_err(backend)?;
+/// Appends a change whose body is the record's, stored once: a change with
+/// an empty body is its record's latest (`records.last_sequence`) and reads
+/// the body from the record; when the record changes again, the change gets
+/// its body back (see `update_in`).
+fn append_change(tx: &Connection, record: &Record, operation: ChangeOperation, at: i64) -> Result<i64, StoreError> {
+    tx.prepare_cached("INSERT INTO changes (record_id, operation, committed_at_ms, body) VALUES (?1, ?2, ?3, '')")
+        .and_then(|mut insert| insert.execute(params![record.meta().id, operation.code(), at]))
+        .map_err(backend)?;
     Ok(tx.last_insert_rowid())
 }
 
@@ -225,95 +238,172 @@ fn parse_code<T>(code: &str, from_code: fn(&str) -> Option<T>) -> Result<T, Stor
     from_code(code).ok_or_else(|| backend(format!("unknown stored code {code:?}")))
 }
 
+/// Inserts a new record at version 1 inside the caller's transaction.
+fn insert_in(conn: &Connection, mut record: Record, external_key: Option<String>) -> Result<Change, StoreError> {
+    let now = now_ms();
+    let meta = record.meta_mut();
+    meta.version = 1;
+    meta.created_at_ms = now;
+    meta.updated_at_ms = now;
+    let status = meta.status();
+    meta.status = Some(status);
+    let body = encode(&record)?;
+    let meta = record.meta();
+    let sequence = append_change(conn, &record, ChangeOperation::Created, now)?;
+    // No conflict target: a taken id and a taken external key both mean "exists".
+    let inserted = conn
+        .prepare_cached(
+            "INSERT INTO records (id, kind, organization_id, status, visibility, version, created_at_ms, updated_at_ms, body, external_key, last_sequence)
+             VALUES (?1, ?2, ?3, ?4, ?5, 1, ?6, ?6, ?7, ?8, ?9) ON CONFLICT DO NOTHING",
+        )
+        .and_then(|mut insert| {
+            insert.execute(params![
+                meta.id,
+                record.kind().code(),
+                meta.organization_id,
+                status.code(),
+                record.visibility().code(),
+                now,
+                body,
+                external_key,
+                sequence
+            ])
+        })
+        .map_err(backend)?;
+    if inserted == 0 {
+        return Err(StoreError::AlreadyExists); // the caller rolls the change back
+    }
+    let pos = conn.last_insert_rowid();
+    write_tags(conn, pos, &record)?;
+    Ok(Change { sequence, operation: ChangeOperation::Created, committed_at_ms: now, record })
+}
+
+/// Replaces a record inside the caller's transaction (see [`RecordStore::update`]).
+fn update_in(
+    conn: &Connection,
+    mut record: Record,
+    expected_version: Option<i64>,
+    operation: ChangeOperation,
+) -> Result<Change, StoreError> {
+    let current: Option<(i64, i64, i64, String)> = conn
+        .prepare_cached("SELECT pos, version, created_at_ms, kind FROM records WHERE id = ?1")
+        .and_then(|mut select| {
+            select.query_row([&record.meta().id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))).optional()
+        })
+        .map_err(backend)?;
+    let Some((pos, version, created_at_ms, kind)) = current else {
+        return Err(StoreError::NotFound);
+    };
+    if kind != record.kind().code() {
+        return Err(StoreError::NotFound);
+    }
+    if expected_version.is_some_and(|expected| expected != version) {
+        return Err(StoreError::VersionConflict { actual: version });
+    }
+    let now = now_ms();
+    let meta = record.meta_mut();
+    meta.version = version + 1;
+    meta.created_at_ms = created_at_ms;
+    meta.updated_at_ms = now;
+    let status = meta.status();
+    meta.status = Some(status);
+    let body = encode(&record)?;
+    // The record's previous change read its body from the record: it keeps
+    // that body now that the record moves on.
+    conn.prepare_cached(
+        "UPDATE changes SET body = (SELECT body FROM records WHERE pos = ?1)
+         WHERE sequence = (SELECT last_sequence FROM records WHERE pos = ?1) AND body = ''",
+    )
+    .and_then(|mut keep| keep.execute([pos]))
+    .map_err(backend)?;
+    let sequence = append_change(conn, &record, operation, now)?;
+    // The version check in WHERE makes the write conditional even if
+    // another writer slipped in between (it cannot with one connection,
+    // but a shared database must behave the same).
+    let updated = conn
+        .prepare_cached(
+            "UPDATE records SET organization_id = ?2, status = ?3, visibility = ?4, version = ?5, updated_at_ms = ?6, body = ?7, last_sequence = ?9
+             WHERE pos = ?1 AND version = ?8",
+        )
+        .and_then(|mut update| {
+            update.execute(params![
+                pos,
+                record.meta().organization_id,
+                status.code(),
+                record.visibility().code(),
+                version + 1,
+                now,
+                body,
+                version,
+                sequence
+            ])
+        })
+        .map_err(backend)?;
+    if updated == 0 {
+        return Err(StoreError::VersionConflict { actual: version });
+    }
+    write_tags(conn, pos, &record)?;
+    Ok(Change { sequence, operation, committed_at_ms: now, record })
+}
+
 #[async_trait]
 impl RecordStore for SqliteStore {
-    async fn insert(&self, mut record: Record) -> Result<Change, StoreError> {
+    async fn insert(&self, record: Record) -> Result<Change, StoreError> {
         let change = self
             .with_conn(move |conn| {
-                let now = now_ms();
-                let meta = record.meta_mut();
-                meta.version = 1;
-                meta.created_at_ms = now;
-                meta.updated_at_ms = now;
-                let status = meta.status();
-                meta.status = Some(status);
-                let body = encode(&record)?;
-                let meta = record.meta();
                 let tx = write_transaction(conn)?;
-                let inserted = tx.execute(
-                    "INSERT INTO records (id, kind, organization_id, status, visibility, version, created_at_ms, updated_at_ms, body)
-                     VALUES (?1, ?2, ?3, ?4, ?5, 1, ?6, ?6, ?7) ON CONFLICT (id) DO NOTHING",
-                    params![meta.id, record.kind().code(), meta.organization_id, status.code(), record.visibility().code(), now, body],
-                ).map_err(backend)?;
-                if inserted == 0 {
-                    return Err(StoreError::AlreadyExists);
-                }
-                let pos = tx.last_insert_rowid();
-                write_tags(&tx, pos, &record)?;
-                let sequence = append_change(&tx, &record, ChangeOperation::Created, &body, now)?;
+                let change = insert_in(&tx, record, None)?;
                 tx.commit().map_err(backend)?;
-                Ok(Change { sequence, operation: ChangeOperation::Created, committed_at_ms: now, record })
+                Ok(change)
             })
             .await?;
-        self.publish(change.sequence);
+        self.publish(vec![change.clone()]);
         Ok(change)
     }
 
     async fn update(
         &self,
-        mut record: Record,
+        record: Record,
         expected_version: Option<i64>,
         operation: ChangeOperation,
     ) -> Result<Change, StoreError> {
         let change = self
             .with_conn(move |conn| {
                 let tx = write_transaction(conn)?;
-                let current: Option<(i64, i64, i64, String)> = tx
-                    .query_row(
-                        "SELECT pos, version, created_at_ms, kind FROM records WHERE id = ?1",
-                        [&record.meta().id],
-                        |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
-                    )
-                    .optional()
-                    .map_err(backend)?;
-                let Some((pos, version, created_at_ms, kind)) = current else {
-                    return Err(StoreError::NotFound);
-                };
-                if kind != record.kind().code() {
-                    return Err(StoreError::NotFound);
-                }
-                if expected_version.is_some_and(|expected| expected != version) {
-                    return Err(StoreError::VersionConflict { actual: version });
-                }
-                let now = now_ms();
-                let meta = record.meta_mut();
-                meta.version = version + 1;
-                meta.created_at_ms = created_at_ms;
-                meta.updated_at_ms = now;
-                let status = meta.status();
-                meta.status = Some(status);
-                let body = encode(&record)?;
-                // The version check in WHERE makes the write conditional even if
-                // another writer slipped in between (it cannot with one connection,
-                // but a shared database must behave the same).
-                let updated = tx
-                    .execute(
-                        "UPDATE records SET organization_id = ?2, status = ?3, visibility = ?4, version = ?5, updated_at_ms = ?6, body = ?7
-                         WHERE pos = ?1 AND version = ?8",
-                        params![pos, record.meta().organization_id, status.code(), record.visibility().code(), version + 1, now, body, version],
-                    )
-                    .map_err(backend)?;
-                if updated == 0 {
-                    return Err(StoreError::VersionConflict { actual: version });
-                }
-                write_tags(&tx, pos, &record)?;
-                let sequence = append_change(&tx, &record, operation, &body, now)?;
+                let change = update_in(&tx, record, expected_version, operation)?;
                 tx.commit().map_err(backend)?;
-                Ok(Change { sequence, operation, committed_at_ms: now, record })
+                Ok(change)
             })
             .await?;
-        self.publish(change.sequence);
+        self.publish(vec![change.clone()]);
         Ok(change)
+    }
+
+    async fn write_batch(&self, writes: Vec<Write>) -> Result<Vec<Result<Change, StoreError>>, StoreError> {
+        let outcomes = self
+            .with_conn(move |conn| {
+                let tx = write_transaction(conn)?;
+                let mut outcomes = Vec::with_capacity(writes.len());
+                for write in writes {
+                    tx.execute_batch("SAVEPOINT batch_row").map_err(backend)?;
+                    let outcome = match write {
+                        Write::Insert { record, external_key } => insert_in(&tx, record, external_key),
+                        Write::Update { record, expected_version, operation } => {
+                            update_in(&tx, record, expected_version, operation)
+                        }
+                    };
+                    if outcome.is_err() {
+                        tx.execute_batch("ROLLBACK TO batch_row").map_err(backend)?;
+                    }
+                    tx.execute_batch("RELEASE batch_row").map_err(backend)?;
+                    outcomes.push(outcome);
+                }
+                tx.commit().map_err(backend)?;
+                Ok(outcomes)
+            })
+            .await?;
+        self.publish(outcomes.iter().filter_map(|o| o.as_ref().ok()).cloned().collect());
+        Ok(outcomes)
     }
 
     async fn get(&self, kind: RecordKind, id: &str) -> Result<Option<Record>, StoreError> {
@@ -326,6 +416,41 @@ impl RecordStore for SqliteStore {
                 .optional()
                 .map_err(backend)?;
             body.as_deref().map(decode).transpose()
+        })
+        .await
+    }
+
+    async fn get_many(&self, kind: RecordKind, ids: &[String]) -> Result<Vec<Record>, StoreError> {
+        let ids = ids.to_vec();
+        self.with_conn(move |conn| {
+            let mut select =
+                conn.prepare_cached("SELECT body FROM records WHERE id = ?1 AND kind = ?2").map_err(backend)?;
+            let mut records = Vec::with_capacity(ids.len());
+            for id in &ids {
+                let body: Option<String> =
+                    select.query_row(params![id, kind.code()], |r| r.get(0)).optional().map_err(backend)?;
+                if let Some(body) = body {
+                    records.push(decode(&body)?);
+                }
+            }
+            Ok(records)
+        })
+        .await
+    }
+
+    async fn find_external(&self, keys: &[String]) -> Result<Vec<(String, Record)>, StoreError> {
+        let keys = keys.to_vec();
+        self.with_conn(move |conn| {
+            let mut select =
+                conn.prepare_cached("SELECT body FROM records WHERE external_key = ?1").map_err(backend)?;
+            let mut found = Vec::new();
+            for key in keys {
+                let body: Option<String> = select.query_row([&key], |r| r.get(0)).optional().map_err(backend)?;
+                if let Some(body) = body {
+                    found.push((key, decode(&body)?));
+                }
+            }
+            Ok(found)
         })
         .await
     }
@@ -394,7 +519,9 @@ impl RecordStore for SqliteStore {
         self.with_conn(move |conn| {
             let mut stmt = conn
                 .prepare_cached(
-                    "SELECT sequence, operation, committed_at_ms, body FROM changes WHERE sequence > ?1 ORDER BY sequence LIMIT ?2",
+                    "SELECT c.sequence, c.operation, c.committed_at_ms, CASE WHEN c.body = '' THEN COALESCE(r.body, '') ELSE c.body END
+                     FROM changes c LEFT JOIN records r ON r.id = c.record_id
+                     WHERE c.sequence > ?1 ORDER BY c.sequence LIMIT ?2",
                 )
                 .map_err(backend)?;
             let rows = stmt
@@ -419,6 +546,10 @@ impl RecordStore for SqliteStore {
 
     fn sequence(&self) -> watch::Receiver<i64> {
         self.sequence.subscribe()
+    }
+
+    fn committed(&self) -> broadcast::Receiver<CommittedChanges> {
+        self.committed.subscribe()
     }
 
     async fn insert_token(&self, token: TokenRecord) -> Result<(), StoreError> {

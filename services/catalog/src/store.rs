@@ -5,13 +5,19 @@
 //! (the search index, auto-matching) can resume from the last one they saw.
 //! Implementations: [`crate::sqlite::SqliteStore`] (embedded, the default) and
 //! [`crate::postgres::PostgresStore`] (shared by several processes).
+//!
+//! Bulk loads write through [`RecordStore::write_batch`]: many writes in one
+//! transaction, each in a savepoint of its own, so one failing write leaves
+//! no trace while the others commit together. A record may carry an external
+//! key (the stable id an import gave it), unique across the store, by which a
+//! later import finds it again.
 
 use async_trait::async_trait;
 use innomatch_core::{
     model::{ChangeOperation, Record, RecordKind, RecordStatus, Role},
     tag::Tag,
 };
-use tokio::sync::watch;
+use tokio::sync::{broadcast, watch};
 
 use crate::accounts::store::AccountStore;
 
@@ -97,6 +103,23 @@ pub struct TokenRecord {
     pub revoked: bool,
 }
 
+/// One write of a [`RecordStore::write_batch`].
+#[derive(Debug, Clone, PartialEq)]
+pub enum Write {
+    /// [`RecordStore::insert`], optionally under an external key.
+    Insert { record: Record, external_key: Option<String> },
+    /// [`RecordStore::update`].
+    Update { record: Record, expected_version: Option<i64>, operation: ChangeOperation },
+}
+
+/// Committed changes as the writing store announces them, in one batch per
+/// transaction, before its [`RecordStore::sequence`] moves past them.
+pub type CommittedChanges = std::sync::Arc<Vec<Change>>;
+
+/// How many committed transactions a slow in-process follower may lag
+/// before it reads the change log again instead.
+pub const COMMITTED_CHANNEL_CAPACITY: usize = 64;
+
 #[async_trait]
 /// Every record store keeps the people's accounts too (see [`AccountStore`]).
 pub trait RecordStore: AccountStore + Send + Sync + 'static {
@@ -112,7 +135,18 @@ pub trait RecordStore: AccountStore + Send + Sync + 'static {
         operation: ChangeOperation,
     ) -> Result<Change, StoreError>;
 
+    /// Commits every write in one transaction, each in a savepoint: a write
+    /// that fails is rolled back alone and reported in its place; the others
+    /// commit. The outer error is for the transaction itself (nothing written).
+    async fn write_batch(&self, writes: Vec<Write>) -> Result<Vec<Result<Change, StoreError>>, StoreError>;
+
     async fn get(&self, kind: RecordKind, id: &str) -> Result<Option<Record>, StoreError>;
+
+    /// The records of a kind among `ids` (missing ones are left out), in one read.
+    async fn get_many(&self, kind: RecordKind, ids: &[String]) -> Result<Vec<Record>, StoreError>;
+
+    /// The records stored under any of these external keys, by key, in one read.
+    async fn find_external(&self, keys: &[String]) -> Result<Vec<(String, Record)>, StoreError>;
 
     async fn list(&self, query: &ListQuery) -> Result<RecordPage, StoreError>;
 
@@ -121,6 +155,13 @@ pub trait RecordStore: AccountStore + Send + Sync + 'static {
 
     /// The newest committed sequence number, updated after every commit.
     fn sequence(&self) -> watch::Receiver<i64>;
+
+    /// This store's own commits as they happen, each sent before
+    /// [`RecordStore::sequence`] moves past it, so an in-process follower
+    /// can take them without reading them back. Commits of other processes
+    /// never come here: followers still read the change log when the
+    /// sequence runs ahead of what this channel gave them.
+    fn committed(&self) -> broadcast::Receiver<CommittedChanges>;
 
     async fn insert_token(&self, token: TokenRecord) -> Result<(), StoreError>;
 

@@ -11,7 +11,7 @@ use std::{collections::BTreeSet, sync::Arc, time::Duration};
 use innomatch_catalog::{
     postgres::PostgresStore,
     sqlite::SqliteStore,
-    store::{ListQuery, PrivateNeeds, RecordStore, StoreError, TokenRecord},
+    store::{ListQuery, PrivateNeeds, RecordStore, StoreError, TokenRecord, Write},
 };
 use innomatch_core::{
     model::{
@@ -453,6 +453,133 @@ async fn credit_codes_are_unique_among_live_organizations(backend: Backend) {
     h.store.insert(registered("org_reborn", "湛江绿钢科技有限公司", CODE)).await.expect("the code is free again");
 }
 
+/// A batch commits its good writes together in one transaction; a failing
+/// write (a taken id, a taken external key, a stale version) is rolled back
+/// alone and reported in its place, logs nothing and leaves the rest intact.
+async fn a_batch_commits_good_writes_and_rejects_bad_ones_alone(backend: Backend) {
+    let Some(h) = Harness::new(backend).await else { return };
+    let first =
+        h.store.insert(need("need_1", "org_steel", "氢冶金低碳工艺", Visibility::Public)).await.expect("insert");
+    let mut committed = h.store.committed();
+    let writes = vec![
+        Write::Insert {
+            record: need("need_2", "org_steel", "绿色钢铁短流程", Visibility::Public),
+            external_key: Some("need:org_steel:row-2".into()),
+        },
+        // The id is taken: refused, nothing of it stays.
+        Write::Insert { record: need("need_1", "org_steel", "重复", Visibility::Public), external_key: None },
+        // The external key is taken by the first write of this batch.
+        Write::Insert {
+            record: need("need_3", "org_steel", "重复的外部编号", Visibility::Public),
+            external_key: Some("need:org_steel:row-2".into()),
+        },
+        Write::Update {
+            record: retitled(&first.record, "氢冶金低碳工艺（二期）"),
+            expected_version: Some(1),
+            operation: ChangeOperation::Updated,
+        },
+        // Stale: the write before moved it to version 2.
+        Write::Update {
+            record: retitled(&first.record, "过期写入"),
+            expected_version: Some(1),
+            operation: ChangeOperation::Updated,
+        },
+        Write::Insert {
+            record: need("need_4", "org_steel", "预制菜冷链保鲜", Visibility::Public),
+            external_key: Some("need:org_steel:row-4".into()),
+        },
+    ];
+    let outcomes = h.store.write_batch(writes).await.expect("batch");
+    let shape: Vec<Result<i64, String>> = outcomes
+        .iter()
+        .map(|o| match o {
+            Ok(change) => Ok(change.sequence),
+            Err(StoreError::AlreadyExists) => Err("exists".into()),
+            Err(StoreError::VersionConflict { actual }) => Err(format!("conflict at {actual}")),
+            Err(other) => Err(other.to_string()),
+        })
+        .collect();
+    assert_eq!(
+        shape,
+        [Ok(2), Err("exists".into()), Err("exists".into()), Ok(3), Err("conflict at 2".into()), Ok(4)],
+        "one outcome per write, in order, sequences without gaps"
+    );
+    assert!(h.store.get(RecordKind::Need, "need_3").await.expect("get").is_none(), "a refused write left nothing");
+    let Some(Record::Need(updated)) = h.store.get(RecordKind::Need, "need_1").await.expect("get") else {
+        panic!("need_1 is stored")
+    };
+    assert_eq!((updated.title.as_str(), updated.meta.version), ("氢冶金低碳工艺（二期）", 2));
+    let log: Vec<i64> = h.store.changes_after(0, 100).await.expect("changes").iter().map(|c| c.sequence).collect();
+    assert_eq!(log, [1, 2, 3, 4], "only the committed writes are logged");
+
+    // The commit is announced once, with its changes, before the sequence moves.
+    let announced =
+        tokio::time::timeout(Duration::from_secs(5), committed.recv()).await.expect("announced").expect("open");
+    assert_eq!(announced.iter().map(|c| c.sequence).collect::<Vec<_>>(), [2, 3, 4]);
+    assert_eq!(*h.store.sequence().borrow(), 4);
+
+    // Records are found again by their external keys and read many at once.
+    let keys = ["need:org_steel:row-2".to_owned(), "need:org_steel:row-4".to_owned(), "need:org_steel:none".to_owned()];
+    let mut found: Vec<(String, String)> = h
+        .store
+        .find_external(&keys)
+        .await
+        .expect("find")
+        .into_iter()
+        .map(|(key, record)| (key, record.meta().id.clone()))
+        .collect();
+    found.sort();
+    assert_eq!(
+        found,
+        [
+            ("need:org_steel:row-2".to_owned(), "need_2".to_owned()),
+            ("need:org_steel:row-4".to_owned(), "need_4".to_owned())
+        ]
+    );
+    let ids_wanted = ["need_1".to_owned(), "need_4".to_owned(), "need_9".to_owned()];
+    let mut many = ids(&h.store.get_many(RecordKind::Need, &ids_wanted).await.expect("many"));
+    many.sort();
+    assert_eq!(many, ["need_1", "need_4"]);
+    assert!(h.store.get_many(RecordKind::Capability, &ids_wanted).await.expect("many").is_empty(), "kind counts");
+}
+
+/// Each body is stored once (a record's latest change reads it from the
+/// record), yet every change replays the record exactly as it was then,
+/// through updates, a batch and an archive, in this store and in another
+/// opened on the same data.
+async fn every_change_replays_its_own_version_of_the_record(backend: Backend) {
+    let Some(h) = Harness::new(backend).await else { return };
+    let v1 =
+        h.store.insert(need("need_1", "org_shrimp", "对虾养殖尾水处理", Visibility::Public)).await.expect("insert");
+    let v2 = h
+        .store
+        .update(retitled(&v1.record, "对虾养殖尾水处理（二期）"), Some(1), ChangeOperation::Updated)
+        .await
+        .expect("v2");
+    let batch = vec![
+        Write::Update {
+            record: retitled(&v2.record, "对虾养殖尾水处理（三期）"),
+            expected_version: Some(2),
+            operation: ChangeOperation::Updated,
+        },
+        Write::Insert {
+            record: need("need_2", "org_shrimp", "金鲳鱼深海网箱", Visibility::Public),
+            external_key: None,
+        },
+    ];
+    let written = h.store.write_batch(batch).await.expect("batch");
+    let v3 = written[0].as_ref().expect("v3").clone();
+    let mut archived = v3.record.clone();
+    archived.meta_mut().status = Some(RecordStatus::Archived);
+    let v4 = h.store.update(archived, Some(3), ChangeOperation::Archived).await.expect("v4");
+    let expected = [v1.record, v2.record, v3.record, written[1].as_ref().expect("need_2").record.clone(), v4.record];
+    for store in [Arc::clone(&h.store), h.open_another().await] {
+        let replayed: Vec<Record> =
+            store.changes_after(0, 100).await.expect("changes").into_iter().map(|c| c.record).collect();
+        assert_eq!(replayed, expected, "each change carries its own version");
+    }
+}
+
 /// Runs each scenario against both backends.
 macro_rules! conformance {
     ($($scenario:ident),+ $(,)?) => {
@@ -484,6 +611,8 @@ conformance!(
     tokens_are_stored_listed_and_revoked,
     concurrent_writers_never_leave_a_follower_behind,
     credit_codes_are_unique_among_live_organizations,
+    a_batch_commits_good_writes_and_rejects_bad_ones_alone,
+    every_change_replays_its_own_version_of_the_record,
 );
 
 /// PostgreSQL only: a commit made through another store (another process)

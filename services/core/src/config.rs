@@ -246,6 +246,9 @@ pub struct FileSettings {
     pub tls_cert: Option<PathBuf>,
     pub tls_key: Option<PathBuf>,
     pub tls_client_ca: Option<PathBuf>,
+    pub internal_ca_cert: Option<PathBuf>,
+    pub internal_client_cert: Option<PathBuf>,
+    pub internal_client_key: Option<PathBuf>,
     pub leads_url: Option<String>,
     pub search: Option<SearchSettings>,
     pub leads: Option<LeadsSettings>,
@@ -288,6 +291,9 @@ pub struct Settings {
     pub tls_client_ca: Option<PathBuf>,
     /// A leads service in another process, for auto-matching when this one runs no leads service.
     pub leads_url: Option<String>,
+    /// TLS of this process's clients of other processes (e.g. `leads_url`):
+    /// used when their URL is `https://`.
+    pub internal_tls: crate::transport::ClientTls,
 }
 
 impl Default for Settings {
@@ -312,6 +318,7 @@ impl Default for Settings {
             tls_key: None,
             tls_client_ca: None,
             leads_url: None,
+            internal_tls: crate::transport::ClientTls::default(),
         }
     }
 }

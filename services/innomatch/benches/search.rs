@@ -3,6 +3,7 @@
 //! index), then query latency over gRPC against the same queries run on the
 //! tantivy index in process (the baseline), and throughput at concurrency 16.
 //! Prints a table and writes `target/bench/search.json`.
+//! `INNOMATCH_BENCH_RECORDS=N` imports N records instead (a quicker run).
 
 use std::{
     net::SocketAddr,
@@ -19,6 +20,7 @@ use innomatch_core::{
 use innomatch_proto::v1::{self as pb, search_service_client::SearchServiceClient};
 use tonic::{Request, metadata::MetadataValue, transport::Channel};
 
+/// Records imported unless `INNOMATCH_BENCH_RECORDS` says otherwise.
 const RECORDS: usize = 100_000;
 const QUERIES: usize = 400;
 const CONCURRENCY: usize = 16;
@@ -166,7 +168,8 @@ async fn main() -> anyhow::Result<()> {
     // Bulk import, end to end: until the index has applied every change.
     let mut rng = Lcg(20251129);
     let mut rows = organizations();
-    rows.extend((0..RECORDS).map(|i| capability(&mut rng, i)));
+    let records = std::env::var("INNOMATCH_BENCH_RECORDS").ok().and_then(|n| n.parse().ok()).unwrap_or(RECORDS);
+    rows.extend((0..records).map(|i| capability(&mut rng, i)));
     let expected_sequence = rows.len() as i64;
     let mut applied = index.subscribe_applied();
     let started = Instant::now();
@@ -242,7 +245,7 @@ async fn main() -> anyhow::Result<()> {
         "throughput": { "concurrency": CONCURRENCY, "seconds": THROUGHPUT_SECONDS, "queries_per_second": qps },
         "index_docs": index.num_docs(),
     });
-    println!("search benchmark ({} capability records, {} queries)", RECORDS, QUERIES);
+    println!("search benchmark ({records} capability records, {QUERIES} queries)");
     println!(
         "  bulk import end to end   {:>10.0} docs/s  ({:.1} s to commit, {:.1} s until indexed)",
         import_docs_per_sec,

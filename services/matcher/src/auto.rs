@@ -16,14 +16,12 @@ use innomatch_core::{
     auth::{BearerToken, Principal},
     model::{ChangeOperation, Record, RecordKind, RecordStatus, Role, ServiceOffer, TechNeed, Visibility},
     retry::RetryDelays,
+    transport::{self, ClientTls},
 };
 use innomatch_leads::{Leads, model::LeadDraft};
 use innomatch_proto::v1::{self as pb, leads_service_client::LeadsServiceClient};
 use tokio::task::JoinHandle;
-use tonic::{
-    service::interceptor::InterceptedService,
-    transport::{Channel, Endpoint},
-};
+use tonic::{service::interceptor::InterceptedService, transport::Channel};
 
 use crate::{Matcher, matcher::shareable};
 
@@ -247,10 +245,11 @@ impl std::fmt::Debug for RemoteLeads {
 const REMOTE_TIMEOUT: Duration = Duration::from_secs(10);
 
 impl RemoteLeads {
-    /// Connects on first use, so the leads service may start after this one.
-    pub fn new(url: &str, admin_token: &str) -> Result<Self, String> {
-        let channel = Endpoint::from_shared(url.to_owned())
-            .map_err(|e| format!("invalid leads URL {url:?}: {e}"))?
+    /// Connects on first use, so the leads service may start after this one;
+    /// speaks TLS when `url` is `https://` (see [`transport::endpoint`]).
+    pub fn new(url: &str, admin_token: &str, tls: &ClientTls) -> Result<Self, String> {
+        let channel = transport::endpoint(url, tls)
+            .map_err(|e| format!("leads URL: {e}"))?
             .connect_timeout(Duration::from_secs(5))
             .timeout(REMOTE_TIMEOUT)
             .connect_lazy();

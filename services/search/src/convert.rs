@@ -154,17 +154,22 @@ impl TryFrom<pb::SearchRequest> for index::SearchRequest {
 
 impl From<pb::ImportRecord> for ImportRow {
     fn from(message: pb::ImportRecord) -> Self {
-        let organization_id = match &message.record {
+        let meta = match &message.record {
             Some(pb::import_record::Record::Need(n)) => n.meta.as_ref(),
             Some(pb::import_record::Record::Capability(c)) => c.meta.as_ref(),
             Some(pb::import_record::Record::Offer(o)) => o.meta.as_ref(),
-            Some(pb::import_record::Record::Organization(_)) | None => None,
-        }
-        .map(|m| m.organization_id.clone())
-        .unwrap_or_default();
+            Some(pb::import_record::Record::Organization(o)) => o.meta.as_ref(),
+            None => None,
+        };
+        let record_id = meta.map(|m| m.id.clone()).unwrap_or_default();
+        // An organization owns itself: it names no owner.
+        let organization_id = match &message.record {
+            Some(pb::import_record::Record::Organization(_)) => String::new(),
+            _ => meta.map(|m| m.organization_id.clone()).unwrap_or_default(),
+        };
         let reference = message.r#ref.clone();
         let organization_ref = message.organization_ref.clone();
-        ImportRow { record: Record::try_from(message), reference, organization_ref, organization_id }
+        ImportRow { record: Record::try_from(message), reference, organization_ref, organization_id, record_id }
     }
 }
 
@@ -173,6 +178,8 @@ impl From<ImportSummary> for pb::ImportSummary {
         pb::ImportSummary {
             received: summary.received,
             imported: summary.imported,
+            updated: summary.updated,
+            unchanged: summary.unchanged,
             rejected: summary
                 .rejected
                 .into_iter()

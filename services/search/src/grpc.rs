@@ -16,8 +16,8 @@ use crate::{
     index::{self, SearchIndex},
 };
 
-/// Rows taken from the queue at a time.
-const IMPORT_BATCH: usize = 256;
+/// Rows taken from the queue at a time, and committed in one store transaction.
+const IMPORT_BATCH: usize = 512;
 /// Bytes of rows read ahead of the commits at most.
 const IMPORT_READ_AHEAD_BYTES: usize = 64 * 1024 * 1024;
 
@@ -166,17 +166,33 @@ impl SearchService for SearchGrpc {
         let mut batch = Vec::with_capacity(IMPORT_BATCH);
         let mut position = 0u64;
         while rows.recv_many(&mut batch, IMPORT_BATCH).await > 0 {
+            let Some(importer) = import.importer.as_mut() else { break };
+            let mut failed = None;
             for (message, _bytes) in batch.drain(..) {
-                let message = message?;
+                let message = match message {
+                    Ok(message) => message,
+                    Err(status) => {
+                        failed = Some(status);
+                        break;
+                    }
+                };
                 position += 1;
-                if position > handled
-                    && let Some(importer) = import.importer.as_mut()
-                {
-                    importer.add(ImportRow::from(message)).await;
+                if position > handled {
+                    importer.add(ImportRow::from(message));
                 }
             }
+            // One store transaction for every row taken from the queue; rows
+            // received before a broken stream are written all the same, so
+            // the summary a retry resumes from is true.
+            importer.flush().await;
+            if let Some(status) = failed {
+                return Err(status);
+            }
         }
-        let summary = import.importer.take().map(Importer::finish).unwrap_or_default();
+        let summary = match import.importer.take() {
+            Some(importer) => importer.finish().await,
+            None => Default::default(),
+        };
         if let Some(claim) = &import.claim {
             claim.progress(&summary);
         }

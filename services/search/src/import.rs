@@ -1,16 +1,27 @@
-//! Bulk import through the catalog: every row is validated and committed on
-//! its own (a rejected row writes nothing), organizations can be referred to
-//! by a name local to the import, and the summary lists each rejection.
-//! An [`ImportLedger`] makes a retried import with the same idempotency key
-//! skip the rows the first attempt already handled.
+//! Bulk import through the catalog: rows are validated, gathered into
+//! batches and written with [`Catalog::write_bulk`] (one store transaction
+//! per batch, a savepoint per row, so a rejected row writes nothing);
+//! organizations can be referred to by their `ref`, and the summary lists
+//! each rejection. A row's `ref` (or an organization's unified social credit
+//! code, or the id of an exported record) is its stable external id: the same
+//! file imported again leaves every row unchanged, and a changed row updates
+//! its record. An [`ImportLedger`] makes a retried import with the same
+//! idempotency key skip the rows the first attempt already handled.
 
 use std::{
-    collections::HashMap,
+    collections::{HashMap, HashSet},
     sync::{Arc, Mutex},
 };
 
-use innomatch_catalog::{Catalog, CatalogError};
-use innomatch_core::{auth::Principal, model::Record, validation::Violations};
+use innomatch_catalog::{
+    Catalog, CatalogError,
+    bulk::{BulkOutcome, BulkOwner, BulkRow},
+};
+use innomatch_core::{
+    auth::Principal,
+    model::{Record, RecordKind},
+    validation::Violations,
+};
 
 /// At most this many rejections are listed; all are counted.
 pub const MAX_LISTED_REJECTIONS: usize = 1_000;
@@ -19,12 +30,15 @@ pub const MAX_LISTED_REJECTIONS: usize = 1_000;
 #[derive(Debug)]
 pub struct ImportRow {
     pub record: Result<Record, Violations>,
-    /// This row's name for later rows (`organization_ref`).
+    /// This row's stable name: later rows refer to an organization by it
+    /// (`organization_ref`), and a later import finds the record by it.
     pub reference: String,
-    /// The owner by reference to an earlier row.
+    /// The owner by reference to an organization's `ref`.
     pub organization_ref: String,
     /// The owner by id (meta.organization_id).
     pub organization_id: String,
+    /// The id the row came with (meta.id, e.g. from an export).
+    pub record_id: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -37,88 +51,157 @@ pub struct Rejection {
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct ImportSummary {
     pub received: u64,
+    /// Rows that wrote a record: created, or updated ([`Self::updated`]).
     pub imported: u64,
+    /// Of the imported rows, those that replaced an existing record with a new version.
+    pub updated: u64,
+    /// Rows that matched an existing record exactly and wrote nothing.
+    pub unchanged: u64,
     pub rejected: Vec<Rejection>,
     pub rejected_rows: u64,
     pub organization_ids: HashMap<String, String>,
 }
 
+/// A row waiting for its batch, with its place in the stream.
+struct Pending {
+    number: u64,
+    row: BulkRow,
+    reference: String,
+}
+
 /// One import session (one stream of rows).
-#[derive(Debug)]
 pub struct Importer {
     catalog: Catalog,
     principal: Principal,
     summary: ImportSummary,
+    pending: Vec<Pending>,
+    /// Refs used so far, by kind: a ref names one row of its kind per import.
+    references: HashSet<(RecordKind, String)>,
+}
+
+impl std::fmt::Debug for Importer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Importer").field("summary", &self.summary).finish_non_exhaustive()
+    }
+}
+
+fn violations_to_rejections(v: Violations) -> Vec<(String, String)> {
+    v.0.into_iter().map(|v| (v.field, v.description)).collect()
 }
 
 impl Importer {
     pub fn new(catalog: Catalog, principal: Principal) -> Self {
-        Self { catalog, principal, summary: ImportSummary::default() }
+        Self::resume(catalog, principal, ImportSummary::default())
     }
 
     /// Goes on from an earlier attempt's summary (see [`ImportLedger`]).
     pub fn resume(catalog: Catalog, principal: Principal, summary: ImportSummary) -> Self {
-        Self { catalog, principal, summary }
+        Self { catalog, principal, summary, pending: Vec::new(), references: HashSet::new() }
     }
 
-    /// The summary so far.
+    /// The summary of the rows written so far.
     pub fn summary(&self) -> &ImportSummary {
         &self.summary
     }
 
-    pub async fn add(&mut self, row: ImportRow) {
+    /// Queues one row; call [`Self::flush`] to write the queued rows.
+    pub fn add(&mut self, row: ImportRow) {
         self.summary.received += 1;
         let number = self.summary.received;
-        let result = self.create(row).await;
-        match result {
-            Ok(()) => self.summary.imported += 1,
-            Err(rejections) => {
-                self.summary.rejected_rows += 1;
-                for (field, reason) in rejections {
-                    if self.summary.rejected.len() < MAX_LISTED_REJECTIONS {
-                        self.summary.rejected.push(Rejection { row: number, field, reason });
+        let record = match row.record {
+            Ok(record) => record,
+            Err(violations) => return self.reject(number, violations_to_rejections(violations)),
+        };
+        let kind = record.kind();
+        if !row.reference.is_empty() && !self.references.insert((kind, row.reference.clone())) {
+            let reason = format!("ref {:?} is used by an earlier row", row.reference);
+            return self.reject(number, vec![("ref".into(), reason)]);
+        }
+        let external_id = match &record {
+            Record::Organization(org) if row.reference.is_empty() && !org.credit_code.is_empty() => {
+                format!("uscc:{}", org.credit_code)
+            }
+            _ => row.reference.clone(),
+        };
+        let owner = if !row.organization_ref.is_empty() {
+            BulkOwner::Ref(row.organization_ref)
+        } else if !row.organization_id.is_empty() {
+            BulkOwner::Id(row.organization_id)
+        } else {
+            BulkOwner::Caller
+        };
+        let reference = row.reference;
+        let row = BulkRow { record, owner, external_id, record_id: row.record_id };
+        self.pending.push(Pending { number, row, reference });
+    }
+
+    /// Writes the queued rows in one batch. A storage failure rejects every
+    /// row of the batch (nothing of it was written).
+    pub async fn flush(&mut self) {
+        if self.pending.is_empty() {
+            return;
+        }
+        let pending = std::mem::take(&mut self.pending);
+        let (places, rows): (Vec<(u64, String)>, Vec<BulkRow>) =
+            pending.into_iter().map(|p| ((p.number, p.reference), p.row)).unzip();
+        match self.catalog.write_bulk(&self.principal, rows).await {
+            Ok(results) => {
+                for ((number, reference), result) in places.into_iter().zip(results) {
+                    match result {
+                        Ok(written) => {
+                            match written.outcome {
+                                BulkOutcome::Created => self.summary.imported += 1,
+                                BulkOutcome::Updated => {
+                                    self.summary.imported += 1;
+                                    self.summary.updated += 1;
+                                }
+                                BulkOutcome::Unchanged => self.summary.unchanged += 1,
+                            }
+                            if matches!(written.record, Record::Organization(_)) && !reference.is_empty() {
+                                self.summary.organization_ids.insert(reference, written.record.meta().id.clone());
+                            }
+                        }
+                        Err(e) => self.reject(number, rejections_of(e)),
                     }
+                }
+            }
+            Err(e) => {
+                tracing::error!(error = %e, "import batch failed");
+                for (number, _) in places {
+                    self.reject(number, vec![(String::new(), e.to_string())]);
                 }
             }
         }
     }
 
-    async fn create(&mut self, row: ImportRow) -> Result<(), Vec<(String, String)>> {
-        let violations_to_rejections =
-            |v: Violations| v.0.into_iter().map(|v| (v.field, v.description)).collect::<Vec<_>>();
-        let record = row.record.map_err(violations_to_rejections)?;
-        let owner = if row.organization_ref.is_empty() {
-            row.organization_id
-        } else {
-            self.summary.organization_ids.get(&row.organization_ref).cloned().ok_or_else(|| {
-                vec![(
-                    "organization_ref".to_owned(),
-                    format!("no organization with ref {:?} was imported before this row", row.organization_ref),
-                )]
-            })?
-        };
-        if !row.reference.is_empty() && self.summary.organization_ids.contains_key(&row.reference) {
-            return Err(vec![("ref".into(), format!("ref {:?} is used by an earlier row", row.reference))]);
+    fn reject(&mut self, number: u64, rejections: Vec<(String, String)>) {
+        self.summary.rejected_rows += 1;
+        for (field, reason) in rejections {
+            if self.summary.rejected.len() < MAX_LISTED_REJECTIONS {
+                self.summary.rejected.push(Rejection { row: number, field, reason });
+            }
         }
-        let is_organization = matches!(record, Record::Organization(_));
-        let created = self.catalog.create(&self.principal, record, &owner).await.map_err(|e| match e {
-            CatalogError::Invalid(v) => violations_to_rejections(v),
-            other => vec![(String::new(), other.to_string())],
-        })?;
-        if is_organization && !row.reference.is_empty() {
-            self.summary.organization_ids.insert(row.reference, created.meta().id.clone());
-        }
-        Ok(())
     }
 
-    pub fn finish(self) -> ImportSummary {
+    /// Writes what is still queued and ends the import.
+    pub async fn finish(mut self) -> ImportSummary {
+        self.flush().await;
         tracing::info!(
             received = self.summary.received,
             imported = self.summary.imported,
+            updated = self.summary.updated,
+            unchanged = self.summary.unchanged,
             rejected = self.summary.rejected_rows,
             "import finished"
         );
         self.summary
+    }
+}
+
+fn rejections_of(error: CatalogError) -> Vec<(String, String)> {
+    match error {
+        CatalogError::Invalid(v) => violations_to_rejections(v),
+        other => vec![(String::new(), other.to_string())],
     }
 }
 

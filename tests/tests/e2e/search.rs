@@ -389,6 +389,52 @@ async fn import_commits_good_rows_reports_bad_ones_and_resolves_refs() {
     assert_eq!(found.hits[0].organization_name, "湛江南药研究所");
 }
 
+/// Rows of one tenant's capabilities, each named by a `ref`.
+fn capability_rows(items: &[(&str, &str, &str)]) -> Vec<pb::ImportRecord> {
+    items
+        .iter()
+        .map(|(reference, title, description)| pb::ImportRecord {
+            record: Some(pb::import_record::Record::Capability(capability(title, description, &["shrimp"], "", 6))),
+            r#ref: (*reference).into(),
+            ..Default::default()
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn importing_rows_again_by_their_refs_changes_nothing_and_a_changed_row_gets_a_new_version() {
+    let app = spawn_app().await;
+    let (_, university) = app.tenant("广东海洋大学", OrganizationKind::University).await;
+    let (_, institute) = app.tenant("湛江水产研究所", OrganizationKind::ResearchInstitute).await;
+    let rows =
+        [("shrimp-1", "对虾工厂化养殖", "循环水工厂化养殖技术"), ("shrimp-2", "对虾病害检测", "白斑综合征快速检测")];
+    let mut search = app.search(Some(&university)).await;
+    let first = search.import(tokio_stream::iter(capability_rows(&rows))).await.expect("import").into_inner();
+    assert_eq!((first.imported, first.updated, first.unchanged), (2, 0, 0));
+    let again = search.import(tokio_stream::iter(capability_rows(&rows))).await.expect("import").into_inner();
+    assert_eq!((again.received, again.imported, again.updated, again.unchanged), (2, 0, 0, 2), "nothing changed");
+
+    let changed = [rows[0], ("shrimp-2", "对虾病害检测", "白斑综合征与弧菌快速检测")];
+    let third = search.import(tokio_stream::iter(capability_rows(&changed))).await.expect("import").into_inner();
+    assert_eq!((third.imported, third.updated, third.unchanged), (1, 1, 1));
+    let found = search_until(&mut search, query("弧菌"), |r| r.total_hits == 1).await;
+    let updated = app
+        .catalog(Some(&university))
+        .await
+        .get_capability(pb::GetCapabilityRequest { id: found.hits[0].id.clone() })
+        .await
+        .expect("get")
+        .into_inner();
+    assert_eq!(updated.meta.expect("meta").version, 2, "the changed row is a new version of the same record");
+    let all = search_until(&mut search, query("对虾"), |r| r.total_hits == 2).await;
+    assert_eq!(all.total_hits, 2, "no row was duplicated");
+
+    // Refs belong to their owner: the same refs from another tenant are its own records.
+    let theirs = app.search(Some(&institute)).await.import(tokio_stream::iter(capability_rows(&rows))).await;
+    let theirs = theirs.expect("import").into_inner();
+    assert_eq!((theirs.imported, theirs.unchanged), (2, 0));
+}
+
 #[tokio::test]
 async fn an_import_may_take_longer_than_the_call_deadline() {
     let app = spawn_app_with(|s| s.limits.request_timeout_secs = 1).await;

@@ -87,12 +87,73 @@ const LIST_FIELDS: &[&str] = &[
 ];
 const NUMBER_FIELDS: &[&str] = &["target_trl", "trl", "monthly_capacity"];
 
+/// Why a row cannot be read: the field (as the server names fields, e.g.
+/// `need.target_trl`; empty when it is the row as a whole) and the reason.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CellError {
+    pub field: String,
+    pub reason: String,
+}
+
+impl CellError {
+    fn row(reason: impl Into<String>) -> Self {
+        Self { field: String::new(), reason: reason.into() }
+    }
+}
+
 /// One data row of a file: where it is, and its message or why it cannot be read.
 #[derive(Debug)]
 pub struct Row {
     /// "line 12" or "sheet needs, row 12".
     pub location: String,
-    pub parsed: Result<pb::ImportRecord, String>,
+    pub parsed: Result<pb::ImportRecord, CellError>,
+}
+
+/// The bilingual headers of exported workbooks ("标题 title"), by column.
+fn chinese_label(column: &str) -> &'static str {
+    match column {
+        "type" => "类型",
+        "id" => "编号",
+        "ref" => "外部编号",
+        "name" => "名称",
+        "kind" => "类别",
+        "region_code" => "区域代码",
+        "industries" => "产业链",
+        "high_tech_fields" => "高新技术领域",
+        "qualifications" => "资质",
+        "description" => "简介",
+        "website" => "网站",
+        "credit_code" => "统一社会信用代码",
+        "organization_id" => "机构编号",
+        "organization" => "机构外部编号",
+        "title" => "标题",
+        "keywords" => "关键词",
+        "competencies" => "所需能力",
+        "cooperation_modes" => "合作方式",
+        "target_trl" => "目标技术成熟度",
+        "budget_min_yuan" => "预算下限（元）",
+        "budget_max_yuan" => "预算上限（元）",
+        "visibility" => "公开方式",
+        "trl" => "技术成熟度",
+        "available_for_sharing" => "可共享",
+        "reference" => "出处",
+        "category" => "服务类别",
+        "regions_served" => "服务区域",
+        "industries_served" => "服务产业",
+        "terms" => "服务条款",
+        "monthly_capacity" => "月服务能力",
+        _ => "",
+    }
+}
+
+/// The column a header names: "title", or the English half of an exported
+/// "标题 title".
+fn column_name(header: &str) -> &str {
+    let header = header.trim();
+    match header.rsplit_once(char::is_whitespace) {
+        Some((_, english)) if english.is_ascii() && !english.is_empty() => english,
+        _ => header,
+    }
 }
 
 fn split_list(cell: &str) -> Vec<&str> {
@@ -100,36 +161,45 @@ fn split_list(cell: &str) -> Vec<&str> {
 }
 
 /// A row of named cells as the JSON object a JSONL line would hold.
-pub fn cells_to_json(headers: &[String], cells: &[String], default_type: Option<&str>) -> Result<Value, String> {
+pub fn cells_to_json(headers: &[String], cells: &[String], default_type: Option<&str>) -> Result<Value, CellError> {
     let mut object = Map::new();
     let mut budget = Map::new();
     if let Some(kind) = default_type {
         object.insert("type".into(), json!(kind));
     }
+    let kind = headers
+        .iter()
+        .zip(cells)
+        .find(|(name, _)| column_name(name) == "type")
+        .map(|(_, cell)| cell.trim().to_owned())
+        .or_else(|| default_type.map(str::to_owned))
+        .unwrap_or_default();
+    let field = |name: &str| if kind.is_empty() { name.to_owned() } else { format!("{kind}.{name}") };
     for (name, cell) in headers.iter().zip(cells) {
-        let (name, cell) = (name.trim(), cell.trim());
-        if cell.is_empty() || name == "id" {
-            continue; // ids are the server's to give
+        let (name, cell) = (column_name(name), cell.trim());
+        if cell.is_empty() {
+            continue;
         }
+        let bad = |reason: String| CellError { field: field(name), reason };
         let value = if LIST_FIELDS.contains(&name) {
             json!(split_list(cell))
         } else if NUMBER_FIELDS.contains(&name) {
-            json!(cell.parse::<u64>().map_err(|_| format!("{name}: {cell:?} is not a whole number"))?)
+            json!(cell.parse::<u64>().map_err(|_| bad(format!("{cell:?} is not a whole number")))?)
         } else if name == "available_for_sharing" {
             json!(matches!(cell.to_lowercase().as_str(), "true" | "yes" | "1" | "是"))
         } else if let Some(bound) = name.strip_prefix("budget_") {
-            let amount = cell.parse::<i64>().map_err(|_| format!("{name}: {cell:?} is not an amount in yuan"))?;
+            let amount = cell.parse::<i64>().map_err(|_| bad(format!("{cell:?} is not an amount in yuan")))?;
             budget.insert(bound.to_owned(), json!(amount));
             continue;
         } else if name == "competencies" {
-            let list: Result<Vec<Value>, String> = split_list(cell)
+            let list: Result<Vec<Value>, CellError> = split_list(cell)
                 .into_iter()
                 .map(|item| match item.rsplit_once([':', '：']) {
                     Some((competency, weight)) => weight
                         .trim()
                         .parse::<u32>()
                         .map(|w| json!({"name": competency.trim(), "weight": w}))
-                        .map_err(|_| format!("competencies: bad weight in {item:?}")),
+                        .map_err(|_| bad(format!("bad weight in {item:?}"))),
                     None => Ok(json!({"name": item, "weight": 1})),
                 })
                 .collect();
@@ -148,22 +218,27 @@ pub fn cells_to_json(headers: &[String], cells: &[String], default_type: Option<
 /// A JSON object (a JSONL line or a converted row) as an import message:
 /// `ref` names the row, `organization` refers to an earlier row's `ref`,
 /// `organization_id` names an existing owner.
-pub fn to_import_record(value: Value) -> Result<pb::ImportRecord, String> {
-    let object = value.as_object().ok_or("a row must be a JSON object")?;
+/// `id` names the record an exported row came from, so importing an export
+/// again finds its records instead of duplicating them.
+pub fn to_import_record(value: Value) -> Result<pb::ImportRecord, CellError> {
+    let object = value.as_object().ok_or_else(|| CellError::row("a row must be a JSON object"))?;
     let text = |key: &str| object.get(key).and_then(Value::as_str).unwrap_or_default().to_owned();
     let reference = text("ref");
     let organization_ref = text("organization");
     let organization_id = text("organization_id");
-    let record: Record = serde_json::from_value(value).map_err(|e| e.to_string())?;
+    let id = text("id");
+    let record: Record = serde_json::from_value(value).map_err(|e| CellError::row(e.to_string()))?;
     let mut record: pb::import_record::Record = record.into();
-    if !organization_id.is_empty() {
-        let meta = match &mut record {
-            pb::import_record::Record::Need(n) => &mut n.meta,
-            pb::import_record::Record::Capability(c) => &mut c.meta,
-            pb::import_record::Record::Offer(o) => &mut o.meta,
-            pb::import_record::Record::Organization(o) => &mut o.meta,
-        };
-        meta.get_or_insert_with(Default::default).organization_id = organization_id;
+    let meta = match &mut record {
+        pb::import_record::Record::Need(n) => &mut n.meta,
+        pb::import_record::Record::Capability(c) => &mut c.meta,
+        pb::import_record::Record::Offer(o) => &mut o.meta,
+        pb::import_record::Record::Organization(o) => &mut o.meta,
+    };
+    if !organization_id.is_empty() || !id.is_empty() {
+        let meta = meta.get_or_insert_with(Default::default);
+        meta.organization_id = organization_id;
+        meta.id = id;
     }
     Ok(pb::ImportRecord { record: Some(record), r#ref: reference, organization_ref })
 }
@@ -199,7 +274,7 @@ pub fn read(path: &Path) -> anyhow::Result<Vec<Row>> {
             let headers: Vec<String> =
                 reader.headers().context("reading the CSV header")?.iter().map(str::to_owned).collect();
             for (i, record) in reader.records().enumerate() {
-                let parsed = record.map_err(|e| e.to_string()).and_then(|r| {
+                let parsed = record.map_err(|e| CellError::row(e.to_string())).and_then(|r| {
                     let cells: Vec<String> = r.iter().map(str::to_owned).collect();
                     cells_to_json(&headers, &cells, None).and_then(to_import_record)
                 });
@@ -212,7 +287,8 @@ pub fn read(path: &Path) -> anyhow::Result<Vec<Row>> {
                 let mut sheet_rows = range.rows();
                 let Some(header) = sheet_rows.next() else { continue };
                 let headers: Vec<String> = header.iter().map(cell_text).collect();
-                let default_type = if headers.iter().any(|h| h == "type") { None } else { sheet_kind(&sheet) };
+                let default_type =
+                    if headers.iter().any(|h| column_name(h) == "type") { None } else { sheet_kind(&sheet) };
                 for (i, cells) in sheet_rows.enumerate() {
                     let cells: Vec<String> = cells.iter().map(cell_text).collect();
                     if cells.iter().all(|c| c.trim().is_empty()) {
@@ -230,7 +306,9 @@ pub fn read(path: &Path) -> anyhow::Result<Vec<Row>> {
                 if line.trim().is_empty() {
                     continue;
                 }
-                let parsed = serde_json::from_str::<Value>(&line).map_err(|e| e.to_string()).and_then(to_import_record);
+                let parsed = serde_json::from_str::<Value>(&line)
+                    .map_err(|e| CellError::row(e.to_string()))
+                    .and_then(to_import_record);
                 rows.push(Row { location: format!("line {}", i + 1), parsed });
             }
         }
@@ -287,21 +365,35 @@ pub fn write_csv(kind: RecordKind, records: &[Record]) -> anyhow::Result<Vec<u8>
     writer.into_inner().map_err(|e| anyhow::anyhow!("writing CSV: {e}"))
 }
 
+/// A workbook with one sheet named after the kind: a bold, frozen header row
+/// in Chinese and English ("标题 title", which imports again), filters, and
+/// numbers (TRLs, budgets, capacities) stored as numbers.
 pub fn write_xlsx(kind: RecordKind, records: &[Record]) -> anyhow::Result<Vec<u8>> {
     let mut workbook = rust_xlsxwriter::Workbook::new();
     let sheet = workbook.add_worksheet();
     sheet.set_name(kind.code())?;
     let bold = rust_xlsxwriter::Format::new().set_bold();
-    for (col, name) in header(kind).iter().enumerate() {
-        sheet.write_string_with_format(0, col as u16, *name, &bold)?;
+    let names = header(kind);
+    for (col, name) in names.iter().enumerate() {
+        let label = format!("{} {name}", chinese_label(name)).trim().to_owned();
+        sheet.write_string_with_format(0, col as u16, &label, &bold)?;
+        sheet.set_column_width(col as u16, label.chars().count().max(12) as f64 + 4.0)?;
     }
     for (row, record) in records.iter().enumerate() {
-        let row = row as u32 + 1;
+        let row = u32::try_from(row + 1).context("too many rows for a worksheet")?;
         sheet.write_string(row, 0, kind.code())?;
-        for (col, cell) in record_cells(record).iter().enumerate() {
-            sheet.write_string(row, col as u16 + 1, cell)?;
+        for (col, (cell, name)) in record_cells(record).iter().zip(&names[1..]).enumerate() {
+            let col = col as u16 + 1;
+            let numeric = NUMBER_FIELDS.contains(name) || name.starts_with("budget_");
+            let number = if numeric { cell.parse::<i64>().ok() } else { None };
+            match number {
+                Some(number) => sheet.write_number(row, col, number as f64)?,
+                None => sheet.write_string(row, col, cell)?,
+            };
         }
     }
+    sheet.set_freeze_panes(1, 0)?;
+    sheet.autofilter(0, 0, u32::try_from(records.len()).unwrap_or(u32::MAX), (names.len() - 1) as u16)?;
     Ok(workbook.save_to_buffer()?)
 }
 
@@ -349,7 +441,9 @@ mod tests {
         let headers = vec!["type".to_owned(), "title".to_owned(), "target_trl".to_owned()];
         let cells = vec!["need".to_owned(), "对虾养殖".to_owned(), "七".to_owned()];
         let error = cells_to_json(&headers, &cells, None).expect_err("not a number");
-        assert!(error.starts_with("target_trl"), "{error}");
+        assert_eq!(error.field, "need.target_trl", "{error:?}");
+        assert_eq!(column_name("目标技术成熟度 target_trl"), "target_trl");
+        assert_eq!(column_name("title"), "title");
         assert_eq!(sheet_kind("需求"), Some("need"));
     }
 }

@@ -1,6 +1,8 @@
 //! Moving records in and out in bulk: `innomatch import` (JSONL, CSV or
 //! XLSX, streamed through the catalog with a progress bar, or checked with
-//! `--dry-run`) and `innomatch export` (CSV or XLSX, columns that import again).
+//! `--dry-run`; it exits non-zero when any row is rejected) and `innomatch
+//! export` (CSV or XLSX, columns that import again: importing an export
+//! leaves its records unchanged).
 
 use std::path::PathBuf;
 
@@ -80,12 +82,13 @@ pub async fn import(client: &ClientArgs, args: ImportArgs) -> anyhow::Result<()>
     for (ordinal, row) in table::read(&args.file)?.into_iter().enumerate() {
         match row.parsed {
             Ok(message) => rows.push((ordinal, row.location, message)),
-            Err(reason) => {
+            Err(error) => {
                 unreadable += 1;
-                rejections.push((ordinal, row.location, String::new(), reason));
+                rejections.push((ordinal, row.location, error.field, error.reason));
             }
         }
     }
+    let (mut updated, mut unchanged) = (0, 0);
     let (imported, rejected_rows, organization_ids) = if args.dry_run {
         let found = dry_run(&rows);
         let rejected: std::collections::BTreeSet<usize> = found.iter().map(|r| r.0).collect();
@@ -110,6 +113,7 @@ pub async fn import(client: &ClientArgs, args: ImportArgs) -> anyhow::Result<()>
             let (ordinal, location) = sent.get(rejected.row.saturating_sub(1) as usize).cloned().unwrap_or_default();
             rejections.push((ordinal, location, rejected.field, rejected.reason));
         }
+        (updated, unchanged) = (summary.updated, summary.unchanged);
         (summary.imported, summary.rejected_rows + unreadable, summary.organization_ids)
     };
     rejections.sort_by_key(|r| r.0);
@@ -117,18 +121,29 @@ pub async fn import(client: &ClientArgs, args: ImportArgs) -> anyhow::Result<()>
         let out = json!({
             "dry_run": args.dry_run,
             "imported": imported,
+            "updated": updated,
+            "unchanged": unchanged,
             "rejected_rows": rejected_rows,
             "rejected": rejections.iter().map(|(_, at, field, reason)| json!({"at": at, "field": field, "reason": reason})).collect::<Vec<_>>(),
             "organization_ids": organization_ids,
         });
         println!("{}", serde_json::to_string_pretty(&out)?);
     } else {
-        let verb = if args.dry_run { "would import" } else { "imported" };
-        println!("{verb} {imported} records; {rejected_rows} rows rejected");
+        if args.dry_run {
+            println!("would import {imported} records; {rejected_rows} rows rejected");
+        } else {
+            println!(
+                "imported {imported} records ({updated} of them updated); {unchanged} unchanged; {rejected_rows} rows rejected"
+            );
+        }
         for (_, at, field, reason) in &rejections {
             let field = if field.is_empty() { String::new() } else { format!("{field}: ") };
             println!("  {at}: {field}{reason}");
         }
+    }
+    // Scripts and schedulers learn from the exit status that rows were left out.
+    if rejected_rows > 0 {
+        anyhow::bail!("{rejected_rows} rows rejected");
     }
     Ok(())
 }

@@ -379,7 +379,7 @@ fn spawn_auto_matching(
         (Some(leads), _) => Arc::new(leads.clone()),
         (None, Some(url)) => {
             let token = settings.admin_token.as_ref().context("INNOMATCH_LEADS_URL needs INNOMATCH_ADMIN_TOKEN")?;
-            Arc::new(RemoteLeads::new(url, token.expose()).map_err(anyhow::Error::msg)?)
+            Arc::new(RemoteLeads::new(url, token.expose(), &settings.internal_tls).map_err(anyhow::Error::msg)?)
         }
         (None, None) => return Ok(None),
     };

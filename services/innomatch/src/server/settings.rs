@@ -4,7 +4,10 @@
 use std::{net::SocketAddr, path::PathBuf};
 
 use clap::Args;
-use innomatch_core::config::{FileSettings, LogFormat, Secret, ServiceKind, Settings};
+use innomatch_core::{
+    config::{FileSettings, LogFormat, Secret, ServiceKind, Settings},
+    transport::ClientTls,
+};
 
 #[derive(Debug, Clone, Args)]
 pub struct ServeArgs {
@@ -49,6 +52,16 @@ pub struct ServeArgs {
     /// PEM CA certificates: clients must present a certificate signed by one (mTLS).
     #[arg(long, env = "INNOMATCH_TLS_CLIENT_CA")]
     pub tls_client_ca: Option<PathBuf>,
+    /// With an `https://` --leads-url: PEM CA certificates to trust besides the system's.
+    #[arg(long, env = "INNOMATCH_INTERNAL_CA_CERT")]
+    pub internal_ca_cert: Option<PathBuf>,
+    /// With an `https://` --leads-url that requires client certificates (mTLS):
+    /// this process's PEM certificate …
+    #[arg(long, env = "INNOMATCH_INTERNAL_CLIENT_CERT", requires = "internal_client_key")]
+    pub internal_client_cert: Option<PathBuf>,
+    /// … and its PEM key.
+    #[arg(long, env = "INNOMATCH_INTERNAL_CLIENT_KEY", requires = "internal_client_cert")]
+    pub internal_client_key: Option<PathBuf>,
     /// Log as `text` or `json`.
     #[arg(long, env = "INNOMATCH_LOG_FORMAT")]
     pub log_format: Option<LogFormat>,
@@ -95,6 +108,11 @@ impl ServeArgs {
             tls_cert: self.tls_cert.or(file.tls_cert),
             tls_key: self.tls_key.or(file.tls_key),
             tls_client_ca: self.tls_client_ca.or(file.tls_client_ca),
+            internal_tls: ClientTls {
+                ca_cert: self.internal_ca_cert.or(file.internal_ca_cert),
+                cert: self.internal_client_cert.or(file.internal_client_cert),
+                key: self.internal_client_key.or(file.internal_client_key),
+            },
             leads: file.leads.unwrap_or(defaults.leads),
             catalog: file.catalog.unwrap_or(defaults.catalog),
             database: file.database.unwrap_or(defaults.database),
