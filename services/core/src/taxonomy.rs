@@ -260,6 +260,20 @@ impl Taxonomy {
         self.industries.iter().find(|i| i.code == code)
     }
 
+    /// Every high-tech field and sub-field, by code (a field before its sub-fields).
+    pub fn high_tech_fields(&self) -> Vec<&HighTechField> {
+        let mut fields: Vec<&HighTechField> = self.fields.values().collect();
+        fields.sort_by(|a, b| a.code.cmp(&b.code));
+        fields
+    }
+
+    /// Every region, by code.
+    pub fn regions(&self) -> Vec<&Region> {
+        let mut regions: Vec<&Region> = self.regions.values().collect();
+        regions.sort_by(|a, b| a.code.cmp(&b.code));
+        regions
+    }
+
     pub fn industries(&self) -> &[Industry] {
         &self.industries
     }

@@ -1,0 +1,44 @@
+//! The console's pages, one module per area, and the home page that sends
+//! each kind of user to their work.
+
+pub mod admin;
+pub mod auth;
+pub mod leads;
+pub mod needs;
+pub mod records;
+pub mod search;
+
+use axum::response::{IntoResponse, Redirect, Response};
+use innomatch_core::model::Role;
+use maud::html;
+
+use crate::{
+    layout::{PageError, page},
+    session::Viewer,
+};
+
+/// Signed in: what each kind of user does here; signed out: the sign-in page.
+pub async fn home(viewer: Viewer) -> Response {
+    let Some(session) = &viewer.session else { return Redirect::to("/login").into_response() };
+    let lang = viewer.lang;
+    let role = session.user.role;
+    let body = html! {
+        p { (lang.t("欢迎，", "Welcome, ")) (session.user.display_name) }
+        ul.tasks {
+            li { a href="/search" { (lang.t("检索需求、科技能力与服务", "Search needs, capabilities and services")) } }
+            li { a href="/needs/new" id="post-need" { (lang.t("发布技术需求", "Post a technology need")) } }
+            li { a href="/needs" { (lang.t("我的需求：匹配伙伴、创新联合体与服务", "My needs: partners, consortia and services")) } }
+            @if role == Role::Agency {
+                li { a href="/leads" { (lang.t("线索收件箱", "Lead inbox")) } }
+            }
+            @if role == Role::Admin {
+                li { a href="/admin/users" { (lang.t("用户与邀请", "Users and invitations")) } }
+            }
+        }
+    };
+    page(&viewer, lang.t("工作台", "Home"), body).into_response()
+}
+
+pub async fn not_found(viewer: Viewer) -> Response {
+    PageError::NotFound.render(&viewer)
+}
