@@ -572,7 +572,7 @@ async fn leads_close_with_their_need_and_declined_ones_pass_on_once(kind: Kind) 
         .expect("decline");
     assert!(declined.awaits_pass_on());
     let waiting: Vec<String> = h.leads.awaiting_pass_on(10).await.expect("waiting").into_iter().map(|l| l.id).collect();
-    assert_eq!(waiting, [second.id.clone()]);
+    assert_eq!(waiting, std::slice::from_ref(&second.id));
     let mut takeover = draft(c, 1, "预制菜冷链检测", ServiceCategory::TestingInspection);
     takeover.replaces_lead_id = second.id.clone();
     let replacement = h.leads.offer(takeover).await.expect("take over");
