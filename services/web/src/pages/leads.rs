@@ -44,6 +44,7 @@ fn status_label(lang: Lang, status: LeadStatus) -> &'static str {
             LeadStatus::Won => "won",
             LeadStatus::Lost => "lost",
             LeadStatus::Expired => "expired",
+            LeadStatus::Closed => "closed",
         },
     }
 }
