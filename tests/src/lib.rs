@@ -166,7 +166,7 @@ impl TestApp {
     /// Waits until the search index has applied every change committed so far
     /// (the matcher retrieves from it), by indexing a marker and finding it.
     pub async fn wait_for_index(&self) {
-        let marker = format!("索引标记{}", self.create_org_counter());
+        let marker = format!("索引标记{}", self.unique_number());
         self.create_org(&marker, OrganizationKind::Incubator, "440800").await;
         let mut search = self.search(Some(&self.admin_token.clone())).await;
         let found = search_until(&mut search, query(&format!("\"{marker}\"")), |r| r.total_hits > 0).await;
@@ -220,7 +220,9 @@ impl TestApp {
         }
     }
 
-    fn create_org_counter(&self) -> u64 {
+    /// A number no other call in this test process got (for unique names:
+    /// a second organization of the same name is refused).
+    pub fn unique_number(&self) -> u64 {
         use std::sync::atomic::{AtomicU64, Ordering};
         static COUNTER: AtomicU64 = AtomicU64::new(0);
         COUNTER.fetch_add(1, Ordering::Relaxed)

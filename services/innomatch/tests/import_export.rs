@@ -104,7 +104,7 @@ fn bad_rows_are_reported_good_ones_imported_and_a_dry_run_writes_nothing() {
 
 const ROWS: &str = "type,ref,organization,name,kind,region_code,credit_code,title,description,keywords,industries,trl
 organization,zj-shrimp,,湛江对虾科技有限公司,enterprise,440825,,,,,shrimp,
-organization,,,广东海洋大学水产学院,university,440811,12440000455858818P,,,,shrimp,
+organization,,,广东海洋大学水产学院,university,440811,124400004558588187,,,,shrimp,
 capability,cap-1,zj-shrimp,,achievement,,,对虾工厂化养殖,循环水工厂化养殖技术,对虾养殖;循环水,shrimp,6
 capability,cap-2,zj-shrimp,,achievement,,,预制菜冷链保鲜,速冻与冷链保鲜工艺,预制菜;冷链,prepared_dishes,5
 ";

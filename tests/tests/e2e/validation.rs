@@ -16,8 +16,10 @@ async fn feed_length(app: &TestApp) -> usize {
         .await
         .expect("watch")
         .into_inner();
-    // Creating a marker organization and reading up to it tells how many came before.
-    let marker = app.create_org("标记机构", OrganizationKind::Incubator, "440800").await;
+    // Creating a marker organization and reading up to it tells how many came
+    // before; each marker has its own name (a second of the same name is refused).
+    let marker =
+        app.create_org(&format!("标记机构{}", app.unique_number()), OrganizationKind::Incubator, "440800").await;
     let mut count = 0;
     while let Some(event) = stream.message().await.expect("event") {
         if event.record_id == marker {
