@@ -64,12 +64,21 @@ pub fn parse(query: &str) -> Result<Vec<Clause>, QueryError> {
             i += 1;
         }
         // `name:` prefix, ASCII letters only so that "5G:" or a time is still text.
+        // An unknown name followed by a space is prose ("BIBASS: a method…", a
+        // pasted title), not a mistyped field, so it stays text.
         let mut field = None;
         let name_end = (i..chars.len()).find(|&j| !chars[j].is_ascii_alphabetic()).unwrap_or(chars.len());
         if name_end > i && name_end < chars.len() && chars[name_end] == ':' {
             let name: String = chars[i..name_end].iter().collect();
-            field = Some(name.to_ascii_lowercase().parse::<QueryField>().map_err(|_| QueryError::UnknownField(name))?);
-            i = name_end + 1;
+            let prose = chars.get(name_end + 1).is_none_or(|c| c.is_whitespace());
+            match name.to_ascii_lowercase().parse::<QueryField>() {
+                Ok(known) => {
+                    field = Some(known);
+                    i = name_end + 1;
+                }
+                Err(_) if prose => {}
+                Err(_) => return Err(QueryError::UnknownField(name)),
+            }
         }
         if i >= chars.len() || chars[i].is_whitespace() {
             let head: String = chars[start..i].iter().collect();
@@ -126,6 +135,12 @@ mod tests {
         );
         assert_eq!(parse("").expect("ok"), vec![]);
         assert_eq!(parse("5G:基站 10:30").expect("ok"), vec![word("5G:基站"), word("10:30")]);
+        assert_eq!(
+            parse("BIBASS: 双语语料").expect("a pasted title"),
+            vec![word("BIBASS:"), word("双语语料")],
+            "an unknown name before a space is prose"
+        );
+        assert_eq!(parse("Note:").expect("ok"), vec![word("Note:")]);
     }
 
     #[test]
