@@ -2,7 +2,7 @@
 //! concurrency, list paging and the change feed. No transport types here; the
 //! gRPC adapter in `grpc` converts and calls these methods.
 
-use std::sync::Arc;
+use std::{collections::HashMap, sync::Arc};
 
 use futures::Stream;
 use innomatch_core::{
@@ -21,11 +21,14 @@ use crate::{
 
 /// How many changes one store read fetches while replaying the feed.
 const CHANGE_BATCH: usize = 256;
-/// A client's feed delivers at most this many events a second once its
-/// burst is spent, so a replay from 0 cannot take the store and the CPU
-/// from live calls; followers (the index, auto-matching) are not paced.
-const FEED_EVENTS_PER_SECOND: f64 = 10_000.0;
-/// Events a client's feed may deliver at once before pacing starts.
+/// … and for a client's (paced) feed: short reads hold the store briefly.
+const PACED_CHANGE_BATCH: usize = 64;
+/// The feeds of one token together deliver at most this many events a
+/// second once their burst is spent, so replays from 0 (however many streams
+/// the token opens) cannot take the store and the CPU from live calls;
+/// admins (operators, the services' own followers) are not paced.
+const FEED_EVENTS_PER_SECOND: f64 = 1_000.0;
+/// Events a token's feeds may deliver at once before pacing starts.
 const FEED_BURST: f64 = 1_024.0;
 /// How often a change-feed subscriber re-reads the store without a wake-up.
 const CROSS_PROCESS_POLL: std::time::Duration = std::time::Duration::from_secs(1);
@@ -69,6 +72,11 @@ pub struct IssuedToken {
 pub struct Catalog {
     pub(crate) store: Arc<dyn RecordStore>,
     tokens: Arc<TokenRegistry>,
+    /// One client change-log read at a time in the whole process: live
+    /// calls wait behind at most one replay read, never behind a queue of them.
+    replay_gate: Arc<tokio::sync::Semaphore>,
+    /// The pace of each token's feeds, shared by all of that token's streams.
+    feed_paces: Arc<std::sync::Mutex<HashMap<String, Arc<std::sync::Mutex<FeedPace>>>>>,
 }
 
 impl std::fmt::Debug for Catalog {
@@ -107,7 +115,19 @@ const PAGE_TOKENS: PageTokens = PageTokens::new("p1");
 
 impl Catalog {
     pub fn new(store: Arc<dyn RecordStore>, tokens: Arc<TokenRegistry>) -> Self {
-        Self { store, tokens }
+        Self { store, tokens, replay_gate: Arc::new(tokio::sync::Semaphore::new(1)), feed_paces: Arc::default() }
+    }
+
+    /// The shared pace of `principal`'s feeds; `None` for admins, who are not paced.
+    fn feed_pace(&self, principal: &Principal) -> Option<Arc<std::sync::Mutex<FeedPace>>> {
+        if principal.is_admin() {
+            return None;
+        }
+        let mut paces = self.feed_paces.lock().ok()?;
+        let pace = paces
+            .entry(principal.token_id.clone())
+            .or_insert_with(|| Arc::new(std::sync::Mutex::new(FeedPace::new(FEED_EVENTS_PER_SECOND, FEED_BURST))));
+        Some(Arc::clone(pace))
     }
 
     /// The newest committed change-feed sequence, updated after every commit.
@@ -515,6 +535,17 @@ impl Catalog {
         after_sequence: i64,
         kinds: Vec<RecordKind>,
     ) -> impl Stream<Item = Result<Change, CatalogError>> + Send + 'static {
+        self.watch_reading(principal, after_sequence, kinds, None)
+    }
+
+    /// [`Catalog::watch`], reading the change log through `replay` when given.
+    fn watch_reading(
+        &self,
+        principal: Principal,
+        after_sequence: i64,
+        kinds: Vec<RecordKind>,
+        replay: Option<ReplayReads>,
+    ) -> impl Stream<Item = Result<Change, CatalogError>> + Send + 'static {
         let store = Arc::clone(&self.store);
         let mut latest = store.sequence();
         let mut committed = store.committed();
@@ -538,14 +569,19 @@ impl Catalog {
                 // Mark the current value seen before reading, so a commit that
                 // lands during the read still wakes the wait below.
                 latest.borrow_and_update();
-                let batch = match store.changes_after(cursor, CHANGE_BATCH).await {
+                let read = match &replay {
+                    Some(replay) => replay.read(store.as_ref(), cursor).await,
+                    None => store.changes_after(cursor, CHANGE_BATCH).await,
+                };
+                let full =
+                    read.as_ref().is_ok_and(|batch| batch.len() == replay.as_ref().map_or(CHANGE_BATCH, |r| r.batch));
+                let batch = match read {
                     Ok(batch) => batch,
                     Err(e) => {
                         let _ = tx.send(Err(e.into())).await;
                         return;
                     }
                 };
-                let full = batch.len() == CHANGE_BATCH;
                 for change in batch {
                     cursor = change.sequence;
                     if !deliver(change).await {
@@ -614,11 +650,12 @@ impl Catalog {
         use futures::StreamExt;
         let store = Arc::clone(&self.store);
         let admin = principal.is_admin();
-        let pace = Arc::new(std::sync::Mutex::new(FeedPace::new(FEED_EVENTS_PER_SECOND, FEED_BURST)));
-        self.watch(principal.clone(), after_sequence, kinds).then(move |item| {
+        let pace = self.feed_pace(&principal);
+        let replay = (!admin).then(|| ReplayReads { gate: Arc::clone(&self.replay_gate), batch: PACED_CHANGE_BATCH });
+        self.watch_reading(principal.clone(), after_sequence, kinds, replay).then(move |item| {
             let store = Arc::clone(&store);
             let principal = principal.clone();
-            let wait = pace.lock().ok().and_then(|mut pace| pace.take(tokio::time::Instant::now()));
+            let wait = pace.as_ref().and_then(|pace| pace.lock().ok()?.take(tokio::time::Instant::now()));
             async move {
                 if let Some(wait) = wait {
                     tokio::time::sleep(wait).await;
@@ -784,6 +821,20 @@ impl Catalog {
 /// A token bucket of feed events: `take` says how long to wait before the
 /// next event may go out (`None`: at once).
 #[derive(Debug)]
+/// How clients' feeds read the change log: one read at a time across the
+/// process (`gate`), `batch` changes per read.
+struct ReplayReads {
+    gate: Arc<tokio::sync::Semaphore>,
+    batch: usize,
+}
+
+impl ReplayReads {
+    async fn read(&self, store: &dyn RecordStore, after: i64) -> Result<Vec<Change>, StoreError> {
+        let _turn = self.gate.acquire().await;
+        store.changes_after(after, self.batch).await
+    }
+}
+
 struct FeedPace {
     per_second: f64,
     burst: f64,

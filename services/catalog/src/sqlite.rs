@@ -1,10 +1,7 @@
 //! The embedded record store: SQLite in the data directory (WAL mode), with
 //! schema migrations keyed on `PRAGMA user_version`.
 
-use std::{
-    path::Path,
-    sync::{Arc, Mutex},
-};
+use std::{path::Path, sync::Arc};
 
 use async_trait::async_trait;
 use innomatch_core::{
@@ -79,9 +76,11 @@ ALTER TABLE records ADD COLUMN last_sequence INTEGER;
 ];
 
 /// SQLite behind one connection. Calls run on tokio's blocking pool so a slow
-/// disk never stalls the async workers.
+/// disk never stalls the async workers, and take the connection in the order
+/// they asked for it (a FIFO lock): a stream of feed replays cannot keep a
+/// write waiting behind reads that keep barging in.
 pub struct SqliteStore {
-    conn: Arc<Mutex<Connection>>,
+    conn: Arc<tokio::sync::Mutex<Connection>>,
     sequence: watch::Sender<i64>,
     committed: broadcast::Sender<CommittedChanges>,
 }
@@ -122,7 +121,7 @@ impl SqliteStore {
             conn.query_row("SELECT COALESCE(MAX(sequence), 0) FROM changes", [], |r| r.get(0)).map_err(backend)?;
         let (sequence, _) = watch::channel(latest);
         let (committed, _) = broadcast::channel(COMMITTED_CHANNEL_CAPACITY);
-        Ok(Self { conn: Arc::new(Mutex::new(conn)), sequence, committed })
+        Ok(Self { conn: Arc::new(tokio::sync::Mutex::new(conn)), sequence, committed })
     }
 
     pub(crate) async fn with_conn<T, F>(&self, f: F) -> Result<T, StoreError>
@@ -130,13 +129,8 @@ impl SqliteStore {
         T: Send + 'static,
         F: FnOnce(&mut Connection) -> Result<T, StoreError> + Send + 'static,
     {
-        let conn = Arc::clone(&self.conn);
-        tokio::task::spawn_blocking(move || {
-            let mut guard = conn.lock().map_err(|_| backend("store connection poisoned"))?;
-            f(&mut guard)
-        })
-        .await
-        .map_err(backend)?
+        let mut conn = Arc::clone(&self.conn).lock_owned().await;
+        tokio::task::spawn_blocking(move || f(&mut conn)).await.map_err(backend)?
     }
 
     /// Announces a commit: the changes first, then the sequence (see [`RecordStore::committed`]).

@@ -149,10 +149,17 @@ impl AuthInterceptor {
         Self { resolver, bootstrap_admin_hash: bootstrap_admin_token.map(|t| Arc::from(hash_token(t))), fair_use: None }
     }
 
-    /// Applies per-token fair-use limits to every call and stream.
+    /// Carries the per-token fair-use limits: the stream cap is applied by
+    /// the [`crate::standing::StandingWatch`] each call gets, the call rate
+    /// and running cap by the server's mount around every service.
     pub fn with_fair_use(mut self, fair_use: Arc<crate::fair_use::FairUse>) -> Self {
         self.fair_use = Some(fair_use);
         self
+    }
+
+    /// The fair-use limits applied, if any.
+    pub fn fair_use(&self) -> Option<&Arc<crate::fair_use::FairUse>> {
+        self.fair_use.as_ref()
     }
 
     pub fn authenticate(&self, metadata: &tonic::metadata::MetadataMap) -> Result<Principal, Status> {
@@ -191,9 +198,6 @@ impl AuthInterceptor {
 impl Interceptor for AuthInterceptor {
     fn call(&mut self, mut request: Request<()>) -> Result<Request<()>, Status> {
         let principal = self.authenticate(request.metadata())?;
-        if let Some(fair_use) = &self.fair_use {
-            fair_use.admit_call(&principal)?;
-        }
         // The server opens one span per call with an empty `principal` field: fill it in.
         tracing::Span::current().record("principal", principal.token_id.as_str());
         request.extensions_mut().insert(self.standing_of(principal.clone()));

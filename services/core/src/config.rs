@@ -116,6 +116,8 @@ pub struct ServerLimits {
     pub request_burst_per_token: u32,
     /// Streams (change feed, lead subscriptions) one non-admin token may keep open.
     pub streams_per_token: usize,
+    /// Calls of one non-admin token that run at once; more wait their turn.
+    pub calls_running_per_token: usize,
 }
 
 impl Default for ServerLimits {
@@ -130,6 +132,8 @@ impl Default for ServerLimits {
             requests_per_second_per_token: 100,
             request_burst_per_token: 200,
             streams_per_token: 8,
+            // Half the cores: one token's parallel searches leave the rest to the others.
+            calls_running_per_token: std::thread::available_parallelism().map_or(2, |n| (n.get() / 2).max(2)),
         }
     }
 }

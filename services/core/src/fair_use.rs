@@ -1,7 +1,9 @@
 //! Fair use per principal: a token bucket of calls (a steady rate with
-//! bursts) and a cap on open streams for every non-admin token, so one
-//! tenant cannot crowd out the others. Over a limit a call gets
-//! RESOURCE_EXHAUSTED with a `RetryInfo` detail saying when to try again.
+//! bursts), a cap on calls running at once and a cap on open streams for
+//! every non-admin token, so one tenant cannot crowd out the others. Over
+//! the rate or the stream cap a call gets RESOURCE_EXHAUSTED with a
+//! `RetryInfo` detail saying when to try again; a call over the running cap
+//! waits its turn (it costs no CPU while it waits).
 
 use std::{
     collections::HashMap,
@@ -20,7 +22,9 @@ pub struct FairUse {
     rate_per_sec: f64,
     burst: f64,
     max_streams: usize,
+    max_running: usize,
     buckets: Mutex<HashMap<String, Bucket>>,
+    running: Mutex<HashMap<String, Arc<tokio::sync::Semaphore>>>,
     streams: Arc<Mutex<HashMap<String, usize>>>,
 }
 
@@ -60,7 +64,9 @@ impl FairUse {
             rate_per_sec: f64::from(limits.requests_per_second_per_token.max(1)),
             burst: f64::from(limits.request_burst_per_token.max(1)),
             max_streams: limits.streams_per_token.max(1),
+            max_running: limits.calls_running_per_token.max(1),
             buckets: Mutex::default(),
+            running: Mutex::default(),
             streams: Arc::default(),
         }
     }
@@ -86,6 +92,24 @@ impl FairUse {
         }
         let wait = Duration::from_secs_f64((1.0 - bucket.tokens) / self.rate_per_sec);
         Err(exhausted(format!("too many calls for this token: at most {} per second", self.rate_per_sec), wait))
+    }
+
+    /// Waits until the principal has fewer than its cap of calls running and
+    /// returns the permit to hold while the call runs (`None` for admins,
+    /// who are not limited). Searches and matching are CPU-bound: the cap
+    /// keeps one token's parallel calls from taking every core.
+    pub async fn running_call(&self, principal: &Principal) -> Option<tokio::sync::OwnedSemaphorePermit> {
+        if principal.is_admin() {
+            return None;
+        }
+        let semaphore = {
+            let mut running = self.running.lock().ok()?;
+            let semaphore = running
+                .entry(principal.token_id.clone())
+                .or_insert_with(|| Arc::new(tokio::sync::Semaphore::new(self.max_running)));
+            Arc::clone(semaphore)
+        };
+        semaphore.acquire_owned().await.ok()
     }
 
     /// A slot for one more open stream of the principal (admins unlimited).
@@ -116,6 +140,7 @@ mod tests {
             requests_per_second_per_token: rate,
             request_burst_per_token: burst,
             streams_per_token: streams,
+            calls_running_per_token: 2,
             ..ServerLimits::default()
         }
     }
@@ -133,6 +158,21 @@ mod tests {
         assert!(retry > Duration::ZERO && retry <= Duration::from_millis(100), "{retry:?}");
         fair.take("tok_b", start).expect("another token has its own bucket");
         fair.take("tok_a", start + Duration::from_millis(100)).expect("refilled after 1/rate");
+    }
+
+    #[tokio::test]
+    async fn a_tokens_calls_beyond_its_running_cap_wait_for_one_to_finish() {
+        let fair = FairUse::new(&limits(10, 3, 1));
+        let member = Principal { token_id: "tok_m".into(), organization_id: Some("org_a".into()), role: Role::Member };
+        let other = Principal { token_id: "tok_o".into(), organization_id: Some("org_b".into()), role: Role::Member };
+        let first = fair.running_call(&member).await.expect("a permit");
+        let _second = fair.running_call(&member).await.expect("a permit");
+        let third = fair.running_call(&member);
+        tokio::pin!(third);
+        assert!(futures::poll!(third.as_mut()).is_pending(), "a third call waits");
+        let _theirs = fair.running_call(&other).await.expect("another token runs at once");
+        drop(first);
+        assert!(third.await.is_some(), "a finished call lets the next one run");
     }
 
     #[test]

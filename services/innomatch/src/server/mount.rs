@@ -1,14 +1,20 @@
 //! Mounting: every service behind the auth interceptor with the same message
-//! limits ([`guarded`]), one tracing span per call ([`RpcSpanLayer`]) and
-//! reflection for exactly what is mounted.
+//! limits and per-token running cap ([`guarded`]), one tracing span per call
+//! ([`RpcSpanLayer`]) and reflection for exactly what is mounted.
 
 use std::{
     future::Future,
     pin::Pin,
+    sync::Arc,
     task::{Context, Poll},
+    time::Duration,
 };
 
-use innomatch_core::{auth::AuthInterceptor, config::ServerLimits};
+use innomatch_core::{
+    auth::{AuthInterceptor, Principal},
+    config::ServerLimits,
+    fair_use::FairUse,
+};
 use innomatch_proto::v1::{
     admin_service_server::{AdminService, AdminServiceServer},
     catalog_service_server::{CatalogService, CatalogServiceServer},
@@ -17,7 +23,8 @@ use innomatch_proto::v1::{
     search_service_server::{SearchService, SearchServiceServer},
     stats_service_server::{StatsService, StatsServiceServer},
 };
-use tonic::{codegen::http, service::interceptor::InterceptedService};
+use tonic::{codegen::http, server::NamedService, service::interceptor::InterceptedService};
+use tonic_types::StatusExt;
 use tower::{Layer, Service};
 use tracing::Instrument;
 
@@ -45,13 +52,86 @@ message_limits!(
     LeadsServiceServer: LeadsService,
 );
 
-/// A service as it is mounted: message limits, then the auth interceptor.
+/// A service as it is mounted: the auth interceptor (token, rate, streams),
+/// then the per-token running cap, then message limits.
 pub fn guarded<S: MessageLimits>(
     server: S,
     limits: &ServerLimits,
     auth: &AuthInterceptor,
-) -> InterceptedService<S, AuthInterceptor> {
-    InterceptedService::new(server.with_message_limit(limits.max_message_bytes), auth.clone())
+) -> InterceptedService<RunningCap<S>, AuthInterceptor> {
+    let capped =
+        RunningCap { inner: server.with_message_limit(limits.max_message_bytes), fair_use: auth.fair_use().cloned() };
+    InterceptedService::new(capped, auth.clone())
+}
+
+/// Fair use around every call, behind the auth interceptor (so the principal
+/// is known): the token's call rate ([`FairUse::admit_call`]) and one of its
+/// running-call permits ([`FairUse::running_call`]) held while the handler
+/// runs. A refusal (RESOURCE_EXHAUSTED, here or from a stream cap) is
+/// answered only after a pause, so a client that retries at once, ignoring
+/// the hint, retries at about the rate it is allowed and not as fast as the
+/// server can refuse.
+#[derive(Debug, Clone)]
+pub struct RunningCap<S> {
+    inner: S,
+    fair_use: Option<Arc<FairUse>>,
+}
+
+/// The longest pause before a refusal is answered.
+const MAX_REFUSAL_PAUSE: Duration = Duration::from_secs(1);
+
+impl<S: NamedService> NamedService for RunningCap<S> {
+    const NAME: &'static str = S::NAME;
+}
+
+impl<S, ReqBody, ResBody> Service<http::Request<ReqBody>> for RunningCap<S>
+where
+    S: Service<http::Request<ReqBody>, Response = http::Response<ResBody>> + Clone + Send + 'static,
+    S::Future: Send + 'static,
+    ReqBody: Send + 'static,
+    ResBody: Default + Send + 'static,
+{
+    type Response = S::Response;
+    type Error = S::Error;
+    type Future = Pin<Box<dyn Future<Output = Result<Self::Response, Self::Error>> + Send>>;
+
+    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
+        self.inner.poll_ready(cx)
+    }
+
+    fn call(&mut self, request: http::Request<ReqBody>) -> Self::Future {
+        // The clone is ready only after its own poll_ready: call the one that
+        // was polled and keep the clone for the next call.
+        let clone = self.inner.clone();
+        let mut inner = std::mem::replace(&mut self.inner, clone);
+        let principal = request.extensions().get::<Principal>().cloned();
+        let Some((fair_use, principal)) = self.fair_use.clone().zip(principal) else {
+            return Box::pin(inner.call(request));
+        };
+        Box::pin(async move {
+            if let Err(refusal) = fair_use.admit_call(&principal) {
+                pause_before_refusal(refusal.get_details_retry_info().and_then(|r| r.retry_delay)).await;
+                return Ok(refusal.into_http());
+            }
+            let permit = fair_use.running_call(&principal).await;
+            let response = inner.call(request).await?;
+            drop(permit);
+            if grpc_status(&response) == Some(tonic::Code::ResourceExhausted) {
+                pause_before_refusal(None).await;
+            }
+            Ok(response)
+        })
+    }
+}
+
+async fn pause_before_refusal(retry_after: Option<Duration>) {
+    tokio::time::sleep(retry_after.unwrap_or(MAX_REFUSAL_PAUSE).min(MAX_REFUSAL_PAUSE)).await;
+}
+
+/// The status of a trailers-only answer (how a handler's error goes out).
+fn grpc_status<B>(response: &http::Response<B>) -> Option<tonic::Code> {
+    let status = response.headers().get("grpc-status")?.to_str().ok()?.parse::<i32>().ok()?;
+    Some(tonic::Code::from_i32(status))
 }
 
 /// What reflection lists: health, both reflection versions and the mounted services.
