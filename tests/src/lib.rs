@@ -53,7 +53,7 @@ impl std::fmt::Debug for TestApp {
 
 fn init_logs() {
     if std::env::var_os("TEST_LOG").is_some() {
-        innomatch_core::telemetry::init(LogFormat::Text);
+        let _ = innomatch_core::telemetry::init(LogFormat::Text, None);
     }
 }
 

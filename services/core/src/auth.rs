@@ -257,11 +257,14 @@ impl std::fmt::Debug for BearerToken {
     }
 }
 
+/// Every outgoing call also carries the caller's trace context, so the
+/// callee's spans join the caller's trace (see [`crate::telemetry`]).
 impl Interceptor for BearerToken {
     fn call(&mut self, mut request: Request<()>) -> Result<Request<()>, Status> {
         if let Some(value) = &self.0 {
             request.metadata_mut().insert("authorization", value.clone());
         }
+        crate::telemetry::inject_current_context(request.metadata_mut());
         Ok(request)
     }
 }

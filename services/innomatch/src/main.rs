@@ -165,7 +165,14 @@ macro_rules! say {
 
 async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     let settings = args.resolve().map_err(anyhow::Error::msg)?;
-    telemetry::init(settings.log_format);
+    let traces = settings.otlp_endpoint.clone().map(|endpoint| telemetry::TraceExport {
+        endpoint,
+        services: settings.services.iter().map(|s| <&str>::from(*s)).collect::<Vec<_>>().join(","),
+    });
+    let telemetry = telemetry::init(settings.log_format, traces.as_ref()).map_err(anyhow::Error::msg)?;
+    if let Some(traces) = &traces {
+        tracing::info!(endpoint = %traces.endpoint, "exporting traces over OTLP");
+    }
     // Before anything is printed: a supervisor that reads the address line and
     // sends SIGTERM at once must find the handler in place (or the process
     // dies of the signal instead of shutting down).
@@ -190,7 +197,10 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         say!("  innomatch leads list --server {server} --token {}", demo.agency.1);
     }
     stop.received().await;
-    running.shutdown().await
+    let stopped = running.shutdown().await;
+    // Flushing waits for the exporter, which needs this runtime's workers.
+    let _ = tokio::task::spawn_blocking(move || telemetry.shutdown()).await;
+    stopped
 }
 
 /// SIGINT and SIGTERM, both registered up front.

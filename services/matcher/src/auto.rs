@@ -300,6 +300,8 @@ impl LeadSink for RemoteLeads {
 }
 
 /// Handles one change: leads for a need or an offer, or closes a closed need's leads.
+/// One span per change, so the calls it makes to a remote leads service join its trace.
+#[tracing::instrument(name = "auto_match", skip_all, fields(sequence = change.sequence, record = %change.record.meta().id))]
 async fn handle(matcher: &Matcher, catalog: &Catalog, leads: &dyn LeadSink, change: &Change) -> Result<(), String> {
     match &change.record {
         Record::Need(need)

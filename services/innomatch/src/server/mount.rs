@@ -203,6 +203,7 @@ where
 
     fn call(&mut self, request: http::Request<ReqBody>) -> Self::Future {
         let span = tracing::info_span!("rpc", method = %request.uri().path(), principal = tracing::field::Empty);
+        innomatch_core::telemetry::adopt_remote_parent(&span, request.headers());
         // Entered while calling too: the interceptor may run here rather than in the future.
         let future = span.in_scope(|| self.inner.call(request));
         Box::pin(future.instrument(span))

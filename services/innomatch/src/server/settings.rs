@@ -65,6 +65,9 @@ pub struct ServeArgs {
     /// Log as `text` or `json`.
     #[arg(long, env = "INNOMATCH_LOG_FORMAT")]
     pub log_format: Option<LogFormat>,
+    /// Export traces over OTLP/gRPC to this collector, e.g. http://127.0.0.1:4317.
+    #[arg(long, env = "OTEL_EXPORTER_OTLP_ENDPOINT")]
+    pub otlp_endpoint: Option<String>,
 }
 
 impl ServeArgs {
@@ -99,6 +102,7 @@ impl ServeArgs {
             admin_token,
             services,
             log_format: self.log_format.or(file.log_format).unwrap_or(defaults.log_format),
+            otlp_endpoint: self.otlp_endpoint.or(file.otlp_endpoint).filter(|url| !url.is_empty()),
             limits: file.limits.unwrap_or(defaults.limits),
             search: file.search.unwrap_or(defaults.search),
             sample_data: self.sample_data,
