@@ -228,6 +228,10 @@ async fn interest_then_approval_discloses_both_sides_and_a_decline_keeps_them_hi
         .into_inner()
         .events;
     assert_eq!(admin_view.len(), 2);
+    let party_view = university_interests
+        .list_interest_events(pb::ListInterestEventsRequest { interest_id: interest.id.clone(), ..Default::default() })
+        .await;
+    assert_eq!(party_view.expect_err("the trail names the owner").code(), Code::PermissionDenied);
 }
 
 #[tokio::test]
@@ -359,4 +363,117 @@ async fn every_step_of_an_interest_notifies_the_other_side_once() {
     owner_notices.ack_notification(pb::AckNotificationRequest { id: received[0].id.clone() }).await.expect("ack");
     let foreign = lab_notices.ack_notification(pb::AckNotificationRequest { id: received[0].id.clone() }).await;
     assert_eq!(foreign.expect_err("not the lab's").code(), Code::NotFound);
+}
+
+fn notices_client(app_channel: tonic::transport::Channel, token: &str) -> NoticeClient {
+    pb::notification_service_client::NotificationServiceClient::with_interceptor(
+        app_channel,
+        innomatch_core::auth::BearerToken::new(Some(token)).expect("token"),
+    )
+}
+
+type NoticeClient = pb::notification_service_client::NotificationServiceClient<
+    tonic::service::interceptor::InterceptedService<tonic::transport::Channel, innomatch_core::auth::BearerToken>,
+>;
+
+/// Waits until the organization has a notification of `kind` (they are
+/// stored just after the step that causes them).
+async fn wait_for_notice(client: &mut NoticeClient, kind: pb::NotificationKind) -> pb::Notification {
+    let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(10);
+    loop {
+        let listed = client
+            .list_notifications(pb::ListNotificationsRequest { kinds: vec![kind as i32], ..Default::default() })
+            .await
+            .expect("list")
+            .into_inner()
+            .notifications;
+        if let Some(found) = listed.into_iter().next() {
+            return found;
+        }
+        assert!(tokio::time::Instant::now() < deadline, "no {kind:?} notification in time");
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+}
+
+#[tokio::test]
+async fn an_agency_answers_a_lead_for_an_anonymous_need_through_an_interest() {
+    let app = spawn_app().await;
+    let (owner, owner_token) =
+        tenant_with_contacts(&app, "湛江对虾种苗有限公司", OrganizationKind::Enterprise, "林经理", "0759-2222333")
+            .await;
+    let agency = app.create_org("湛江市检验检测服务中心", OrganizationKind::IntermediaryAgency, "440802").await;
+    let agency_token = app.token_for(&agency, Role::Agency).await;
+    let other_agency = app.create_org("雷州知识产权服务站", OrganizationKind::IntermediaryAgency, "440882").await;
+    let other_token = app.token_for(&other_agency, Role::Agency).await;
+    let need_id = app
+        .post_need(&owner_token, pb::TechNeed { title: "对虾养殖病害快速检测".into(), ..anonymous_steel_need() })
+        .await;
+    // The lead as auto-matching makes it for an anonymous need: without the owner.
+    let lead = app
+        .leads_client(Some(&app.admin_token.clone()))
+        .await
+        .offer_lead(pb::OfferLeadRequest {
+            agency_organization_id: agency.clone(),
+            offer_id: "offer_shrimp_testing".into(),
+            need_id: need_id.clone(),
+            need_title: "对虾养殖病害快速检测".into(),
+            category: pb::ServiceCategory::TestingInspection as i32,
+            score: 0.8,
+            ..Default::default()
+        })
+        .await
+        .expect("offer")
+        .into_inner()
+        .lead
+        .expect("lead");
+    assert_eq!(lead.need_organization_id, "");
+    let mut agency_notices = notices_client(app.channel().await, &agency_token);
+    let new_lead = wait_for_notice(&mut agency_notices, pb::NotificationKind::NewLead).await;
+    assert_eq!(new_lead.need_id, need_id);
+
+    // Accepting the lead tells the owner, who still stays unknown to the agency.
+    app.leads_client(Some(&agency_token))
+        .await
+        .respond_to_lead(pb::RespondToLeadRequest { lead_id: lead.id.clone(), accept: true, ..Default::default() })
+        .await
+        .expect("accept");
+    let mut owner_notices = notices_client(app.channel().await, &owner_token);
+    let answered = wait_for_notice(&mut owner_notices, pb::NotificationKind::LeadAnswered).await;
+    assert_eq!((answered.need_id.as_str(), answered.subject_id.as_str()), (need_id.as_str(), agency.as_str()));
+
+    // Another agency cannot borrow the lead.
+    let borrowed = app
+        .interests(Some(&other_token))
+        .await
+        .express_interest(pb::ExpressInterestRequest {
+            need_id: String::new(),
+            message: "我们也可以检测".into(),
+            lead_id: lead.id.clone(),
+        })
+        .await;
+    assert_eq!(borrowed.expect_err("not its lead").code(), Code::NotFound);
+
+    let mut agency_interests = app.interests(Some(&agency_token)).await;
+    let interest = agency_interests
+        .express_interest(pb::ExpressInterestRequest {
+            need_id: String::new(),
+            message: "本中心具备CMA资质，可承接对虾病害检测".into(),
+            lead_id: lead.id.clone(),
+        })
+        .await
+        .expect("interest through the lead")
+        .into_inner();
+    assert_eq!((interest.need_id.as_str(), interest.lead_id.as_str()), (need_id.as_str(), lead.id.as_str()));
+    assert_eq!(interest.owner_organization_id, "");
+    app.interests(Some(&owner_token))
+        .await
+        .decide_interest(decide(&interest.id, pb::InterestStatus::Approved, "请联系林经理"))
+        .await
+        .expect("approve");
+    let seen =
+        agency_interests.get_interest(pb::GetInterestRequest { id: interest.id }).await.expect("interest").into_inner();
+    assert_eq!(seen.owner_organization_id, owner);
+    assert_eq!(seen.counterpart.expect("owner").contact_person, "林经理");
+    let approved = wait_for_notice(&mut agency_notices, pb::NotificationKind::InterestApproved).await;
+    assert_eq!(approved.need_id, need_id);
 }

@@ -10,6 +10,7 @@ mod interests;
 mod leads;
 mod match_quality;
 mod matcher;
+mod notifications;
 mod postgres;
 mod search;
 mod security;

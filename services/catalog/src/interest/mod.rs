@@ -440,8 +440,9 @@ impl Interests {
         })
     }
 
-    /// The audit trail of one interest (its sides, admins) or of every
-    /// interest in one need (its owner, admins), oldest first.
+    /// The audit trail of one interest or of every interest in one need,
+    /// oldest first: the need owner's and the admins' only, since its steps
+    /// name the owner (an interested party reads its interest instead).
     pub async fn events(
         &self,
         principal: &Principal,
@@ -450,7 +451,12 @@ impl Interests {
     ) -> Result<Vec<InterestEventRecord>, InterestError> {
         match (interest_id, need_id) {
             (Some(id), None) => {
-                self.readable(principal, id).await?;
+                let interest = self.readable(principal, id).await?;
+                if !principal.acts_for(&interest.owner_organization_id) {
+                    return Err(InterestError::PermissionDenied(format!(
+                        "the audit trail of interest {id} is the need owner's"
+                    )));
+                }
                 Ok(self.catalog.store.interest_events(Some(id), None).await?)
             }
             (None, Some(need_id)) => {
