@@ -115,6 +115,13 @@ impl InterestStore for CountingStore {
     ) -> Result<Vec<InterestEventRecord>, StoreError> {
         self.inner.interest_events(interest_id, need_id).await
     }
+    async fn interest_events_after(
+        &self,
+        after_sequence: i64,
+        limit: u32,
+    ) -> Result<Vec<InterestEventRecord>, StoreError> {
+        self.inner.interest_events_after(after_sequence, limit).await
+    }
     async fn disclosed_between(&self, organization_a: &str, organization_b: &str) -> Result<bool, StoreError> {
         self.inner.disclosed_between(organization_a, organization_b).await
     }

@@ -672,6 +672,11 @@ async fn interests_are_one_live_per_need_and_party_and_every_move_is_audited(bac
         "the stale move left no trace"
     );
     assert_eq!(store.interest_events(Some("int_1"), None).await.expect("trail").len(), 3);
+    // A follower reads the trail from a checkpoint, in order, a page at a time.
+    let all = store.interest_events(None, Some("need_1")).await.expect("trail");
+    let page = store.interest_events_after(all[1].sequence, 2).await.expect("after");
+    assert_eq!(page, all[2..4].to_vec());
+    assert!(store.interest_events_after(all[4].sequence, 10).await.expect("after").is_empty());
 
     let query = |statuses: Vec<InterestStatus>, party: Option<&str>| InterestQuery {
         owner_organization_id: Some("org_food".into()),

@@ -5,7 +5,8 @@
 //! it again on the same data directory and subscribe again: all N arrive
 //! (the k streamed ones as redeliveries), and the agency lists each exactly
 //! once. Run embedded and with Redis (127.0.0.1:6379, its own key prefix;
-//! must run when CI=true).
+//! must run when CI=true). And an interest expressed just before the kill
+//! reaches the need's owner after the restart.
 
 use std::{
     collections::HashMap,
@@ -256,4 +257,88 @@ async fn notifications_survive_kill_9_with_redis() {
         return;
     }
     crash_and_redeliver(true).await;
+}
+
+async fn tenant(channel: &Channel, name: &str, kind: pb::OrganizationKind) -> (String, String) {
+    let id = CatalogServiceClient::new(channel.clone())
+        .create_organization(with_token(
+            ADMIN_TOKEN,
+            pb::CreateOrganizationRequest {
+                organization: Some(pb::Organization {
+                    name: name.into(),
+                    kind: kind as i32,
+                    region_code: "440803".into(),
+                    ..Default::default()
+                }),
+                ..Default::default()
+            },
+        ))
+        .await
+        .expect("create organization")
+        .into_inner()
+        .meta
+        .expect("meta")
+        .id;
+    let token = AdminServiceClient::new(channel.clone())
+        .issue_token(with_token(
+            ADMIN_TOKEN,
+            pb::IssueTokenRequest { organization_id: id.clone(), role: pb::Role::Member as i32, label: "kill".into() },
+        ))
+        .await
+        .expect("issue token")
+        .into_inner()
+        .token;
+    (id, token)
+}
+
+/// An interest expressed just before SIGKILL still reaches the need's owner
+/// after the restart: the notices follow the interests' audit trail.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn interest_notices_survive_kill_9() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let data = dir.path().join("data");
+    let server = start(&data, None, false);
+    let channel = server.channel().await;
+    let (_, owner_token) = tenant(&channel, "湛江预制菜集团有限公司", pb::OrganizationKind::Enterprise).await;
+    let (lab, lab_token) = tenant(&channel, "湛江水产品精深加工研究所", pb::OrganizationKind::ResearchInstitute).await;
+    let need_id = CatalogServiceClient::new(channel.clone())
+        .create_need(with_token(
+            &owner_token,
+            pb::CreateNeedRequest {
+                need: Some(pb::TechNeed {
+                    title: "预制菜冷链保鲜工艺".into(),
+                    visibility: pb::Visibility::Anonymous as i32,
+                    ..Default::default()
+                }),
+            },
+        ))
+        .await
+        .expect("need")
+        .into_inner()
+        .meta
+        .expect("meta")
+        .id;
+    innomatch_proto::v1::interest_service_client::InterestServiceClient::new(channel)
+        .express_interest(with_token(
+            &lab_token,
+            pb::ExpressInterestRequest {
+                need_id: need_id.clone(),
+                message: "我所有冷链保鲜技术".into(),
+                lead_id: String::new(),
+            },
+        ))
+        .await
+        .expect("interest");
+    server.kill();
+
+    let server = start(&data, None, false);
+    let mut client = NotificationServiceClient::new(server.channel().await);
+    let mut stream = client
+        .subscribe_notifications(with_token(&owner_token, pb::SubscribeNotificationsRequest {}))
+        .await
+        .expect("subscribe")
+        .into_inner();
+    let notice = next(&mut stream).await.notification.expect("notification");
+    assert_eq!(notice.kind, pb::NotificationKind::InterestReceived as i32);
+    assert_eq!((notice.need_id.as_str(), notice.subject_id.as_str()), (need_id.as_str(), lab.as_str()));
 }

@@ -539,6 +539,21 @@ impl Interests {
 }
 
 impl Catalog {
+    /// Interest audit events after `after_sequence`, oldest first: for
+    /// followers acting for the system (notifications), not for callers.
+    pub async fn interest_events_after(
+        &self,
+        after_sequence: i64,
+        limit: u32,
+    ) -> Result<Vec<InterestEventRecord>, CatalogError> {
+        Ok(self.store.interest_events_after(after_sequence, limit).await?)
+    }
+
+    /// An interest as stored, for followers acting for the system.
+    pub async fn stored_interest(&self, id: &str) -> Result<Option<InterestRecord>, CatalogError> {
+        Ok(self.store.interest(id).await?)
+    }
+
     /// True when an approved interest discloses `record` in full to
     /// `principal`: an organization's contacts (either side of the interest)
     /// or an anonymous need's owner (to the approved party).

@@ -80,11 +80,36 @@ fn interest(row: &Row) -> Result<(i64, InterestRecord), StoreError> {
     ))
 }
 
+fn event(row: &Row) -> Result<InterestEventRecord, StoreError> {
+    let code: &str = row.get(3);
+    Ok(InterestEventRecord {
+        sequence: row.get(0),
+        interest_id: row.get(1),
+        need_id: row.get(2),
+        action: InterestAction::from_code(code)
+            .ok_or_else(|| backend(format!("unknown stored interest action {code:?}")))?,
+        actor: row.get(4),
+        actor_organization_id: row.get(5),
+        note: row.get(6),
+        at_ms: row.get(7),
+    })
+}
+
 const INSERT_EVENT: &str =
     "INSERT INTO interest_events (interest_id, need_id, action, actor, actor_organization_id, note, at_ms)
      VALUES ($1, $2, $3, $4, $5, $6, $7)";
 
+/// The first key of the advisory lock that orders event appends (the second
+/// is the table's oid, so each schema has its own lock).
+const EVENT_LOCK: i32 = 0x696e_7473; // "ints"
+
+/// Appends an audit event; events are numbered one writer at a time (a
+/// transaction-level advisory lock held to the commit), so a follower reading
+/// after a sequence never steps over one that commits later.
 async fn append_event(tx: &postgres::PgTransaction<'_>, event: &InterestEventRecord) -> Result<(), StoreError> {
+    tx.execute("SELECT pg_advisory_xact_lock($1, 'interest_events'::regclass::oid::int)", &[&EVENT_LOCK])
+        .await
+        .map_err(db)?;
     tx.execute(
         INSERT_EVENT,
         &[
@@ -216,22 +241,25 @@ impl InterestStore for PostgresStore {
             )
             .await
             .map_err(db)?;
-        rows.iter()
-            .map(|row| {
-                let code: &str = row.get(3);
-                Ok(InterestEventRecord {
-                    sequence: row.get(0),
-                    interest_id: row.get(1),
-                    need_id: row.get(2),
-                    action: InterestAction::from_code(code)
-                        .ok_or_else(|| backend(format!("unknown stored interest action {code:?}")))?,
-                    actor: row.get(4),
-                    actor_organization_id: row.get(5),
-                    note: row.get(6),
-                    at_ms: row.get(7),
-                })
-            })
-            .collect()
+        rows.iter().map(event).collect()
+    }
+
+    async fn interest_events_after(
+        &self,
+        after_sequence: i64,
+        limit: u32,
+    ) -> Result<Vec<InterestEventRecord>, StoreError> {
+        let rows = self
+            .client()
+            .await?
+            .query(
+                "SELECT sequence, interest_id, need_id, action, actor, actor_organization_id, note, at_ms FROM interest_events
+                 WHERE sequence > $1 ORDER BY sequence LIMIT $2",
+                &[&after_sequence, &i64::from(limit)],
+            )
+            .await
+            .map_err(db)?;
+        rows.iter().map(event).collect()
     }
 
     async fn disclosed_between(&self, organization_a: &str, organization_b: &str) -> Result<bool, StoreError> {

@@ -109,6 +109,39 @@ fn select(
     rows.map(|row| with_status(row.map_err(backend)?)).collect()
 }
 
+/// Audit events of a query whose columns are those of `interest_events`.
+fn read_events(
+    conn: &Connection,
+    sql: &str,
+    args: impl rusqlite::Params,
+) -> Result<Vec<InterestEventRecord>, StoreError> {
+    let mut stmt = conn.prepare_cached(sql).map_err(backend)?;
+    let rows = stmt
+        .query_map(args, |r| {
+            Ok((
+                InterestEventRecord {
+                    sequence: r.get(0)?,
+                    interest_id: r.get(1)?,
+                    need_id: r.get(2)?,
+                    action: InterestAction::Expressed,
+                    actor: r.get(4)?,
+                    actor_organization_id: r.get(5)?,
+                    note: r.get(6)?,
+                    at_ms: r.get(7)?,
+                },
+                r.get::<_, String>(3)?,
+            ))
+        })
+        .map_err(backend)?;
+    rows.map(|row| {
+        let (mut event, code) = row.map_err(backend)?;
+        event.action = InterestAction::from_code(&code)
+            .ok_or_else(|| backend(format!("unknown stored interest action {code:?}")))?;
+        Ok(event)
+    })
+    .collect()
+}
+
 #[async_trait]
 impl InterestStore for SqliteStore {
     async fn insert_interest(&self, interest: InterestRecord, event: InterestEventRecord) -> Result<(), StoreError> {
@@ -216,36 +249,28 @@ impl InterestStore for SqliteStore {
     ) -> Result<Vec<InterestEventRecord>, StoreError> {
         let (interest_id, need_id) = (interest_id.map(str::to_owned), need_id.map(str::to_owned));
         self.with_conn(move |conn| {
-            let mut stmt = conn
-                .prepare(
-                    "SELECT sequence, interest_id, need_id, action, actor, actor_organization_id, note, at_ms FROM interest_events
-                     WHERE (?1 IS NULL OR interest_id = ?1) AND (?2 IS NULL OR need_id = ?2) ORDER BY sequence",
-                )
-                .map_err(backend)?;
-            let rows = stmt
-                .query_map(params![interest_id, need_id], |r| {
-                    Ok((
-                        InterestEventRecord {
-                            sequence: r.get(0)?,
-                            interest_id: r.get(1)?,
-                            need_id: r.get(2)?,
-                            action: InterestAction::Expressed,
-                            actor: r.get(4)?,
-                            actor_organization_id: r.get(5)?,
-                            note: r.get(6)?,
-                            at_ms: r.get(7)?,
-                        },
-                        r.get::<_, String>(3)?,
-                    ))
-                })
-                .map_err(backend)?;
-            rows.map(|row| {
-                let (mut event, code) = row.map_err(backend)?;
-                event.action = InterestAction::from_code(&code)
-                    .ok_or_else(|| backend(format!("unknown stored interest action {code:?}")))?;
-                Ok(event)
-            })
-            .collect()
+            read_events(
+                conn,
+                "SELECT sequence, interest_id, need_id, action, actor, actor_organization_id, note, at_ms FROM interest_events
+                 WHERE (?1 IS NULL OR interest_id = ?1) AND (?2 IS NULL OR need_id = ?2) ORDER BY sequence",
+                params![interest_id, need_id],
+            )
+        })
+        .await
+    }
+
+    async fn interest_events_after(
+        &self,
+        after_sequence: i64,
+        limit: u32,
+    ) -> Result<Vec<InterestEventRecord>, StoreError> {
+        self.with_conn(move |conn| {
+            read_events(
+                conn,
+                "SELECT sequence, interest_id, need_id, action, actor, actor_organization_id, note, at_ms FROM interest_events
+                 WHERE sequence > ?1 ORDER BY sequence LIMIT ?2",
+                params![after_sequence, limit],
+            )
         })
         .await
     }

@@ -153,6 +153,15 @@ pub trait InterestStore: Send + Sync + 'static {
         need_id: Option<&str>,
     ) -> Result<Vec<InterestEventRecord>, StoreError>;
 
+    /// Audit events with a sequence above `after_sequence`, oldest first, at
+    /// most `limit`: what a follower (notifications) reads from a checkpoint.
+    /// Sequences become visible in order (PostgreSQL appends one writer at a time).
+    async fn interest_events_after(
+        &self,
+        after_sequence: i64,
+        limit: u32,
+    ) -> Result<Vec<InterestEventRecord>, StoreError>;
+
     /// True when an approved interest joins the two organizations, either
     /// way round (one owns the need, the other expressed the interest).
     async fn disclosed_between(&self, organization_a: &str, organization_b: &str) -> Result<bool, StoreError>;

@@ -138,8 +138,11 @@ pub async fn start(settings: &Settings) -> anyhow::Result<RunningServer> {
     let search = open_index(settings, &catalog)?;
     let leads = open_leads(settings).await?;
     let notifications = open_notifications(settings).await?;
-    let deal_notices =
-        notifications.clone().map(|notifications| notices::DealNotices { notifications, catalog: catalog.clone() });
+    let deal_notices = notifications.clone().map(|notifications| notices::DealNotices {
+        notifications,
+        catalog: catalog.clone(),
+        wake: Arc::new(tokio::sync::Notify::new()),
+    });
     if let (Some(leads), Some(deal_notices)) = (&leads, &deal_notices)
         && leads.observe(Arc::new(deal_notices.clone())).is_err()
     {
@@ -153,6 +156,9 @@ pub async fn start(settings: &Settings) -> anyhow::Result<RunningServer> {
         }
     });
     let auto_matcher = spawn_auto_matching(settings, &catalog, matcher.as_ref(), leads.as_ref())?;
+    let interest_notices = deal_notices.clone().filter(|_| runs(settings, ServiceKind::Catalog)).map(|notices| {
+        notices.follow_interests(Checkpoint::new(Some(settings.data_dir.join("interest-notices.checkpoint"))))
+    });
     let match_notices = match (&matcher, &notifications) {
         (Some(matcher), Some(notifications)) => Some(innomatch_matcher::notices::spawn(
             matcher.clone(),
@@ -246,6 +252,7 @@ pub async fn start(settings: &Settings) -> anyhow::Result<RunningServer> {
         embedding,
         auto_matcher,
         match_notices,
+        interest_notices,
         need_expiry,
         Some(metrics_task),
         Some(gauges),
