@@ -31,6 +31,7 @@ pub type MatcherClient = MatcherServiceClient<InterceptedService<Channel, Auth>>
 pub type AdminClient = AdminServiceClient<InterceptedService<Channel, Auth>>;
 pub type LeadsClient = LeadsServiceClient<InterceptedService<Channel, Auth>>;
 pub type StatsClient = pb::stats_service_client::StatsServiceClient<InterceptedService<Channel, Auth>>;
+pub type InterestClient = pb::interest_service_client::InterestServiceClient<InterceptedService<Channel, Auth>>;
 
 /// A running server for one test.
 pub struct TestApp {
@@ -145,6 +146,10 @@ impl TestApp {
 
     pub async fn stats(&self, token: Option<&str>) -> StatsClient {
         pb::stats_service_client::StatsServiceClient::with_interceptor(self.channel().await, auth(token))
+    }
+
+    pub async fn interests(&self, token: Option<&str>) -> InterestClient {
+        pb::interest_service_client::InterestServiceClient::with_interceptor(self.channel().await, auth(token))
     }
 
     pub async fn catalog(&self, token: Option<&str>) -> CatalogClient {

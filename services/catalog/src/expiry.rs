@@ -1,7 +1,8 @@
 //! The need-expiry sweeper: every so often, needs whose deadline has passed
 //! move from open or in talks to expired (see `Catalog::expire_overdue_needs`).
 //! Several servers may sweep one shared store: a need moved by another is
-//! skipped, never moved twice.
+//! skipped, never moved twice. The same sweep expires pending interests
+//! whose need closed (normally expired as the need closes).
 
 use std::time::Duration;
 
@@ -21,6 +22,11 @@ pub fn spawn(catalog: Catalog, every: Duration) -> JoinHandle<()> {
                 Ok(0) => {}
                 Ok(expired) => tracing::info!(expired, "needs past their deadline expired"),
                 Err(error) => tracing::warn!(%error, "need expiry sweep failed"),
+            }
+            match catalog.expire_interests_of_inactive_needs().await {
+                Ok(0) => {}
+                Ok(expired) => tracing::info!(expired, "pending interests of closed needs expired"),
+                Err(error) => tracing::warn!(%error, "interest expiry sweep failed"),
             }
         }
     })

@@ -1,6 +1,7 @@
 //! innomatch catalog: organizations, technology needs, capabilities and
 //! service offers; the record store with its change feed; API tokens; the
-//! people's accounts (users, invitations, web sessions).
+//! people's accounts (users, invitations, web sessions); expressions of
+//! interest in needs and the staged disclosure they lead to.
 
 pub mod accounts;
 pub mod bulk;
@@ -8,6 +9,7 @@ pub mod convert;
 pub mod error;
 pub mod expiry;
 pub mod grpc;
+pub mod interest;
 pub mod postgres;
 pub mod service;
 pub mod sqlite;
@@ -16,4 +18,5 @@ pub mod tokens;
 
 pub use accounts::Accounts;
 pub use error::CatalogError;
+pub use interest::Interests;
 pub use service::Catalog;

@@ -420,6 +420,9 @@ impl Catalog {
             .await
             .map_err(|e| conflict(e, RecordKind::Need, &id, expected_version))?;
         tracing::info!(need_id = %id, from = %current, to = %status, sequence = change.sequence, "need moved");
+        if status.is_closed() {
+            self.close_interests(&id).await;
+        }
         Ok(change.record)
     }
 
@@ -485,15 +488,33 @@ impl Catalog {
             .await
             .map_err(|e| conflict(e, kind, id, expected_version))?;
         tracing::info!(kind = %kind, id, sequence = change.sequence, "record archived");
+        if kind == RecordKind::Need {
+            self.close_interests(id).await;
+        }
         if kind == RecordKind::Organization {
             self.tokens.archive_organization(id);
         }
         Ok(change.record)
     }
 
+    /// Expires the pending interests of a need that just closed. The need's
+    /// move stands even if this fails: the expiry sweep catches up.
+    async fn close_interests(&self, need_id: &str) {
+        match self.expire_interests_of_need(need_id).await {
+            Ok(0) => {}
+            Ok(expired) => tracing::info!(need_id, expired, "interests of a closed need expired"),
+            Err(error) => tracing::warn!(need_id, %error, "expiring the interests of a closed need failed"),
+        }
+    }
+
     /// A record as the caller may see it; NOT_FOUND when missing or hidden.
+    /// What the principal's redaction hides (an anonymous need's owner, an
+    /// organization's contacts), an approved interest discloses.
     pub async fn get(&self, principal: &Principal, kind: RecordKind, id: &str) -> Result<Record, CatalogError> {
         let record = self.visible(principal, kind, id).await?;
+        if self.disclosed_to(principal, &record).await? {
+            return Ok(record);
+        }
         principal.redact(record).ok_or_else(|| CatalogError::NotFound(describe(kind, id)))
     }
 
@@ -766,7 +787,12 @@ impl Catalog {
     }
 
     /// The stored record (not redacted) if the caller may see it.
-    async fn visible(&self, principal: &Principal, kind: RecordKind, id: &str) -> Result<Record, CatalogError> {
+    pub(crate) async fn visible(
+        &self,
+        principal: &Principal,
+        kind: RecordKind,
+        id: &str,
+    ) -> Result<Record, CatalogError> {
         let mut v = Violations::new();
         v.id("id", id);
         v.into_result(())?;
@@ -779,7 +805,12 @@ impl Catalog {
 
     /// The record if the caller may change it. Hidden records are NOT_FOUND;
     /// visible records of another organization are PERMISSION_DENIED.
-    async fn writable(&self, principal: &Principal, kind: RecordKind, id: &str) -> Result<Record, CatalogError> {
+    pub(crate) async fn writable(
+        &self,
+        principal: &Principal,
+        kind: RecordKind,
+        id: &str,
+    ) -> Result<Record, CatalogError> {
         let record = self.visible(principal, kind, id).await?;
         if !principal.acts_for(&record.meta().organization_id) {
             return Err(CatalogError::PermissionDenied(format!(

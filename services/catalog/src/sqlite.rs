@@ -73,6 +73,7 @@ ALTER TABLE records ADD COLUMN external_key TEXT;
 CREATE UNIQUE INDEX records_by_external_key ON records (external_key);
 ALTER TABLE records ADD COLUMN last_sequence INTEGER;
 "#,
+    crate::interest::sqlite::MIGRATION,
 ];
 
 /// SQLite behind one connection. Calls run on tokio's blocking pool so a slow

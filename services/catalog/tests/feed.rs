@@ -16,6 +16,7 @@ use innomatch_catalog::{
     Catalog,
     accounts::store::{AccountStore, InvitationRecord, SessionRecord, UserRecord},
     bulk::{BulkOwner, BulkRow},
+    interest::store::{InterestEventRecord, InterestPage, InterestQuery, InterestRecord, InterestStore},
     sqlite::SqliteStore,
     store::{
         Change, CommittedChanges, ListQuery, PrivateNeeds, RecordPage, RecordStore, StoreError, TokenRecord, Write,
@@ -86,6 +87,46 @@ impl AccountStore for CountingStore {
     }
     async fn delete_expired_sessions(&self, now_ms: i64) -> Result<u64, StoreError> {
         self.inner.delete_expired_sessions(now_ms).await
+    }
+}
+
+#[async_trait]
+impl InterestStore for CountingStore {
+    async fn insert_interest(&self, interest: InterestRecord, event: InterestEventRecord) -> Result<(), StoreError> {
+        self.inner.insert_interest(interest, event).await
+    }
+    async fn interest(&self, id: &str) -> Result<Option<InterestRecord>, StoreError> {
+        self.inner.interest(id).await
+    }
+    async fn move_interest(
+        &self,
+        interest: InterestRecord,
+        event: InterestEventRecord,
+    ) -> Result<InterestRecord, StoreError> {
+        self.inner.move_interest(interest, event).await
+    }
+    async fn list_interests(&self, query: &InterestQuery) -> Result<InterestPage, StoreError> {
+        self.inner.list_interests(query).await
+    }
+    async fn interest_events(
+        &self,
+        interest_id: Option<&str>,
+        need_id: Option<&str>,
+    ) -> Result<Vec<InterestEventRecord>, StoreError> {
+        self.inner.interest_events(interest_id, need_id).await
+    }
+    async fn interest_events_after(
+        &self,
+        after_sequence: i64,
+        limit: u32,
+    ) -> Result<Vec<InterestEventRecord>, StoreError> {
+        self.inner.interest_events_after(after_sequence, limit).await
+    }
+    async fn disclosed_between(&self, organization_a: &str, organization_b: &str) -> Result<bool, StoreError> {
+        self.inner.disclosed_between(organization_a, organization_b).await
+    }
+    async fn pending_of_inactive_needs(&self, limit: u32) -> Result<Vec<InterestRecord>, StoreError> {
+        self.inner.pending_of_inactive_needs(limit).await
     }
 }
 

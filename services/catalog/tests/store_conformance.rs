@@ -9,6 +9,7 @@
 use std::{collections::BTreeSet, sync::Arc, time::Duration};
 
 use innomatch_catalog::{
+    interest::store::{InterestAction, InterestEventRecord, InterestQuery, InterestRecord, InterestStatus},
     postgres::PostgresStore,
     sqlite::SqliteStore,
     store::{ListQuery, PrivateNeeds, RecordStore, StoreError, TokenRecord, Write},
@@ -580,6 +581,141 @@ async fn every_change_replays_its_own_version_of_the_record(backend: Backend) {
     }
 }
 
+fn interest(id: &str, need_id: &str, owner: &str, party: &str) -> InterestRecord {
+    InterestRecord {
+        id: id.into(),
+        need_id: need_id.into(),
+        owner_organization_id: owner.into(),
+        party_organization_id: party.into(),
+        lead_id: String::new(),
+        message: "我校可提供预制菜冷链保鲜技术".into(),
+        reply: String::new(),
+        status: InterestStatus::Pending,
+        created_at_ms: 1_000,
+        updated_at_ms: 1_000,
+        version: 1,
+    }
+}
+
+fn step(interest: &InterestRecord, action: InterestAction, actor_organization_id: &str) -> InterestEventRecord {
+    InterestEventRecord {
+        sequence: 0,
+        interest_id: interest.id.clone(),
+        need_id: interest.need_id.clone(),
+        action,
+        actor: format!("tok_{actor_organization_id}"),
+        actor_organization_id: actor_organization_id.into(),
+        note: String::new(),
+        at_ms: interest.updated_at_ms,
+    }
+}
+
+fn moved(interest: &InterestRecord, status: InterestStatus) -> InterestRecord {
+    InterestRecord { status, updated_at_ms: interest.updated_at_ms + 1, ..interest.clone() }
+}
+
+async fn interests_are_one_live_per_need_and_party_and_every_move_is_audited(backend: Backend) {
+    let Some(h) = Harness::new(backend).await else { return };
+    let store = &h.store;
+    store.insert(need("need_1", "org_food", "预制菜冷链保鲜", Visibility::Anonymous)).await.expect("need");
+    let first = interest("int_1", "need_1", "org_food", "org_lab");
+    store.insert_interest(first.clone(), step(&first, InterestAction::Expressed, "org_lab")).await.expect("insert");
+    assert_eq!(store.interest("int_1").await.expect("read"), Some(first.clone()));
+    let twin = interest("int_2", "need_1", "org_food", "org_lab");
+    let refused = store.insert_interest(twin.clone(), step(&twin, InterestAction::Expressed, "org_lab")).await;
+    assert!(matches!(refused, Err(StoreError::AlreadyExists)), "{refused:?}");
+    assert_eq!(store.interest("int_2").await.expect("read"), None, "a refused insert writes nothing");
+
+    assert!(!store.disclosed_between("org_food", "org_lab").await.expect("disclosed"));
+    let approved = store
+        .move_interest(moved(&first, InterestStatus::Approved), step(&first, InterestAction::Approved, "org_food"))
+        .await
+        .expect("approve");
+    assert_eq!((approved.status, approved.version), (InterestStatus::Approved, 2));
+    assert!(store.disclosed_between("org_food", "org_lab").await.expect("disclosed"));
+    assert!(store.disclosed_between("org_lab", "org_food").await.expect("either way round"));
+    assert!(!store.disclosed_between("org_food", "org_other").await.expect("disclosed"));
+    let stale = store
+        .move_interest(moved(&first, InterestStatus::Withdrawn), step(&first, InterestAction::Withdrawn, "org_lab"))
+        .await;
+    assert!(matches!(stale, Err(StoreError::VersionConflict { actual: 2 })), "{stale:?}");
+
+    // Withdrawn is not live: the party may express again.
+    store
+        .move_interest(
+            moved(&approved, InterestStatus::Withdrawn),
+            step(&approved, InterestAction::Withdrawn, "org_lab"),
+        )
+        .await
+        .expect("withdraw");
+    assert!(!store.disclosed_between("org_food", "org_lab").await.expect("no longer disclosed"));
+    store.insert_interest(twin.clone(), step(&twin, InterestAction::Expressed, "org_lab")).await.expect("again");
+    let other = interest("int_3", "need_1", "org_food", "org_steel");
+    store.insert_interest(other.clone(), step(&other, InterestAction::Expressed, "org_steel")).await.expect("other");
+
+    let trail: Vec<(String, InterestAction)> = store
+        .interest_events(None, Some("need_1"))
+        .await
+        .expect("trail")
+        .into_iter()
+        .map(|e| (e.interest_id, e.action))
+        .collect();
+    assert_eq!(
+        trail,
+        [
+            ("int_1".to_owned(), InterestAction::Expressed),
+            ("int_1".to_owned(), InterestAction::Approved),
+            ("int_1".to_owned(), InterestAction::Withdrawn),
+            ("int_2".to_owned(), InterestAction::Expressed),
+            ("int_3".to_owned(), InterestAction::Expressed),
+        ],
+        "the stale move left no trace"
+    );
+    assert_eq!(store.interest_events(Some("int_1"), None).await.expect("trail").len(), 3);
+    // A follower reads the trail from a checkpoint, in order, a page at a time.
+    let all = store.interest_events(None, Some("need_1")).await.expect("trail");
+    let page = store.interest_events_after(all[1].sequence, 2).await.expect("after");
+    assert_eq!(page, all[2..4].to_vec());
+    assert!(store.interest_events_after(all[4].sequence, 10).await.expect("after").is_empty());
+
+    let query = |statuses: Vec<InterestStatus>, party: Option<&str>| InterestQuery {
+        owner_organization_id: Some("org_food".into()),
+        party_organization_id: party.map(str::to_owned),
+        statuses,
+        limit: 2,
+        ..InterestQuery::default()
+    };
+    let page = store.list_interests(&query(Vec::new(), None)).await.expect("list");
+    let ids: Vec<&str> = page.interests.iter().map(|i| i.id.as_str()).collect();
+    assert_eq!(ids, ["int_1", "int_2"]);
+    let cursor = page.next_cursor.expect("a second page");
+    let rest = store.list_interests(&InterestQuery { after_cursor: cursor, ..query(Vec::new(), None) }).await;
+    let rest = rest.expect("list");
+    assert_eq!(rest.interests.iter().map(|i| i.id.as_str()).collect::<Vec<_>>(), ["int_3"]);
+    assert_eq!(rest.next_cursor, None);
+    let pending = store.list_interests(&query(vec![InterestStatus::Pending], Some("org_lab"))).await.expect("list");
+    assert_eq!(pending.interests.iter().map(|i| i.id.as_str()).collect::<Vec<_>>(), ["int_2"]);
+}
+
+async fn pending_interests_of_inactive_needs_are_found_for_expiry(backend: Backend) {
+    let Some(h) = Harness::new(backend).await else { return };
+    let store = &h.store;
+    let open = store.insert(need("need_open", "org_food", "对虾养殖尾水处理", Visibility::Public)).await.expect("need");
+    let closed = store.insert(need("need_closed", "org_food", "金鲳鱼深海网箱", Visibility::Anonymous)).await;
+    let mut closed = closed.expect("need").record;
+    for (id, need_id) in [("int_open", "need_open"), ("int_closed", "need_closed")] {
+        let i = interest(id, need_id, "org_food", "org_lab");
+        store.insert_interest(i.clone(), step(&i, InterestAction::Expressed, "org_lab")).await.expect("insert");
+    }
+    assert!(store.pending_of_inactive_needs(10).await.expect("sweep").is_empty(), "both needs are active");
+    closed.meta_mut().status = Some(RecordStatus::Closed);
+    store.update(closed, None, ChangeOperation::Updated).await.expect("close");
+    let due: Vec<String> =
+        store.pending_of_inactive_needs(10).await.expect("sweep").into_iter().map(|i| i.id).collect();
+    assert_eq!(due, ["int_closed"]);
+    assert_eq!(open.record.meta().id, "need_open");
+}
+
 /// Runs each scenario against both backends.
 macro_rules! conformance {
     ($($scenario:ident),+ $(,)?) => {
@@ -613,6 +749,8 @@ conformance!(
     credit_codes_are_unique_among_live_organizations,
     a_batch_commits_good_writes_and_rejects_bad_ones_alone,
     every_change_replays_its_own_version_of_the_record,
+    interests_are_one_live_per_need_and_party_and_every_move_is_audited,
+    pending_interests_of_inactive_needs_are_found_for_expiry,
 );
 
 /// PostgreSQL only: a commit made through another store (another process)

@@ -217,6 +217,13 @@ pub struct LeadsSettings {
     pub redis_claim_interval_ms: u64,
     /// How often Redis is pinged for the health status.
     pub redis_health_interval_ms: u64,
+    /// Notifications (same backends as leads): how many an organization gets
+    /// one by one per window before the rest are folded into a digest.
+    pub notify_burst: u32,
+    /// The notification rate-limit window; its digest comes when it ends.
+    pub notify_window_secs: u64,
+    /// How often due notification digests are made.
+    pub notify_digest_sweep_ms: u64,
 }
 
 impl Default for LeadsSettings {
@@ -229,6 +236,9 @@ impl Default for LeadsSettings {
             redis_claim_min_idle_ms: 5 * 60 * 1000,
             redis_claim_interval_ms: 30_000,
             redis_health_interval_ms: 1_000,
+            notify_burst: 20,
+            notify_window_secs: 600,
+            notify_digest_sweep_ms: 5_000,
         }
     }
 }

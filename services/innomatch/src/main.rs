@@ -7,8 +7,10 @@ use innomatch::{
     cli::{
         ClientArgs, catalog,
         catalog::{AdminCommand, NeedCommand},
+        interest::{self, InterestCommand},
         leads::{self, LeadsCommand},
         matcher::{self, ConsortiumArgs, MatchArgs},
+        notifications::{self, NotificationsCommand},
         search::{self, IndexCommand, SearchArgs},
         stats,
         transfer::{self, ExportArgs, ImportArgs},
@@ -101,6 +103,20 @@ enum Command {
         #[command(flatten)]
         client: ClientArgs,
     },
+    /// Expressions of interest in needs: teaser, express, approve or decline, audit trail.
+    Interest {
+        #[command(subcommand)]
+        command: InterestCommand,
+        #[command(flatten)]
+        client: ClientArgs,
+    },
+    /// Your organization's notifications: watch the stream, list, acknowledge.
+    Notifications {
+        #[command(subcommand)]
+        command: NotificationsCommand,
+        #[command(flatten)]
+        client: ClientArgs,
+    },
     /// The registry's figures against the plan's 2025 targets.
     Stats {
         #[command(flatten)]
@@ -148,6 +164,8 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             search::rebuild_index(&data_dir, database_url.as_deref()).await
         }
         Command::Leads { command, client } => leads::run(&client, command).await,
+        Command::Interest { command, client } => interest::run(&client, command).await,
+        Command::Notifications { command, client } => notifications::run(&client, command).await,
         Command::Stats { client } => stats::stats(&client).await,
         Command::Whoami { client } => catalog::whoami(&client).await,
         Command::Watch { after, client } => catalog::watch(&client, after).await,

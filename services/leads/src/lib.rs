@@ -4,7 +4,8 @@
 //! or EXPIRED when unanswered — with an audit history, lists and exports.
 //!
 //! The matcher calls [`Leads::offer`] with a [`LeadDraft`]; agencies use the
-//! gRPC adapter in [`grpc`].
+//! gRPC adapter in [`grpc`]. [`notifications`] reaches every organization the
+//! same way, through the same delivery backends ([`delivery`]).
 
 pub mod clock;
 pub mod convert;
@@ -14,6 +15,7 @@ pub mod export;
 pub mod grpc;
 pub mod lifecycle;
 pub mod model;
+pub mod notifications;
 pub mod postgres;
 pub mod service;
 pub mod sqlite;
@@ -22,4 +24,5 @@ mod tasks;
 
 pub use error::LeadsError;
 pub use model::{Delivery, Lead, LeadDraft, LeadStatus};
+pub use notifications::Notifications;
 pub use service::Leads;

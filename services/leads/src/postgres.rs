@@ -18,8 +18,9 @@ use innomatch_core::{
 };
 
 use crate::{
+    delivery::{Outbox, Published},
     model::{Lead, LeadStatus},
-    store::{LeadPage, LeadQuery, LeadStore, Published, StoreError},
+    store::{LeadPage, LeadQuery, LeadStore, StoreError},
 };
 
 /// Statuses in which a lead still waits for an answer, as stored codes; the
@@ -251,27 +252,6 @@ impl LeadStore for PostgresLeadStore {
         Ok(read_leads(&rows)?.into_iter().map(|(_, lead)| lead).collect())
     }
 
-    async fn deliverable(
-        &self,
-        agency_organization_id: &str,
-        after: i64,
-        now_ms: i64,
-        limit: u32,
-    ) -> Result<Vec<(i64, Lead)>, StoreError> {
-        let rows = self
-            .query(
-                &format!(
-                    "SELECT pos, body, version FROM leads
-                     WHERE agency_organization_id = $1 AND pos > $2 AND acked_at_ms IS NULL
-                       AND status IN {OPEN_STATUSES} AND respond_by_ms > $3
-                     ORDER BY pos LIMIT $4"
-                ),
-                &[&agency_organization_id, &after, &now_ms, &i64::from(limit)],
-            )
-            .await?;
-        read_leads(&rows)
-    }
-
     async fn due_for_expiry(&self, now_ms: i64, limit: u32) -> Result<Vec<Lead>, StoreError> {
         let rows = self
             .query(
@@ -283,19 +263,6 @@ impl LeadStore for PostgresLeadStore {
             )
             .await?;
         Ok(read_leads(&rows)?.into_iter().map(|(_, lead)| lead).collect())
-    }
-
-    async fn count_unacknowledged(&self, agency_organization_id: &str) -> Result<u64, StoreError> {
-        let rows = self
-            .query(
-                &format!(
-                    "SELECT COUNT(*) FROM leads WHERE agency_organization_id = $1 AND acked_at_ms IS NULL
-                       AND status IN {OPEN_STATUSES} AND delivered"
-                ),
-                &[&agency_organization_id],
-            )
-            .await?;
-        Ok(rows.first().map_or(0, |row| count(row.get(0))))
     }
 
     async fn count_by_status(&self) -> Result<Vec<(LeadStatus, u64)>, StoreError> {
@@ -322,6 +289,47 @@ impl LeadStore for PostgresLeadStore {
             )
             .await?;
         Ok(rows.iter().map(|row| (row.get(0), count(row.get(1)))).collect())
+    }
+}
+
+#[async_trait]
+impl Outbox<Lead> for PostgresLeadStore {
+    async fn item(&self, id: &str) -> Result<Option<Lead>, StoreError> {
+        LeadStore::get(self, id).await
+    }
+
+    async fn deliverable(
+        &self,
+        agency_organization_id: &str,
+        after: i64,
+        now_ms: i64,
+        limit: u32,
+    ) -> Result<Vec<(i64, Lead)>, StoreError> {
+        let rows = self
+            .query(
+                &format!(
+                    "SELECT pos, body, version FROM leads
+                     WHERE agency_organization_id = $1 AND pos > $2 AND acked_at_ms IS NULL
+                       AND status IN {OPEN_STATUSES} AND respond_by_ms > $3
+                     ORDER BY pos LIMIT $4"
+                ),
+                &[&agency_organization_id, &after, &now_ms, &i64::from(limit)],
+            )
+            .await?;
+        read_leads(&rows)
+    }
+
+    async fn count_unacknowledged(&self, agency_organization_id: &str) -> Result<u64, StoreError> {
+        let rows = self
+            .query(
+                &format!(
+                    "SELECT COUNT(*) FROM leads WHERE agency_organization_id = $1 AND acked_at_ms IS NULL
+                       AND status IN {OPEN_STATUSES} AND delivered"
+                ),
+                &[&agency_organization_id],
+            )
+            .await?;
+        Ok(rows.first().map_or(0, |row| count(row.get(0))))
     }
 
     async fn unpublished(&self, now_ms: i64, limit: u32) -> Result<Vec<Lead>, StoreError> {
@@ -360,7 +368,7 @@ impl LeadStore for PostgresLeadStore {
         Ok(rows.first().and_then(|row| row.get(0)))
     }
 
-    async fn published_open(&self, after: i64, limit: u32) -> Result<Vec<(i64, Published)>, StoreError> {
+    async fn published_open(&self, after: i64, limit: u32) -> Result<Vec<(i64, Published<Lead>)>, StoreError> {
         let rows = self
             .query(
                 &format!(
@@ -372,7 +380,7 @@ impl LeadStore for PostgresLeadStore {
             )
             .await?;
         rows.iter()
-            .map(|row| Ok((row.get(0), Published { lead: decode(row.get(1), row.get(2))?, entry_id: row.get(3) })))
+            .map(|row| Ok((row.get(0), Published { item: decode(row.get(1), row.get(2))?, entry_id: row.get(3) })))
             .collect()
     }
 
@@ -385,7 +393,7 @@ impl LeadStore for PostgresLeadStore {
         Ok(())
     }
 
-    async fn unsettled(&self, limit: u32) -> Result<Vec<Published>, StoreError> {
+    async fn unsettled(&self, limit: u32) -> Result<Vec<Published<Lead>>, StoreError> {
         let rows = self
             .query(
                 &format!(
@@ -397,7 +405,7 @@ impl LeadStore for PostgresLeadStore {
                 &[&i64::from(limit)],
             )
             .await?;
-        rows.iter().map(|row| Ok(Published { lead: decode(row.get(0), row.get(1))?, entry_id: row.get(2) })).collect()
+        rows.iter().map(|row| Ok(Published { item: decode(row.get(0), row.get(1))?, entry_id: row.get(2) })).collect()
     }
 
     async fn mark_settled(&self, id: &str, entry_id: &str) -> Result<(), StoreError> {

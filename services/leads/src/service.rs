@@ -83,6 +83,14 @@ pub struct ExportFile {
 /// The leads an agency receives, as a stream; ends when the service closes.
 pub type DeliveryStream = Pin<Box<dyn Stream<Item = Result<Delivery, LeadsError>> + Send>>;
 
+/// Hears of leads offered and answered (the server turns them into
+/// notifications for the agency and the need's owner). Called after the
+/// write committed; must not block.
+pub trait LeadObserver: Send + Sync + 'static {
+    fn lead_offered(&self, lead: &Lead);
+    fn lead_answered(&self, lead: &Lead);
+}
+
 /// The leads service. Cheap to clone; background tasks (expiry sweeper,
 /// delivery backend) stop when the last clone is dropped.
 #[derive(Clone)]
@@ -106,6 +114,7 @@ struct Core {
     closed: watch::Sender<bool>,
     /// Counts completed expiry sweeps, so tests can wait for one.
     sweeps: watch::Sender<u64>,
+    observer: std::sync::OnceLock<Arc<dyn LeadObserver>>,
 }
 
 /// The organization whose leads the principal may see and act on.
@@ -156,6 +165,7 @@ impl Leads {
             settings,
             closed: watch::channel(false).0,
             sweeps: watch::channel(0).0,
+            observer: std::sync::OnceLock::new(),
         });
         let tasks = TaskSet::default();
         let sweeper = Arc::clone(&core);
@@ -209,6 +219,12 @@ impl Leads {
     /// Ends every open subscription (for shutdown); nothing else changes.
     pub fn close(&self) {
         self.core.closed.send_replace(true);
+    }
+
+    /// Tells `observer` of every lead offered or answered from now on (once:
+    /// a second observer is refused and returned).
+    pub fn observe(&self, observer: Arc<dyn LeadObserver>) -> Result<(), Arc<dyn LeadObserver>> {
+        self.core.observer.set(observer)
     }
 
     /// Counts completed expiry sweeps.
@@ -265,7 +281,10 @@ impl Leads {
         }
         if created {
             tracing::info!(lead_id = %stored.id, agency = %agency, need_id = %stored.need_id, "lead offered");
-            self.core.delivery.lead_stored(&stored);
+            self.core.delivery.stored(&stored);
+            if let Some(observer) = self.core.observer.get() {
+                observer.lead_offered(&stored);
+            }
         }
         // Marked after the new lead is stored: a crash in between offers the
         // same (deterministic) lead again, never a second one.
@@ -390,6 +409,9 @@ impl Leads {
             // Record the expiry now rather than at the next sweep, so the
             // lead reads EXPIRED right after the refused answer.
             self.core.expire(id).await?;
+        }
+        if let (Ok(lead), Some(observer)) = (&result, self.core.observer.get()) {
+            observer.lead_answered(lead);
         }
         result
     }

@@ -11,8 +11,9 @@ use async_trait::async_trait;
 use rusqlite::{Connection, OptionalExtension, params};
 
 use crate::{
+    delivery::{Outbox, Published},
     model::{Lead, LeadStatus},
-    store::{LeadPage, LeadQuery, LeadStore, Published, StoreError},
+    store::{LeadPage, LeadQuery, LeadStore, StoreError},
 };
 
 /// The file the store lives in, inside the data directory.
@@ -254,28 +255,6 @@ impl LeadStore for SqliteLeadStore {
         .await
     }
 
-    async fn deliverable(
-        &self,
-        agency_organization_id: &str,
-        after: i64,
-        now_ms: i64,
-        limit: u32,
-    ) -> Result<Vec<(i64, Lead)>, StoreError> {
-        let agency = agency_organization_id.to_owned();
-        self.with_conn(move |conn| {
-            let mut stmt = conn
-                .prepare_cached(&format!(
-                    "SELECT pos, body, version FROM leads
-                     WHERE agency_organization_id = ?1 AND pos > ?2 AND acked_at_ms IS NULL
-                       AND status IN {OPEN_STATUSES} AND respond_by_ms > ?3
-                     ORDER BY pos LIMIT ?4"
-                ))
-                .map_err(backend)?;
-            read_leads(&mut stmt, params![agency, after, now_ms, limit])
-        })
-        .await
-    }
-
     async fn for_need(&self, need_id: &str) -> Result<Vec<Lead>, StoreError> {
         let need_id = need_id.to_owned();
         self.with_conn(move |conn| {
@@ -338,6 +317,35 @@ impl LeadStore for SqliteLeadStore {
                 .map_err(backend)?;
             let rows = stmt.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?))).map_err(backend)?;
             rows.map(|row| row.map(|(agency, n)| (agency, n.max(0) as u64)).map_err(backend)).collect()
+        })
+        .await
+    }
+}
+
+#[async_trait]
+impl Outbox<Lead> for SqliteLeadStore {
+    async fn item(&self, id: &str) -> Result<Option<Lead>, StoreError> {
+        LeadStore::get(self, id).await
+    }
+
+    async fn deliverable(
+        &self,
+        agency_organization_id: &str,
+        after: i64,
+        now_ms: i64,
+        limit: u32,
+    ) -> Result<Vec<(i64, Lead)>, StoreError> {
+        let agency = agency_organization_id.to_owned();
+        self.with_conn(move |conn| {
+            let mut stmt = conn
+                .prepare_cached(&format!(
+                    "SELECT pos, body, version FROM leads
+                     WHERE agency_organization_id = ?1 AND pos > ?2 AND acked_at_ms IS NULL
+                       AND status IN {OPEN_STATUSES} AND respond_by_ms > ?3
+                     ORDER BY pos LIMIT ?4"
+                ))
+                .map_err(backend)?;
+            read_leads(&mut stmt, params![agency, after, now_ms, limit])
         })
         .await
     }
@@ -407,7 +415,7 @@ impl LeadStore for SqliteLeadStore {
         .await
     }
 
-    async fn published_open(&self, after: i64, limit: u32) -> Result<Vec<(i64, Published)>, StoreError> {
+    async fn published_open(&self, after: i64, limit: u32) -> Result<Vec<(i64, Published<Lead>)>, StoreError> {
         self.with_conn(move |conn| {
             let mut stmt = conn
                 .prepare_cached(&format!(
@@ -424,7 +432,7 @@ impl LeadStore for SqliteLeadStore {
             let mut out = Vec::new();
             for row in rows {
                 let (pos, body, version, entry_id) = row.map_err(backend)?;
-                out.push((pos, Published { lead: decode(&body, version)?, entry_id }));
+                out.push((pos, Published { item: decode(&body, version)?, entry_id }));
             }
             Ok(out)
         })
@@ -444,7 +452,7 @@ impl LeadStore for SqliteLeadStore {
         .await
     }
 
-    async fn unsettled(&self, limit: u32) -> Result<Vec<Published>, StoreError> {
+    async fn unsettled(&self, limit: u32) -> Result<Vec<Published<Lead>>, StoreError> {
         self.with_conn(move |conn| {
             let mut stmt = conn
                 .prepare_cached(&format!(
@@ -460,7 +468,7 @@ impl LeadStore for SqliteLeadStore {
             let mut out = Vec::new();
             for row in rows {
                 let (body, version, entry_id) = row.map_err(backend)?;
-                out.push(Published { lead: decode(&body, version)?, entry_id });
+                out.push(Published { item: decode(&body, version)?, entry_id });
             }
             Ok(out)
         })

@@ -3,16 +3,19 @@
 //!
 //! Writes are versioned (optimistic concurrency): the domain reads a lead,
 //! applies a pure transition and writes it back only if nobody else wrote in
-//! between. The outbox methods serve delivery backends that keep an external
-//! log (Redis Streams): which leads still need publishing, which published
-//! entries still need settling (XACK) once a lead needs no more delivery.
+//! between. Delivery bookkeeping is the [`Outbox`] every store of delivered
+//! items keeps (leads and notifications alike).
 //! Implementations: [`crate::sqlite::SqliteLeadStore`] (embedded) and
 //! [`crate::postgres::PostgresLeadStore`] (shared by several processes).
 
 use async_trait::async_trait;
 use innomatch_core::model::ServiceCategory;
 
-use crate::model::{Lead, LeadStatus};
+pub use crate::delivery::Published;
+use crate::{
+    delivery::Outbox,
+    model::{Lead, LeadStatus},
+};
 
 /// Failures of a lead store.
 #[derive(Debug, thiserror::Error)]
@@ -45,16 +48,9 @@ pub struct LeadPage {
     pub next_cursor: Option<i64>,
 }
 
-/// A lead and the external log entry it was published as.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Published {
-    pub lead: Lead,
-    pub entry_id: String,
-}
-
 /// Where leads live; see the module documentation.
 #[async_trait]
-pub trait LeadStore: Send + Sync + std::fmt::Debug + 'static {
+pub trait LeadStore: Outbox<Lead> + Send + Sync + std::fmt::Debug + 'static {
     /// Stores `lead` at version 1 unless a lead with its id exists; returns
     /// the stored lead and whether it was created.
     async fn insert_if_absent(&self, lead: Lead) -> Result<(Lead, bool), StoreError>;
@@ -67,16 +63,6 @@ pub trait LeadStore: Send + Sync + std::fmt::Debug + 'static {
 
     async fn list(&self, query: &LeadQuery) -> Result<LeadPage, StoreError>;
 
-    /// The agency's deliverable leads (open, deadline not passed) created
-    /// after position `after`, oldest first, with their positions.
-    async fn deliverable(
-        &self,
-        agency_organization_id: &str,
-        after: i64,
-        now_ms: i64,
-        limit: u32,
-    ) -> Result<Vec<(i64, Lead)>, StoreError>;
-
     /// Every lead made for one need, any agency, oldest first.
     async fn for_need(&self, need_id: &str) -> Result<Vec<Lead>, StoreError>;
 
@@ -87,37 +73,9 @@ pub trait LeadStore: Send + Sync + std::fmt::Debug + 'static {
     /// Leads still awaiting an answer whose deadline passed.
     async fn due_for_expiry(&self, now_ms: i64, limit: u32) -> Result<Vec<Lead>, StoreError>;
 
-    /// Leads delivered at least once and not yet acknowledged.
-    async fn count_unacknowledged(&self, agency_organization_id: &str) -> Result<u64, StoreError>;
-
     /// How many leads are in each status, over all agencies (for statistics).
     async fn count_by_status(&self) -> Result<Vec<(LeadStatus, u64)>, StoreError>;
 
     /// Open leads (new or delivered) not yet acknowledged, per agency: the backlog.
     async fn backlog_by_agency(&self) -> Result<Vec<(String, u64)>, StoreError>;
-
-    /// Outbox: deliverable leads not yet published to the external log, oldest first.
-    async fn unpublished(&self, now_ms: i64, limit: u32) -> Result<Vec<Lead>, StoreError>;
-
-    /// Records that each lead was published as the entry; only the first
-    /// publication of a lead counts (false: another entry was recorded
-    /// first; recording the same entry again is true).
-    async fn mark_published(&self, entries: &[(String, String)]) -> Result<Vec<bool>, StoreError>;
-
-    /// The entry the lead was published as, if any.
-    async fn published_entry(&self, id: &str) -> Result<Option<String>, StoreError>;
-
-    /// Published leads that are still open, after position `after`, oldest
-    /// first: what an external log must still hold.
-    async fn published_open(&self, after: i64, limit: u32) -> Result<Vec<(i64, Published)>, StoreError>;
-
-    /// Forgets the publication (the log lost the entry) so the lead is published again.
-    async fn clear_published(&self, id: &str, entry_id: &str) -> Result<(), StoreError>;
-
-    /// Published leads that need no more delivery (acknowledged, answered
-    /// or expired) whose entry was not settled yet.
-    async fn unsettled(&self, limit: u32) -> Result<Vec<Published>, StoreError>;
-
-    /// Records that the entry was settled (acknowledged in the log).
-    async fn mark_settled(&self, id: &str, entry_id: &str) -> Result<(), StoreError>;
 }

@@ -1,6 +1,7 @@
 //! The delivery conformance suite: the same scenarios, written once against
 //! the domain API, run on the embedded backend and on Redis, each over the
-//! SQLite lead store and the PostgreSQL one, so none of them can drift.
+//! SQLite store and the PostgreSQL one, so none of them can drift — for
+//! leads and for notifications, which travel through the same backends.
 //! Redis scenarios use 127.0.0.1:6379 with a random key prefix each, deleted
 //! afterwards; PostgreSQL scenarios use a schema of their own in the test
 //! database, dropped afterwards. With `CI=true` both must run (an
@@ -14,11 +15,22 @@ use innomatch_core::{
     auth::Principal, config::LeadsSettings, model::Role, model::ServiceCategory, postgres::TestSchema,
 };
 use innomatch_leads::{
-    Delivery, Leads, LeadsError,
+    Delivery, Leads, LeadsError, Notifications,
     clock::{Clock, ManualClock},
-    delivery::{DeliveryBackend, embedded::EmbeddedDelivery, redis::RedisDelivery},
+    delivery::{
+        DeliveryBackend,
+        embedded::EmbeddedDelivery,
+        redis::{NOTIFICATION_STREAMS, RedisDelivery},
+    },
     lifecycle::next_status,
     model::{DeclineReason, LeadDraft, LeadStatus, Outcome, Response},
+    notifications::{
+        NotificationFilter, NotificationPolicy, NotificationStream,
+        model::{NoticeDraft, Notification, NotificationKind},
+        postgres::PostgresNotificationStore,
+        sqlite::SqliteNotificationStore,
+        store::NotificationStore,
+    },
     postgres::PostgresLeadStore,
     service::{DeliveryStream, ListFilter},
     sqlite::SqliteLeadStore,
@@ -641,6 +653,253 @@ conformance!(
     another_subscriber_takes_over_what_a_vanished_one_held,
     lists_page_and_filter,
     leads_close_with_their_need_and_declined_ones_pass_on_once,
+);
+
+macro_rules! notice_conformance {
+    ($($scenario:ident),+ $(,)?) => {
+        conformance!(@module notifications_embedded_backend, Embedded, Sqlite; $($scenario),+);
+        conformance!(@module notifications_redis_backend, Redis, Sqlite; $($scenario),+);
+        conformance!(@module notifications_embedded_on_postgres, Embedded, Postgres; $($scenario),+);
+        conformance!(@module notifications_redis_on_postgres, Redis, Postgres; $($scenario),+);
+    };
+}
+
+// --- notifications: the same backends, the same guarantees ---
+
+/// Notifications under test, over a store kind and a backend, with a
+/// manual clock for the rate-limit window. Field order: the service closes
+/// before the schema is dropped.
+struct NoticeHarness {
+    kind: Kind,
+    notifications: Notifications,
+    clock: Arc<ManualClock>,
+    dir: tempfile::TempDir,
+    settings: LeadsSettings,
+    policy: NotificationPolicy,
+    _redis: Option<RedisKeys>,
+    schema: Option<TestSchema>,
+}
+
+async fn open_notification_store(dir: &tempfile::TempDir, schema: Option<&TestSchema>) -> Arc<dyn NotificationStore> {
+    match schema {
+        Some(schema) => Arc::new(
+            PostgresNotificationStore::connect(&schema.url, Some(&schema.name), &TestSchema::settings())
+                .await
+                .expect("postgres notification store"),
+        ),
+        None => Arc::new(SqliteNotificationStore::open(dir.path()).expect("store")),
+    }
+}
+
+fn build_notifications(
+    kind: Kind,
+    store: Arc<dyn NotificationStore>,
+    clock: Arc<ManualClock>,
+    settings: &LeadsSettings,
+    policy: NotificationPolicy,
+) -> Notifications {
+    let outbox: Arc<dyn innomatch_leads::delivery::Outbox<Notification>> = store.clone();
+    let delivery: Arc<dyn DeliveryBackend<Notification>> = match kind.via {
+        Via::Embedded => Arc::new(EmbeddedDelivery::over(outbox, clock.clone())),
+        Via::Redis => Arc::new(
+            RedisDelivery::over(REDIS_URL, outbox, clock.clone(), settings.into(), NOTIFICATION_STREAMS)
+                .expect("redis backend"),
+        ),
+    };
+    Notifications::new(store, delivery, clock, policy)
+}
+
+impl NoticeHarness {
+    async fn new(kind: Kind, policy: NotificationPolicy) -> Option<NoticeHarness> {
+        let prefix = format!("imtest-{}", uuid::Uuid::now_v7().simple());
+        let redis = if kind.via == Via::Redis {
+            if !redis_reachable().await {
+                assert!(
+                    std::env::var("CI").as_deref() != Ok("true"),
+                    "CI=true but redis at {REDIS_URL} is unreachable"
+                );
+                println!("skipped: redis not reachable at {REDIS_URL}");
+                return None;
+            }
+            Some(RedisKeys { prefix: prefix.clone() })
+        } else {
+            None
+        };
+        let schema = match kind.store {
+            StoreKind::Sqlite => None,
+            StoreKind::Postgres => Some(TestSchema::create().await?),
+        };
+        let dir = tempfile::tempdir().expect("temp dir");
+        let store = open_notification_store(&dir, schema.as_ref()).await;
+        let clock = Arc::new(ManualClock::at(innomatch_core::model::now_ms()));
+        let settings = test_settings(&prefix);
+        let notifications = build_notifications(kind, store, clock.clone(), &settings, policy);
+        let harness = NoticeHarness { kind, notifications, clock, dir, settings, policy, _redis: redis, schema };
+        harness.wait_ready().await;
+        Some(harness)
+    }
+
+    async fn wait_ready(&self) {
+        let mut ready = self.notifications.readiness();
+        tokio::time::timeout(WAIT, ready.wait_for(|r| *r)).await.expect("backend ready in time").expect("readiness");
+    }
+
+    /// Drops the service as a crash would and starts another on the same data.
+    async fn crash_and_restart(&mut self) {
+        let store = open_notification_store(&self.dir, self.schema.as_ref()).await;
+        self.notifications = build_notifications(self.kind, store, self.clock.clone(), &self.settings, self.policy);
+        self.wait_ready().await;
+    }
+}
+
+fn member(org: &str, token: &str) -> Principal {
+    Principal { token_id: token.into(), organization_id: Some(org.into()), role: Role::Member }
+}
+
+fn notice(org: &str, kind: NotificationKind, need: &str, subject: &str, title: &str) -> NoticeDraft {
+    NoticeDraft {
+        organization_id: org.into(),
+        kind,
+        need_id: need.into(),
+        subject_id: subject.into(),
+        title: title.into(),
+        body: format!("新需求「{title}」与贵单位的能力匹配"),
+        score: 0.62,
+    }
+}
+
+async fn next_notice(stream: &mut NotificationStream) -> (String, u32) {
+    let d = tokio::time::timeout(WAIT, stream.next())
+        .await
+        .expect("a notification within the deadline")
+        .expect("the stream stays open")
+        .expect("delivery ok");
+    (d.notification.id, d.attempt)
+}
+
+/// Notifies a sentinel and checks it is the very next delivery: nothing
+/// else was pending on this stream.
+async fn expect_only_sentinel(h: &NoticeHarness, stream: &mut NotificationStream, org: &str, n: usize) {
+    let need = format!("need_sentinel_{n}");
+    let (sentinel, _) = h
+        .notifications
+        .notify(notice(org, NotificationKind::FittingNeed, &need, "", "哨兵通知"))
+        .await
+        .expect("sentinel");
+    assert_eq!(next_notice(stream).await.0, sentinel.id, "only the sentinel was pending");
+}
+
+const UNIVERSITY: &str = "org_gdou";
+const ENTERPRISE: &str = "org_steel";
+
+async fn notices_come_once_per_need_organization_and_kind_until_acknowledged(kind: Kind) {
+    let Some(h) = NoticeHarness::new(kind, NotificationPolicy::default()).await else { return };
+    let n = &h.notifications;
+    let fitting = notice(UNIVERSITY, NotificationKind::FittingNeed, "need_1", "", "氢冶金低碳炼钢中试");
+    let (first, created) = n.notify(fitting.clone()).await.expect("notify");
+    assert!(created);
+    // The same need × organization × kind again (a replayed feed): the same one, not a second.
+    let (again, created) = n.notify(fitting.clone()).await.expect("notify again");
+    assert!(!created);
+    assert_eq!(again.id, first.id);
+    // Another kind for the same need, or another partner, is another notification.
+    let partner = notice(ENTERPRISE, NotificationKind::NewPartner, "need_1", UNIVERSITY, "氢冶金低碳炼钢中试");
+    let (to_owner, _) = n.notify(partner).await.expect("notify the owner");
+    let (second, _) =
+        n.notify(notice(UNIVERSITY, NotificationKind::FittingNeed, "need_2", "", "对虾养殖尾水处理")).await.expect("x");
+
+    let mut stream = n.subscribe(&member(UNIVERSITY, "tok_u1")).await.expect("subscribe");
+    assert_eq!(next_notice(&mut stream).await, (first.id.clone(), 1));
+    assert_eq!(next_notice(&mut stream).await, (second.id.clone(), 1));
+    expect_only_sentinel(&h, &mut stream, UNIVERSITY, 1).await;
+    drop(stream);
+
+    // Not acknowledged: delivered again to the next subscription, attempts counted.
+    n.ack(&member(UNIVERSITY, "tok_u1"), &first.id).await.expect("ack");
+    n.ack(&member(UNIVERSITY, "tok_u1"), &first.id).await.expect("a second ack is harmless");
+    let mut stream = n.subscribe(&member(UNIVERSITY, "tok_u1")).await.expect("subscribe");
+    assert_eq!(next_notice(&mut stream).await, (second.id.clone(), 2));
+    let (sentinel_again, attempt) = next_notice(&mut stream).await;
+    assert!(sentinel_again.starts_with("ntf_") && attempt == 2, "the unacknowledged sentinel comes again");
+    expect_only_sentinel(&h, &mut stream, UNIVERSITY, 2).await;
+
+    // Another organization sees none of it, and cannot acknowledge it.
+    let mut owner = n.subscribe(&member(ENTERPRISE, "tok_e1")).await.expect("subscribe");
+    assert_eq!(next_notice(&mut owner).await.0, to_owner.id);
+    expect_only_sentinel(&h, &mut owner, ENTERPRISE, 3).await;
+    let foreign = n.ack(&member(ENTERPRISE, "tok_e1"), &second.id).await;
+    assert!(matches!(foreign, Err(innomatch_leads::notifications::NotificationError::NotFound(_))), "{foreign:?}");
+    let listed = n
+        .list(&member(UNIVERSITY, "tok_u1"), NotificationFilter { unacknowledged_only: true, ..Default::default() })
+        .await
+        .expect("list");
+    assert!(listed.notifications.iter().all(|x| x.organization_id == UNIVERSITY && x.acked_at_ms.is_none()));
+    assert!(!listed.notifications.iter().any(|x| x.id == first.id), "acknowledged ones are left out");
+}
+
+async fn a_crash_loses_no_unacknowledged_notification(kind: Kind) {
+    let Some(mut h) = NoticeHarness::new(kind, NotificationPolicy::default()).await else { return };
+    let mut ids = Vec::new();
+    for (i, title) in ["预制菜冷链保鲜", "金鲳鱼深海网箱养殖", "工业互联网平台"].into_iter().enumerate()
+    {
+        let draft = notice(UNIVERSITY, NotificationKind::FittingNeed, &format!("need_{i}"), "", title);
+        ids.push(h.notifications.notify(draft).await.expect("notify").0.id);
+    }
+    let mut stream = h.notifications.subscribe(&member(UNIVERSITY, "tok_u1")).await.expect("subscribe");
+    assert_eq!(next_notice(&mut stream).await.0, ids[0]);
+    h.notifications.ack(&member(UNIVERSITY, "tok_u1"), &ids[0]).await.expect("ack");
+    assert_eq!(next_notice(&mut stream).await.0, ids[1]);
+    drop(stream);
+    h.crash_and_restart().await;
+    let mut stream = h.notifications.subscribe(&member(UNIVERSITY, "tok_u1")).await.expect("subscribe");
+    assert_eq!(next_notice(&mut stream).await, (ids[1].clone(), 2), "delivered, never acknowledged: again");
+    assert_eq!(next_notice(&mut stream).await, (ids[2].clone(), 1));
+    expect_only_sentinel(&h, &mut stream, UNIVERSITY, 9).await;
+}
+
+async fn beyond_the_burst_notices_fold_into_one_digest(kind: Kind) {
+    let policy =
+        NotificationPolicy { burst: 2, window: Duration::from_secs(600), digest_sweep: Duration::from_secs(3600) };
+    let Some(h) = NoticeHarness::new(kind, policy).await else { return };
+    let n = &h.notifications;
+    let mut ids = Vec::new();
+    for i in 0..5 {
+        let draft = notice(UNIVERSITY, NotificationKind::FittingNeed, &format!("need_{i}"), "", "绿色钢铁");
+        ids.push(n.notify(draft).await.expect("notify").0);
+    }
+    assert!(ids[..2].iter().all(|x| x.digest_id.is_empty()), "the burst goes out one by one");
+    assert!(ids[2..].iter().all(|x| !x.digest_id.is_empty() && x.digest_id == ids[2].digest_id), "one digest");
+    let mut stream = n.subscribe(&member(UNIVERSITY, "tok_u1")).await.expect("subscribe");
+    assert_eq!(next_notice(&mut stream).await.0, ids[0].id);
+    assert_eq!(next_notice(&mut stream).await.0, ids[1].id);
+    // The window has not ended: no digest yet.
+    assert_eq!(n.make_due_digests().await.expect("digests"), 0);
+    h.clock.advance(Duration::from_secs(601));
+    assert_eq!(n.make_due_digests().await.expect("digests"), 1);
+    assert_eq!(n.make_due_digests().await.expect("digests"), 0, "made once");
+    let (digest, _) = next_notice(&mut stream).await;
+    assert_eq!(digest, ids[2].digest_id);
+    let listed = n
+        .list(
+            &member(UNIVERSITY, "tok_u1"),
+            NotificationFilter { kinds: vec![NotificationKind::Digest], ..Default::default() },
+        )
+        .await
+        .expect("list");
+    let folded: Vec<&str> = ids[2..].iter().map(|x| x.id.as_str()).collect();
+    assert_eq!(listed.notifications.len(), 1);
+    assert_eq!(listed.notifications[0].items, folded);
+    // A new window starts a new burst.
+    let (fresh, _) =
+        n.notify(notice(UNIVERSITY, NotificationKind::FittingNeed, "need_9", "", "对虾养殖")).await.expect("x");
+    assert!(fresh.digest_id.is_empty());
+    assert_eq!(next_notice(&mut stream).await.0, fresh.id);
+}
+
+notice_conformance!(
+    notices_come_once_per_need_organization_and_kind_until_acknowledged,
+    a_crash_loses_no_unacknowledged_notification,
+    beyond_the_burst_notices_fold_into_one_digest,
 );
 
 /// Redis only: a second stream entry for a lead (a publish retried after a

@@ -58,7 +58,7 @@ impl Checkpoint {
     }
 
     /// Written to a temporary file and renamed, so a crash leaves the old value or the new.
-    fn save(&self, sequence: i64) -> std::io::Result<()> {
+    pub fn save(&self, sequence: i64) -> std::io::Result<()> {
         let Some(path) = &self.path else { return Ok(()) };
         let tmp = path.with_extension("tmp");
         std::fs::write(&tmp, sequence.to_string())?;

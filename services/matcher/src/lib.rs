@@ -5,8 +5,9 @@
 //! (the score, its parts and its scale), `matcher` (partners for a need and
 //! needs for a capability), `consortia` + `consortium` (proposals and the
 //! solver), `offers` (service proposals), `auto` (auto-matching into
-//! leads), `answers` (what it returns), `error`, `convert` (requests to
-//! validated queries, answers to replies) and `grpc` (the adapter).
+//! leads), `notices` (strong matches notified to both sides), `answers`
+//! (what it returns), `error`, `convert` (requests to validated queries,
+//! answers to replies) and `grpc` (the adapter).
 
 pub mod answers;
 pub mod auto;
@@ -16,6 +17,7 @@ pub mod convert;
 pub mod error;
 pub mod grpc;
 pub mod matcher;
+pub mod notices;
 pub mod offers;
 pub mod retrieval;
 pub mod scoring;

@@ -18,9 +18,11 @@ async fn health_reports_serving_for_the_mounted_services() {
         "innomatch.v1.CatalogService",
         "innomatch.v1.AdminService",
         "innomatch.v1.StatsService",
+        "innomatch.v1.InterestService",
         "innomatch.v1.SearchService",
         "innomatch.v1.MatcherService",
         "innomatch.v1.LeadsService",
+        "innomatch.v1.NotificationService",
     ] {
         let status = health
             .check(HealthCheckRequest { service: service.into() })
@@ -58,8 +60,10 @@ async fn reflection_lists_the_mounted_services() {
             "grpc.reflection.v1alpha.ServerReflection",
             "innomatch.v1.AdminService",
             "innomatch.v1.CatalogService",
+            "innomatch.v1.InterestService",
             "innomatch.v1.LeadsService",
             "innomatch.v1.MatcherService",
+            "innomatch.v1.NotificationService",
             "innomatch.v1.SearchService",
             "innomatch.v1.StatsService",
         ]

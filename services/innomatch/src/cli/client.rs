@@ -12,7 +12,8 @@ use innomatch_core::{
 };
 use innomatch_proto::v1::{
     admin_service_client::AdminServiceClient, catalog_service_client::CatalogServiceClient,
-    leads_service_client::LeadsServiceClient, matcher_service_client::MatcherServiceClient,
+    interest_service_client::InterestServiceClient, leads_service_client::LeadsServiceClient,
+    matcher_service_client::MatcherServiceClient, notification_service_client::NotificationServiceClient,
     search_service_client::SearchServiceClient, stats_service_client::StatsServiceClient,
 };
 use tonic::{service::interceptor::InterceptedService, transport::Channel};
@@ -104,6 +105,14 @@ impl Connection {
 
     pub fn leads(&self) -> LeadsServiceClient<Authed> {
         LeadsServiceClient::new(self.authed())
+    }
+
+    pub fn notifications(&self) -> NotificationServiceClient<Authed> {
+        NotificationServiceClient::new(self.authed())
+    }
+
+    pub fn interests(&self) -> InterestServiceClient<Authed> {
+        InterestServiceClient::new(self.authed())
     }
 
     pub fn stats(&self) -> StatsServiceClient<Authed> {

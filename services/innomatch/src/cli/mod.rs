@@ -8,6 +8,8 @@
 //! | `search.rs` | `search`, `index rebuild` |
 //! | `matcher.rs` | `match`, `consortium`, `services` |
 //! | `leads.rs` | `leads …` |
+//! | `interest.rs` | `interest …` (expressions of interest, staged disclosure) |
+//! | `notifications.rs` | `notifications watch\|list\|ack` |
 //! | `transfer.rs` | `import`, `export` |
 //! | `stats.rs` | `stats` |
 //! | `table.rs` | records as spreadsheet rows, for `import` and `export` |
@@ -15,8 +17,10 @@
 pub mod backup;
 pub mod catalog;
 pub mod client;
+pub mod interest;
 pub mod leads;
 pub mod matcher;
+pub mod notifications;
 pub mod search;
 pub mod stats;
 pub mod table;

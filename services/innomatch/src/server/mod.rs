@@ -12,6 +12,7 @@
 //! | `metrics.rs`, `gauges.rs` | Prometheus counters, timings and gauges |
 //! | `sample.rs` | the built-in sample catalog and demo tokens |
 //! | `stats.rs` | `StatsService`: the registry against the plan's targets |
+//! | `notices.rs` | interests ↔ leads, and both into notifications |
 
 pub mod connections;
 pub mod deadline;
@@ -19,6 +20,7 @@ pub mod gauges;
 pub mod health;
 pub mod metrics;
 pub mod mount;
+pub mod notices;
 pub mod sample;
 pub mod settings;
 pub mod stats;
@@ -28,7 +30,8 @@ use std::{net::SocketAddr, sync::Arc, time::Duration};
 use anyhow::Context;
 use futures::StreamExt;
 use innomatch_catalog::{
-    Catalog, grpc::CatalogGrpc, postgres::PostgresStore, sqlite::SqliteStore, store::RecordStore, tokens::TokenRegistry,
+    Catalog, Interests, grpc::CatalogGrpc, interest::grpc::InterestGrpc, postgres::PostgresStore, sqlite::SqliteStore,
+    store::RecordStore, tokens::TokenRegistry,
 };
 use innomatch_core::{
     auth::AuthInterceptor,
@@ -36,7 +39,12 @@ use innomatch_core::{
     model::Role,
 };
 use innomatch_embed::{E5Embedder, E5Options, Embedder};
-use innomatch_leads::{Leads, grpc::LeadsGrpc, postgres::PostgresLeadStore};
+use innomatch_leads::{
+    Leads, Notifications,
+    grpc::LeadsGrpc,
+    notifications::{grpc::NotificationGrpc, postgres::PostgresNotificationStore},
+    postgres::PostgresLeadStore,
+};
 use innomatch_matcher::{
     Matcher,
     auto::{self, Checkpoint, LeadSink, RemoteLeads},
@@ -44,7 +52,8 @@ use innomatch_matcher::{
 };
 use innomatch_proto::v1::{
     admin_service_server::AdminServiceServer, catalog_service_server::CatalogServiceServer,
-    leads_service_server::LeadsServiceServer, matcher_service_server::MatcherServiceServer,
+    interest_service_server::InterestServiceServer, leads_service_server::LeadsServiceServer,
+    matcher_service_server::MatcherServiceServer, notification_service_server::NotificationServiceServer,
     search_service_server::SearchServiceServer, stats_service_server::StatsServiceServer,
 };
 use innomatch_search::{
@@ -128,6 +137,17 @@ pub async fn start(settings: &Settings) -> anyhow::Result<RunningServer> {
     let (catalog, tokens, token_refresh) = open_catalog(settings).await?;
     let search = open_index(settings, &catalog)?;
     let leads = open_leads(settings).await?;
+    let notifications = open_notifications(settings).await?;
+    let deal_notices = notifications.clone().map(|notifications| notices::DealNotices {
+        notifications,
+        catalog: catalog.clone(),
+        wake: Arc::new(tokio::sync::Notify::new()),
+    });
+    if let (Some(leads), Some(deal_notices)) = (&leads, &deal_notices)
+        && leads.observe(Arc::new(deal_notices.clone())).is_err()
+    {
+        tracing::warn!("the leads service had an observer already");
+    }
     let matcher = runs(settings, ServiceKind::Matcher).then_some(search.as_ref()).flatten().map(|index| {
         let matcher = Matcher::new(catalog.clone(), Arc::clone(&index.index));
         match &index.vectors {
@@ -136,6 +156,18 @@ pub async fn start(settings: &Settings) -> anyhow::Result<RunningServer> {
         }
     });
     let auto_matcher = spawn_auto_matching(settings, &catalog, matcher.as_ref(), leads.as_ref())?;
+    let interest_notices = deal_notices.clone().filter(|_| runs(settings, ServiceKind::Catalog)).map(|notices| {
+        notices.follow_interests(Checkpoint::new(Some(settings.data_dir.join("interest-notices.checkpoint"))))
+    });
+    let match_notices = match (&matcher, &notifications) {
+        (Some(matcher), Some(notifications)) => Some(innomatch_matcher::notices::spawn(
+            matcher.clone(),
+            catalog.clone(),
+            Arc::new(notifications.clone()),
+            Checkpoint::new(Some(settings.data_dir.join("match-notices.checkpoint"))),
+        )),
+        _ => None,
+    };
     let demo_tokens = load_sample(settings, &catalog).await?;
     let generated_admin_token = first_admin_token(settings, &catalog).await?;
 
@@ -167,6 +199,16 @@ pub async fn start(settings: &Settings) -> anyhow::Result<RunningServer> {
         .add_optional_service(
             catalog_here.then(|| guarded(AdminServiceServer::new(CatalogGrpc::new(catalog.clone())), limits, &auth)),
         )
+        .add_optional_service(catalog_here.then(|| {
+            let mut interests = Interests::new(catalog.clone());
+            if let Some(leads) = &leads {
+                interests = interests.with_leads(Arc::new(notices::LeadsDirectory(leads.clone())));
+            }
+            if let Some(deal_notices) = &deal_notices {
+                interests = interests.with_observer(Arc::new(deal_notices.clone()));
+            }
+            guarded(InterestServiceServer::new(InterestGrpc::new(interests)), limits, &auth)
+        }))
         .add_optional_service(
             catalog_here.then(|| {
                 guarded(StatsServiceServer::new(StatsGrpc::new(catalog.clone(), leads.clone())), limits, &auth)
@@ -181,7 +223,10 @@ pub async fn start(settings: &Settings) -> anyhow::Result<RunningServer> {
         )
         .add_optional_service(
             leads.clone().map(|leads| guarded(LeadsServiceServer::new(LeadsGrpc::new(leads)), limits, &auth)),
-        );
+        )
+        .add_optional_service(notifications.clone().map(|notifications| {
+            guarded(NotificationServiceServer::new(NotificationGrpc::new(notifications)), limits, &auth)
+        }));
 
     let (metrics_addr, metrics_task) = metrics::serve(settings.metrics_listen, settings.metrics_token.as_ref())
         .await
@@ -202,14 +247,30 @@ pub async fn start(settings: &Settings) -> anyhow::Result<RunningServer> {
         Some(s) => (Some(s.follower), s.embedding),
         None => (None, None),
     };
-    let background =
-        [follower, embedding, auto_matcher, need_expiry, Some(metrics_task), Some(gauges), Some(token_refresh)]
-            .into_iter()
-            .flatten()
-            .collect();
+    let background = [
+        follower,
+        embedding,
+        auto_matcher,
+        match_notices,
+        interest_notices,
+        need_expiry,
+        Some(metrics_task),
+        Some(gauges),
+        Some(token_refresh),
+    ]
+    .into_iter()
+    .flatten()
+    .collect();
     let connection_limits = *limits;
     let (shutdown_tx, shutdown_rx) = oneshot::channel::<()>();
-    let stopping = Stopping { health, leads_health, leads: leads.clone(), background, catalog };
+    let stopping = Stopping {
+        health,
+        leads_health,
+        leads: leads.clone(),
+        notifications: notifications.clone(),
+        background,
+        catalog,
+    };
     let task = tokio::spawn(async move {
         // `Server::tcp_nodelay` does not reach a listener we bound ourselves:
         // set it on the incoming stream, or Nagle + delayed ACKs add ~40 ms
@@ -366,6 +427,26 @@ async fn open_leads(settings: &Settings) -> anyhow::Result<Option<Leads>> {
     Ok(Some(leads.context("opening the leads service")?))
 }
 
+/// The notification service, where the leads service runs: on the same
+/// store kind and delivery backend (Redis when configured) as the leads.
+async fn open_notifications(settings: &Settings) -> anyhow::Result<Option<Notifications>> {
+    if !runs(settings, ServiceKind::Leads) {
+        return Ok(None);
+    }
+    let redis_url = settings.redis_url.as_ref().map(|url| url.expose());
+    let policy = (&settings.leads).into();
+    let notifications = match &settings.database_url {
+        Some(url) => {
+            let store = PostgresNotificationStore::connect(url.expose(), None, &settings.database)
+                .await
+                .context("opening the notification store in PostgreSQL")?;
+            Notifications::with_store(Arc::new(store), redis_url, &settings.leads, policy)
+        }
+        None => Notifications::open(&settings.data_dir, redis_url, &settings.leads, policy),
+    };
+    Ok(Some(notifications.context("opening the notification service")?))
+}
+
 /// Auto-matching of new needs into leads, when the matcher runs here and a
 /// leads service is reachable (here, or at `--leads-url`).
 fn spawn_auto_matching(
@@ -412,6 +493,7 @@ struct Stopping {
     health: ServerHealth,
     leads_health: Option<JoinHandle<()>>,
     leads: Option<Leads>,
+    notifications: Option<Notifications>,
     background: Vec<JoinHandle<()>>,
     catalog: Catalog,
 }
@@ -426,6 +508,9 @@ impl Stopping {
         }
         if let Some(leads) = &self.leads {
             leads.close();
+        }
+        if let Some(notifications) = &self.notifications {
+            notifications.close();
         }
         self.health.stopping().await;
         tracing::info!("shutting down");

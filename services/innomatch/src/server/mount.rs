@@ -18,8 +18,10 @@ use innomatch_core::{
 use innomatch_proto::v1::{
     admin_service_server::{AdminService, AdminServiceServer},
     catalog_service_server::{CatalogService, CatalogServiceServer},
+    interest_service_server::{InterestService, InterestServiceServer},
     leads_service_server::{LeadsService, LeadsServiceServer},
     matcher_service_server::{MatcherService, MatcherServiceServer},
+    notification_service_server::{NotificationService, NotificationServiceServer},
     search_service_server::{SearchService, SearchServiceServer},
     stats_service_server::{StatsService, StatsServiceServer},
 };
@@ -46,10 +48,12 @@ macro_rules! message_limits {
 message_limits!(
     CatalogServiceServer: CatalogService,
     AdminServiceServer: AdminService,
+    InterestServiceServer: InterestService,
     StatsServiceServer: StatsService,
     SearchServiceServer: SearchService,
     MatcherServiceServer: MatcherService,
     LeadsServiceServer: LeadsService,
+    NotificationServiceServer: NotificationService,
 );
 
 /// A service as it is mounted: the auth interceptor (token, rate, streams),

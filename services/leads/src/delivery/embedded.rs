@@ -1,10 +1,10 @@
-//! In-process delivery: subscribers read deliverable leads straight from the
-//! store and sleep on a watch channel that every stored lead bumps.
+//! In-process delivery: subscribers read deliverable items straight from the
+//! store and sleep on a watch channel that every stored item bumps.
 //!
-//! Every live subscription of an agency receives every open lead (fan-out):
-//! in one process there is no consumer that could die holding a lead, so
+//! Every live subscription of a recipient receives every open item (fan-out):
+//! in one process there is no consumer that could die holding an item, so
 //! there is nothing to reclaim, and a new subscription simply starts from
-//! the agency's oldest unacknowledged lead.
+//! the recipient's oldest unacknowledged item.
 
 use std::{collections::VecDeque, sync::Arc, time::Duration};
 
@@ -12,10 +12,10 @@ use async_trait::async_trait;
 use futures::stream;
 use tokio::sync::watch;
 
-use super::{Candidates, DeliveryBackend, DeliveryError};
+use super::{Candidates, Deliverable, DeliveryBackend, DeliveryError, Outbox};
 use crate::{clock::Clock, model::Lead, store::LeadStore};
 
-/// How many leads one store read fetches for a subscriber.
+/// How many items one store read fetches for a subscriber.
 const BATCH: u32 = 100;
 
 /// How long a subscriber waits before retrying after a failed store read.
@@ -23,38 +23,45 @@ const RETRY_AFTER: Duration = Duration::from_millis(500);
 
 /// In-process delivery straight from the store; see the module documentation.
 #[derive(Debug)]
-pub struct EmbeddedDelivery {
-    store: Arc<dyn LeadStore>,
+pub struct EmbeddedDelivery<T: Deliverable = Lead> {
+    store: Arc<dyn Outbox<T>>,
     clock: Arc<dyn Clock>,
-    /// Bumped whenever a lead is stored; subscribers re-read when it moves.
+    /// Bumped whenever an item is stored; subscribers re-read when it moves.
     stored: watch::Sender<u64>,
     ready: watch::Sender<bool>,
 }
 
-impl EmbeddedDelivery {
+impl EmbeddedDelivery<Lead> {
     /// Delivery of the leads in `store`; always ready.
     pub fn new(store: Arc<dyn LeadStore>, clock: Arc<dyn Clock>) -> Self {
+        Self::over(store, clock)
+    }
+}
+
+impl<T: Deliverable> EmbeddedDelivery<T> {
+    /// Delivery of the items in `store`; always ready.
+    pub fn over(store: Arc<dyn Outbox<T>>, clock: Arc<dyn Clock>) -> Self {
         Self { store, clock, stored: watch::channel(0).0, ready: watch::channel(true).0 }
     }
 }
 
-struct Subscriber {
-    store: Arc<dyn LeadStore>,
+struct Subscriber<T: Deliverable> {
+    store: Arc<dyn Outbox<T>>,
     clock: Arc<dyn Clock>,
     agency: String,
     wake: watch::Receiver<u64>,
-    /// Leads up to this store position were handed out already.
+    /// Items up to this store position were handed out already.
     cursor: i64,
     buffer: VecDeque<String>,
 }
 
-impl Subscriber {
+impl<T: Deliverable> Subscriber<T> {
     async fn next(mut self) -> Option<(String, Self)> {
         loop {
             if let Some(id) = self.buffer.pop_front() {
                 return Some((id, self));
             }
-            // Mark the current version seen *before* reading, so a lead
+            // Mark the current version seen *before* reading, so an item
             // stored during the read wakes us instead of being missed.
             self.wake.borrow_and_update();
             match self.store.deliverable(&self.agency, self.cursor, self.clock.now_ms(), BATCH).await {
@@ -62,7 +69,7 @@ impl Subscriber {
                     if let Some((pos, _)) = batch.last() {
                         self.cursor = *pos;
                     }
-                    self.buffer.extend(batch.into_iter().map(|(_, lead)| lead.id));
+                    self.buffer.extend(batch.into_iter().map(|(_, item)| item.delivery_id().to_owned()));
                 }
                 Ok(_) => {
                     if self.wake.changed().await.is_err() {
@@ -70,7 +77,7 @@ impl Subscriber {
                     }
                 }
                 Err(error) => {
-                    tracing::warn!(%error, agency = %self.agency, "reading deliverable leads failed; retrying");
+                    tracing::warn!(%error, recipient = %self.agency, "reading deliverable items failed; retrying");
                     tokio::time::sleep(RETRY_AFTER).await;
                 }
             }
@@ -79,12 +86,12 @@ impl Subscriber {
 }
 
 #[async_trait]
-impl DeliveryBackend for EmbeddedDelivery {
+impl<T: Deliverable> DeliveryBackend<T> for EmbeddedDelivery<T> {
     fn name(&self) -> &'static str {
         "embedded"
     }
 
-    fn lead_stored(&self, _lead: &Lead) {
+    fn stored(&self, _item: &T) {
         self.stored.send_modify(|n| *n = n.wrapping_add(1));
     }
 
@@ -100,8 +107,8 @@ impl DeliveryBackend for EmbeddedDelivery {
         Ok(Box::pin(stream::unfold(subscriber, Subscriber::next)))
     }
 
-    async fn settle(&self, _lead: &Lead) {
-        // The store's acked_at and status are all the state there is.
+    async fn settle(&self, _item: &T) {
+        // The store's acknowledgment and status are all the state there is.
     }
 
     fn readiness(&self) -> watch::Receiver<bool> {

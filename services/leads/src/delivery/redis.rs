@@ -1,6 +1,8 @@
-//! Delivery through Redis Streams: one stream per agency
-//! (`{prefix}:leads:{agency_organization_id}`) read through the consumer
-//! group [`GROUP`], one consumer per subscriber identity (the token id).
+//! Delivery through Redis Streams: one stream per recipient and topic
+//! (`{prefix}:leads:{agency_organization_id}` read through the consumer group
+//! [`GROUP`]; `{prefix}:notifications:{organization_id}` through
+//! [`NOTIFICATION_STREAMS`]'s), one consumer per subscriber identity (the
+//! token id). Leads are the example below; notifications go the same way.
 //!
 //! - **Outbox.** The store stays the source of truth. A publisher task
 //!   XADDs every open lead the store has not recorded as published and then
@@ -48,6 +50,7 @@ use tokio_stream::wrappers::ReceiverStream;
 use super::{Candidates, DeliveryBackend, DeliveryError};
 use crate::{
     clock::Clock,
+    delivery::{Deliverable, Outbox},
     model::Lead,
     store::{LeadStore, StoreError},
     tasks::TaskSet,
@@ -56,8 +59,25 @@ use crate::{
 /// The consumer group every agency stream is read through.
 pub const GROUP: &str = "innomatch-leads";
 
-/// The one field of a stream entry: the lead id (the store has the rest).
+/// The one field of a lead stream entry: the lead id (the store has the rest).
 const LEAD_FIELD: &str = "lead";
+
+/// Which streams, group and entry field a kind of item travels in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct StreamNames {
+    /// The middle part of the stream key: `{prefix}:{topic}:{recipient}`.
+    pub topic: &'static str,
+    pub group: &'static str,
+    /// The entry's one field, holding the item id.
+    pub field: &'static str,
+}
+
+/// The streams of leads.
+pub const LEAD_STREAMS: StreamNames = StreamNames { topic: "leads", group: GROUP, field: LEAD_FIELD };
+
+/// The streams of notifications.
+pub const NOTIFICATION_STREAMS: StreamNames =
+    StreamNames { topic: "notifications", group: "innomatch-notifications", field: "notification" };
 
 /// Entries one read, claim or publish round handles at most.
 const BATCH: usize = 100;
@@ -108,27 +128,28 @@ impl From<&LeadsSettings> for RedisTimings {
     }
 }
 
-/// Lead delivery through Redis Streams; see the module documentation.
-pub struct RedisDelivery {
-    shared: Arc<Shared>,
+/// Delivery through Redis Streams; see the module documentation.
+pub struct RedisDelivery<T: Deliverable = Lead> {
+    shared: Arc<Shared<T>>,
     _tasks: TaskSet,
 }
 
-impl std::fmt::Debug for RedisDelivery {
+impl<T: Deliverable> std::fmt::Debug for RedisDelivery<T> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("RedisDelivery").field("key_prefix", &self.shared.timings.key_prefix).finish_non_exhaustive()
     }
 }
 
-struct Shared {
+struct Shared<T: Deliverable> {
     client: Client,
     /// For short commands (publish, ack, claim bookkeeping, health); never BLOCKs.
     conn: ConnectionManager,
-    store: Arc<dyn LeadStore>,
+    store: Arc<dyn Outbox<T>>,
+    names: StreamNames,
     clock: Arc<dyn Clock>,
     timings: RedisTimings,
     ready: watch::Sender<bool>,
-    /// Wakes the publisher: a lead was stored or needs settling.
+    /// Wakes the publisher: an item was stored or needs settling.
     outbox: Notify,
     /// Set when Redis may have lost entries (restart, outage, missing group).
     reconcile: AtomicBool,
@@ -158,15 +179,29 @@ async fn timed<T>(
     tokio::time::timeout(limit, future).await.map_err(|_| RoundError::Timeout(limit))?.map_err(RoundError::from)
 }
 
-impl RedisDelivery {
-    /// Connects lazily to `url` (a malformed URL is an error; an unreachable
-    /// server is not: the backend reports not ready and catches up later)
-    /// and starts the publisher and the health probe.
+impl RedisDelivery<Lead> {
+    /// Lead delivery; see [`RedisDelivery::over`].
     pub fn new(
         url: &str,
         store: Arc<dyn LeadStore>,
         clock: Arc<dyn Clock>,
         timings: RedisTimings,
+    ) -> Result<Self, DeliveryError> {
+        Self::over(url, store, clock, timings, LEAD_STREAMS)
+    }
+}
+
+impl<T: Deliverable> RedisDelivery<T> {
+    /// Connects lazily to `url` (a malformed URL is an error; an unreachable
+    /// server is not: the backend reports not ready and catches up later)
+    /// and starts the publisher and the health probe, for the items of
+    /// `store` in the streams `names`.
+    pub fn over(
+        url: &str,
+        store: Arc<dyn Outbox<T>>,
+        clock: Arc<dyn Clock>,
+        timings: RedisTimings,
+        names: StreamNames,
     ) -> Result<Self, DeliveryError> {
         let client = Client::open(url).map_err(|e| DeliveryError::Unavailable(format!("invalid redis url: {e}")))?;
         let config = ConnectionManagerConfig::new()
@@ -180,6 +215,7 @@ impl RedisDelivery {
             client,
             conn,
             store,
+            names,
             clock,
             timings,
             ready: watch::channel(false).0,
@@ -193,19 +229,19 @@ impl RedisDelivery {
     }
 }
 
-impl Shared {
-    fn key(&self, agency: &str) -> String {
-        stream_key(&self.timings.key_prefix, agency)
+impl<T: Deliverable> Shared<T> {
+    fn key(&self, recipient: &str) -> String {
+        format!("{}:{}:{recipient}", self.timings.key_prefix, self.names.topic)
     }
 
     fn set_ready(&self, ready: bool) {
         let changed = self.ready.send_if_modified(|current| std::mem::replace(current, ready) != ready);
         if changed {
             if ready {
-                tracing::info!("redis answers again; lead delivery resumes");
+                tracing::info!(topic = self.names.topic, "redis answers again; delivery resumes");
                 self.request_reconcile();
             } else {
-                tracing::warn!("redis does not answer; leads wait in the store");
+                tracing::warn!(topic = self.names.topic, "redis does not answer; items wait in the store");
             }
         }
     }
@@ -220,7 +256,13 @@ impl Shared {
     async fn ensure_group(&self, conn: &mut impl redis::aio::ConnectionLike, key: &str) -> Result<(), RoundError> {
         let created = timed(
             COMMAND_TIMEOUT,
-            redis::cmd("XGROUP").arg("CREATE").arg(key).arg(GROUP).arg("0").arg("MKSTREAM").query_async::<()>(conn),
+            redis::cmd("XGROUP")
+                .arg("CREATE")
+                .arg(key)
+                .arg(self.names.group)
+                .arg("0")
+                .arg("MKSTREAM")
+                .query_async::<()>(conn),
         )
         .await;
         match created {
@@ -238,7 +280,7 @@ impl Shared {
                 return Ok(published);
             }
             let mut conn = self.conn.clone();
-            let keys: Vec<String> = batch.iter().map(|lead| self.key(&lead.agency_organization_id)).collect();
+            let keys: Vec<String> = batch.iter().map(|item| self.key(item.recipient())).collect();
             for key in &keys {
                 if !groups.contains(key) {
                     self.ensure_group(&mut conn, key).await?;
@@ -246,11 +288,12 @@ impl Shared {
                 }
             }
             let mut pipe = redis::pipe();
-            for (lead, key) in batch.iter().zip(&keys) {
-                pipe.cmd("XADD").arg(key).arg("*").arg(LEAD_FIELD).arg(&lead.id);
+            for (item, key) in batch.iter().zip(&keys) {
+                pipe.cmd("XADD").arg(key).arg("*").arg(self.names.field).arg(item.delivery_id());
             }
             let entry_ids: Vec<String> = timed(COMMAND_TIMEOUT, pipe.query_async(&mut conn)).await?;
-            let pairs: Vec<(String, String)> = batch.iter().map(|lead| lead.id.clone()).zip(entry_ids).collect();
+            let pairs: Vec<(String, String)> =
+                batch.iter().map(|item| item.delivery_id().to_owned()).zip(entry_ids).collect();
             let recorded = self.store.mark_published(&pairs).await?;
             for (((lead_id, entry_id), key), first) in pairs.iter().zip(&keys).zip(recorded) {
                 if !first {
@@ -277,12 +320,12 @@ impl Shared {
             }
             let mut pipe = redis::pipe();
             for p in &batch {
-                pipe.cmd("XACK").arg(self.key(&p.lead.agency_organization_id)).arg(GROUP).arg(&p.entry_id).ignore();
+                pipe.cmd("XACK").arg(self.key(p.item.recipient())).arg(self.names.group).arg(&p.entry_id).ignore();
             }
             let mut conn = self.conn.clone();
             timed(COMMAND_TIMEOUT, pipe.query_async::<()>(&mut conn)).await?;
             for p in &batch {
-                self.store.mark_settled(&p.lead.id, &p.entry_id).await?;
+                self.store.mark_settled(p.item.delivery_id(), &p.entry_id).await?;
             }
             if batch.len() < BATCH {
                 return Ok(());
@@ -304,13 +347,13 @@ impl Shared {
             after = *last;
             let mut pipe = redis::pipe();
             for (_, p) in &batch {
-                pipe.cmd("XRANGE").arg(self.key(&p.lead.agency_organization_id)).arg(&p.entry_id).arg(&p.entry_id);
+                pipe.cmd("XRANGE").arg(self.key(p.item.recipient())).arg(&p.entry_id).arg(&p.entry_id);
             }
             let mut conn = self.conn.clone();
             let found: Vec<Value> = timed(COMMAND_TIMEOUT, pipe.query_async(&mut conn)).await?;
             for ((_, p), entries) in batch.iter().zip(found) {
-                if parse_entries(&entries).is_empty() {
-                    self.store.clear_published(&p.lead.id, &p.entry_id).await?;
+                if parse_entries(&entries, self.names.field).is_empty() {
+                    self.store.clear_published(p.item.delivery_id(), &p.entry_id).await?;
                     lost += 1;
                 }
             }
@@ -330,8 +373,8 @@ impl Shared {
             self.discard(&mut conn, key, &entry.id, true).await?;
             return Ok(None);
         };
-        let lead = match self.store.get(&lead_id).await? {
-            Some(lead) if lead.agency_organization_id == agency => lead,
+        let lead = match self.store.item(&lead_id).await? {
+            Some(item) if item.recipient() == agency => item,
             _ => {
                 self.discard(&mut conn, key, &entry.id, false).await?;
                 return Ok(None);
@@ -339,13 +382,16 @@ impl Shared {
         };
         if !lead.is_deliverable(self.clock.now_ms()) {
             self.discard(&mut conn, key, &entry.id, false).await?;
-            self.store.mark_settled(&lead.id, &entry.id).await?;
+            self.store.mark_settled(lead.delivery_id(), &entry.id).await?;
             return Ok(None);
         }
-        let canonical = match self.store.published_entry(&lead.id).await? {
+        let canonical = match self.store.published_entry(lead.delivery_id()).await? {
             Some(recorded) => recorded == entry.id,
             // Published by a run that crashed before recording it: adopt it.
-            None => self.store.mark_published(&[(lead.id.clone(), entry.id.clone())]).await?.first() == Some(&true),
+            None => {
+                let entry = [(lead.delivery_id().to_owned(), entry.id.clone())];
+                self.store.mark_published(&entry).await?.first() == Some(&true)
+            }
         };
         if canonical {
             Ok(Some(lead_id))
@@ -363,7 +409,7 @@ impl Shared {
         delete: bool,
     ) -> Result<(), RoundError> {
         let mut pipe = redis::pipe();
-        pipe.cmd("XACK").arg(key).arg(GROUP).arg(entry_id).ignore();
+        pipe.cmd("XACK").arg(key).arg(self.names.group).arg(entry_id).ignore();
         if delete {
             pipe.cmd("XDEL").arg(key).arg(entry_id).ignore();
         }
@@ -373,7 +419,7 @@ impl Shared {
 
 /// Pings Redis (INFO, for its run id) and keeps readiness up to date; a new
 /// run id means Redis restarted and may have lost everything.
-async fn probe_health(shared: Arc<Shared>) {
+async fn probe_health<T: Deliverable>(shared: Arc<Shared<T>>) {
     let mut run_id: Option<String> = None;
     loop {
         let mut conn = shared.conn.clone();
@@ -401,7 +447,7 @@ async fn probe_health(shared: Arc<Shared>) {
 
 /// The outbox publisher: publishes stored leads, settles answered ones and
 /// reconciles after Redis was away.
-async fn publish(shared: Arc<Shared>) {
+async fn publish<T: Deliverable>(shared: Arc<Shared<T>>) {
     let mut ready = shared.ready.subscribe();
     let mut groups = HashSet::new();
     loop {
@@ -460,8 +506,9 @@ fn text(value: &Value) -> Option<String> {
     }
 }
 
-/// Entries of an XRANGE-style array: `[[id, [field, value, …] | nil], …]`.
-fn parse_entries(value: &Value) -> Vec<Entry> {
+/// Entries of an XRANGE-style array: `[[id, [field, value, …] | nil], …]`,
+/// naming an item in `field`.
+fn parse_entries(value: &Value, field: &str) -> Vec<Entry> {
     let Value::Array(items) = value else {
         return Vec::new();
     };
@@ -475,7 +522,7 @@ fn parse_entries(value: &Value) -> Vec<Entry> {
             let lead_id = match pair.get(1) {
                 Some(Value::Array(fields)) => fields
                     .chunks(2)
-                    .find(|kv| text(&kv[0]).as_deref() == Some(LEAD_FIELD))
+                    .find(|kv| text(&kv[0]).as_deref() == Some(field))
                     .and_then(|kv| kv.get(1))
                     .and_then(text),
                 _ => None,
@@ -486,23 +533,23 @@ fn parse_entries(value: &Value) -> Vec<Entry> {
 }
 
 /// Entries of an XREADGROUP reply for one stream (nil when BLOCK timed out).
-fn parse_read(value: &Value) -> Vec<Entry> {
+fn parse_read(value: &Value, field: &str) -> Vec<Entry> {
     match value {
         Value::Array(streams) => streams
             .iter()
             .flat_map(|stream| match stream {
-                Value::Array(pair) => pair.get(1).map(parse_entries).unwrap_or_default(),
+                Value::Array(pair) => pair.get(1).map(|entries| parse_entries(entries, field)).unwrap_or_default(),
                 _ => Vec::new(),
             })
             .collect(),
-        Value::Map(streams) => streams.iter().flat_map(|(_, entries)| parse_entries(entries)).collect(),
+        Value::Map(streams) => streams.iter().flat_map(|(_, entries)| parse_entries(entries, field)).collect(),
         _ => Vec::new(),
     }
 }
 
 /// One subscriber's reading loop; ends when the receiver is dropped.
-struct Reader {
-    shared: Arc<Shared>,
+struct Reader<T: Deliverable> {
+    shared: Arc<Shared<T>>,
     agency: String,
     consumer: String,
     key: String,
@@ -525,7 +572,7 @@ fn reconnect_delays() -> RetryDelays {
     RetryDelays::new(MIN_BACKOFF, MAX_BACKOFF)
 }
 
-impl Reader {
+impl<T: Deliverable> Reader<T> {
     async fn connect(&self) -> Result<MultiplexedConnection, RoundError> {
         let config = AsyncConnectionConfig::new()
             .set_connection_timeout(Some(Duration::from_secs(1)))
@@ -586,12 +633,13 @@ impl Reader {
             self.conn = Some(conn);
         }
         let timings = &self.shared.timings;
+        let StreamNames { group, field, .. } = self.shared.names;
         let Some(conn) = self.conn.as_mut() else {
             return Ok(Step::Entries(Vec::new()));
         };
         if Instant::now() >= self.next_claim {
             self.next_claim = Instant::now() + timings.claim_interval;
-            let claimed = claim(conn, &self.key, &self.consumer, timings.claim_min_idle).await?;
+            let claimed = claim(conn, &self.key, self.shared.names, &self.consumer, timings.claim_min_idle).await?;
             if !claimed.is_empty() {
                 return Ok(Step::Entries(claimed));
             }
@@ -601,7 +649,7 @@ impl Reader {
                 COMMAND_TIMEOUT,
                 redis::cmd("XREADGROUP")
                     .arg("GROUP")
-                    .arg(GROUP)
+                    .arg(group)
                     .arg(&self.consumer)
                     .arg("COUNT")
                     .arg(BATCH)
@@ -611,7 +659,7 @@ impl Reader {
                     .query_async(conn),
             )
             .await?;
-            let entries = parse_read(&reply);
+            let entries = parse_read(&reply, field);
             self.pending_after = entries.last().map(|e| e.id.clone());
             return Ok(Step::Entries(entries));
         }
@@ -621,7 +669,7 @@ impl Reader {
         let mut command = redis::cmd("XREADGROUP");
         command
             .arg("GROUP")
-            .arg(GROUP)
+            .arg(group)
             .arg(&self.consumer)
             .arg("COUNT")
             .arg(BATCH)
@@ -632,7 +680,7 @@ impl Reader {
             .arg(">");
         let read = command.query_async::<Value>(conn);
         tokio::select! {
-            reply = timed(block + BLOCK_MARGIN, read) => Ok(Step::Entries(parse_read(&reply?))),
+            reply = timed(block + BLOCK_MARGIN, read) => Ok(Step::Entries(parse_read(&reply?, field))),
             // The subscriber went away while we were blocked.
             _ = self.tx.closed() => Ok(Step::Closed),
         }
@@ -643,6 +691,7 @@ impl Reader {
 async fn claim(
     conn: &mut MultiplexedConnection,
     key: &str,
+    names: StreamNames,
     consumer: &str,
     min_idle: Duration,
 ) -> Result<Vec<Entry>, RoundError> {
@@ -654,7 +703,7 @@ async fn claim(
             COMMAND_TIMEOUT,
             redis::cmd("XAUTOCLAIM")
                 .arg(key)
-                .arg(GROUP)
+                .arg(names.group)
                 .arg(consumer)
                 .arg(min_idle.as_millis() as u64)
                 .arg(&start)
@@ -668,7 +717,7 @@ async fn claim(
         };
         let next = parts.first().and_then(text).unwrap_or_else(|| "0-0".into());
         if let Some(entries) = parts.get(1) {
-            claimed.extend(parse_entries(entries));
+            claimed.extend(parse_entries(entries, names.field));
         }
         if next == "0-0" {
             break;
@@ -682,12 +731,12 @@ async fn claim(
 }
 
 #[async_trait]
-impl DeliveryBackend for RedisDelivery {
+impl<T: Deliverable> DeliveryBackend<T> for RedisDelivery<T> {
     fn name(&self) -> &'static str {
         "redis"
     }
 
-    fn lead_stored(&self, _lead: &Lead) {
+    fn stored(&self, _item: &T) {
         self.shared.outbox.notify_one();
     }
 
@@ -708,28 +757,28 @@ impl DeliveryBackend for RedisDelivery {
         Ok(Box::pin(ReceiverStream::new(rx)))
     }
 
-    async fn settle(&self, lead: &Lead) {
+    async fn settle(&self, lead: &T) {
         let shared = &self.shared;
         let settled = async {
-            let Some(entry_id) = shared.store.published_entry(&lead.id).await? else {
+            let Some(entry_id) = shared.store.published_entry(lead.delivery_id()).await? else {
                 return Ok(());
             };
             let mut conn = shared.conn.clone();
             timed(
                 COMMAND_TIMEOUT,
                 redis::cmd("XACK")
-                    .arg(shared.key(&lead.agency_organization_id))
-                    .arg(GROUP)
+                    .arg(shared.key(lead.recipient()))
+                    .arg(shared.names.group)
                     .arg(&entry_id)
                     .query_async::<()>(&mut conn),
             )
             .await?;
-            shared.store.mark_settled(&lead.id, &entry_id).await?;
+            shared.store.mark_settled(lead.delivery_id(), &entry_id).await?;
             Ok::<_, RoundError>(())
         };
         if let Err(error) = settled.await {
             // The publisher's settle round retries from the store.
-            tracing::debug!(%error, lead_id = %lead.id, "acknowledging the stream entry failed; will retry");
+            tracing::debug!(%error, id = lead.delivery_id(), "acknowledging the stream entry failed; will retry");
             shared.outbox.notify_one();
         }
     }
@@ -744,7 +793,7 @@ impl DeliveryBackend for RedisDelivery {
             COMMAND_TIMEOUT,
             redis::cmd("XPENDING")
                 .arg(self.shared.key(agency_organization_id))
-                .arg(GROUP)
+                .arg(self.shared.names.group)
                 .query_async::<Value>(&mut conn),
         )
         .await;
@@ -778,10 +827,10 @@ mod tests {
             ]),
         ])]);
         assert_eq!(
-            parse_read(&reply),
+            parse_read(&reply, "lead"),
             [Entry { id: "1-0".into(), lead_id: Some("lead_abc".into()) }, Entry { id: "2-0".into(), lead_id: None }]
         );
-        assert!(parse_read(&Value::Nil).is_empty(), "a BLOCK timeout is no entries");
+        assert!(parse_read(&Value::Nil, "lead").is_empty(), "a BLOCK timeout is no entries");
     }
 
     #[test]
