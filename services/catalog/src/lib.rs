@@ -8,6 +8,7 @@ pub mod convert;
 pub mod error;
 pub mod expiry;
 pub mod grpc;
+pub mod plan;
 pub mod postgres;
 pub mod service;
 pub mod sqlite;

@@ -106,6 +106,9 @@ struct Core {
     closed: watch::Sender<bool>,
     /// Counts completed expiry sweeps, so tests can wait for one.
     sweeps: watch::Sender<u64>,
+    /// Counts the writes to leads made through this service (offered,
+    /// delivered, answered, outcomes, expiries), so a page can re-read them.
+    changes: watch::Sender<u64>,
 }
 
 /// The organization whose leads the principal may see and act on.
@@ -156,6 +159,7 @@ impl Leads {
             settings,
             closed: watch::channel(false).0,
             sweeps: watch::channel(0).0,
+            changes: watch::channel(0).0,
         });
         let tasks = TaskSet::default();
         let sweeper = Arc::clone(&core);
@@ -216,6 +220,19 @@ impl Leads {
         self.core.sweeps.subscribe()
     }
 
+    /// Moves each time a lead is written through this service (in this
+    /// process): a watcher re-reads what it shows. Changes coalesce, so a
+    /// burst of writes costs a watcher one read; ends with [`Leads::close`].
+    pub fn changes(&self) -> watch::Receiver<u64> {
+        self.core.changes.subscribe()
+    }
+
+    /// Turns true when the service closes (a server stopping): long-lived
+    /// watchers end then.
+    pub fn closing(&self) -> watch::Receiver<bool> {
+        self.core.closed.subscribe()
+    }
+
     /// Offers a lead to an agency; see [`Leads::offer_reporting`].
     pub async fn offer(&self, draft: LeadDraft) -> Result<Lead, LeadsError> {
         self.offer_reporting(draft).await.map(|(lead, _)| lead)
@@ -266,6 +283,7 @@ impl Leads {
         if created {
             tracing::info!(lead_id = %stored.id, agency = %agency, need_id = %stored.need_id, "lead offered");
             self.core.delivery.lead_stored(&stored);
+            self.core.changes.send_modify(|n| *n += 1);
         }
         // Marked after the new lead is stored: a crash in between offers the
         // same (deterministic) lead again, never a second one.
@@ -541,6 +559,7 @@ impl Core {
                     if current.is_open() && !saved.is_open() {
                         self.delivery.settle(&saved).await;
                     }
+                    self.changes.send_modify(|n| *n += 1);
                     return Ok(saved);
                 }
                 Err(conflict @ StoreError::VersionConflict { .. }) => last_conflict = Some(conflict),

@@ -6,6 +6,7 @@ mod catalog;
 mod change_feed;
 mod deal_flow;
 mod first_run;
+mod grpc_web;
 mod leads;
 mod match_quality;
 mod matcher;

@@ -10,7 +10,6 @@
 //! | `leads.rs` | `leads …` |
 //! | `transfer.rs` | `import`, `export` |
 //! | `stats.rs` | `stats` |
-//! | `table.rs` | records as spreadsheet rows, for `import` and `export` |
 
 pub mod backup;
 pub mod catalog;
@@ -19,7 +18,6 @@ pub mod leads;
 pub mod matcher;
 pub mod search;
 pub mod stats;
-pub mod table;
 pub mod transfer;
 
 pub use client::ClientArgs;

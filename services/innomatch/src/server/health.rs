@@ -14,9 +14,12 @@ use tonic_health::{
 /// gRPC names of the services each [`ServiceKind`] mounts.
 pub fn grpc_names(kind: ServiceKind) -> &'static [&'static str] {
     match kind {
-        ServiceKind::Catalog => {
-            &["innomatch.v1.CatalogService", "innomatch.v1.AdminService", "innomatch.v1.StatsService"]
-        }
+        ServiceKind::Catalog => &[
+            "innomatch.v1.CatalogService",
+            "innomatch.v1.AdminService",
+            "innomatch.v1.StatsService",
+            "innomatch.v1.AccountService",
+        ],
         ServiceKind::Search => &["innomatch.v1.SearchService"],
         ServiceKind::Matcher => &["innomatch.v1.MatcherService"],
         ServiceKind::Leads => &["innomatch.v1.LeadsService"],

@@ -10,6 +10,7 @@ use std::{
 
 use innomatch_core::{auth::AuthInterceptor, config::ServerLimits};
 use innomatch_proto::v1::{
+    account_service_server::{AccountService, AccountServiceServer},
     admin_service_server::{AdminService, AdminServiceServer},
     catalog_service_server::{CatalogService, CatalogServiceServer},
     leads_service_server::{LeadsService, LeadsServiceServer},
@@ -43,6 +44,7 @@ message_limits!(
     SearchServiceServer: SearchService,
     MatcherServiceServer: MatcherService,
     LeadsServiceServer: LeadsService,
+    AccountServiceServer: AccountService,
 );
 
 /// A service as it is mounted: message limits, then the auth interceptor.
