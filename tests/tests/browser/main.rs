@@ -87,6 +87,12 @@ async fn an_enterprise_need_reaches_an_agency_live_and_the_acceptance_comes_back
     agency_browser.wait_for_css("#leads[data-live-state='open']").await;
     assert!(agency_browser.absent(&card).await, "an accepted lead is not new");
 
+    // The export of the accepted leads, as the leads service writes it.
+    let session = agency_browser.client.get_named_cookie("im_session").await.expect("signed in").value().to_owned();
+    let (status, export) = http_get(app.web, "/leads/export?format=csv&status=accepted", Some(&session)).await;
+    assert_eq!(status, 200, "{export}");
+    assert!(export.contains("attachment; filename=") && export.contains(&title), "{export}");
+
     agency_browser.quit().await;
     enterprise.quit().await;
 }
@@ -307,6 +313,11 @@ async fn each_kind_of_demo_user_signs_in_to_their_work() {
     bureau.screenshot("bureau-import-report").await;
     bureau.goto("/admin/organizations?kind=enterprise").await;
     bureau.wait_until("the imported organization is listed", "#organizations", |html| html.contains(&name)).await;
+    // The export has it, in the columns the import reads.
+    let session = bureau.client.get_named_cookie("im_session").await.expect("signed in").value().to_owned();
+    let (status, export) = http_get(app.web, "/admin/export?kind=organization&format=csv", Some(&session)).await;
+    assert_eq!(status, 200, "{export}");
+    assert!(export.contains("type,id,ref,name,kind") && export.contains(&name), "{export}");
     bureau.quit().await;
 
     // The language toggle: the same page in English.

@@ -89,7 +89,7 @@ pub async fn plan_page(State(console): State<WebConsole>, signed_in: SignedIn) -
                 tbody {
                     @for figure in &city {
                         tr data-key=(figure.key) {
-                            td { (figure.label) } td.count { (figure.count) } td { (figure.target) } td { (percent(figure.count, figure.target)) }
+                            td { (figure.label) } td.today { (figure.count) } td { (figure.target) } td { (percent(figure.count, figure.target)) }
                         }
                     }
                 }
