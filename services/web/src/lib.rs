@@ -12,7 +12,7 @@
 //! | `form.rs` | posted forms as ordered name/value pairs |
 //! | `layout.rs` | the page shell, navigation, field errors, error pages |
 //! | `live.rs` | server-sent events that update parts of pages without a reload |
-//! | `pages/` | one module per area: sign-in, search, records, needs, leads, admin |
+//! | `pages/` | one module per area: sign-in, search, records, needs, capabilities, offers, leads, admin (users), registry (organizations, import, export), plan board |
 
 pub mod form;
 pub mod i18n;
