@@ -2,6 +2,7 @@
 
 CARGO ?= cargo
 LISTEN ?= 127.0.0.1:50051
+WEB_LISTEN ?= 127.0.0.1:8080
 DATA_DIR ?= data
 
 .DEFAULT_GOAL := help
@@ -19,8 +20,8 @@ models: ## Install the pinned embedding model and engine into ./models (or INNOM
 	bash deploy/models.sh
 
 .PHONY: run
-run: models ## Start every service on embedded defaults (data in ./data)
-	$(CARGO) run -p innomatch -- serve --listen $(LISTEN) --data-dir $(DATA_DIR) --sample-data --metrics-listen 127.0.0.1:9464
+run: models ## Start every service on embedded defaults (data in ./data) and the web console on WEB_LISTEN
+	$(CARGO) run -p innomatch -- serve --listen $(LISTEN) --data-dir $(DATA_DIR) --sample-data --metrics-listen 127.0.0.1:9464 --web-listen $(WEB_LISTEN)
 
 .PHONY: test
 test: models ## Run every test (Redis/PostgreSQL tests run when CI=true or the servers answer)

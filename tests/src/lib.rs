@@ -127,6 +127,16 @@ impl TestApp {
         }
     }
 
+    /// Where the web console listens (the settings set `web_listen`).
+    pub fn web_addr(&self) -> SocketAddr {
+        self.server.as_ref().and_then(|s| s.web_addr).expect("the web console runs in this app")
+    }
+
+    /// The demo sign-ins the sample data created at this start.
+    pub fn demo_logins(&self) -> Vec<innomatch::server::sample::DemoLogin> {
+        self.server.as_ref().and_then(|s| s.demo_tokens.as_ref()).map(|d| d.logins.clone()).unwrap_or_default()
+    }
+
     /// The in-process leads service (to offer leads as the matcher does).
     pub fn leads(&self) -> innomatch_leads::Leads {
         self.server.as_ref().and_then(|s| s.leads.clone()).expect("the leads service runs in this app")

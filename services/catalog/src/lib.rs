@@ -10,6 +10,7 @@ pub mod error;
 pub mod expiry;
 pub mod grpc;
 pub mod interest;
+pub mod plan;
 pub mod postgres;
 pub mod service;
 pub mod sqlite;

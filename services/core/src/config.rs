@@ -257,6 +257,7 @@ pub struct FileSettings {
     pub otlp_endpoint: Option<String>,
     pub limits: Option<ServerLimits>,
     pub metrics_listen: Option<SocketAddr>,
+    pub web_listen: Option<SocketAddr>,
     pub metrics_token: Option<Secret>,
     pub tls_cert: Option<PathBuf>,
     pub tls_key: Option<PathBuf>,
@@ -301,6 +302,8 @@ pub struct Settings {
     pub metrics_listen: SocketAddr,
     /// When set, `/metrics` answers only requests with `Authorization: Bearer <token>`.
     pub metrics_token: Option<Secret>,
+    /// Where the web console is served (HTTP/1.1); none: no console. Port 0 picks a free port.
+    pub web_listen: Option<SocketAddr>,
     /// PEM certificate chain and private key: gRPC is served over TLS when both are set.
     pub tls_cert: Option<PathBuf>,
     pub tls_key: Option<PathBuf>,
@@ -332,6 +335,7 @@ impl Default for Settings {
             sample_data: false,
             metrics_listen: SocketAddr::from(([127, 0, 0, 1], 0)),
             metrics_token: None,
+            web_listen: None,
             tls_cert: None,
             tls_key: None,
             tls_client_ca: None,

@@ -199,6 +199,9 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     // Scripts read this line to find the port when listening on port 0.
     say!("innomatch listening on {}", running.addr);
     say!("metrics on http://{}/metrics", running.metrics_addr);
+    if let Some(web) = running.web_addr {
+        say!("web console on http://{web}/");
+    }
     // Secrets last, once start-up is complete.
     if let Some(token) = &running.generated_admin_token {
         say!("admin token (shown once, keep it): {token}");
@@ -213,6 +216,12 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         say!("  innomatch search \"氢冶金 低碳\" --kind capability --server {server} --token {}", demo.university.1);
         say!("  innomatch need list --server {server} --token {}", demo.enterprise.1);
         say!("  innomatch leads list --server {server} --token {}", demo.agency.1);
+        if let Some(web) = running.web_addr {
+            say!("demo logins for the web console http://{web}/ (shown once):");
+            for login in &demo.logins {
+                say!("  {:<11} {:<16} {}  {}", login.kind, login.login, login.password, login.organization_name);
+            }
+        }
     }
     stop.received().await;
     let stopped = running.shutdown().await;

@@ -115,6 +115,9 @@ struct Core {
     /// Counts completed expiry sweeps, so tests can wait for one.
     sweeps: watch::Sender<u64>,
     observer: std::sync::OnceLock<Arc<dyn LeadObserver>>,
+    /// Counts the writes to leads made through this service (offered,
+    /// delivered, answered, outcomes, expiries), so a page can re-read them.
+    changes: watch::Sender<u64>,
 }
 
 /// The organization whose leads the principal may see and act on.
@@ -166,6 +169,7 @@ impl Leads {
             closed: watch::channel(false).0,
             sweeps: watch::channel(0).0,
             observer: std::sync::OnceLock::new(),
+            changes: watch::channel(0).0,
         });
         let tasks = TaskSet::default();
         let sweeper = Arc::clone(&core);
@@ -232,6 +236,19 @@ impl Leads {
         self.core.sweeps.subscribe()
     }
 
+    /// Moves each time a lead is written through this service (in this
+    /// process): a watcher re-reads what it shows. Changes coalesce, so a
+    /// burst of writes costs a watcher one read; ends with [`Leads::close`].
+    pub fn changes(&self) -> watch::Receiver<u64> {
+        self.core.changes.subscribe()
+    }
+
+    /// Turns true when the service closes (a server stopping): long-lived
+    /// watchers end then.
+    pub fn closing(&self) -> watch::Receiver<bool> {
+        self.core.closed.subscribe()
+    }
+
     /// Offers a lead to an agency; see [`Leads::offer_reporting`].
     pub async fn offer(&self, draft: LeadDraft) -> Result<Lead, LeadsError> {
         self.offer_reporting(draft).await.map(|(lead, _)| lead)
@@ -285,6 +302,7 @@ impl Leads {
             if let Some(observer) = self.core.observer.get() {
                 observer.lead_offered(&stored);
             }
+            self.core.changes.send_modify(|n| *n += 1);
         }
         // Marked after the new lead is stored: a crash in between offers the
         // same (deterministic) lead again, never a second one.
@@ -563,6 +581,7 @@ impl Core {
                     if current.is_open() && !saved.is_open() {
                         self.delivery.settle(&saved).await;
                     }
+                    self.changes.send_modify(|n| *n += 1);
                     return Ok(saved);
                 }
                 Err(conflict @ StoreError::VersionConflict { .. }) => last_conflict = Some(conflict),

@@ -622,6 +622,27 @@ async fn leads_close_with_their_need_and_declined_ones_pass_on_once(kind: Kind) 
     expect_nothing_else(&h, &mut stream, a, 90).await;
 }
 
+/// Every write to a lead moves the change counter a live page follows: a
+/// new lead, its answer; offering the same lead again writes nothing and
+/// moves nothing.
+async fn writes_move_the_change_counter(kind: Kind) {
+    let Some(h) = Harness::new(kind).await else { return };
+    let org = "org_agency_a";
+    let mut changes = h.leads.changes();
+    let before = *changes.borrow_and_update();
+    let lead =
+        h.leads.offer(draft(org, 1, "对虾养殖病害检测认证", ServiceCategory::TestingInspection)).await.expect("offer");
+    tokio::time::timeout(WAIT, changes.changed()).await.expect("a change within the deadline").expect("open");
+    let offered = *changes.borrow_and_update();
+    assert!(offered > before);
+    h.leads.offer(draft(org, 1, "对虾养殖病害检测认证", ServiceCategory::TestingInspection)).await.expect("again");
+    assert!(!changes.has_changed().expect("open"), "an offer repeated writes nothing");
+    let principal = agency(org, "tok_a");
+    h.leads.respond(&principal, &lead.id, Response::Accept { note: String::new() }).await.expect("accept");
+    tokio::time::timeout(WAIT, changes.changed()).await.expect("a change within the deadline").expect("open");
+    assert!(*changes.borrow_and_update() > offered);
+}
+
 macro_rules! conformance {
     ($($scenario:ident),+ $(,)?) => {
         conformance!(@module embedded_backend, Embedded, Sqlite; $($scenario),+);
@@ -653,6 +674,7 @@ conformance!(
     another_subscriber_takes_over_what_a_vanished_one_held,
     lists_page_and_filter,
     leads_close_with_their_need_and_declined_ones_pass_on_once,
+    writes_move_the_change_counter,
 );
 
 macro_rules! notice_conformance {

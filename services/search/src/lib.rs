@@ -14,4 +14,5 @@ pub mod index;
 pub mod query;
 pub mod relevance;
 pub mod schema;
+pub mod table;
 pub mod vectors;

@@ -29,6 +29,7 @@ pub fn page(viewer: &Viewer, title: &str, body: Markup) -> Markup {
                 meta name="viewport" content="width=device-width, initial-scale=1";
                 title { (title) " · " (lang.t("湛江科技创新供需对接平台", "innomatch Zhanjiang")) }
                 link rel="stylesheet" href="/assets/style.css";
+                script src="/assets/live.js" defer {}
             }
             body {
                 header.top {
@@ -64,11 +65,17 @@ fn navigation(viewer: &Viewer) -> Markup {
             a href="/needs" { (lang.t("我的需求", "My needs")) }
             a href="/needs/new" { (lang.t("发布需求", "Post a need")) }
         }
+        @if role == Some(Role::Member) {
+            a href="/capabilities" { (lang.t("科技能力", "Capabilities")) }
+        }
         @if role == Some(Role::Agency) {
             a href="/leads" { (lang.t("线索收件箱", "Lead inbox")) }
+            a href="/offers" { (lang.t("服务管理", "Offers")) }
         }
         @if role == Some(Role::Admin) {
             a href="/admin/users" { (lang.t("用户管理", "Users")) }
+            a href="/admin/plan" { (lang.t("规划看板", "Plan board")) }
+            a href="/admin/organizations" { (lang.t("机构名录", "Organizations")) }
         }
         @if role.is_some() {
             a href="/account/password" { (lang.t("修改密码", "Password")) }

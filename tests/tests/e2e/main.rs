@@ -7,6 +7,7 @@ mod change_feed;
 mod deal_flow;
 mod first_run;
 mod interests;
+mod grpc_web;
 mod leads;
 mod match_quality;
 mod matcher;

@@ -12,7 +12,6 @@
 //! | `notifications.rs` | `notifications watch\|list\|ack` |
 //! | `transfer.rs` | `import`, `export` |
 //! | `stats.rs` | `stats` |
-//! | `table.rs` | records as spreadsheet rows, for `import` and `export` |
 
 pub mod backup;
 pub mod catalog;
@@ -23,7 +22,6 @@ pub mod matcher;
 pub mod notifications;
 pub mod search;
 pub mod stats;
-pub mod table;
 pub mod transfer;
 
 pub use client::ClientArgs;

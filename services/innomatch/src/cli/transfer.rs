@@ -13,10 +13,9 @@ use innomatch_core::model::{Record, RecordKind};
 use innomatch_proto::v1 as pb;
 use serde_json::json;
 
-use super::{
-    client::{Calls, ClientArgs, status_error},
-    table,
-};
+use innomatch_search::table;
+
+use super::client::{Calls, ClientArgs, status_error};
 
 #[derive(Debug, Args)]
 pub struct ImportArgs {

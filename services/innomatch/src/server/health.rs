@@ -19,6 +19,7 @@ pub fn grpc_names(kind: ServiceKind) -> &'static [&'static str] {
             "innomatch.v1.AdminService",
             "innomatch.v1.StatsService",
             "innomatch.v1.InterestService",
+            "innomatch.v1.AccountService",
         ],
         ServiceKind::Search => &["innomatch.v1.SearchService"],
         ServiceKind::Matcher => &["innomatch.v1.MatcherService"],

@@ -30,8 +30,14 @@ use std::{net::SocketAddr, sync::Arc, time::Duration};
 use anyhow::Context;
 use futures::StreamExt;
 use innomatch_catalog::{
-    Catalog, Interests, grpc::CatalogGrpc, interest::grpc::InterestGrpc, postgres::PostgresStore, sqlite::SqliteStore,
-    store::RecordStore, tokens::TokenRegistry,
+    Catalog, Interests,
+    accounts::{Accounts, grpc::AccountGrpc},
+    grpc::CatalogGrpc,
+    interest::grpc::InterestGrpc,
+    postgres::PostgresStore,
+    sqlite::SqliteStore,
+    store::RecordStore,
+    tokens::TokenRegistry,
 };
 use innomatch_core::{
     auth::AuthInterceptor,
@@ -51,10 +57,11 @@ use innomatch_matcher::{
     grpc::MatcherGrpc,
 };
 use innomatch_proto::v1::{
-    admin_service_server::AdminServiceServer, catalog_service_server::CatalogServiceServer,
-    interest_service_server::InterestServiceServer, leads_service_server::LeadsServiceServer,
-    matcher_service_server::MatcherServiceServer, notification_service_server::NotificationServiceServer,
-    search_service_server::SearchServiceServer, stats_service_server::StatsServiceServer,
+    account_service_server::AccountServiceServer, admin_service_server::AdminServiceServer,
+    catalog_service_server::CatalogServiceServer, interest_service_server::InterestServiceServer,
+    leads_service_server::LeadsServiceServer, matcher_service_server::MatcherServiceServer,
+    notification_service_server::NotificationServiceServer, search_service_server::SearchServiceServer,
+    stats_service_server::StatsServiceServer,
 };
 use innomatch_search::{
     embedding::{self, EmbeddingProgress},
@@ -70,7 +77,7 @@ use self::{
     deadline::DeadlineLayer,
     health::ServerHealth,
     metrics::RpcMetricsLayer,
-    mount::{RpcSpanLayer, guarded},
+    mount::{MessageLimits, RpcSpanLayer, guarded},
     sample::DemoTokens,
     stats::StatsGrpc,
 };
@@ -103,8 +110,18 @@ pub struct RunningServer {
     /// The leads domain API, when the leads service runs here: the matcher
     /// (and tests) offer leads through it in-process.
     pub leads: Option<Leads>,
+    /// Where the web console is served, when `web_listen` is set.
+    pub web_addr: Option<SocketAddr>,
     shutdown: Option<oneshot::Sender<()>>,
     task: JoinHandle<Result<(), tonic::transport::Error>>,
+    web: Option<WebTask>,
+}
+
+/// The web console's server: told to stop with the gRPC server.
+#[derive(Debug)]
+struct WebTask {
+    shutdown: oneshot::Sender<()>,
+    task: JoinHandle<std::io::Result<()>>,
 }
 
 impl RunningServer {
@@ -113,6 +130,16 @@ impl RunningServer {
     pub async fn shutdown(mut self) -> anyhow::Result<()> {
         if let Some(tx) = self.shutdown.take() {
             let _ = tx.send(());
+        }
+        if let Some(web) = self.web.take() {
+            let _ = web.shutdown.send(());
+            // The console's event streams end when it is told to stop; pages in flight finish.
+            match tokio::time::timeout(SHUTDOWN_GRACE, web.task).await {
+                Ok(joined) => joined.context("web console task panicked")?.context("web console failed")?,
+                Err(_) => {
+                    tracing::warn!(grace = ?SHUTDOWN_GRACE, "web console requests still open after the grace period")
+                }
+            }
         }
         match tokio::time::timeout(SHUTDOWN_GRACE, &mut self.task).await {
             Ok(joined) => joined.context("server task panicked")?.context("server failed"),
@@ -132,6 +159,13 @@ pub async fn start(settings: &Settings) -> anyhow::Result<RunningServer> {
     // here leaves no store open and no background task behind.
     let listener = TcpListener::bind(settings.listen).await.with_context(|| format!("binding {}", settings.listen))?;
     let addr = listener.local_addr()?;
+    let web_listener = match settings.web_listen {
+        Some(web_addr) if runs(settings, ServiceKind::Catalog) => Some(
+            innomatch_web::bind(web_addr).await.with_context(|| format!("binding the web console on {web_addr}"))?,
+        ),
+        Some(_) => anyhow::bail!("the web console (--web-listen) runs where the catalog service runs"),
+        None => None,
+    };
     let (health, health_service) = ServerHealth::not_serving(&settings.services).await;
 
     let (catalog, tokens, token_refresh) = open_catalog(settings).await?;
@@ -168,6 +202,7 @@ pub async fn start(settings: &Settings) -> anyhow::Result<RunningServer> {
         )),
         _ => None,
     };
+    let accounts = Accounts::new(catalog.clone());
     let demo_tokens = load_sample(settings, &catalog).await?;
     let generated_admin_token = first_admin_token(settings, &catalog).await?;
 
@@ -190,6 +225,10 @@ pub async fn start(settings: &Settings) -> anyhow::Result<RunningServer> {
         .initial_stream_window_size(STREAM_WINDOW)
         .initial_connection_window_size(CONNECTION_WINDOW)
         .http2_keepalive_interval(Some(Duration::from_secs(30)))
+        // gRPC-Web (HTTP/1.1 or HTTP/2, binary or base64 text) on the same
+        // port for browsers and scripts without HTTP/2; plain gRPC passes through.
+        .accept_http1(true)
+        .layer(tonic_web::GrpcWebLayer::new())
         .add_service(health_service)
         .add_service(mount::reflection(health.mounted()).context("building the reflection service")?)
         .add_service(mount::reflection_v1alpha(health.mounted()).context("building the v1alpha reflection service")?)
@@ -209,6 +248,13 @@ pub async fn start(settings: &Settings) -> anyhow::Result<RunningServer> {
             }
             guarded(InterestServiceServer::new(InterestGrpc::new(interests)), limits, &auth)
         }))
+        .add_optional_service(catalog_here.then(|| {
+            // Not behind the interceptor: accepting an invitation and changing a
+            // password are proven by what they carry; the other calls
+            // authenticate with the same interceptor inside the adapter.
+            AccountServiceServer::new(AccountGrpc::new(accounts.clone(), auth.clone()))
+                .with_message_limit(limits.max_message_bytes)
+        }))
         .add_optional_service(
             catalog_here.then(|| {
                 guarded(StatsServiceServer::new(StatsGrpc::new(catalog.clone(), leads.clone())), limits, &auth)
@@ -219,7 +265,7 @@ pub async fn start(settings: &Settings) -> anyhow::Result<RunningServer> {
             guarded(SearchServiceServer::new(grpc), limits, &auth)
         }))
         .add_optional_service(
-            matcher.map(|matcher| guarded(MatcherServiceServer::new(MatcherGrpc::new(matcher)), limits, &auth)),
+            matcher.clone().map(|matcher| guarded(MatcherServiceServer::new(MatcherGrpc::new(matcher)), limits, &auth)),
         )
         .add_optional_service(
             leads.clone().map(|leads| guarded(LeadsServiceServer::new(LeadsGrpc::new(leads)), limits, &auth)),
@@ -238,6 +284,22 @@ pub async fn start(settings: &Settings) -> anyhow::Result<RunningServer> {
         innomatch_catalog::expiry::spawn(catalog.clone(), Duration::from_millis(settings.catalog.need_expiry_sweep_ms))
     });
 
+    let web = match web_listener {
+        Some(listener) => {
+            let console = innomatch_web::WebConsole::new(catalog.clone(), accounts.clone())
+                .with_search(search_index.clone())
+                .with_matcher(matcher.clone())
+                .with_leads(leads.clone());
+            let web_addr = listener.local_addr()?;
+            let (shutdown, stop) = oneshot::channel::<()>();
+            let task = tokio::spawn(console.serve(listener, async {
+                let _ = stop.await;
+            }));
+            tracing::info!(addr = %web_addr, "web console listening");
+            Some((web_addr, WebTask { shutdown, task }))
+        }
+        None => None,
+    };
     // The store is open and the tokens are loaded: the mounted services are ready.
     let leads_health = health.serving(leads.as_ref()).await;
     let services: Vec<&str> = settings.services.iter().map(|k| k.name()).collect();
@@ -294,8 +356,10 @@ pub async fn start(settings: &Settings) -> anyhow::Result<RunningServer> {
         search_index,
         embedding_progress,
         leads,
+        web_addr: web.as_ref().map(|(addr, _)| *addr),
         shutdown: Some(shutdown_tx),
         task,
+        web: web.map(|(_, task)| task),
     })
 }
 

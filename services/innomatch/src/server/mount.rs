@@ -16,6 +16,7 @@ use innomatch_core::{
     fair_use::FairUse,
 };
 use innomatch_proto::v1::{
+    account_service_server::{AccountService, AccountServiceServer},
     admin_service_server::{AdminService, AdminServiceServer},
     catalog_service_server::{CatalogService, CatalogServiceServer},
     interest_service_server::{InterestService, InterestServiceServer},
@@ -54,6 +55,7 @@ message_limits!(
     MatcherServiceServer: MatcherService,
     LeadsServiceServer: LeadsService,
     NotificationServiceServer: NotificationService,
+    AccountServiceServer: AccountService,
 );
 
 /// A service as it is mounted: the auth interceptor (token, rate, streams),

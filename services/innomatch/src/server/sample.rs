@@ -5,7 +5,10 @@
 use std::collections::HashMap;
 
 use anyhow::Context;
-use innomatch_catalog::Catalog;
+use innomatch_catalog::{
+    Catalog,
+    accounts::{Accounts, NewUser},
+};
 use innomatch_core::{
     auth::Principal,
     model::{OrganizationKind, Record, Role},
@@ -54,6 +57,28 @@ pub struct DemoTokens {
     pub enterprise: (String, String),
     pub university: (String, String),
     pub agency: (String, String),
+    /// Sign-ins for the web console, one per kind of user.
+    pub logins: Vec<DemoLogin>,
+}
+
+/// A console sign-in for one kind of user; the password is random, shown once.
+#[derive(Debug, Clone)]
+pub struct DemoLogin {
+    /// What kind of user this is ("enterprise", "university", "agency", "bureau").
+    pub kind: &'static str,
+    pub login: String,
+    pub password: String,
+    /// The organization the user acts for (the bureau acts for none).
+    pub organization_id: Option<String>,
+    pub organization_name: String,
+}
+
+/// A password of 16 letters and digits (no look-alikes), fresh for each start.
+fn demo_password() -> String {
+    use rand::Rng;
+    const ALPHABET: &[u8] = b"abcdefghjkmnpqrstuvwxyzABCDEFGHJKMNPQRSTUVWXYZ23456789";
+    let mut rng = rand::rng();
+    (0..16).map(|_| ALPHABET[rng.random_range(0..ALPHABET.len())] as char).collect()
 }
 
 /// Loads the sample into an empty catalog and issues a demo token for an
@@ -83,9 +108,42 @@ pub async fn load_if_empty(catalog: &Catalog) -> anyhow::Result<Option<DemoToken
         let token = catalog.issue_token_unchecked(Some(id), role, format!("demo {kind}")).await?;
         Ok((name, token.secret))
     };
+    let accounts = Accounts::new(catalog.clone());
+    let mut logins = Vec::new();
+    let users = [
+        ("enterprise", "demo-enterprise", Some(OrganizationKind::Enterprise), Role::Member, "企业技术负责人"),
+        ("university", "demo-university", Some(OrganizationKind::University), Role::Member, "高校技术转移办公室"),
+        ("agency", "demo-agency", Some(OrganizationKind::IntermediaryAgency), Role::Agency, "中介机构业务员"),
+        ("bureau", "demo-bureau", None, Role::Admin, "市科技局"),
+    ];
+    for (kind, login, organization_kind, role, display_name) in users {
+        let (organization_id, organization_name) = match organization_kind {
+            Some(organization_kind) => {
+                let (reference, name) = first_of
+                    .get(&organization_kind)
+                    .cloned()
+                    .with_context(|| format!("the sample has no {organization_kind}"))?;
+                (Some(ids.get(&reference).cloned().context("sample organization id")?), name)
+            }
+            None => (None, "湛江市科学技术局".to_owned()),
+        };
+        let password = demo_password();
+        accounts
+            .create_user_unchecked(NewUser {
+                login: login.into(),
+                display_name: display_name.into(),
+                password: password.clone(),
+                organization_id: organization_id.clone(),
+                role: Some(role),
+            })
+            .await
+            .with_context(|| format!("creating the demo login {login}"))?;
+        logins.push(DemoLogin { kind, login: login.into(), password, organization_id, organization_name });
+    }
     Ok(Some(DemoTokens {
         enterprise: issue(OrganizationKind::Enterprise, Role::Member).await?,
         university: issue(OrganizationKind::University, Role::Member).await?,
         agency: issue(OrganizationKind::IntermediaryAgency, Role::Agency).await?,
+        logins,
     }))
 }

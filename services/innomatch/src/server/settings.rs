@@ -38,6 +38,10 @@ pub struct ServeArgs {
     /// port, printed at start.
     #[arg(long, env = "INNOMATCH_METRICS_LISTEN")]
     pub metrics_listen: Option<SocketAddr>,
+    /// Where the web console is served (e.g. 127.0.0.1:8080; port 0 picks a
+    /// free port, printed at start); no console when not given.
+    #[arg(long, env = "INNOMATCH_WEB_LISTEN")]
+    pub web_listen: Option<SocketAddr>,
     /// The leads service of another process (e.g. http://leads:50051), for
     /// auto-matching when this process runs the matcher but not the leads
     /// service; needs INNOMATCH_ADMIN_TOKEN, shared by both.
@@ -109,6 +113,7 @@ impl ServeArgs {
             leads_url: self.leads_url.or(file.leads_url),
             metrics_listen: self.metrics_listen.or(file.metrics_listen).unwrap_or(defaults.metrics_listen),
             metrics_token,
+            web_listen: self.web_listen.or(file.web_listen),
             tls_cert: self.tls_cert.or(file.tls_cert),
             tls_key: self.tls_key.or(file.tls_key),
             tls_client_ca: self.tls_client_ca.or(file.tls_client_ca),

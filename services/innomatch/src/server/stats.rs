@@ -9,12 +9,7 @@
 //! admins only.
 
 use innomatch_catalog::Catalog;
-use innomatch_core::{
-    auth::principal,
-    model::{RecordKind, now_ms},
-    tag::Tag,
-    taxonomy::Taxonomy,
-};
+use innomatch_core::{auth::principal, model::RecordKind};
 use innomatch_leads::{Leads, model::LeadStatus};
 use innomatch_proto::v1::{self as pb, stats_service_server::StatsService};
 use tonic::{Request, Response, Status};
@@ -39,25 +34,14 @@ fn figure(key: &str, label: &str, count: u64, target: u64) -> pb::PlanFigure {
 impl StatsService for StatsGrpc {
     async fn get_stats(&self, request: Request<pb::GetStatsRequest>) -> Result<Response<pb::Stats>, Status> {
         let caller = principal(&request)?;
-        let mut figures = Vec::new();
-        let now = now_ms();
-        for target in Taxonomy::get().plan_targets() {
-            // A qualification counts only with a certificate valid today.
-            let qualification = target.tags.iter().find_map(|tag| match tag {
-                Tag::Qualification(q) => Some(*q),
-                _ => None,
-            });
-            let count = match qualification {
-                Some(q) => {
-                    let others: Vec<Tag> =
-                        target.tags.iter().filter(|t| **t != Tag::Qualification(q)).cloned().collect();
-                    self.catalog.count_qualified(&others, q, now).await
-                }
-                None => self.catalog.count_visible(&caller, RecordKind::Organization, &target.tags).await,
-            }
-            .map_err(Status::from)?;
-            figures.push(figure(&target.key, &target.label, count, target.target));
-        }
+        let mut figures: Vec<pb::PlanFigure> = self
+            .catalog
+            .plan_progress(&caller, None)
+            .await
+            .map_err(Status::from)?
+            .into_iter()
+            .map(|p| figure(&p.key, &p.label, p.count, p.target))
+            .collect();
         for (key, label, kind) in [
             ("needs_posted", "发布技术需求", RecordKind::Need),
             ("capabilities_listed", "登记科技能力", RecordKind::Capability),

@@ -3,9 +3,13 @@
 
 pub mod admin;
 pub mod auth;
+pub mod capabilities;
 pub mod leads;
 pub mod needs;
+pub mod offers;
+pub mod plan;
 pub mod records;
+pub mod registry;
 pub mod search;
 
 use axum::response::{IntoResponse, Redirect, Response};
@@ -30,9 +34,15 @@ pub async fn home(viewer: Viewer) -> Response {
             li { a href="/needs" { (lang.t("我的需求：匹配伙伴、创新联合体与服务", "My needs: partners, consortia and services")) } }
             @if role == Role::Agency {
                 li { a href="/leads" { (lang.t("线索收件箱", "Lead inbox")) } }
+                li { a href="/offers" { (lang.t("管理本机构服务", "Manage our service offers")) } }
+            }
+            @if role == Role::Member {
+                li { a href="/capabilities" { (lang.t("管理本单位科技能力（高校、院所、实验室）", "Manage our capabilities (universities, institutes, labs)")) } }
             }
             @if role == Role::Admin {
                 li { a href="/admin/users" { (lang.t("用户与邀请", "Users and invitations")) } }
+                li { a href="/admin/plan" { (lang.t("规划目标看板", "Plan board")) } }
+                li { a href="/admin/organizations" { (lang.t("机构名录、导入与导出", "Organizations, import and export")) } }
             }
         }
     };

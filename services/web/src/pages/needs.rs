@@ -10,7 +10,10 @@ use axum::{
     http::StatusCode,
     response::{IntoResponse, Redirect, Response},
 };
-use innomatch_catalog::{convert::NewRecord, service::ListFilter};
+use innomatch_catalog::{
+    convert::{NewRecord, RecordUpdate},
+    service::ListFilter,
+};
 use innomatch_core::{
     convert::timestamp,
     model::{CooperationMode, Record, RecordKind, TechNeed, Visibility},
@@ -38,16 +41,21 @@ const COMPETENCY_ROWS: usize = 5;
 /// Partners and offers a need's page lists.
 const RESULTS: u32 = 8;
 
-/// The form field a violation of `need.…` belongs to.
-fn form_field(path: &str) -> String {
-    let path = path.strip_prefix("need.").unwrap_or(path);
+/// The form field a violation at `path` (`prefix` + field + …) belongs to.
+pub fn form_field_of(prefix: &str, path: &str) -> String {
+    let path = path.strip_prefix(prefix).unwrap_or(path);
     let end = path.find(['.', '[']).unwrap_or(path.len());
     path[..end].to_owned()
 }
 
+/// The form field a violation of `need.…` belongs to.
+fn form_field(path: &str) -> String {
+    form_field_of("need.", path)
+}
+
 /// Keywords as people type them: separated by commas, 、, semicolons or
 /// lines (not spaces: an English keyword may have several words).
-fn split_keywords(text: &str) -> Vec<String> {
+pub fn split_keywords(text: &str) -> Vec<String> {
     text.split([',', '，', '、', ';', '；', '\n']).map(str::trim).filter(|k| !k.is_empty()).map(str::to_owned).collect()
 }
 
@@ -129,13 +137,17 @@ fn text_input(lang: Lang, form: &FormData, errors: &FieldErrors, name: &str, lab
     }
 }
 
-fn need_form(lang: Lang, csrf: &str, form: &FormData, errors: &FieldErrors) -> Markup {
+/// The need's form, posting to `action`; an edit carries the version it read.
+fn need_form(lang: Lang, csrf: &str, action: &str, form: &FormData, errors: &FieldErrors) -> Markup {
     let taxonomy = Taxonomy::get();
     let chosen = |name: &str, value: &str| form.all(name).iter().any(|v| v == value);
     let visibility = if form.get("visibility").is_empty() { "public" } else { form.get("visibility") };
     html! {
-        form.card.need-form method="post" action="/needs" id="need-form" novalidate {
+        form.card.need-form method="post" action=(action) id="need-form" novalidate {
             (csrf_field(csrf))
+            @if !form.get("expected_version").is_empty() {
+                input type="hidden" name="expected_version" value=(form.get("expected_version"));
+            }
             (text_input(lang, form, errors, "title", lang.t("需求名称", "Title")))
             label.field.invalid[errors.has("description")] { (lang.t("需求描述", "Description"))
                 textarea name="description" id="need-description" rows="5" { (form.get("description")) } }
@@ -211,7 +223,7 @@ fn need_form(lang: Lang, csrf: &str, form: &FormData, errors: &FieldErrors) -> M
 
 pub async fn new_need_page(signed_in: SignedIn) -> Response {
     let lang = signed_in.lang;
-    let body = need_form(lang, signed_in.csrf(), &FormData::default(), &FieldErrors::default());
+    let body = need_form(lang, signed_in.csrf(), "/needs", &FormData::default(), &FieldErrors::default());
     page(&signed_in.viewer(), lang.t("发布技术需求", "Post a technology need"), body).into_response()
 }
 
@@ -240,8 +252,116 @@ pub async fn post_need(State(console): State<WebConsole>, signed_in: SignedIn, f
         }
     };
     let errors = FieldErrors::from_violations(&violations, form_field);
-    let body = need_form(lang, signed_in.csrf(), &form, &errors);
+    let body = need_form(lang, signed_in.csrf(), "/needs", &form, &errors);
     (StatusCode::BAD_REQUEST, page(&viewer, lang.t("发布技术需求", "Post a technology need"), body)).into_response()
+}
+
+/// A stored need as the form shows it, with the version it was read at.
+fn need_as_form(need: &TechNeed) -> FormData {
+    let mut pairs: Vec<(String, String)> = vec![
+        ("expected_version".into(), need.meta.version.to_string()),
+        ("title".into(), need.title.clone()),
+        ("description".into(), need.description.clone()),
+        ("keywords".into(), need.keywords.join("、")),
+        ("target_trl".into(), if need.target_trl > 0 { need.target_trl.to_string() } else { String::new() }),
+        (
+            "budget_min_yuan".into(),
+            if need.budget.min_yuan > 0 { need.budget.min_yuan.to_string() } else { String::new() },
+        ),
+        (
+            "budget_max_yuan".into(),
+            if need.budget.max_yuan > 0 { need.budget.max_yuan.to_string() } else { String::new() },
+        ),
+        ("region_code".into(), need.region_code.clone()),
+        ("visibility".into(), need.visibility().code().to_owned()),
+    ];
+    if let Some(ms) = need.deadline_ms
+        && let Ok(at) = jiff::Timestamp::from_millisecond(ms)
+        && let Ok(zone) = jiff::tz::TimeZone::get("Asia/Shanghai")
+    {
+        pairs.push(("deadline".into(), at.to_zoned(zone).date().to_string()));
+    }
+    for (row, competency) in need.competencies.iter().take(COMPETENCY_ROWS).enumerate() {
+        pairs.push((format!("competency_name_{row}"), competency.name.clone()));
+        pairs.push((format!("competency_weight_{row}"), competency.weight.to_string()));
+    }
+    pairs.extend(need.high_tech_fields.iter().map(|f| ("high_tech_fields".to_owned(), f.clone())));
+    pairs.extend(need.industries.iter().map(|i| ("industries".to_owned(), i.clone())));
+    pairs.extend(need.cooperation_modes.iter().map(|m| ("cooperation_modes".to_owned(), m.code().to_owned())));
+    FormData(pairs)
+}
+
+/// The need if the viewer's organization owns it (others may not edit it).
+async fn own_need(console: &WebConsole, signed_in: &SignedIn, id: &str) -> Result<TechNeed, PageError> {
+    let principal = signed_in.principal();
+    match console.catalog.get(&principal, RecordKind::Need, id).await? {
+        Record::Need(need) if principal.acts_for(&need.meta.organization_id) => Ok(need),
+        Record::Need(_) => {
+            Err(PageError::Domain(tonic::Status::permission_denied("only the need's organization edits it")))
+        }
+        _ => Err(PageError::NotFound),
+    }
+}
+
+/// `/needs/{id}/edit`: the need's form filled with what is stored.
+pub async fn edit_need_page(
+    State(console): State<WebConsole>,
+    signed_in: SignedIn,
+    Path(id): Path<String>,
+) -> Response {
+    let viewer = signed_in.viewer();
+    let lang = viewer.lang;
+    let need = match own_need(&console, &signed_in, &id).await {
+        Ok(need) => need,
+        Err(error) => return error.render(&viewer),
+    };
+    let action = format!("/needs/{id}/edit");
+    let body = need_form(lang, signed_in.csrf(), &action, &need_as_form(&need), &FieldErrors::default());
+    page(&viewer, lang.t("编辑技术需求", "Edit the need"), body).into_response()
+}
+
+/// Saves an edited need (the API's `UpdateNeedRequest`, with the version the
+/// form was read at); on bad input the form comes back and nothing changes.
+pub async fn update_need(
+    State(console): State<WebConsole>,
+    signed_in: SignedIn,
+    Path(id): Path<String>,
+    form: FormData,
+) -> Response {
+    let viewer = signed_in.viewer();
+    let lang = viewer.lang;
+    if let Err(refused) = signed_in.check_csrf(&form) {
+        return refused.render(&viewer);
+    }
+    let (request, mut unreadable) = need_request(&form);
+    let expected_version = form.get("expected_version").trim().parse::<i64>().unwrap_or_else(|_| {
+        unreadable.add("expected_version", "must be the version the form was read at");
+        0
+    });
+    let mut need = request.need.unwrap_or_default();
+    need.meta = Some(pb::RecordMeta { id: id.clone(), ..Default::default() });
+    let update = RecordUpdate::try_from(pb::UpdateNeedRequest { need: Some(need), expected_version });
+    let violations = match (update, unreadable.is_empty()) {
+        (Ok(update), true) => {
+            match console
+                .catalog
+                .update(&signed_in.principal(), &update.id, update.record, update.expected_version, &update.owner)
+                .await
+            {
+                Ok(_) => return Redirect::to(&format!("/needs/{id}")).into_response(),
+                Err(innomatch_catalog::CatalogError::Invalid(violations)) => violations,
+                Err(error) => return PageError::from(error).render(&viewer),
+            }
+        }
+        (Ok(_), false) => unreadable,
+        (Err(mut violations), _) => {
+            violations.0.extend(unreadable.0);
+            violations
+        }
+    };
+    let errors = FieldErrors::from_violations(&violations, form_field);
+    let body = need_form(lang, signed_in.csrf(), &format!("/needs/{id}/edit"), &form, &errors);
+    (StatusCode::BAD_REQUEST, page(&viewer, lang.t("编辑技术需求", "Edit the need"), body)).into_response()
 }
 
 /// The needs of the user's organization, newest last.
@@ -388,6 +508,53 @@ fn need_details(lang: Lang, need: &TechNeed) -> Markup {
     }
 }
 
+/// The leads the matcher made for one of the viewer's organization's needs:
+/// which agency, which service, how far it came. Refused for a need the
+/// viewer's organization does not own (another's private need reads as missing).
+pub async fn lead_progress(console: &WebConsole, signed_in: &SignedIn, need_id: &str) -> Result<Markup, PageError> {
+    let principal = signed_in.principal();
+    let lang = signed_in.lang;
+    let need = match console.catalog.get(&principal, RecordKind::Need, need_id).await? {
+        Record::Need(need) => need,
+        _ => return Err(PageError::NotFound),
+    };
+    if !principal.acts_for(&need.meta.organization_id) {
+        return Err(PageError::Domain(tonic::Status::permission_denied(
+            "only the need's organization follows its leads",
+        )));
+    }
+    let Some(leads) = &console.leads else { return Err(PageError::Unavailable("leads")) };
+    let found = leads.leads_of_need(need_id).await?;
+    let mut rows = Vec::with_capacity(found.len());
+    for lead in &found {
+        // Agencies publish their offers publicly: their names are for everyone.
+        let agency = match console.catalog.get(&principal, RecordKind::Organization, &lead.agency_organization_id).await
+        {
+            Ok(Record::Organization(org)) => org.name,
+            _ => lead.agency_organization_id.clone(),
+        };
+        rows.push((agency, lead));
+    }
+    Ok(html! {
+        @if rows.is_empty() { p.empty { (lang.t("尚未向中介机构推送线索。", "No lead has gone to an agency yet.")) } }
+        @else {
+            table.progress {
+                thead { tr { th { (lang.t("中介机构", "Agency")) } th { (lang.t("服务类别", "Service")) } th { (lang.t("进展", "Progress")) } th { (lang.t("说明", "Note")) } } }
+                tbody {
+                    @for (agency, lead) in &rows {
+                        tr data-lead=(lead.id) data-status=(lead.status.code()) {
+                            td { a href={ "/offers/" (lead.offer_id) } { (agency) } }
+                            td { (lang.service_category(lead.category)) }
+                            td.status { (crate::pages::leads::status_label(lang, lead.status)) }
+                            td { (lead.note) }
+                        }
+                    }
+                }
+            }
+        }
+    })
+}
+
 /// A need as the viewer may see it; for its own organization, the matches.
 pub async fn need_page(State(console): State<WebConsole>, signed_in: SignedIn, Path(id): Path<String>) -> Response {
     let viewer = signed_in.viewer();
@@ -424,8 +591,24 @@ pub async fn need_page(State(console): State<WebConsole>, signed_in: SignedIn, P
         }
         _ => None,
     };
+    let progress = match (&console.leads, owner) {
+        (Some(_), true) => match lead_progress(&console, &signed_in, &id).await {
+            Ok(progress) => Some(progress),
+            Err(error) => return error.render(&viewer),
+        },
+        _ => None,
+    };
     let body = html! {
         (need_details(lang, &need))
+        @if owner {
+            p { a.button href={ "/needs/" (need.meta.id) "/edit" } id="edit-need" { (lang.t("编辑需求", "Edit the need")) } }
+        }
+        @if let Some(progress) = progress {
+            section id="leads-progress" {
+                h2 { (lang.t("对接进展（中介机构）", "Leads' progress (agencies)")) }
+                div id="lead-progress" data-live={ "/events/needs/" (need.meta.id) } { (progress) }
+            }
+        }
         @if let Some((found_partners, found_consortia, found_services)) = &matches {
             (partners(lang, found_partners))
             (consortia(lang, found_consortia))

@@ -86,6 +86,15 @@ pub async fn capability_page(
         Ok(_) => return PageError::NotFound.render(&viewer),
         Err(error) => return PageError::from(error).render(&viewer),
     };
+    // Its own organization sees the needs it fits.
+    let fitting = if signed_in.principal().acts_for(&capability.meta.organization_id) {
+        match crate::pages::capabilities::fitting_needs(&console, &signed_in, &id).await {
+            Ok(fitting) => Some(fitting),
+            Err(error) => return error.render(&viewer),
+        }
+    } else {
+        None
+    };
     let body = html! {
         p.kind {
             @if let Some(kind) = capability.kind { (lang.capability_kind(kind)) }
@@ -96,6 +105,7 @@ pub async fn capability_page(
         p.description { (capability.description) }
         (taxonomy_names(lang, &capability.industries, &capability.high_tech_fields))
         @if !capability.reference.is_empty() { p { (lang.t("编号：", "Reference: ")) (capability.reference) } }
+        @if let Some(fitting) = fitting { (fitting) }
     };
     page(&viewer, &capability.title, body).into_response()
 }

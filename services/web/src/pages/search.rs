@@ -193,7 +193,7 @@ pub async fn search_page(
                     }
                 }
             }
-            section.hits {
+            section.hits id="search-results" {
                 p.total id="search-total" { (lang.t("共 ", "")) (results.total) (lang.t(" 条结果", " results")) }
                 @for hit in &results.hits {
                     article.hit data-kind=(hit.kind.code()) {

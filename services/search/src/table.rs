@@ -6,7 +6,7 @@
 use std::{io::BufRead, path::Path};
 
 use anyhow::Context;
-use calamine::{Data, Reader, open_workbook_auto};
+use calamine::{Data, Reader, open_workbook_auto_from_rs};
 use innomatch_core::model::{Record, RecordKind};
 use innomatch_proto::v1 as pb;
 use serde_json::{Map, Value, json};
@@ -265,12 +265,20 @@ fn cell_text(cell: &Data) -> String {
 
 /// Reads every data row of a `.jsonl`, `.csv` or `.xlsx` file.
 pub fn read(path: &Path) -> anyhow::Result<Vec<Row>> {
-    let extension = path.extension().map(|e| e.to_string_lossy().to_lowercase()).unwrap_or_default();
+    let bytes = std::fs::read(path).with_context(|| format!("cannot open {}", path.display()))?;
+    let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    read_bytes(&name, &bytes).with_context(|| format!("reading {}", path.display()))
+}
+
+/// Reads every data row of a file's bytes; its name's extension says the
+/// format (`.csv`, `.xlsx`/`.xls`/`.ods`, anything else JSONL): an upload
+/// reads exactly like a file on disk.
+pub fn read_bytes(file_name: &str, bytes: &[u8]) -> anyhow::Result<Vec<Row>> {
+    let extension = Path::new(file_name).extension().map(|e| e.to_string_lossy().to_lowercase()).unwrap_or_default();
     let mut rows = Vec::new();
     match extension.as_str() {
         "csv" => {
-            let file = std::fs::File::open(path).with_context(|| format!("cannot open {}", path.display()))?;
-            let mut reader = csv::ReaderBuilder::new().from_reader(file);
+            let mut reader = csv::ReaderBuilder::new().from_reader(bytes);
             let headers: Vec<String> =
                 reader.headers().context("reading the CSV header")?.iter().map(str::to_owned).collect();
             for (i, record) in reader.records().enumerate() {
@@ -282,7 +290,8 @@ pub fn read(path: &Path) -> anyhow::Result<Vec<Row>> {
             }
         }
         "xlsx" | "xls" | "ods" => {
-            let mut workbook = open_workbook_auto(path).with_context(|| format!("cannot open {}", path.display()))?;
+            let mut workbook =
+                open_workbook_auto_from_rs(std::io::Cursor::new(bytes)).context("cannot open the workbook")?;
             for (sheet, range) in workbook.worksheets() {
                 let mut sheet_rows = range.rows();
                 let Some(header) = sheet_rows.next() else { continue };
@@ -300,9 +309,8 @@ pub fn read(path: &Path) -> anyhow::Result<Vec<Row>> {
             }
         }
         _ => {
-            let file = std::fs::File::open(path).with_context(|| format!("cannot open {}", path.display()))?;
-            for (i, line) in std::io::BufReader::new(file).lines().enumerate() {
-                let line = line.with_context(|| format!("reading {}", path.display()))?;
+            for (i, line) in bytes.lines().enumerate() {
+                let line = line.context("reading the lines")?;
                 if line.trim().is_empty() {
                     continue;
                 }
