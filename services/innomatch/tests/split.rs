@@ -6,38 +6,12 @@ mod common;
 
 use std::time::{Duration, Instant};
 
-use common::{ADMIN_TOKEN, start_server_with, stop};
+use common::{ADMIN_TOKEN, authorized, channel, organization, start_server_with, stop};
 use innomatch_proto::v1::{
     self as pb, admin_service_client::AdminServiceClient, catalog_service_client::CatalogServiceClient,
     leads_service_client::LeadsServiceClient,
 };
-use tonic::{Request, metadata::MetadataValue, transport::Channel};
-
-fn authorized<T>(message: T, token: &str) -> Request<T> {
-    let mut request = Request::new(message);
-    request.metadata_mut().insert("authorization", MetadataValue::try_from(format!("Bearer {token}")).expect("header"));
-    request
-}
-
-async fn channel(addr: &str) -> Channel {
-    Channel::from_shared(format!("http://{addr}")).expect("address").connect().await.expect("connect")
-}
-
-async fn organization(catalog: &mut CatalogServiceClient<Channel>, name: &str, kind: pb::OrganizationKind) -> String {
-    let org =
-        pb::Organization { name: name.into(), kind: kind as i32, region_code: "440803".into(), ..Default::default() };
-    catalog
-        .create_organization(authorized(
-            pb::CreateOrganizationRequest { organization: Some(org), ..Default::default() },
-            ADMIN_TOKEN,
-        ))
-        .await
-        .expect("organization")
-        .into_inner()
-        .meta
-        .expect("meta")
-        .id
-}
+use tonic::transport::Channel;
 
 async fn token(admin: &mut AdminServiceClient<Channel>, org: &str, role: pb::Role) -> String {
     let request = pb::IssueTokenRequest { organization_id: org.into(), role: role as i32, label: "split".into() };

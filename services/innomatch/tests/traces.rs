@@ -10,7 +10,7 @@ use std::{
     time::{Duration, Instant},
 };
 
-use common::{ADMIN_TOKEN, start_server_with, stop};
+use common::{ADMIN_TOKEN, authorized, channel, organization, start_server_with, stop};
 use innomatch_proto::v1::{
     self as pb, admin_service_client::AdminServiceClient, catalog_service_client::CatalogServiceClient,
     leads_service_client::LeadsServiceClient,
@@ -23,7 +23,7 @@ use opentelemetry_proto::tonic::{
     common::v1::any_value,
     trace::v1::Span,
 };
-use tonic::{Request, Response, Status, metadata::MetadataValue, transport::Channel};
+use tonic::{Request, Response, Status, metadata::MetadataValue};
 
 /// A collector that keeps every span it is sent, with its process's services.
 #[derive(Clone, Default)]
@@ -64,24 +64,6 @@ async fn start_collector() -> (Collector, String) {
     let server = tonic::transport::Server::builder().add_service(TraceServiceServer::new(collector.clone()));
     tokio::spawn(server.serve_with_incoming(tokio_stream::wrappers::TcpListenerStream::new(listener)));
     (collector, format!("http://{addr}"))
-}
-
-fn authorized<T>(message: T, token: &str) -> Request<T> {
-    let mut request = Request::new(message);
-    request.metadata_mut().insert("authorization", MetadataValue::try_from(format!("Bearer {token}")).expect("header"));
-    request
-}
-
-async fn channel(addr: &str) -> Channel {
-    Channel::from_shared(format!("http://{addr}")).expect("address").connect().await.expect("connect")
-}
-
-async fn organization(catalog: &mut CatalogServiceClient<Channel>, name: &str, kind: pb::OrganizationKind) -> String {
-    let org =
-        pb::Organization { name: name.into(), kind: kind as i32, region_code: "440803".into(), ..Default::default() };
-    let request =
-        authorized(pb::CreateOrganizationRequest { organization: Some(org), ..Default::default() }, ADMIN_TOKEN);
-    catalog.create_organization(request).await.expect("organization").into_inner().meta.expect("meta").id
 }
 
 const CALLER_TRACE: &str = "4bf92f3577b34da6a3ce929d0e0e4736";

@@ -3,6 +3,8 @@
 
 #![allow(dead_code)] // each test file uses part of this
 
+pub mod killable;
+
 use std::{
     io::{BufRead, BufReader},
     path::Path,
@@ -49,4 +51,31 @@ pub fn cli(addr: &str, args: &[&str]) -> Output {
 pub fn stop(mut child: Child) {
     Command::new("kill").args(["-TERM", &child.id().to_string()]).status().expect("kill");
     child.wait().expect("reap");
+}
+
+/// `message` with the bearer `token`.
+pub fn authorized<T>(message: T, token: &str) -> tonic::Request<T> {
+    let mut request = tonic::Request::new(message);
+    let value = tonic::metadata::MetadataValue::try_from(format!("Bearer {token}")).expect("header");
+    request.metadata_mut().insert("authorization", value);
+    request
+}
+
+/// A channel to the server at `addr`.
+pub async fn channel(addr: &str) -> tonic::transport::Channel {
+    tonic::transport::Channel::from_shared(format!("http://{addr}")).expect("address").connect().await.expect("connect")
+}
+
+/// Registers an organization in 霞山区 as the admin; returns its id.
+pub async fn organization(
+    catalog: &mut innomatch_proto::v1::catalog_service_client::CatalogServiceClient<tonic::transport::Channel>,
+    name: &str,
+    kind: innomatch_proto::v1::OrganizationKind,
+) -> String {
+    use innomatch_proto::v1 as pb;
+    let org =
+        pb::Organization { name: name.into(), kind: kind as i32, region_code: "440803".into(), ..Default::default() };
+    let request =
+        authorized(pb::CreateOrganizationRequest { organization: Some(org), ..Default::default() }, ADMIN_TOKEN);
+    catalog.create_organization(request).await.expect("organization").into_inner().meta.expect("meta").id
 }
