@@ -25,8 +25,9 @@ const LABEL_WIDTH: u32 = 120;
 const ROW_HEIGHT: u32 = 24;
 const BAR_HEIGHT: u32 = 16;
 
-/// One bar per row: `(label, value)`, scaled so that `scale` fills the chart.
-fn bar_chart(id: &str, title: &str, rows: &[(String, u64)], scale: u64) -> Markup {
+/// One bar per row: `(label, value)`, scaled so that `scale` fills the
+/// chart, each value written beside its bar with `unit` (e.g. "%").
+fn bar_chart(id: &str, title: &str, rows: &[(String, u64)], scale: u64, unit: &str) -> Markup {
     let scale = scale.max(1) as f64;
     let plot = f64::from(CHART_WIDTH - LABEL_WIDTH - 60);
     let height = ROW_HEIGHT * u32::try_from(rows.len()).unwrap_or(0) + 8;
@@ -40,7 +41,7 @@ fn bar_chart(id: &str, title: &str, rows: &[(String, u64)], scale: u64) -> Marku
                 text x="0" y=(y + BAR_HEIGHT - 3) font-size="13" fill="#333" { (label) }
                 rect x=(LABEL_WIDTH) y=(y) width=(format!("{:.1}", plot)) height=(BAR_HEIGHT) fill="#eef2f6" {}
                 rect.bar x=(LABEL_WIDTH) y=(y) width=(format!("{:.1}", width_of(*value))) height=(BAR_HEIGHT) fill="#1f6f8b" data-value=(value) {}
-                text x=(format!("{:.1}", f64::from(LABEL_WIDTH) + plot + 6.0)) y=(y + BAR_HEIGHT - 3) font-size="13" fill="#333" { (value) }
+                text x=(format!("{:.1}", f64::from(LABEL_WIDTH) + plot + 6.0)) y=(y + BAR_HEIGHT - 3) font-size="13" fill="#333" { (value) (unit) }
             }
         }
     }
@@ -100,6 +101,7 @@ pub async fn plan_page(State(console): State<WebConsole>, signed_in: SignedIn) -
                 lang.t("完成率（%，满格为 2025 目标）", "Share of the 2025 target reached (%, a full bar is the target)"),
                 &city.iter().map(|f| (f.label.clone(), reached(f.count, f.target))).collect::<Vec<_>>(),
                 100,
+                "%",
             ))
             h2 { (lang.t("各区县分布", "By district and county")) }
             table.plan id="plan-districts" {
@@ -117,6 +119,7 @@ pub async fn plan_page(State(console): State<WebConsole>, signed_in: SignedIn) -
                     &figure.label,
                     &by_district.iter().map(|(_, name, progress)| (name.clone(), progress.get(n).map(|p| p.count).unwrap_or(0))).collect::<Vec<_>>(),
                     by_district.iter().filter_map(|(_, _, progress)| progress.get(n).map(|p| p.count)).max().unwrap_or(0).max(1),
+                    "",
                 ))
             }
         }
@@ -137,7 +140,7 @@ mod tests {
 
     #[test]
     fn bars_are_scaled_to_the_largest_value_and_never_overflow() {
-        let chart = bar_chart("c", "t", &[("霞山区".into(), 10), ("坡头区".into(), 5)], 10).into_string();
+        let chart = bar_chart("c", "t", &[("霞山区".into(), 10), ("坡头区".into(), 5)], 10, "").into_string();
         let plot = f64::from(CHART_WIDTH - LABEL_WIDTH - 60);
         assert!(
             chart.contains(&format!("width=\"{plot:.1}\" height=\"{BAR_HEIGHT}\" fill=\"#1f6f8b\" data-value=\"10\"")),
@@ -150,7 +153,7 @@ mod tests {
             )),
             "{chart}"
         );
-        let over = bar_chart("c", "t", &[("霞山区".into(), 30)], 10).into_string();
+        let over = bar_chart("c", "t", &[("霞山区".into(), 30)], 10, "").into_string();
         assert!(over.contains(&format!("width=\"{plot:.1}\" height=\"{BAR_HEIGHT}\" fill=\"#1f6f8b\"")), "{over}");
     }
 
