@@ -525,7 +525,11 @@ impl CatalogCli {
                     .revoke_token(pb::RevokeTokenRequest { token_id: token_id.clone() })
                     .await
                     .map_err(status_error)?;
-                outln!("token {token_id} revoked");
+                if self.json {
+                    print_json(&json!({ "token_id": token_id, "revoked": true }));
+                } else {
+                    outln!("token {token_id} revoked");
+                }
             }
             AdminCommand::Backup { .. } | AdminCommand::Restore { .. } => {
                 anyhow::bail!("backup and restore work on the data directory, not through a server")
@@ -697,7 +701,9 @@ impl CatalogCli {
                     json!({ "sequence": event.sequence, "kind": kind, "operation": operation, "id": event.record_id, "title": title })
                 );
             } else {
-                outln!("#{:<6} {operation:<8} {kind:<12} {}  {title}", event.sequence, event.record_id);
+                let (operation, kind) =
+                    (super::labels::change_operation(event.operation), super::labels::record_kind(event.kind));
+                outln!("#{:<6} {operation}  {kind}  {}  {title}", event.sequence, event.record_id);
             }
         }
         bail!("the server closed the change feed")

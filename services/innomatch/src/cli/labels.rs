@@ -3,7 +3,10 @@
 //! terminal and the browser say the same words.
 
 use innomatch_core::{
-    model::{CapabilityKind, CooperationMode, NeedStatus, OrganizationKind, ServiceCategory, Visibility},
+    model::{
+        CapabilityKind, ChangeOperation, CooperationMode, NeedStatus, OrganizationKind, RecordKind, ServiceCategory,
+        Visibility,
+    },
     taxonomy::Taxonomy,
 };
 use innomatch_proto::v1 as pb;
@@ -58,6 +61,20 @@ pub fn capability_kind(value: i32) -> &'static str {
 
 pub fn service_category(value: i32) -> &'static str {
     ServiceCategory::from_proto(value).ok().flatten().map(|c| Lang::Zh.service_category(c)).unwrap_or("?")
+}
+
+pub fn record_kind(value: i32) -> &'static str {
+    RecordKind::from_proto(value).ok().flatten().map(|k| Lang::Zh.record_kind(k)).unwrap_or("?")
+}
+
+/// What a change did, for the change feed.
+pub fn change_operation(value: i32) -> &'static str {
+    match ChangeOperation::from_proto(value).ok().flatten() {
+        Some(ChangeOperation::Created) => "新建",
+        Some(ChangeOperation::Updated) => "更新",
+        Some(ChangeOperation::Archived) => "归档",
+        None => "?",
+    }
 }
 
 pub fn visibility(value: i32) -> &'static str {

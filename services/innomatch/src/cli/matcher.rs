@@ -92,7 +92,13 @@ pub async fn match_need(args: &ClientArgs, m: MatchArgs) -> anyhow::Result<()> {
     }
     outln!("partner organizations");
     for (rank, o) in response.organizations.iter().enumerate() {
-        outln!("{:>3}. {} [{}]  score {:.3}", rank + 1, o.organization_name, kind_name(o.kind), o.score);
+        outln!(
+            "{:>3}. {} [{}]  score {:.3}",
+            rank + 1,
+            o.organization_name,
+            super::labels::organization_kind(o.kind),
+            o.score
+        );
         if let Some(e) = &o.evidence {
             outln!("     matched: {}   区域: {}", e.matched_terms.join(" "), super::labels::region_tier(e.region_tier));
         }
@@ -185,7 +191,7 @@ pub async fn consortium(args: &ClientArgs, c: ConsortiumArgs) -> anyhow::Result<
     for (i, x) in response.consortia.iter().enumerate() {
         outln!("\nconsortium {}: coverage {:.0}%  score {:.3}", i + 1, x.coverage * 100.0, x.score);
         for m in &x.members {
-            outln!("  {} — {} [{}]", role(m.role), m.organization_name, kind_name(m.kind));
+            outln!("  {} — {} [{}]", role(m.role), m.organization_name, super::labels::organization_kind(m.kind));
             if !m.chain_position.is_empty() {
                 outln!("      position {}", m.chain_position);
             }
@@ -220,6 +226,7 @@ pub async fn services(args: &ClientArgs, m: MatchArgs) -> anyhow::Result<()> {
         outln!("{}", serde_json::to_string_pretty(&out)?);
         return Ok(());
     }
+    let category = |c: i32| super::labels::service_category(c);
     let inferred: Vec<&str> = response.inferred_categories.iter().map(|c| category(*c)).collect();
     outln!("the need calls for: {}", inferred.join(", "));
     for (rank, p) in response.proposals.iter().enumerate() {

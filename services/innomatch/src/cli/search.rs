@@ -154,7 +154,7 @@ pub async fn search(client: &ClientArgs, args: SearchArgs) -> anyhow::Result<()>
     }
     outln!("{} hits", response.total_hits);
     for (rank, hit) in response.hits.iter().enumerate() {
-        let kind = RecordKind::from_proto(hit.kind).ok().flatten().map(RecordKind::code).unwrap_or("?");
+        let kind = super::labels::record_kind(hit.kind);
         let owner = if hit.organization_name.is_empty() { "(anonymous)" } else { hit.organization_name.as_str() };
         outln!("{:>3}. [{kind}] {}  — {owner}  score {:.2}", rank + 1, hit.title, hit.score);
         outln!("     {}", hit.id);
