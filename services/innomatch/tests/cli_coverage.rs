@@ -182,6 +182,10 @@ fn offer_post_get_list_update_archive_round_trip() {
     assert_eq!(ids(&run(&token, &["offer", "list", "--org", &agency])), [offer.as_str()]);
     run(&token, &["offer", "archive", &offer]);
     assert!(ids(&run(&token, &["offer", "list", "--org", &agency])).is_empty());
+    // An agency's lead list is one JSON array too.
+    let agency_token = run(ADMIN_TOKEN, &["admin", "issue-token", "--org", &agency, "--role", "agency"]);
+    let leads = run(agency_token["token"].as_str().expect("token"), &["leads", "list"]);
+    assert!(leads.is_array(), "{leads}");
 }
 
 #[test]

@@ -185,6 +185,8 @@ pub async fn run(args: &ClientArgs, command: LeadsCommand) -> anyhow::Result<()>
                 .unwrap_or_default();
             let statuses = statuses(&wanted)?;
             let mut page_token = String::new();
+            // Under --json the whole list is one array.
+            let mut listed = Vec::new();
             loop {
                 let page = client
                     .list_leads(pb::ListLeadsRequest {
@@ -197,18 +199,23 @@ pub async fn run(args: &ClientArgs, command: LeadsCommand) -> anyhow::Result<()>
                     .map_err(status_error)?
                     .into_inner();
                 for lead in &page.leads {
-                    print_lead(lead, json_output, None);
+                    if json_output {
+                        listed.push(lead_json(lead, None));
+                    } else {
+                        print_lead(lead, false, None);
+                    }
                 }
                 if page.next_page_token.is_empty() {
                     break;
                 }
                 if !all {
-                    if !json_output {
-                        eprintln!("more leads follow; --all lists them all");
-                    }
+                    eprintln!("more leads follow; --all lists them all");
                     break;
                 }
                 page_token = page.next_page_token;
+            }
+            if json_output {
+                super::client::print_json(&serde_json::Value::Array(listed));
             }
         }
         LeadsCommand::Ack { id } => {
