@@ -9,8 +9,9 @@ use innomatch::{
         catalog::{AdminCommand, NeedCommand},
         interest::{self, InterestCommand},
         leads::{self, LeadsCommand},
-        matcher::{self, ConsortiumArgs, MatchArgs},
+        matcher::{self, ConsortiumArgs, MatchArgs, MatchCapabilityArgs},
         notifications::{self, NotificationsCommand},
+        records::{self, CapabilityCommand, OfferCommand, OrgCommand},
         search::{self, IndexCommand, SearchArgs},
         stats,
         transfer::{self, ExportArgs, ImportArgs},
@@ -49,6 +50,27 @@ enum Command {
         #[command(flatten)]
         client: ClientArgs,
     },
+    /// Organizations: members read and update their own (create is `admin create-org`).
+    Org {
+        #[command(subcommand)]
+        command: OrgCommand,
+        #[command(flatten)]
+        client: ClientArgs,
+    },
+    /// Capabilities (研究方向, 成果, 专利, 仪器设备, 团队, 平台).
+    Capability {
+        #[command(subcommand)]
+        command: CapabilityCommand,
+        #[command(flatten)]
+        client: ClientArgs,
+    },
+    /// Intermediary agencies' service offers.
+    Offer {
+        #[command(subcommand)]
+        command: OfferCommand,
+        #[command(flatten)]
+        client: ClientArgs,
+    },
     /// Search needs, capabilities, offers and organizations.
     Search {
         #[command(flatten)]
@@ -60,6 +82,13 @@ enum Command {
     Match {
         #[command(flatten)]
         args: MatchArgs,
+        #[command(flatten)]
+        client: ClientArgs,
+    },
+    /// Open needs a capability could serve, with evidence.
+    MatchCapability {
+        #[command(flatten)]
+        args: MatchCapabilityArgs,
         #[command(flatten)]
         client: ClientArgs,
     },
@@ -132,6 +161,9 @@ enum Command {
         /// Start after this sequence number (0: from the beginning).
         #[arg(long, default_value_t = 0)]
         after: i64,
+        /// One JSON object a line (as `--json`, which a stream prints the same way).
+        #[arg(long)]
+        jsonl: bool,
         #[command(flatten)]
         client: ClientArgs,
     },
@@ -154,6 +186,10 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Serve(args) => serve(args).await,
         Command::Admin { command, client } => catalog::admin(&client, command).await,
         Command::Need { command, client } => catalog::need(&client, command).await,
+        Command::Org { command, client } => records::org(&client, command).await,
+        Command::Capability { command, client } => records::capability(&client, command).await,
+        Command::Offer { command, client } => records::offer(&client, command).await,
+        Command::MatchCapability { args, client } => matcher::match_capability(&client, args).await,
         Command::Search { args, client } => search::search(&client, args).await,
         Command::Match { args, client } => matcher::match_need(&client, args).await,
         Command::Consortium { args, client } => matcher::consortium(&client, args).await,
@@ -168,7 +204,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Notifications { command, client } => notifications::run(&client, command).await,
         Command::Stats { client } => stats::stats(&client).await,
         Command::Whoami { client } => catalog::whoami(&client).await,
-        Command::Watch { after, client } => catalog::watch(&client, after).await,
+        Command::Watch { after, jsonl, client } => catalog::watch(&client, after, jsonl).await,
     }
 }
 

@@ -7,14 +7,16 @@ use clap::Subcommand;
 use futures::StreamExt;
 use innomatch_core::{
     convert::timestamp,
-    model::{ChangeOperation, NeedStatus, OrganizationKind, Qualification, RecordKind, Role, Visibility},
+    model::{
+        ChangeOperation, CooperationMode, NeedStatus, OrganizationKind, Qualification, RecordKind, Role, Visibility,
+    },
 };
 use innomatch_proto::v1::{
     self as pb, admin_service_client::AdminServiceClient, catalog_service_client::CatalogServiceClient,
 };
 use serde_json::json;
 
-use super::client::{Authed, Calls, ClientArgs, parse_code, print_json, status_error, table};
+use super::client::{Authed, Calls, ClientArgs, outln, parse_code, print_json, status_error, table};
 
 #[derive(Debug, Subcommand)]
 pub enum AdminCommand {
@@ -114,24 +116,12 @@ pub enum AdminCommand {
 
 #[derive(Debug, Subcommand)]
 pub enum NeedCommand {
-    /// Post a technology need for the token's organization.
+    /// Post a technology need for the token's organization (an admin names --org).
     Post {
         #[arg(long)]
-        title: String,
-        #[arg(long, default_value = "")]
-        description: String,
-        #[arg(long = "keyword")]
-        keywords: Vec<String>,
-        #[arg(long = "industry")]
-        industries: Vec<String>,
-        #[arg(long = "field")]
-        high_tech_fields: Vec<String>,
-        /// Required competency as NAME or NAME:WEIGHT (weight 1..=10).
-        #[arg(long = "competency")]
-        competencies: Vec<String>,
-        /// public, anonymous or private
-        #[arg(long, default_value = "public")]
-        visibility: String,
+        org: Option<String>,
+        #[command(flatten)]
+        fields: NeedFields,
     },
     Get {
         id: String,
@@ -141,8 +131,22 @@ pub enum NeedCommand {
         org: Option<String>,
         #[arg(long)]
         industry: Option<String>,
-        #[arg(long, default_value_t = 50)]
-        page_size: u32,
+        #[arg(long)]
+        field: Option<String>,
+        /// Region code or name.
+        #[arg(long)]
+        region: Option<String>,
+        /// open, in_talks, fulfilled, withdrawn or expired
+        #[arg(long)]
+        status: Option<String>,
+        #[command(flatten)]
+        paging: super::records::Paging,
+    },
+    /// Change the given fields of a need; the rest stay as they are.
+    Update {
+        id: String,
+        #[command(flatten)]
+        fields: NeedFields,
     },
     Archive {
         id: String,
@@ -152,6 +156,103 @@ pub enum NeedCommand {
         id: String,
         status: String,
     },
+}
+
+/// A need's fields; a repeated flag replaces the list.
+#[derive(Debug, clap::Args)]
+pub struct NeedFields {
+    #[arg(long)]
+    title: Option<String>,
+    #[arg(long)]
+    description: Option<String>,
+    #[arg(long = "keyword")]
+    keywords: Vec<String>,
+    #[arg(long = "industry")]
+    industries: Vec<String>,
+    #[arg(long = "field")]
+    high_tech_fields: Vec<String>,
+    /// Required competency as NAME or NAME:WEIGHT (weight 1..=10).
+    #[arg(long = "competency")]
+    competencies: Vec<String>,
+    /// tech_transfer, tech_licensing, joint_development, commissioned_development,
+    /// tech_consulting, tech_service, joint_platform, equipment_sharing (repeatable)
+    #[arg(long = "mode")]
+    cooperation_modes: Vec<String>,
+    /// Technology readiness level to reach, 1..=9 (0: unspecified).
+    #[arg(long)]
+    trl: Option<u32>,
+    /// Budget in yuan as MIN-MAX, e.g. 500000-2000000.
+    #[arg(long)]
+    budget: Option<String>,
+    /// Last day, YYYY-MM-DD (China time).
+    #[arg(long)]
+    deadline: Option<String>,
+    /// public, anonymous or private (a new need is public unless told)
+    #[arg(long)]
+    visibility: Option<String>,
+    /// Region code or name; a new need takes its organization's without it.
+    #[arg(long)]
+    region: Option<String>,
+}
+
+impl NeedFields {
+    fn apply(self, need: &mut pb::TechNeed) -> anyhow::Result<()> {
+        if let Some(title) = self.title {
+            need.title = title;
+        }
+        if let Some(description) = self.description {
+            need.description = description;
+        }
+        if !self.keywords.is_empty() {
+            need.keywords = self.keywords;
+        }
+        if !self.industries.is_empty() {
+            need.industries = self.industries;
+        }
+        if !self.high_tech_fields.is_empty() {
+            need.high_tech_fields = self.high_tech_fields;
+        }
+        if !self.competencies.is_empty() {
+            need.competencies = self.competencies.iter().map(|c| parse_competency(c)).collect::<anyhow::Result<_>>()?;
+        }
+        if !self.cooperation_modes.is_empty() {
+            need.cooperation_modes = super::client::parse_codes(
+                "cooperation mode",
+                &self.cooperation_modes,
+                CooperationMode::from_code,
+                CooperationMode::to_proto,
+            )?;
+        }
+        if let Some(trl) = self.trl {
+            need.target_trl = trl;
+        }
+        if let Some(budget) = self.budget {
+            let (min, max) = budget.split_once('-').with_context(|| format!("a budget is MIN-MAX, not {budget:?}"))?;
+            let yuan = |v: &str| v.trim().parse::<i64>().with_context(|| format!("{v:?} is not a number of yuan"));
+            need.budget = Some(pb::MoneyRange { min_yuan: yuan(min)?, max_yuan: yuan(max)? });
+        }
+        if let Some(deadline) = self.deadline {
+            need.deadline = Some(timestamp(china_day(&deadline)?.1));
+        }
+        if let Some(visibility) = self.visibility {
+            need.visibility = parse_code("visibility", &visibility, Visibility::from_code)?.to_proto();
+        }
+        if let Some(region) = self.region {
+            need.region_code = super::labels::region_code(&region);
+        }
+        Ok(())
+    }
+}
+
+/// A competency written NAME or NAME:WEIGHT.
+fn parse_competency(text: &str) -> anyhow::Result<pb::RequiredCompetency> {
+    match text.rsplit_once(':') {
+        Some((name, weight)) => {
+            let weight = weight.parse().with_context(|| format!("bad weight in {text:?}"))?;
+            Ok(pb::RequiredCompetency { name: name.to_owned(), weight })
+        }
+        None => Ok(pb::RequiredCompetency { name: text.to_owned(), weight: 1 }),
+    }
 }
 
 /// A certificate written QUALIFICATION:CERTIFICATE:FROM:UNTIL (dates YYYY-MM-DD, China time).
@@ -193,6 +294,77 @@ pub fn qualification_label(qualification: Qualification) -> &'static str {
     }
 }
 
+fn need_json(n: &pb::TechNeed) -> serde_json::Value {
+    let meta = n.meta.clone().unwrap_or_default();
+    let budget = n.budget.map(|b| json!({ "min_yuan": b.min_yuan, "max_yuan": b.max_yuan }));
+    let modes: Vec<&str> = n
+        .cooperation_modes
+        .iter()
+        .filter_map(|m| CooperationMode::from_proto(*m).ok().flatten())
+        .map(CooperationMode::code)
+        .collect();
+    json!({
+        "id": meta.id,
+        "organization_id": meta.organization_id,
+        "version": meta.version,
+        "title": n.title,
+        "description": n.description,
+        "keywords": n.keywords,
+        "competencies": n.competencies.iter().map(|c| json!({ "name": c.name, "weight": c.weight })).collect::<Vec<_>>(),
+        "industries": n.industries,
+        "high_tech_fields": n.high_tech_fields,
+        "cooperation_modes": modes,
+        "target_trl": n.target_trl,
+        "budget": budget,
+        "deadline_ms": n.deadline.as_ref().map(|t| t.seconds * 1000 + i64::from(t.nanos) / 1_000_000),
+        "region_code": n.region_code,
+        "visibility": Visibility::from_proto(n.visibility).ok().flatten().map(Visibility::code),
+        "need_status": NeedStatus::from_proto(n.need_status).ok().flatten().map(NeedStatus::code),
+    })
+}
+
+fn print_need(n: &pb::TechNeed) {
+    use super::labels;
+    let meta = n.meta.clone().unwrap_or_default();
+    outln!("{}  v{}  [{}]  {}", meta.id, meta.version, labels::need_status(n.need_status), n.title);
+    if !n.description.is_empty() {
+        outln!("    {}", n.description);
+    }
+    outln!("    可见性: {}   区域: {}", labels::visibility(n.visibility), labels::region(&n.region_code));
+    if !n.keywords.is_empty() {
+        outln!("    关键词: {}", n.keywords.join("、"));
+    }
+    if !n.industries.is_empty() {
+        outln!("    产业链: {}", labels::industries(&n.industries));
+    }
+    if !n.high_tech_fields.is_empty() {
+        outln!("    技术领域: {}", labels::fields(&n.high_tech_fields));
+    }
+    if !n.competencies.is_empty() {
+        let wanted: Vec<String> = n.competencies.iter().map(|c| format!("{}({})", c.name, c.weight)).collect();
+        outln!("    所需能力: {}", wanted.join("、"));
+    }
+    if !n.cooperation_modes.is_empty() {
+        outln!("    合作方式: {}", labels::cooperation_modes(&n.cooperation_modes));
+    }
+    if n.target_trl > 0 {
+        outln!("    目标技术成熟度: {}", n.target_trl);
+    }
+    if let Some(b) = n.budget.filter(|b| b.max_yuan > 0 || b.min_yuan > 0) {
+        outln!("    预算: {}–{} 元", b.min_yuan, b.max_yuan);
+    }
+    if let Some(deadline) = &n.deadline {
+        let day = jiff::Timestamp::from_second(deadline.seconds)
+            .map(|t| {
+                t.to_zoned(jiff::tz::TimeZone::get("Asia/Shanghai").unwrap_or(jiff::tz::TimeZone::UTC))
+                    .date()
+                    .to_string()
+            })
+            .unwrap_or_default();
+        outln!("    截止日期: {day}");
+    }
+}
+
 /// The catalog and admin clients of one connection, and the output format.
 struct CatalogCli {
     catalog: CatalogServiceClient<Authed>,
@@ -213,15 +385,15 @@ pub async fn admin(args: &ClientArgs, command: AdminCommand) -> anyhow::Result<(
     match command {
         AdminCommand::Backup { data_dir, out } => {
             for file in super::backup::backup(&data_dir, &out)? {
-                println!("backed up {}", file.display());
+                outln!("backed up {}", file.display());
             }
             Ok(())
         }
         AdminCommand::Restore { from, data_dir } => {
             for file in super::backup::restore(&from, &data_dir)? {
-                println!("restored {}", file.display());
+                outln!("restored {}", file.display());
             }
-            println!("start the server on {}: it rebuilds the search index", data_dir.display());
+            outln!("start the server on {}: it rebuilds the search index", data_dir.display());
             Ok(())
         }
         command => CatalogCli::connect(args, Calls::Unary).await?.admin(command).await,
@@ -239,8 +411,11 @@ pub async fn whoami(args: &ClientArgs) -> anyhow::Result<()> {
 }
 
 /// `innomatch watch`: the change feed, until interrupted.
-pub async fn watch(args: &ClientArgs, after: i64) -> anyhow::Result<()> {
-    CatalogCli::connect(args, Calls::Streaming).await?.watch(after).await
+/// `--jsonl` (or `--json`) prints one JSON object a line.
+pub async fn watch(args: &ClientArgs, after: i64, jsonl: bool) -> anyhow::Result<()> {
+    let mut cli = CatalogCli::connect(args, Calls::Streaming).await?;
+    cli.json |= jsonl;
+    cli.watch(after).await
 }
 
 impl CatalogCli {
@@ -291,7 +466,7 @@ impl CatalogCli {
                 if self.json {
                     print_json(&json!({ "id": id, "name": org.name }));
                 } else {
-                    println!("organization {id} created: {}", org.name);
+                    outln!("organization {id} created: {}", org.name);
                 }
             }
             AdminCommand::Qualify { org, qualification, certificate, valid_from, valid_until } => {
@@ -324,7 +499,7 @@ impl CatalogCli {
                 if self.json {
                     print_json(&json!({ "id": org, "qualifications_valid_now": valid }));
                 } else {
-                    println!("organization {org}: qualifications valid now: {}", valid.join("、"));
+                    outln!("organization {org}: qualifications valid now: {}", valid.join("、"));
                 }
             }
             AdminCommand::IssueToken { org, role, label } => {
@@ -342,7 +517,7 @@ impl CatalogCli {
                 if self.json {
                     print_json(&json!({ "token_id": issued.token_id, "token": issued.token }));
                 } else {
-                    println!("token {} issued; the secret is shown only now:\n{}", issued.token_id, issued.token);
+                    outln!("token {} issued; the secret is shown only now:\n{}", issued.token_id, issued.token);
                 }
             }
             AdminCommand::RevokeToken { token_id } => {
@@ -350,7 +525,11 @@ impl CatalogCli {
                     .revoke_token(pb::RevokeTokenRequest { token_id: token_id.clone() })
                     .await
                     .map_err(status_error)?;
-                println!("token {token_id} revoked");
+                if self.json {
+                    print_json(&json!({ "token_id": token_id, "revoked": true }));
+                } else {
+                    outln!("token {token_id} revoked");
+                }
             }
             AdminCommand::Backup { .. } | AdminCommand::Restore { .. } => {
                 anyhow::bail!("backup and restore work on the data directory, not through a server")
@@ -385,7 +564,7 @@ impl CatalogCli {
                             t.label.as_str(),
                         ]);
                     }
-                    println!("{rows}");
+                    outln!("{rows}");
                 }
             }
         }
@@ -398,72 +577,64 @@ impl CatalogCli {
         if self.json {
             print_json(&json!({ "organization_id": me.organization_id, "role": role, "token_id": me.token_id }));
         } else {
-            println!("token {} acts as {role} for organization {:?}", me.token_id, me.organization_id);
+            outln!("token {} acts as {role} for organization {:?}", me.token_id, me.organization_id);
         }
         Ok(())
     }
 
     async fn need(&mut self, command: NeedCommand) -> anyhow::Result<()> {
         match command {
-            NeedCommand::Post {
-                title,
-                description,
-                keywords,
-                industries,
-                high_tech_fields,
-                competencies,
-                visibility,
-            } => {
-                let visibility = parse_code("visibility", &visibility, Visibility::from_code)?;
-                let competencies = competencies
-                    .iter()
-                    .map(|c| match c.rsplit_once(':') {
-                        Some((name, weight)) => {
-                            let weight = weight.parse().with_context(|| format!("bad weight in {c:?}"))?;
-                            Ok(pb::RequiredCompetency { name: name.to_owned(), weight })
-                        }
-                        None => Ok(pb::RequiredCompetency { name: c.clone(), weight: 1 }),
-                    })
-                    .collect::<anyhow::Result<Vec<_>>>()?;
-                let need = self
-                    .catalog
-                    .create_need(pb::CreateNeedRequest {
-                        need: Some(pb::TechNeed {
-                            title,
-                            description,
-                            keywords,
-                            competencies,
-                            industries,
-                            high_tech_fields,
-                            visibility: visibility.to_proto(),
-                            ..Default::default()
-                        }),
-                    })
-                    .await
-                    .map_err(status_error)?
-                    .into_inner();
-                self.show_needs(&[need]);
+            NeedCommand::Post { org, fields } => {
+                anyhow::ensure!(fields.title.is_some(), "a need needs --title");
+                let mut need = pb::TechNeed {
+                    meta: org.map(|organization_id| pb::RecordMeta { organization_id, ..Default::default() }),
+                    visibility: Visibility::Public.to_proto(),
+                    ..Default::default()
+                };
+                fields.apply(&mut need)?;
+                let need =
+                    self.catalog.create_need(pb::CreateNeedRequest { need: Some(need) }).await.map_err(status_error)?;
+                self.show_need(&need.into_inner());
             }
             NeedCommand::Get { id } => {
                 let need = self.catalog.get_need(pb::GetNeedRequest { id }).await.map_err(status_error)?.into_inner();
-                self.show_needs(&[need]);
+                self.show_need(&need);
             }
-            NeedCommand::List { org, industry, page_size } => {
+            NeedCommand::List { org, industry, field, region, status, paging } => {
+                let need_status = match status {
+                    Some(status) => parse_code("need status", &status, NeedStatus::from_code)?.to_proto(),
+                    None => 0,
+                };
                 let page = self
                     .catalog
                     .list_needs(pb::ListNeedsRequest {
                         organization_id: org.unwrap_or_default(),
                         industry: industry.unwrap_or_default(),
-                        page_size,
+                        high_tech_field: field.unwrap_or_default(),
+                        region_code: region.map(|r| super::labels::region_code(&r)).unwrap_or_default(),
+                        need_status,
+                        include_archived: paging.include_archived,
+                        page_size: paging.page_size,
+                        page_token: paging.page_token,
                         ..Default::default()
                     })
                     .await
                     .map_err(status_error)?
                     .into_inner();
                 self.show_needs(&page.needs);
-                if !page.next_page_token.is_empty() && !self.json {
-                    println!("(more: next page token {})", page.next_page_token);
-                }
+                super::records::more_pages(self.json, &page.next_page_token);
+            }
+            NeedCommand::Update { id, fields } => {
+                let mut need =
+                    self.catalog.get_need(pb::GetNeedRequest { id }).await.map_err(status_error)?.into_inner();
+                let expected_version = need.meta.as_ref().map(|m| m.version).unwrap_or_default();
+                fields.apply(&mut need)?;
+                let updated = self
+                    .catalog
+                    .update_need(pb::UpdateNeedRequest { need: Some(need), expected_version })
+                    .await
+                    .map_err(status_error)?;
+                self.show_need(&updated.into_inner());
             }
             NeedCommand::Status { id, status } => {
                 let status = parse_code("need status", &status, NeedStatus::from_code)?;
@@ -473,7 +644,7 @@ impl CatalogCli {
                     .await
                     .map_err(status_error)?
                     .into_inner();
-                self.show_needs(&[need]);
+                self.show_need(&need);
             }
             NeedCommand::Archive { id } => {
                 let need = self
@@ -482,44 +653,25 @@ impl CatalogCli {
                     .await
                     .map_err(status_error)?
                     .into_inner();
-                self.show_needs(&[need]);
+                self.show_need(&need);
             }
         }
         Ok(())
     }
 
-    fn show_needs(&self, needs: &[pb::TechNeed]) {
-        let rows: Vec<serde_json::Value> = needs
-            .iter()
-            .map(|n| {
-                let meta = n.meta.clone().unwrap_or_default();
-                json!({
-                    "id": meta.id,
-                    "organization_id": meta.organization_id,
-                    "version": meta.version,
-                    "title": n.title,
-                    "description": n.description,
-                    "keywords": n.keywords,
-                    "industries": n.industries,
-                    "visibility": Visibility::from_proto(n.visibility).ok().flatten().map(Visibility::code),
-                    "need_status": NeedStatus::from_proto(n.need_status).ok().flatten().map(NeedStatus::code),
-                })
-            })
-            .collect();
+    fn show_need(&self, need: &pb::TechNeed) {
         if self.json {
-            print_json(&json!(rows));
-            return;
+            print_json(&need_json(need));
+        } else {
+            print_need(need);
         }
-        for n in needs {
-            let meta = n.meta.clone().unwrap_or_default();
-            let status = NeedStatus::from_proto(n.need_status).ok().flatten().map(NeedStatus::label_zh).unwrap_or("");
-            println!("{}  v{}  [{status}]  {}", meta.id, meta.version, n.title);
-            if !n.description.is_empty() {
-                println!("    {}", n.description);
-            }
-            if !n.keywords.is_empty() {
-                println!("    keywords: {}", n.keywords.join(", "));
-            }
+    }
+
+    fn show_needs(&self, needs: &[pb::TechNeed]) {
+        if self.json {
+            print_json(&serde_json::Value::Array(needs.iter().map(need_json).collect()));
+        } else {
+            needs.iter().for_each(print_need);
         }
     }
 
@@ -544,12 +696,14 @@ impl CatalogCli {
                 None => "(withheld)".to_owned(),
             };
             if self.json {
-                println!(
+                outln!(
                     "{}",
                     json!({ "sequence": event.sequence, "kind": kind, "operation": operation, "id": event.record_id, "title": title })
                 );
             } else {
-                println!("#{:<6} {operation:<8} {kind:<12} {}  {title}", event.sequence, event.record_id);
+                let (operation, kind) =
+                    (super::labels::change_operation(event.operation), super::labels::record_kind(event.kind));
+                outln!("#{:<6} {operation}  {kind}  {}  {title}", event.sequence, event.record_id);
             }
         }
         bail!("the server closed the change feed")

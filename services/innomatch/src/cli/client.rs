@@ -141,9 +141,31 @@ pub fn parse_codes<T>(
     values.iter().map(|v| parse_code(what, v, from_code).map(to_proto)).collect()
 }
 
-/// Pretty JSON on stdout, for `--json`.
+/// Writes one line to stdout. A reader that went away (`innomatch watch |
+/// head -1`) ends the command quietly with success: there is nobody left to
+/// tell, and a panic message would only clutter the terminal.
+pub fn write_stdout_line(line: std::fmt::Arguments<'_>) {
+    use std::io::Write;
+    let mut out = std::io::stdout().lock();
+    if let Err(error) = writeln!(out, "{line}").and_then(|()| out.flush()) {
+        if error.kind() == std::io::ErrorKind::BrokenPipe {
+            std::process::exit(0);
+        }
+        eprintln!("error: writing to stdout: {error}");
+        std::process::exit(1);
+    }
+}
+
+/// `println!` for command output, through [`write_stdout_line`].
+macro_rules! outln {
+    () => { $crate::cli::client::write_stdout_line(format_args!("")) };
+    ($($arg:tt)*) => { $crate::cli::client::write_stdout_line(format_args!($($arg)*)) };
+}
+pub(crate) use outln;
+
+/// Pretty JSON on stdout, for `--json`: one document per command.
 pub fn print_json(value: &serde_json::Value) {
-    println!("{}", serde_json::to_string_pretty(value).unwrap_or_default());
+    outln!("{}", serde_json::to_string_pretty(value).unwrap_or_default());
 }
 
 /// A plain table for the terminal: columns sized by display width (a Chinese

@@ -9,7 +9,7 @@ use innomatch_core::convert::millis;
 use innomatch_proto::v1 as pb;
 use serde_json::json;
 
-use super::client::{Calls, ClientArgs, parse_codes, print_json, status_error, table};
+use super::client::{Calls, ClientArgs, outln, parse_codes, print_json, status_error, table};
 
 #[derive(Debug, Subcommand)]
 pub enum InterestCommand {
@@ -113,20 +113,20 @@ fn print_interest(i: &pb::Interest, json_output: bool) {
         print_json(&interest_json(i));
         return;
     }
-    println!("{}  {}（{}）  {}", i.id, status_label(i.status), status_code(i.status), i.need_title);
-    println!("  需求 need: {}", i.need_id);
-    println!("  意向方 party: {}", i.party_organization_id);
+    outln!("{}  {}（{}）  {}", i.id, status_label(i.status), status_code(i.status), i.need_title);
+    outln!("  需求 need: {}", i.need_id);
+    outln!("  意向方 party: {}", i.party_organization_id);
     if !i.owner_organization_id.is_empty() {
-        println!("  发布方 owner: {}", i.owner_organization_id);
+        outln!("  发布方 owner: {}", i.owner_organization_id);
     }
-    println!("  留言 message: {}", i.message);
+    outln!("  留言 message: {}", i.message);
     if !i.reply.is_empty() {
-        println!("  答复 reply: {}", i.reply);
+        outln!("  答复 reply: {}", i.reply);
     }
     if let Some(o) = &i.counterpart {
-        println!("  对方 counterpart: {}", o.name);
+        outln!("  对方 counterpart: {}", o.name);
         if !o.contact_person.is_empty() || !o.phone.is_empty() || !o.email.is_empty() {
-            println!("  联系方式 contact: {} {} {}", o.contact_person, o.phone, o.email);
+            outln!("  联系方式 contact: {} {} {}", o.contact_person, o.phone, o.email);
         }
     }
 }
@@ -160,12 +160,12 @@ pub async fn run(args: &ClientArgs, command: InterestCommand) -> anyhow::Result<
                     "own_interest": t.own_interest.as_ref().map(interest_json),
                 }));
             } else {
-                println!("{}  {}", t.need_id, t.title);
-                println!("  产业 industries: {}", t.industries.join(", "));
-                println!("  领域 fields: {}", t.high_tech_fields.join(", "));
-                println!("  TRL: {}", t.target_trl);
+                outln!("{}  {}", t.need_id, t.title);
+                outln!("  产业 industries: {}", t.industries.join(", "));
+                outln!("  领域 fields: {}", t.high_tech_fields.join(", "));
+                outln!("  TRL: {}", t.target_trl);
                 if let Some(own) = &t.own_interest {
-                    println!("  我的意向 own interest: {} {}", own.id, status_label(own.status));
+                    outln!("  我的意向 own interest: {} {}", own.id, status_label(own.status));
                 }
             }
         }
@@ -223,7 +223,7 @@ pub async fn run(args: &ClientArgs, command: InterestCommand) -> anyhow::Result<
             if json_output {
                 print_json(&serde_json::Value::Array(listed));
             } else {
-                println!("{rows}");
+                outln!("{rows}");
             }
         }
         InterestCommand::Get { id } => {
@@ -293,7 +293,7 @@ pub async fn run(args: &ClientArgs, command: InterestCommand) -> anyhow::Result<
                         e.note.clone(),
                     ]);
                 }
-                println!("{rows}");
+                outln!("{rows}");
             }
         }
     }

@@ -15,7 +15,7 @@ use innomatch_leads::{
 use innomatch_proto::v1 as pb;
 use serde_json::json;
 
-use super::client::{Calls, ClientArgs, parse_code as code, status_error};
+use super::client::{Calls, ClientArgs, outln, parse_code as code, status_error};
 
 #[derive(Debug, Subcommand)]
 pub enum LeadsCommand {
@@ -25,6 +25,9 @@ pub enum LeadsCommand {
         /// the next watch until acknowledged or answered.
         #[arg(long)]
         ack: bool,
+        /// One JSON object a line (as `--json`, which a stream prints the same way).
+        #[arg(long)]
+        jsonl: bool,
     },
     /// The agency's leads, newest first.
     List {
@@ -133,12 +136,12 @@ fn lead_json(lead: &pb::Lead, attempt: Option<u32>) -> serde_json::Value {
 
 fn print_lead(lead: &pb::Lead, json_output: bool, attempt: Option<u32>) {
     if json_output {
-        println!("{}", lead_json(lead, attempt));
+        outln!("{}", lead_json(lead, attempt));
         return;
     }
     let respond_by = lead.respond_by.as_ref().map(|t| shanghai_time(millis(t))).unwrap_or_default();
     let attempt = attempt.map(|a| format!("  attempt {a}")).unwrap_or_default();
-    println!(
+    outln!(
         "{:<30} {:<10} {:>6.3}  respond by {respond_by}  {}{attempt}",
         lead.id,
         status_code(lead.status),
@@ -156,7 +159,8 @@ pub async fn run(args: &ClientArgs, command: LeadsCommand) -> anyhow::Result<()>
     let mut client = args.connect(calls).await?.leads();
     let json_output = args.json;
     match command {
-        LeadsCommand::Watch { ack } => {
+        LeadsCommand::Watch { ack, jsonl } => {
+            let json_output = json_output || jsonl;
             let mut stream =
                 client.subscribe_leads(pb::SubscribeLeadsRequest {}).await.map_err(status_error)?.into_inner();
             if !json_output {
@@ -181,6 +185,8 @@ pub async fn run(args: &ClientArgs, command: LeadsCommand) -> anyhow::Result<()>
                 .unwrap_or_default();
             let statuses = statuses(&wanted)?;
             let mut page_token = String::new();
+            // Under --json the whole list is one array.
+            let mut listed = Vec::new();
             loop {
                 let page = client
                     .list_leads(pb::ListLeadsRequest {
@@ -193,18 +199,23 @@ pub async fn run(args: &ClientArgs, command: LeadsCommand) -> anyhow::Result<()>
                     .map_err(status_error)?
                     .into_inner();
                 for lead in &page.leads {
-                    print_lead(lead, json_output, None);
+                    if json_output {
+                        listed.push(lead_json(lead, None));
+                    } else {
+                        print_lead(lead, false, None);
+                    }
                 }
                 if page.next_page_token.is_empty() {
                     break;
                 }
                 if !all {
-                    if !json_output {
-                        eprintln!("more leads follow; --all lists them all");
-                    }
+                    eprintln!("more leads follow; --all lists them all");
                     break;
                 }
                 page_token = page.next_page_token;
+            }
+            if json_output {
+                super::client::print_json(&serde_json::Value::Array(listed));
             }
         }
         LeadsCommand::Ack { id } => {
@@ -269,9 +280,9 @@ pub async fn run(args: &ClientArgs, command: LeadsCommand) -> anyhow::Result<()>
             }
             std::fs::write(&out, &bytes).with_context(|| format!("writing {}", out.display()))?;
             if json_output {
-                println!("{}", json!({ "file": out, "bytes": bytes.len(), "server_file_name": file_name }));
+                outln!("{}", json!({ "file": out, "bytes": bytes.len(), "server_file_name": file_name }));
             } else {
-                println!("wrote {} ({} bytes; the server named it {file_name})", out.display(), bytes.len());
+                outln!("wrote {} ({} bytes; the server named it {file_name})", out.display(), bytes.len());
             }
         }
         LeadsCommand::Offer(offer) => {
@@ -294,7 +305,7 @@ pub async fn run(args: &ClientArgs, command: LeadsCommand) -> anyhow::Result<()>
                 .into_inner();
             if let Some(lead) = reply.lead {
                 if !json_output {
-                    println!("{} lead:", if reply.created { "new" } else { "existing" });
+                    outln!("{} lead:", if reply.created { "new" } else { "existing" });
                 }
                 print_lead(&lead, json_output, None);
             }

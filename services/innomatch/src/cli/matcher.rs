@@ -6,12 +6,20 @@ use innomatch_core::model::{OrganizationKind, ServiceCategory};
 use innomatch_proto::v1::{self as pb, matcher_service_client::MatcherServiceClient};
 use serde_json::{Value, json};
 
-use super::client::{Authed, Calls, ClientArgs, status_error};
+use super::client::{Authed, Calls, ClientArgs, outln, print_json, status_error};
 
 #[derive(Debug, Args)]
 pub struct MatchArgs {
     pub need_id: String,
     #[arg(long, default_value_t = 10)]
+    pub limit: u32,
+}
+
+#[derive(Debug, Args)]
+pub struct MatchCapabilityArgs {
+    pub capability_id: String,
+    /// How many needs (0: 20, at most 100).
+    #[arg(long, default_value_t = 0)]
     pub limit: u32,
 }
 
@@ -76,30 +84,69 @@ pub async fn match_need(args: &ClientArgs, m: MatchArgs) -> anyhow::Result<()> {
             })).collect::<Vec<_>>(),
             "note": response.note,
         });
-        println!("{}", serde_json::to_string_pretty(&out)?);
+        outln!("{}", serde_json::to_string_pretty(&out)?);
         return Ok(());
     }
     if !response.note.is_empty() {
-        println!("{}", response.note);
+        outln!("{}", response.note);
     }
-    println!("partner organizations");
+    outln!("partner organizations");
     for (rank, o) in response.organizations.iter().enumerate() {
-        println!("{:>3}. {} [{}]  score {:.3}", rank + 1, o.organization_name, kind_name(o.kind), o.score);
+        outln!(
+            "{:>3}. {} [{}]  score {:.3}",
+            rank + 1,
+            o.organization_name,
+            super::labels::organization_kind(o.kind),
+            o.score
+        );
         if let Some(e) = &o.evidence {
-            println!(
-                "     matched: {}   region: {:?}",
-                e.matched_terms.join(" "),
-                pb::RegionTier::try_from(e.region_tier).unwrap_or_default()
-            );
+            outln!("     matched: {}   区域: {}", e.matched_terms.join(" "), super::labels::region_tier(e.region_tier));
         }
         for c in &o.top_capabilities {
-            println!("     · {}  ({:.3})", c.title, c.score);
+            outln!("     · {}  ({:.3})", c.title, c.score);
         }
     }
-    println!("capabilities");
+    outln!("capabilities");
     for (rank, c) in response.capabilities.iter().enumerate() {
-        println!("{:>3}. {}  score {:.3}", rank + 1, c.title, c.score);
-        println!("     {}", parts_line(&c.evidence));
+        outln!("{:>3}. {}  score {:.3}", rank + 1, c.title, c.score);
+        outln!("     {}", parts_line(&c.evidence));
+    }
+    Ok(())
+}
+
+/// `innomatch match-capability CAP_ID`: the open needs a capability could serve, best first.
+pub async fn match_capability(args: &ClientArgs, m: MatchCapabilityArgs) -> anyhow::Result<()> {
+    let response = client(args)
+        .await?
+        .match_capability(pb::MatchCapabilityRequest { capability_id: m.capability_id, limit: m.limit })
+        .await
+        .map_err(status_error)?
+        .into_inner();
+    if args.json {
+        print_json(&Value::Array(
+            response
+                .needs
+                .iter()
+                .map(|n| {
+                    json!({
+                        "need_id": n.need_id, "organization_id": n.organization_id, "title": n.title,
+                        "score": n.score, "evidence": evidence_json(&n.evidence),
+                    })
+                })
+                .collect(),
+        ));
+        return Ok(());
+    }
+    if response.needs.is_empty() {
+        outln!("no open need fits this capability yet");
+    }
+    for (rank, n) in response.needs.iter().enumerate() {
+        let owner = if n.organization_id.is_empty() { "匿名" } else { n.organization_id.as_str() };
+        outln!("{:>3}. {}  {}  score {:.3}  ({owner})", rank + 1, n.need_id, n.title, n.score);
+        if let Some(e) = &n.evidence {
+            outln!("     matched: {}   区域: {}", e.matched_terms.join(" "), super::labels::region_tier(e.region_tier));
+            outln!("     {}", parts_line(&n.evidence));
+        }
     }
     Ok(())
 }
@@ -136,25 +183,25 @@ pub async fn consortium(args: &ClientArgs, c: ConsortiumArgs) -> anyhow::Result<
                 })).collect::<Vec<_>>(),
             })).collect::<Vec<_>>(),
         });
-        println!("{}", serde_json::to_string_pretty(&out)?);
+        outln!("{}", serde_json::to_string_pretty(&out)?);
         return Ok(());
     }
     let names: Vec<String> = response.competencies.iter().map(|c| format!("{}×{}", c.competency, c.weight)).collect();
-    println!("competencies: {}", names.join("  "));
+    outln!("competencies: {}", names.join("  "));
     for (i, x) in response.consortia.iter().enumerate() {
-        println!("\nconsortium {}: coverage {:.0}%  score {:.3}", i + 1, x.coverage * 100.0, x.score);
+        outln!("\nconsortium {}: coverage {:.0}%  score {:.3}", i + 1, x.coverage * 100.0, x.score);
         for m in &x.members {
-            println!("  {} — {} [{}]", role(m.role), m.organization_name, kind_name(m.kind));
+            outln!("  {} — {} [{}]", role(m.role), m.organization_name, super::labels::organization_kind(m.kind));
             if !m.chain_position.is_empty() {
-                println!("      position {}", m.chain_position);
+                outln!("      position {}", m.chain_position);
             }
             for cover in &m.covers {
                 let terms = cover.evidence.as_ref().map(|e| e.matched_terms.join(" ")).unwrap_or_default();
-                println!("      covers {} (matched: {terms})", cover.competency);
+                outln!("      covers {} (matched: {terms})", cover.competency);
             }
         }
         if !x.uncovered_competencies.is_empty() {
-            println!("  uncovered: {}", x.uncovered_competencies.join(", "));
+            outln!("  uncovered: {}", x.uncovered_competencies.join(", "));
         }
     }
     Ok(())
@@ -176,13 +223,14 @@ pub async fn services(args: &ClientArgs, m: MatchArgs) -> anyhow::Result<()> {
                 "category": category(p.category), "title": p.title, "score": p.score, "reasons": p.reasons,
             })).collect::<Vec<_>>(),
         });
-        println!("{}", serde_json::to_string_pretty(&out)?);
+        outln!("{}", serde_json::to_string_pretty(&out)?);
         return Ok(());
     }
+    let category = |c: i32| super::labels::service_category(c);
     let inferred: Vec<&str> = response.inferred_categories.iter().map(|c| category(*c)).collect();
-    println!("the need calls for: {}", inferred.join(", "));
+    outln!("the need calls for: {}", inferred.join(", "));
     for (rank, p) in response.proposals.iter().enumerate() {
-        println!(
+        outln!(
             "{:>3}. {} — {} [{}]  score {:.3}",
             rank + 1,
             p.title,
@@ -191,7 +239,7 @@ pub async fn services(args: &ClientArgs, m: MatchArgs) -> anyhow::Result<()> {
             p.score
         );
         for reason in &p.reasons {
-            println!("      {reason}");
+            outln!("      {reason}");
         }
     }
     Ok(())

@@ -4,9 +4,11 @@
 //! | file | commands |
 //! |---|---|
 //! | `catalog.rs` | `admin …`, `need …`, `whoami`, `watch` |
+//! | `records.rs` | `org …`, `capability …`, `offer …` |
+//! | `labels.rs` | Chinese labels for codes in human output |
 //! | `backup.rs` | `admin backup`, `admin restore` (local, on the data directory) |
 //! | `search.rs` | `search`, `index rebuild` |
-//! | `matcher.rs` | `match`, `consortium`, `services` |
+//! | `matcher.rs` | `match`, `match-capability`, `consortium`, `services` |
 //! | `leads.rs` | `leads …` |
 //! | `interest.rs` | `interest …` (expressions of interest, staged disclosure) |
 //! | `notifications.rs` | `notifications watch\|list\|ack` |
@@ -17,9 +19,11 @@ pub mod backup;
 pub mod catalog;
 pub mod client;
 pub mod interest;
+pub mod labels;
 pub mod leads;
 pub mod matcher;
 pub mod notifications;
+pub mod records;
 pub mod search;
 pub mod stats;
 pub mod transfer;

@@ -12,7 +12,7 @@ use innomatch_leads::notifications::model::NotificationKind;
 use innomatch_proto::v1 as pb;
 use serde_json::json;
 
-use super::client::{Calls, ClientArgs, parse_codes, print_json, status_error, table};
+use super::client::{Calls, ClientArgs, outln, parse_codes, print_json, status_error, table};
 
 #[derive(Debug, Subcommand)]
 pub enum NotificationsCommand {
@@ -142,7 +142,7 @@ pub async fn run(args: &ClientArgs, command: NotificationsCommand) -> anyhow::Re
             if args.json {
                 print_json(&serde_json::Value::Array(listed));
             } else {
-                println!("{rows}");
+                outln!("{rows}");
             }
         }
         NotificationsCommand::Ack { id } => {

@@ -18,7 +18,7 @@ use innomatch_proto::v1 as pb;
 use innomatch_search::index::SearchIndex;
 use serde_json::{Map, Value, json};
 
-use super::client::{Calls, ClientArgs, parse_codes as codes, status_error};
+use super::client::{Calls, ClientArgs, outln, parse_codes as codes, status_error};
 
 #[derive(Debug, Args)]
 pub struct SearchArgs {
@@ -149,28 +149,28 @@ pub async fn search(client: &ClientArgs, args: SearchArgs) -> anyhow::Result<()>
             })
             .collect();
         let out = json!({ "total_hits": response.total_hits, "hits": hits, "facets": facets, "next_page_token": response.next_page_token });
-        println!("{}", serde_json::to_string_pretty(&out)?);
+        outln!("{}", serde_json::to_string_pretty(&out)?);
         return Ok(());
     }
-    println!("{} hits", response.total_hits);
+    outln!("{} hits", response.total_hits);
     for (rank, hit) in response.hits.iter().enumerate() {
-        let kind = RecordKind::from_proto(hit.kind).ok().flatten().map(RecordKind::code).unwrap_or("?");
+        let kind = super::labels::record_kind(hit.kind);
         let owner = if hit.organization_name.is_empty() { "(anonymous)" } else { hit.organization_name.as_str() };
-        println!("{:>3}. [{kind}] {}  — {owner}  score {:.2}", rank + 1, hit.title, hit.score);
-        println!("     {}", hit.id);
+        outln!("{:>3}. [{kind}] {}  — {owner}  score {:.2}", rank + 1, hit.title, hit.score);
+        outln!("     {}", hit.id);
         if !hit.matched_terms.is_empty() {
-            println!("     matched: {}", hit.matched_terms.join(" "));
+            outln!("     matched: {}", hit.matched_terms.join(" "));
         }
         for highlight in hit.highlights.iter().filter(|h| h.field == "description") {
-            println!("     {}", highlight.snippet.replace("<em>", "【").replace("</em>", "】"));
+            outln!("     {}", highlight.snippet.replace("<em>", "【").replace("</em>", "】"));
         }
     }
     for facet in &response.facets {
         let values: Vec<String> = facet.values.iter().map(|v| format!("{} {}", v.label, v.count)).collect();
-        println!("{}: {}", facet.field, values.join(", "));
+        outln!("{}: {}", facet.field, values.join(", "));
     }
     if !response.next_page_token.is_empty() {
-        println!("(more: --page-token {})", response.next_page_token);
+        outln!("(more: --page-token {})", response.next_page_token);
     }
     Ok(())
 }
@@ -203,6 +203,6 @@ pub async fn rebuild_index(data_dir: &Path, database_url: Option<&str>) -> anyho
     if after == 0 && store.count(RecordKind::Organization).await? > 0 {
         bail!("the store has records but no change log");
     }
-    println!("index rebuilt: {} documents, change sequence {after}", index.num_docs());
+    outln!("index rebuilt: {} documents, change sequence {after}", index.num_docs());
     Ok(())
 }

@@ -3,7 +3,7 @@
 use innomatch_proto::v1 as pb;
 use serde_json::json;
 
-use super::client::{Calls, ClientArgs, status_error, table};
+use super::client::{Calls, ClientArgs, outln, status_error, table};
 
 pub async fn stats(args: &ClientArgs) -> anyhow::Result<()> {
     let stats = args
@@ -20,7 +20,7 @@ pub async fn stats(args: &ClientArgs) -> anyhow::Result<()> {
             .iter()
             .map(|f| json!({"key": f.key, "label": f.label, "count": f.count, "target": (f.target > 0).then_some(f.target)}))
             .collect();
-        println!(
+        outln!(
             "{}",
             serde_json::to_string_pretty(&json!({ "figures": figures, "leads_counted": stats.leads_counted }))?
         );
@@ -40,9 +40,9 @@ pub async fn stats(args: &ClientArgs) -> anyhow::Result<()> {
             column.set_cell_alignment(comfy_table::CellAlignment::Right);
         }
     }
-    println!("{rows}");
+    outln!("{rows}");
     if !stats.leads_counted {
-        println!("(lead figures come from the process that runs the leads service)");
+        outln!("(lead figures come from the process that runs the leads service)");
     }
     Ok(())
 }

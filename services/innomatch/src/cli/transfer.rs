@@ -15,7 +15,7 @@ use serde_json::json;
 
 use innomatch_search::table;
 
-use super::client::{Calls, ClientArgs, status_error};
+use super::client::{Calls, ClientArgs, outln, status_error};
 
 #[derive(Debug, Args)]
 pub struct ImportArgs {
@@ -126,18 +126,18 @@ pub async fn import(client: &ClientArgs, args: ImportArgs) -> anyhow::Result<()>
             "rejected": rejections.iter().map(|(_, at, field, reason)| json!({"at": at, "field": field, "reason": reason})).collect::<Vec<_>>(),
             "organization_ids": organization_ids,
         });
-        println!("{}", serde_json::to_string_pretty(&out)?);
+        outln!("{}", serde_json::to_string_pretty(&out)?);
     } else {
         if args.dry_run {
-            println!("would import {imported} records; {rejected_rows} rows rejected");
+            outln!("would import {imported} records; {rejected_rows} rows rejected");
         } else {
-            println!(
+            outln!(
                 "imported {imported} records ({updated} of them updated); {unchanged} unchanged; {rejected_rows} rows rejected"
             );
         }
         for (_, at, field, reason) in &rejections {
             let field = if field.is_empty() { String::new() } else { format!("{field}: ") };
-            println!("  {at}: {field}{reason}");
+            outln!("  {at}: {field}{reason}");
         }
     }
     // Scripts and schedulers learn from the exit status that rows were left out.
@@ -222,6 +222,6 @@ pub async fn export(client: &ClientArgs, args: ExportArgs) -> anyhow::Result<()>
         other => anyhow::bail!("unknown format {other:?}; use csv or xlsx"),
     };
     std::fs::write(&args.out, bytes).with_context(|| format!("writing {}", args.out.display()))?;
-    println!("exported {} {} records to {}", records.len(), kind, args.out.display());
+    outln!("exported {} {} records to {}", records.len(), kind, args.out.display());
     Ok(())
 }
