@@ -140,11 +140,17 @@ fn print_lead(lead: &pb::Lead, json_output: bool, attempt: Option<u32>) {
         return;
     }
     let respond_by = lead.respond_by.as_ref().map(|t| shanghai_time(millis(t))).unwrap_or_default();
-    let attempt = attempt.map(|a| format!("  attempt {a}")).unwrap_or_default();
+    let attempt = attempt.map(|a| format!("  第 {a} 次投递")).unwrap_or_default();
+    let status = LeadStatus::from_proto(lead.status).ok().flatten().map(LeadStatus::label_zh).unwrap_or("?");
+    let decline = DeclineReason::from_proto(lead.decline_reason)
+        .ok()
+        .flatten()
+        .map(|reason| format!("（{}）", reason.label_zh()))
+        .unwrap_or_default();
     outln!(
-        "{:<30} {:<10} {:>6.3}  respond by {respond_by}  {}{attempt}",
+        "{:<30} {status}{decline}  {}  {:>6.3}  答复期限 {respond_by}  {}{attempt}",
         lead.id,
-        status_code(lead.status),
+        super::labels::service_category(lead.category),
         lead.score,
         lead.need_title
     );
