@@ -9,7 +9,7 @@ DATA_DIR ?= data
 
 .PHONY: help
 help: ## Show this help
-	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  make %-10s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
+	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z0-9_-]+:.*## / {printf "  make %-12s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
 
 .PHONY: build
 build: ## Build every crate (debug)
@@ -18,6 +18,10 @@ build: ## Build every crate (debug)
 .PHONY: models
 models: ## Install the pinned embedding model and engine into ./models (or INNOMATCH_MODELS_DIR)
 	bash deploy/models.sh
+
+.PHONY: k8s-validate
+k8s-validate: ## Validate deploy/k8s offline (pinned PyPI kubernetes-validate, schemas shipped in the package)
+	bash deploy/k8s-validate.sh
 
 .PHONY: run
 run: models ## Start every service on embedded defaults (data in ./data) and the web console on WEB_LISTEN

@@ -84,8 +84,44 @@ code_enum!(
         MakerSpace = "maker_space",
         KeyLaboratory = "key_laboratory",
         EngineeringCenter = "engineering_center",
+        Incubator = "incubator",
+        Incubatee = "incubatee",
+        InnovationTeam = "innovation_team",
+        HighLevelTalent = "high_level_talent",
+        InventionPatent = "invention_patent",
+        UniversitySciencePark = "university_science_park",
+        Accelerator = "accelerator",
     }
 );
+
+impl Qualification {
+    /// The Simplified Chinese name shown to people.
+    pub fn label_zh(self) -> &'static str {
+        match self {
+            Self::HighTechEnterprise => "高新技术企业",
+            Self::TechSme => "科技型中小企业",
+            Self::SpecializedSme => "专精特新中小企业",
+            Self::NationalIncubator => "国家级科技企业孵化器",
+            Self::MakerSpace => "众创空间",
+            Self::KeyLaboratory => "重点实验室",
+            Self::EngineeringCenter => "工程技术研究中心",
+            Self::Incubator => "科技企业孵化器",
+            Self::Incubatee => "在孵企业（团队）",
+            Self::InnovationTeam => "创新团队",
+            Self::HighLevelTalent => "高层次人才",
+            Self::InventionPatent => "发明专利",
+            Self::UniversitySciencePark => "大学科技园",
+            Self::Accelerator => "科技企业加速器",
+        }
+    }
+
+    /// True when an organization may hold many certificates of this kind at
+    /// once, one per team, person or patent (each counted in the plan's
+    /// figures); false when a newer certificate replaces the older one.
+    pub fn counts_per_certificate(self) -> bool {
+        matches!(self, Self::InnovationTeam | Self::HighLevelTalent | Self::InventionPatent)
+    }
+}
 
 code_enum!(
     /// Who may see a technology need.

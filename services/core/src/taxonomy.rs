@@ -11,7 +11,7 @@ use std::{collections::HashMap, sync::LazyLock};
 use serde::Deserialize;
 
 use crate::{
-    model::{Record, ServiceCategory},
+    model::{Qualification, Record, ServiceCategory},
     tag::Tag,
 };
 
@@ -80,14 +80,35 @@ pub struct ServiceCategoryInfo {
     pub triggers: Vec<String>,
 }
 
-/// A figure of the plan with its 2025 target, counted over active
-/// organizations carrying all `tags`.
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+/// How the registry counts a plan target (see `taxonomy/plan_targets.toml`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PlanMeasure {
+    /// Active organizations holding a valid certificate of any of the qualifications.
+    Organizations,
+    /// Valid certificates of the qualifications (one per team, person or patent).
+    Certificates,
+    /// Valid certificates per 10,000 residents.
+    Per10kPeople,
+    /// Districts and counties with at least one organization holding one.
+    DistrictsCovered,
+}
+
+/// A target of the plan with its 2025 figure and how to count it.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
 pub struct PlanTarget {
     pub key: String,
     pub label: String,
+    /// 0 where the figure is a rate (`rate_target`) or every district.
     pub target: u64,
-    pub tags: Vec<Tag>,
+    pub measure: PlanMeasure,
+    pub qualifications: Vec<Qualification>,
+    /// Only certificates first valid on or after this day (YYYY-MM-DD).
+    #[serde(default)]
+    pub issued_since: Option<String>,
+    /// The plan's rate for `Per10kPeople`.
+    #[serde(default)]
+    pub rate_target: Option<f64>,
 }
 
 /// All taxonomies, indexed by code.
@@ -98,6 +119,7 @@ pub struct Taxonomy {
     regions: HashMap<String, Region>,
     categories: Vec<ServiceCategoryInfo>,
     plan_targets: Vec<PlanTarget>,
+    population: std::collections::BTreeMap<String, u64>,
 }
 
 static TAXONOMY: LazyLock<Taxonomy> = LazyLock::new(|| {
@@ -140,6 +162,7 @@ struct RegionsFile {
 #[derive(Deserialize)]
 struct PlanFile {
     target: Vec<PlanTarget>,
+    population: std::collections::BTreeMap<String, u64>,
 }
 #[derive(Deserialize)]
 struct CategoriesFile {
@@ -249,7 +272,19 @@ impl Taxonomy {
             categories.push(ServiceCategoryInfo { category, name: entry.name, triggers: entry.triggers });
         }
         let plan: PlanFile = toml::from_str(plan).map_err(|e| format!("plan_targets: {e}"))?;
-        Ok(Self { fields: field_map, industries: industries.industry, regions, categories, plan_targets: plan.target })
+        for code in plan.population.keys() {
+            if !regions.contains_key(code) {
+                return Err(format!("plan_targets: population of unknown region {code}"));
+            }
+        }
+        Ok(Self {
+            fields: field_map,
+            industries: industries.industry,
+            regions,
+            categories,
+            plan_targets: plan.target,
+            population: plan.population,
+        })
     }
 
     pub fn high_tech_field(&self, code: &str) -> Option<&HighTechField> {
@@ -313,9 +348,19 @@ impl Taxonomy {
         chain
     }
 
-    /// The plan's 2025 targets the registry can count.
+    /// Every target of the plan, in the plan's order.
     pub fn plan_targets(&self) -> &[PlanTarget] {
         &self.plan_targets
+    }
+
+    /// The resident population of a district or county, for per-10,000 figures.
+    pub fn population(&self, region_code: &str) -> Option<u64> {
+        self.population.get(region_code).copied()
+    }
+
+    /// The districts and counties of a city, in code order.
+    pub fn districts_of(&self, city_code: &str) -> Vec<&Region> {
+        self.regions().into_iter().filter(|r| r.parent.as_deref() == Some(city_code)).collect()
     }
 
     pub fn service_categories(&self) -> &[ServiceCategoryInfo] {
@@ -353,7 +398,10 @@ mod tests {
         assert_eq!(top_level, 8, "the eight national high-tech fields");
         assert_eq!(taxonomy.service_categories().len(), 10);
         let targets: Vec<u64> = taxonomy.plan_targets().iter().map(|t| t.target).collect();
-        assert_eq!(targets, [700, 660, 18, 20], "the plan's 2025 targets");
+        assert_eq!(targets, [700, 660, 18, 20, 800, 15, 140, 0, 0, 1, 1], "the plan's 2025 targets");
+        let districts = taxonomy.districts_of("440800");
+        assert_eq!(districts.len(), 9);
+        assert!(districts.iter().all(|d| taxonomy.population(&d.code).is_some_and(|p| p > 100_000)), "{districts:?}");
         for group in [IndustryGroup::Pillar, IndustryGroup::Emerging, IndustryGroup::Traditional] {
             assert_eq!(taxonomy.industries().iter().filter(|i| i.group == group).count(), 4);
         }

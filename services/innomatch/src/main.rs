@@ -9,6 +9,7 @@ use innomatch::{
         catalog::{AdminCommand, NeedCommand},
         interest::{self, InterestCommand},
         leads::{self, LeadsCommand},
+        lookup,
         matcher::{self, ConsortiumArgs, MatchArgs, MatchCapabilityArgs},
         notifications::{self, NotificationsCommand},
         records::{self, CapabilityCommand, OfferCommand, OrgCommand},
@@ -146,8 +147,19 @@ enum Command {
         #[command(flatten)]
         client: ClientArgs,
     },
-    /// The registry's figures against the plan's 2025 targets.
+    /// The registry's figures against the plan's 2025 targets (`--by
+    /// district`, `--history`, `--xlsx FILE`).
     Stats {
+        #[command(flatten)]
+        args: stats::StatsArgs,
+        #[command(flatten)]
+        client: ClientArgs,
+    },
+    /// The bureau's enterprise lookup: one organization's whole picture
+    /// (needs an admin token).
+    Lookup {
+        #[command(flatten)]
+        args: lookup::LookupArgs,
         #[command(flatten)]
         client: ClientArgs,
     },
@@ -202,7 +214,8 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Leads { command, client } => leads::run(&client, command).await,
         Command::Interest { command, client } => interest::run(&client, command).await,
         Command::Notifications { command, client } => notifications::run(&client, command).await,
-        Command::Stats { client } => stats::stats(&client).await,
+        Command::Stats { args, client } => stats::stats(&client, &args).await,
+        Command::Lookup { args, client } => lookup::lookup(&client, &args).await,
         Command::Whoami { client } => catalog::whoami(&client).await,
         Command::Watch { after, jsonl, client } => catalog::watch(&client, after, jsonl).await,
     }

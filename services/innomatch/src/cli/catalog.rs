@@ -60,12 +60,16 @@ pub enum AdminCommand {
     },
     /// Record a verified qualification (高新技术企业, 科技型中小企业, …) of an
     /// organization with its certificate, replacing an earlier certificate of
-    /// the same qualification.
+    /// the same qualification (for innovation teams, high-level talents and
+    /// invention patents: of the same certificate number, one per team,
+    /// person or patent).
     Qualify {
         #[arg(long)]
         org: String,
         /// high_tech_enterprise, tech_sme, specialized_sme, national_incubator,
-        /// maker_space, key_laboratory, engineering_center
+        /// maker_space, key_laboratory, engineering_center, incubator,
+        /// incubatee, innovation_team, high_level_talent, invention_patent,
+        /// university_science_park, accelerator
         #[arg(long)]
         qualification: String,
         #[arg(long)]
@@ -281,20 +285,8 @@ fn china_day(day: &str) -> anyhow::Result<(i64, i64)> {
     Ok((start, next.timestamp().as_millisecond() - 1))
 }
 
-/// The Chinese name of a qualification.
-pub fn qualification_label(qualification: Qualification) -> &'static str {
-    match qualification {
-        Qualification::HighTechEnterprise => "高新技术企业",
-        Qualification::TechSme => "科技型中小企业",
-        Qualification::SpecializedSme => "专精特新中小企业",
-        Qualification::NationalIncubator => "国家级科技企业孵化器",
-        Qualification::MakerSpace => "众创空间",
-        Qualification::KeyLaboratory => "重点实验室",
-        Qualification::EngineeringCenter => "工程技术研究中心",
-    }
-}
 
-fn need_json(n: &pb::TechNeed) -> serde_json::Value {
+pub(crate) fn need_json(n: &pb::TechNeed) -> serde_json::Value {
     let meta = n.meta.clone().unwrap_or_default();
     let budget = n.budget.map(|b| json!({ "min_yuan": b.min_yuan, "max_yuan": b.max_yuan }));
     let modes: Vec<&str> = n
@@ -479,7 +471,14 @@ impl CatalogCli {
                     .map_err(status_error)?
                     .into_inner();
                 let version = current.meta.as_ref().map(|m| m.version).unwrap_or_default();
-                current.qualification_certificates.retain(|c| c.qualification != certificate.qualification);
+                let per_certificate = Qualification::from_proto(certificate.qualification)
+                    .ok()
+                    .flatten()
+                    .is_some_and(Qualification::counts_per_certificate);
+                current.qualification_certificates.retain(|c| {
+                    c.qualification != certificate.qualification
+                        || (per_certificate && c.certificate_number != certificate.certificate_number)
+                });
                 current.qualification_certificates.push(certificate);
                 let updated = self
                     .catalog
@@ -494,7 +493,7 @@ impl CatalogCli {
                     .qualifications
                     .iter()
                     .filter_map(|q| Qualification::from_proto(*q).ok().flatten())
-                    .map(qualification_label)
+                    .map(Qualification::label_zh)
                     .collect();
                 if self.json {
                     print_json(&json!({ "id": org, "qualifications_valid_now": valid }));

@@ -80,7 +80,7 @@ fn status_label(value: i32) -> &'static str {
     InterestStatus::from_proto(value).ok().flatten().map(InterestStatus::label_zh).unwrap_or("?")
 }
 
-fn interest_json(i: &pb::Interest) -> serde_json::Value {
+pub(crate) fn interest_json(i: &pb::Interest) -> serde_json::Value {
     let counterpart = i.counterpart.as_ref().map(|o| {
         json!({
             "id": o.meta.as_ref().map(|m| m.id.clone()),

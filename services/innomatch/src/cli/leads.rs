@@ -114,7 +114,7 @@ fn status_code(value: i32) -> &'static str {
     LeadStatus::from_proto(value).ok().flatten().map(LeadStatus::code).unwrap_or("?")
 }
 
-fn lead_json(lead: &pb::Lead, attempt: Option<u32>) -> serde_json::Value {
+pub(crate) fn lead_json(lead: &pb::Lead, attempt: Option<u32>) -> serde_json::Value {
     let category = ServiceCategory::from_proto(lead.category).ok().flatten().map(ServiceCategory::code);
     let decline = DeclineReason::from_proto(lead.decline_reason).ok().flatten().map(DeclineReason::code);
     json!({

@@ -13,7 +13,8 @@
 //! | `interest.rs` | `interest …` (expressions of interest, staged disclosure) |
 //! | `notifications.rs` | `notifications watch\|list\|ack` |
 //! | `transfer.rs` | `import`, `export` |
-//! | `stats.rs` | `stats` |
+//! | `stats.rs` | `stats` (`--by district`, `--history`, `--xlsx`) |
+//! | `lookup.rs` | `lookup` (the bureau's enterprise lookup) |
 
 pub mod backup;
 pub mod catalog;
@@ -21,6 +22,7 @@ pub mod client;
 pub mod interest;
 pub mod labels;
 pub mod leads;
+pub mod lookup;
 pub mod matcher;
 pub mod notifications;
 pub mod records;

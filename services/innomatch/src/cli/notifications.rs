@@ -49,7 +49,7 @@ fn kind_of(value: i32) -> Option<NotificationKind> {
     NotificationKind::from_proto(value).ok().flatten()
 }
 
-fn notification_json(n: &pb::Notification, attempt: Option<u32>) -> serde_json::Value {
+pub(crate) fn notification_json(n: &pb::Notification, attempt: Option<u32>) -> serde_json::Value {
     json!({
         "id": n.id,
         "kind": kind_of(n.kind).map(NotificationKind::code),

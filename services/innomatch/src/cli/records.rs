@@ -293,7 +293,7 @@ fn meta_json(meta: &Option<pb::RecordMeta>) -> (String, String, i64) {
     (meta.id, meta.organization_id, meta.version)
 }
 
-fn org_json(o: &pb::Organization) -> Value {
+pub(crate) fn org_json(o: &pb::Organization) -> Value {
     let (id, _, version) = meta_json(&o.meta);
     json!({
         "id": id, "version": version, "name": o.name,
@@ -304,7 +304,7 @@ fn org_json(o: &pb::Organization) -> Value {
     })
 }
 
-fn capability_json(c: &pb::Capability) -> Value {
+pub(crate) fn capability_json(c: &pb::Capability) -> Value {
     let (id, organization_id, version) = meta_json(&c.meta);
     json!({
         "id": id, "organization_id": organization_id, "version": version,
@@ -315,7 +315,7 @@ fn capability_json(c: &pb::Capability) -> Value {
     })
 }
 
-fn offer_json(o: &pb::ServiceOffer) -> Value {
+pub(crate) fn offer_json(o: &pb::ServiceOffer) -> Value {
     let (id, organization_id, version) = meta_json(&o.meta);
     json!({
         "id": id, "organization_id": organization_id, "version": version,

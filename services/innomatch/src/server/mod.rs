@@ -257,7 +257,7 @@ pub async fn start(settings: &Settings) -> anyhow::Result<RunningServer> {
         }))
         .add_optional_service(
             catalog_here.then(|| {
-                guarded(StatsServiceServer::new(StatsGrpc::new(catalog.clone(), leads.clone())), limits, &auth)
+                guarded(StatsServiceServer::new(StatsGrpc::new(catalog.clone(), leads.clone(), notifications.clone())), limits, &auth)
             }),
         )
         .add_optional_service(search_here.map(|search| {
@@ -282,6 +282,9 @@ pub async fn start(settings: &Settings) -> anyhow::Result<RunningServer> {
     let gauges = gauges::spawn(&catalog, search_index.clone(), leads.clone());
     let need_expiry = catalog_here.then(|| {
         innomatch_catalog::expiry::spawn(catalog.clone(), Duration::from_millis(settings.catalog.need_expiry_sweep_ms))
+    });
+    let plan_snapshots = catalog_here.then(|| {
+        innomatch_catalog::plan::daily::spawn(catalog.clone(), innomatch_catalog::plan::daily::DEFAULT_CHECK_EVERY)
     });
 
     let web = match web_listener {
@@ -316,6 +319,7 @@ pub async fn start(settings: &Settings) -> anyhow::Result<RunningServer> {
         match_notices,
         interest_notices,
         need_expiry,
+        plan_snapshots,
         Some(metrics_task),
         Some(gauges),
         Some(token_refresh),
