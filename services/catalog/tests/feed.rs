@@ -17,6 +17,7 @@ use innomatch_catalog::{
     accounts::store::{AccountStore, InvitationRecord, SessionRecord, UserRecord},
     bulk::{BulkOwner, BulkRow},
     interest::store::{InterestEventRecord, InterestPage, InterestQuery, InterestRecord, InterestStore},
+    plan::{PlanBoard, store::PlanSnapshotStore},
     sqlite::SqliteStore,
     store::{
         Change, CommittedChanges, ListQuery, PrivateNeeds, RecordPage, RecordStore, StoreError, TokenRecord, Write,
@@ -127,6 +128,19 @@ impl InterestStore for CountingStore {
     }
     async fn pending_of_inactive_needs(&self, limit: u32) -> Result<Vec<InterestRecord>, StoreError> {
         self.inner.pending_of_inactive_needs(limit).await
+    }
+}
+
+#[async_trait]
+impl PlanSnapshotStore for CountingStore {
+    async fn save_plan_snapshot(&self, board: &PlanBoard) -> Result<bool, StoreError> {
+        self.inner.save_plan_snapshot(board).await
+    }
+    async fn has_plan_snapshot(&self, day: &str) -> Result<bool, StoreError> {
+        self.inner.has_plan_snapshot(day).await
+    }
+    async fn plan_snapshots(&self, since_day: &str, limit: u32) -> Result<Vec<PlanBoard>, StoreError> {
+        self.inner.plan_snapshots(since_day, limit).await
     }
 }
 

@@ -218,6 +218,7 @@ domain_errors!(
     innomatch_matcher::MatcherError,
     innomatch_leads::LeadsError,
     innomatch_search::error::SearchError,
+    innomatch_bureau::LookupError,
     Violations,
 );
 

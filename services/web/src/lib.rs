@@ -30,7 +30,7 @@ use axum::{
     routing::{get, post},
 };
 use innomatch_catalog::{Accounts, Catalog};
-use innomatch_leads::Leads;
+use innomatch_leads::{Leads, notifications::Notifications};
 use innomatch_matcher::Matcher;
 use innomatch_search::index::SearchIndex;
 use tokio::{net::TcpListener, sync::watch};
@@ -46,6 +46,9 @@ pub struct WebConsole {
     pub matcher: Option<Matcher>,
     /// The leads service, when it runs in this process.
     pub leads: Option<Leads>,
+    /// The notification service, when it runs in this process (the
+    /// enterprise lookup lists what an organization received).
+    pub notifications: Option<Notifications>,
     /// Mark cookies `Secure` (when the console is reached over HTTPS).
     pub secure_cookies: bool,
     /// Turns true when the console stops: event streams end then, so a
@@ -113,6 +116,7 @@ impl WebConsole {
             search: None,
             matcher: None,
             leads: None,
+            notifications: None,
             secure_cookies: false,
             closing: Arc::new(watch::channel(false).0),
         }
@@ -133,6 +137,11 @@ impl WebConsole {
         self
     }
 
+    pub fn with_notifications(mut self, notifications: Option<Notifications>) -> Self {
+        self.notifications = notifications;
+        self
+    }
+
     /// Turns true when the console is stopping (see [`WebConsole::serve`]).
     pub fn closing(&self) -> watch::Receiver<bool> {
         self.closing.subscribe()
@@ -140,7 +149,7 @@ impl WebConsole {
 
     /// Every page and form of the console.
     pub fn router(self) -> Router {
-        use pages::{admin, auth, capabilities, leads, needs, offers, plan, records, registry, search};
+        use pages::{admin, auth, capabilities, leads, lookup, needs, offers, plan, records, registry, search};
         Router::new()
             .route("/", get(pages::home))
             .route("/assets/style.css", get(stylesheet))
@@ -169,6 +178,8 @@ impl WebConsole {
             .route("/admin/users", get(admin::users_page).post(admin::create_user))
             .route("/admin/invitations", post(admin::issue_invitation))
             .route("/admin/plan", get(plan::plan_page))
+            .route("/admin/plan/export", get(plan::export))
+            .route("/admin/lookup", get(lookup::lookup_page))
             .route("/admin/organizations", get(registry::organizations_page))
             .route("/admin/export", get(registry::export))
             .route(

@@ -292,7 +292,8 @@ pub async fn start(settings: &Settings) -> anyhow::Result<RunningServer> {
             let console = innomatch_web::WebConsole::new(catalog.clone(), accounts.clone())
                 .with_search(search_index.clone())
                 .with_matcher(matcher.clone())
-                .with_leads(leads.clone());
+                .with_leads(leads.clone())
+                .with_notifications(notifications.clone());
             let web_addr = listener.local_addr()?;
             let (shutdown, stop) = oneshot::channel::<()>();
             let task = tokio::spawn(console.serve(listener, async {

@@ -5,6 +5,7 @@ pub mod admin;
 pub mod auth;
 pub mod capabilities;
 pub mod leads;
+pub mod lookup;
 pub mod needs;
 pub mod offers;
 pub mod plan;
@@ -42,6 +43,7 @@ pub async fn home(viewer: Viewer) -> Response {
             @if role == Role::Admin {
                 li { a href="/admin/users" { (lang.t("用户与邀请", "Users and invitations")) } }
                 li { a href="/admin/plan" { (lang.t("规划目标看板", "Plan board")) } }
+                li { a href="/admin/lookup" { (lang.t("企业查询", "Enterprise lookup")) } }
                 li { a href="/admin/organizations" { (lang.t("机构名录、导入与导出", "Organizations, import and export")) } }
             }
         }
