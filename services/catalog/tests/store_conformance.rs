@@ -9,6 +9,9 @@
 use std::{collections::BTreeSet, sync::Arc, time::Duration};
 
 use innomatch_catalog::{
+    Catalog,
+    plan::china_day_start,
+    tokens::TokenRegistry,
     interest::store::{InterestAction, InterestEventRecord, InterestQuery, InterestRecord, InterestStatus},
     postgres::PostgresStore,
     sqlite::SqliteStore,
@@ -16,8 +19,8 @@ use innomatch_catalog::{
 };
 use innomatch_core::{
     model::{
-        ChangeOperation, Organization, OrganizationKind, Record, RecordKind, RecordMeta, RecordStatus, Role,
-        ServiceCategory, ServiceOffer, TechNeed, Visibility,
+        ChangeOperation, Organization, OrganizationKind, Qualification, QualificationCertificate, Record, RecordKind,
+        RecordMeta, RecordStatus, Role, ServiceCategory, ServiceOffer, TechNeed, Visibility, now_ms,
     },
     postgres::TestSchema,
     tag::Tag,
@@ -716,6 +719,124 @@ async fn pending_interests_of_inactive_needs_are_found_for_expiry(backend: Backe
     assert_eq!(open.record.meta().id, "need_open");
 }
 
+fn certified(id: &str, region: &str, certificates: Vec<QualificationCertificate>) -> Record {
+    Record::Organization(Organization {
+        meta: meta(id, id),
+        name: format!("湛江{id}预制菜科技有限公司"),
+        kind: Some(OrganizationKind::Enterprise),
+        region_code: region.into(),
+        qualification_certificates: certificates,
+        ..Organization::default()
+    })
+}
+
+fn certificate(qualification: Qualification, number: &str, from: i64, until: i64) -> QualificationCertificate {
+    QualificationCertificate { qualification, certificate_number: number.into(), valid_from_ms: from, valid_until_ms: until }
+}
+
+fn catalog_over(store: &Arc<dyn RecordStore>) -> Catalog {
+    Catalog::new(Arc::clone(store), Arc::new(TokenRegistry::default()))
+}
+
+const DAY_MS: i64 = 86_400_000;
+
+async fn the_plan_board_per_district_equals_a_direct_count_over_the_store(backend: Backend) {
+    let Some(h) = Harness::new(backend).await else { return };
+    let store = &h.store;
+    let now = now_ms();
+    let valid = |q, n: &str| certificate(q, n, now - 30 * DAY_MS, now + 300 * DAY_MS);
+    let expired = |q, n: &str| certificate(q, n, now - 900 * DAY_MS, now - DAY_MS);
+    let districts = ["440802", "440803", "440811", "440825", "440881"];
+    for n in 0..40usize {
+        let district = districts[n % districts.len()];
+        let mut certificates = Vec::new();
+        if n % 2 == 0 {
+            certificates.push(valid(Qualification::HighTechEnterprise, &format!("GR{n}")));
+        }
+        if n % 3 == 0 {
+            certificates.push(expired(Qualification::HighTechEnterprise, &format!("GR-old{n}")));
+            certificates.push(valid(Qualification::TechSme, &format!("KJ{n}")));
+        }
+        if n % 5 == 0 {
+            certificates.push(expired(Qualification::TechSme, &format!("KJ-old{n}")));
+        }
+        store.insert(certified(&format!("org_{n:02}"), district, certificates)).await.expect("insert");
+    }
+    // Archived, and outside the city: never counted.
+    let mut archived = store
+        .insert(certified("org_archived", "440802", vec![valid(Qualification::HighTechEnterprise, "GRa")]))
+        .await
+        .expect("insert")
+        .record;
+    archived.meta_mut().status = Some(RecordStatus::Archived);
+    store.update(archived, None, ChangeOperation::Archived).await.expect("archive");
+    store
+        .insert(certified("org_shenzhen", "440300", vec![valid(Qualification::HighTechEnterprise, "GRs")]))
+        .await
+        .expect("insert");
+
+    let board = catalog_over(store).plan_board(now).await.expect("board");
+    for (key, qualification) in
+        [("high_tech_enterprises", Qualification::HighTechEnterprise), ("tech_smes", Qualification::TechSme)]
+    {
+        let mut city = 0;
+        for district in &board.districts {
+            // The direct count: the store's own tag index, then the dates.
+            let mut query = query(RecordKind::Organization);
+            query.tags = vec![Tag::Region(district.region_code.clone()), Tag::Qualification(qualification)];
+            query.status = Some(RecordStatus::Active);
+            query.limit = 500;
+            let direct = store
+                .list(&query)
+                .await
+                .expect("list")
+                .records
+                .iter()
+                .filter(|r| matches!(r, Record::Organization(org) if org.is_qualified(qualification, now)))
+                .count() as u64;
+            let figure = district.figures.iter().find(|f| f.key == key).expect(key);
+            assert_eq!(figure.count, direct, "{key} in {}", district.name);
+            city += direct;
+        }
+        assert_eq!(board.city_figure(key).map(|f| f.count), Some(city), "{key}: the city is its districts");
+    }
+    assert_eq!(board.city_figure("high_tech_enterprises").map(|f| f.count), Some(20));
+    assert_eq!(board.city_figure("tech_smes").map(|f| f.count), Some(14), "expired certificates do not count");
+}
+
+async fn plan_snapshots_keep_one_per_day_and_accumulate(backend: Backend) {
+    let Some(h) = Harness::new(backend).await else { return };
+    let store = &h.store;
+    let catalog = catalog_over(store);
+    let first_day = china_day_start("2026-11-29").expect("day") + 9 * 3_600_000;
+    let t = first_day;
+    let grant = |n: &str| certificate(Qualification::HighTechEnterprise, n, t - 30 * DAY_MS, t + 900 * DAY_MS);
+    store.insert(certified("org_a", "440803", vec![grant("GR1")])).await.expect("insert");
+    assert!(catalog.take_plan_snapshot(t).await.expect("snapshot"), "the day's first snapshot is kept");
+    store.insert(certified("org_b", "440803", vec![grant("GR2")])).await.expect("insert");
+    assert!(!catalog.take_plan_snapshot(t + 3_600_000).await.expect("again"), "one per day");
+    // Two more days; the second of them taken by another store on the same data too.
+    assert!(catalog.take_plan_snapshot(t + DAY_MS).await.expect("next day"));
+    let another = catalog_over(&h.open_another().await);
+    assert!(another.take_plan_snapshot(t + 2 * DAY_MS).await.expect("day three"));
+    assert!(!catalog.take_plan_snapshot(t + 2 * DAY_MS + 60_000).await.expect("raced"), "another process took it");
+
+    let history = catalog.plan_history(None, 100).await.expect("history");
+    let days: Vec<&str> = history.iter().map(|b| b.day.as_str()).collect();
+    assert_eq!(days, ["2026-11-29", "2026-11-30", "2026-12-01"], "oldest first, one a day");
+    let counts: Vec<u64> =
+        history.iter().map(|b| b.city_figure("high_tech_enterprises").map(|f| f.count).unwrap_or(99)).collect();
+    assert_eq!(counts, [1, 2, 2], "the first snapshot of a day stands");
+    assert_eq!(history[0].districts.iter().find(|d| d.region_code == "440803").map(|d| d.figures[0].count), Some(1));
+    let since: Vec<String> =
+        catalog.plan_history(Some("2026-11-30"), 100).await.expect("since").into_iter().map(|b| b.day).collect();
+    assert_eq!(since, ["2026-11-30", "2026-12-01"]);
+    let newest: Vec<String> =
+        catalog.plan_history(None, 1).await.expect("newest").into_iter().map(|b| b.day).collect();
+    assert_eq!(newest, ["2026-12-01"]);
+    assert!(catalog.plan_history(Some("30.11.2026"), 10).await.is_err(), "a day is YYYY-MM-DD");
+}
+
 /// Runs each scenario against both backends.
 macro_rules! conformance {
     ($($scenario:ident),+ $(,)?) => {
@@ -751,6 +872,8 @@ conformance!(
     every_change_replays_its_own_version_of_the_record,
     interests_are_one_live_per_need_and_party_and_every_move_is_audited,
     pending_interests_of_inactive_needs_are_found_for_expiry,
+    the_plan_board_per_district_equals_a_direct_count_over_the_store,
+    plan_snapshots_keep_one_per_day_and_accumulate,
 );
 
 /// PostgreSQL only: a commit made through another store (another process)

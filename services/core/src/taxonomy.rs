@@ -89,6 +89,7 @@ pub enum PlanMeasure {
     /// Valid certificates of the qualifications (one per team, person or patent).
     Certificates,
     /// Valid certificates per 10,000 residents.
+    #[serde(rename = "per_10k_people")]
     Per10kPeople,
     /// Districts and counties with at least one organization holding one.
     DistrictsCovered,

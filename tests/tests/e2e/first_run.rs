@@ -64,13 +64,15 @@ async fn the_sample_catalog_loads_once_and_every_need_is_matched() {
         assert!(!services.proposals.is_empty(), "no service proposal for {}", need.title);
     }
 
-    // The plan's figures count the sample's certificates that are valid today.
+    // The plan's figures count the sample's certificates that are valid
+    // today, of organizations in the city (湛江市 and its districts).
     let now = innomatch_core::model::now_ms();
     let qualified = |q: &str| {
         innomatch::server::sample::SAMPLE_JSONL
             .lines()
             .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
             .filter(|o| o["type"] == "organization")
+            .filter(|o| o["region_code"].as_str().is_some_and(|r| r.starts_with("4408")))
             .filter(|o| {
                 o["qualification_certificates"].as_array().into_iter().flatten().any(|c| {
                     c["qualification"] == q
