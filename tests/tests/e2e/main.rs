@@ -12,6 +12,7 @@ mod leads;
 mod match_quality;
 mod matcher;
 mod notifications;
+mod plan_board;
 mod postgres;
 mod search;
 mod security;
