@@ -1,7 +1,9 @@
 //! The record commands through the real binary against one shared server:
 //! `org`, `capability`, `offer` and `need` round trips with every field,
 //! `need list --page-token`, `match-capability`, `--json` as one document,
-//! Chinese labels in human output, and quiet exits on a closed pipe.
+//! Chinese labels in human output, and quiet exits on a closed pipe; the
+//! plan board's `stats --by district`, `--history` and `--xlsx`, and the
+//! bureau's `lookup`.
 
 mod common;
 
@@ -409,4 +411,94 @@ fn a_closed_pipe_ends_watch_and_lists_quietly() {
     let stderr = std::io::read_to_string(list.stderr.take().expect("stderr")).expect("stderr");
     assert!(status.success(), "{status:?}: {stderr}");
     assert!(!stderr.contains("panicked"), "{stderr}");
+}
+
+/// `admin qualify` as people type it: dates as YYYY-MM-DD, days from today.
+fn qualify(org: &str, qualification: &str, certificate: &str, from_days: i64, until_days: i64) {
+    let day = |offset: i64| {
+        let today = jiff::Zoned::now().with_time_zone(jiff::tz::TimeZone::get("Asia/Shanghai").expect("zone")).date();
+        today.checked_add(jiff::Span::new().days(offset)).expect("a day").to_string()
+    };
+    run(
+        ADMIN_TOKEN,
+        &[
+            "admin",
+            "qualify",
+            "--org",
+            org,
+            "--qualification",
+            qualification,
+            "--certificate",
+            certificate,
+            "--valid-from",
+            &day(from_days),
+            "--valid-until",
+            &day(until_days),
+        ],
+    );
+}
+
+#[test]
+fn stats_by_district_history_and_xlsx() {
+    let org = run(ADMIN_TOKEN, &["admin", "create-org", "--name", "吴川羽绒科技有限公司", "--kind", "enterprise", "--region", "440883"]);
+    let org = id(&org);
+    qualify(&org, "high_tech_enterprise", "GR202544009999", -10, 300);
+    qualify(&org, "high_level_talent", "RC-0001", -10, 300);
+    qualify(&org, "high_level_talent", "RC-0002", -10, 300);
+    qualify(&org, "high_level_talent", "RC-0003", -900, -1);
+
+    let board = run(ADMIN_TOKEN, &["stats", "--by", "district"]);
+    let district = board["districts"].as_array().expect("districts").iter().find(|d| d["region_code"] == "440883").cloned();
+    let district = district.expect("吴川市");
+    let figure = |key: &str| district["figures"].as_array().expect("figures").iter().find(|f| f["key"] == key).cloned().expect(key);
+    assert_eq!(figure("high_tech_enterprises")["count"], 1);
+    assert_eq!(figure("high_level_talents")["count"], 2, "two valid talent certificates, the lapsed one not");
+    assert_eq!(board["city"].as_array().expect("city").len(), 11, "every target of the plan");
+    let human = text(ADMIN_TOKEN, &["stats", "--by", "district"]);
+    assert!(human.contains("吴川市 440883") && human.contains("高新技术企业"), "{human}");
+
+    // The server keeps today's snapshot at start; the history lists it.
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        let history = run(ADMIN_TOKEN, &["stats", "--history"]);
+        let days = history.as_array().expect("one array").len();
+        if days == 1 {
+            assert_eq!(history[0]["day"], board["day"]);
+            break;
+        }
+        assert!(days == 0 && Instant::now() < deadline, "snapshots: {history}");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let bad = output(ADMIN_TOKEN, &["stats", "--history", "--since", "yesterday"]);
+    assert!(!bad.status.success());
+    assert!(String::from_utf8_lossy(&bad.stderr).contains("since_day"), "{}", String::from_utf8_lossy(&bad.stderr));
+
+    let dir = tempfile::tempdir().expect("temp dir");
+    let path = dir.path().join("board.xlsx");
+    let written = run(ADMIN_TOKEN, &["stats", "--xlsx", path.to_str().expect("utf-8 path")]);
+    assert!(written["bytes"].as_u64().is_some_and(|n| n > 2_000), "{written}");
+    assert!(std::fs::read(&path).expect("the file").starts_with(b"PK"));
+}
+
+#[test]
+fn lookup_shows_an_organizations_whole_picture_to_the_bureau() {
+    let name = "雷州对虾种苗繁育有限公司";
+    let (org, token) = tenant(name, "enterprise");
+    qualify(&org, "tech_sme", "KJ202544000123", -300, 20);
+    let need = run(&token, &["need", "post", "--title", "对虾养殖尾水处理", "--description", "寻求高校合作处理对虾养殖尾水", "--industry", "shrimp"]);
+
+    let found = run(ADMIN_TOKEN, &["lookup", name]);
+    assert_eq!(found["organization"]["id"], org.as_str());
+    assert_eq!(found["qualifications"][0]["qualification"], "tech_sme");
+    assert_eq!(found["qualifications"][0]["standing"], "expiring_soon");
+    assert_eq!(found["needs"][0]["id"], need["id"]);
+    assert!(found["leads"].is_array(), "the leads service runs in this process: {found}");
+    let by_id = run(ADMIN_TOKEN, &["lookup", &org]);
+    assert_eq!(by_id["organization"]["name"], name);
+    let human = text(ADMIN_TOKEN, &["lookup", &org]);
+    assert!(human.contains("科技型中小企业") && human.contains("即将到期") && human.contains("对虾养殖尾水处理"), "{human}");
+
+    let refused = output(&token, &["lookup", &org]);
+    assert!(!refused.status.success());
+    assert!(String::from_utf8_lossy(&refused.stderr).contains("PermissionDenied"), "{}", String::from_utf8_lossy(&refused.stderr));
 }
