@@ -249,16 +249,22 @@ impl TestApp {
 
     /// Registers an organization as the admin and returns its id.
     pub async fn create_org(&self, name: &str, kind: OrganizationKind, region_code: &str) -> String {
+        self.register_org(pb::Organization {
+            name: name.into(),
+            kind: kind.to_proto(),
+            region_code: region_code.into(),
+            ..Default::default()
+        })
+        .await
+    }
+
+    /// Registers `organization` (certificates and all) as the admin and returns its id.
+    pub async fn register_org(&self, organization: pb::Organization) -> String {
         let org = self
             .admin_catalog()
             .await
             .create_organization(pb::CreateOrganizationRequest {
-                organization: Some(pb::Organization {
-                    name: name.into(),
-                    kind: kind.to_proto(),
-                    region_code: region_code.into(),
-                    ..Default::default()
-                }),
+                organization: Some(organization),
                 ..Default::default()
             })
             .await
@@ -288,6 +294,21 @@ impl TestApp {
         let role = if kind == OrganizationKind::IntermediaryAgency { Role::Agency } else { Role::Member };
         let token = self.token_for(&id, role).await;
         (id, token)
+    }
+}
+
+/// A verified qualification certificate valid from `from_ms` to `until_ms`.
+pub fn certificate(
+    qualification: pb::Qualification,
+    number: &str,
+    from_ms: i64,
+    until_ms: i64,
+) -> pb::QualificationCertificate {
+    pb::QualificationCertificate {
+        qualification: qualification as i32,
+        certificate_number: number.into(),
+        valid_from: Some(innomatch_core::convert::timestamp(from_ms)),
+        valid_until: Some(innomatch_core::convert::timestamp(until_ms)),
     }
 }
 

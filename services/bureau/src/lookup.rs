@@ -15,9 +15,7 @@ use innomatch_catalog::{
 use innomatch_core::{
     auth::Principal,
     credit_code,
-    model::{
-        Capability, Organization, QualificationCertificate, Record, RecordKind, Role, ServiceOffer, TechNeed,
-    },
+    model::{Capability, Organization, QualificationCertificate, Record, RecordKind, Role, ServiceOffer, TechNeed},
     tag::Tag,
     validation::Violations,
 };
@@ -132,11 +130,7 @@ pub struct Bureau {
 /// An admin acting for `organization_id`: how the bureau reads an
 /// organization's own lists (leads, notifications, interests) as it sees them.
 fn acting_for(admin: &Principal, organization_id: &str) -> Principal {
-    Principal {
-        token_id: admin.token_id.clone(),
-        organization_id: Some(organization_id.to_owned()),
-        role: Role::Admin,
-    }
+    Principal { token_id: admin.token_id.clone(), organization_id: Some(organization_id.to_owned()), role: Role::Admin }
 }
 
 fn organizations(records: Vec<Record>) -> Vec<Organization> {
@@ -165,7 +159,12 @@ impl Bureau {
     }
 
     /// Every record of `kind` matching `filter`, through all pages.
-    async fn all(&self, principal: &Principal, kind: RecordKind, filter: ListFilter) -> Result<Vec<Record>, LookupError> {
+    async fn all(
+        &self,
+        principal: &Principal,
+        kind: RecordKind,
+        filter: ListFilter,
+    ) -> Result<Vec<Record>, LookupError> {
         let mut filter = ListFilter { page_size: 500, ..filter };
         let mut records = Vec::new();
         loop {
@@ -233,11 +232,7 @@ impl Bureau {
         }
     }
 
-    async fn interests(
-        &self,
-        principal: &Principal,
-        side: InterestSide,
-    ) -> Result<Vec<InterestView>, LookupError> {
+    async fn interests(&self, principal: &Principal, side: InterestSide) -> Result<Vec<InterestView>, LookupError> {
         let mut filter =
             InterestFilter { side, need_id: None, statuses: Vec::new(), page_size: 100, page_token: String::new() };
         let mut interests = Vec::new();
@@ -326,7 +321,7 @@ impl Bureau {
                 days_left: (certificate.valid_until_ms - at_ms).div_euclid(DAY_MS),
             })
             .collect();
-        qualifications.sort_by(|a, b| b.certificate.valid_until_ms.cmp(&a.certificate.valid_until_ms));
+        qualifications.sort_by_key(|q| std::cmp::Reverse(q.certificate.valid_until_ms));
         Ok(OrganizationLookup {
             interests_received: self.interests(&as_organization, InterestSide::Received).await?,
             interests_sent: self.interests(&as_organization, InterestSide::Sent).await?,
@@ -348,12 +343,7 @@ mod tests {
     use super::*;
 
     fn certificate(from: i64, until: i64) -> QualificationCertificate {
-        QualificationCertificate {
-            qualification: Qualification::HighTechEnterprise,
-            certificate_number: "GR202344001234".into(),
-            valid_from_ms: from,
-            valid_until_ms: until,
-        }
+        QualificationCertificate::new(Qualification::HighTechEnterprise, "GR202344001234", from, until)
     }
 
     #[test]

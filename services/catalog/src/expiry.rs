@@ -11,11 +11,19 @@ use tokio::task::JoinHandle;
 
 use crate::Catalog;
 
+/// Ticks every `every` (10 ms at least), the first tick at once; a late
+/// tick delays the next ones instead of bunching them up. The catalog's
+/// background tasks (this sweep, the plan board's daily snapshot) run on it.
+pub(crate) fn ticks(every: Duration) -> tokio::time::Interval {
+    let mut ticks = tokio::time::interval(every.max(Duration::from_millis(10)));
+    ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    ticks
+}
+
 /// Sweeps every `every` until the task is aborted; the first sweep runs at once.
 pub fn spawn(catalog: Catalog, every: Duration) -> JoinHandle<()> {
     tokio::spawn(async move {
-        let mut ticks = tokio::time::interval(every.max(Duration::from_millis(10)));
-        ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        let mut ticks = ticks(every);
         loop {
             ticks.tick().await;
             match catalog.expire_overdue_needs(now_ms()).await {

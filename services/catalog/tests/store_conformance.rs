@@ -10,12 +10,12 @@ use std::{collections::BTreeSet, sync::Arc, time::Duration};
 
 use innomatch_catalog::{
     Catalog,
-    plan::china_day_start,
-    tokens::TokenRegistry,
     interest::store::{InterestAction, InterestEventRecord, InterestQuery, InterestRecord, InterestStatus},
+    plan::china_day_start,
     postgres::PostgresStore,
     sqlite::SqliteStore,
     store::{ListQuery, PrivateNeeds, RecordStore, StoreError, TokenRecord, Write},
+    tokens::TokenRegistry,
 };
 use innomatch_core::{
     model::{
@@ -730,10 +730,6 @@ fn certified(id: &str, region: &str, certificates: Vec<QualificationCertificate>
     })
 }
 
-fn certificate(qualification: Qualification, number: &str, from: i64, until: i64) -> QualificationCertificate {
-    QualificationCertificate { qualification, certificate_number: number.into(), valid_from_ms: from, valid_until_ms: until }
-}
-
 fn catalog_over(store: &Arc<dyn RecordStore>) -> Catalog {
     Catalog::new(Arc::clone(store), Arc::new(TokenRegistry::default()))
 }
@@ -744,8 +740,8 @@ async fn the_plan_board_per_district_equals_a_direct_count_over_the_store(backen
     let Some(h) = Harness::new(backend).await else { return };
     let store = &h.store;
     let now = now_ms();
-    let valid = |q, n: &str| certificate(q, n, now - 30 * DAY_MS, now + 300 * DAY_MS);
-    let expired = |q, n: &str| certificate(q, n, now - 900 * DAY_MS, now - DAY_MS);
+    let valid = |q, n: &str| QualificationCertificate::new(q, n, now - 30 * DAY_MS, now + 300 * DAY_MS);
+    let expired = |q, n: &str| QualificationCertificate::new(q, n, now - 900 * DAY_MS, now - DAY_MS);
     let districts = ["440802", "440803", "440811", "440825", "440881"];
     for n in 0..40usize {
         let district = districts[n % districts.len()];
@@ -810,7 +806,9 @@ async fn plan_snapshots_keep_one_per_day_and_accumulate(backend: Backend) {
     let catalog = catalog_over(store);
     let first_day = china_day_start("2026-11-29").expect("day") + 9 * 3_600_000;
     let t = first_day;
-    let grant = |n: &str| certificate(Qualification::HighTechEnterprise, n, t - 30 * DAY_MS, t + 900 * DAY_MS);
+    let grant = |n: &str| {
+        QualificationCertificate::new(Qualification::HighTechEnterprise, n, t - 30 * DAY_MS, t + 900 * DAY_MS)
+    };
     store.insert(certified("org_a", "440803", vec![grant("GR1")])).await.expect("insert");
     assert!(catalog.take_plan_snapshot(t).await.expect("snapshot"), "the day's first snapshot is kept");
     store.insert(certified("org_b", "440803", vec![grant("GR2")])).await.expect("insert");
@@ -831,8 +829,7 @@ async fn plan_snapshots_keep_one_per_day_and_accumulate(backend: Backend) {
     let since: Vec<String> =
         catalog.plan_history(Some("2026-11-30"), 100).await.expect("since").into_iter().map(|b| b.day).collect();
     assert_eq!(since, ["2026-11-30", "2026-12-01"]);
-    let newest: Vec<String> =
-        catalog.plan_history(None, 1).await.expect("newest").into_iter().map(|b| b.day).collect();
+    let newest: Vec<String> = catalog.plan_history(None, 1).await.expect("newest").into_iter().map(|b| b.day).collect();
     assert_eq!(newest, ["2026-12-01"]);
     assert!(catalog.plan_history(Some("30.11.2026"), 10).await.is_err(), "a day is YYYY-MM-DD");
 }

@@ -301,6 +301,15 @@ pub struct QualificationCertificate {
 }
 
 impl QualificationCertificate {
+    pub fn new(
+        qualification: Qualification,
+        certificate_number: &str,
+        valid_from_ms: i64,
+        valid_until_ms: i64,
+    ) -> Self {
+        Self { qualification, certificate_number: certificate_number.to_owned(), valid_from_ms, valid_until_ms }
+    }
+
     /// True when the certificate is valid at `at_ms`.
     pub fn is_valid_at(&self, at_ms: i64) -> bool {
         self.valid_from_ms <= at_ms && at_ms <= self.valid_until_ms

@@ -440,7 +440,10 @@ fn qualify(org: &str, qualification: &str, certificate: &str, from_days: i64, un
 
 #[test]
 fn stats_by_district_history_and_xlsx() {
-    let org = run(ADMIN_TOKEN, &["admin", "create-org", "--name", "吴川羽绒科技有限公司", "--kind", "enterprise", "--region", "440883"]);
+    let org = run(
+        ADMIN_TOKEN,
+        &["admin", "create-org", "--name", "吴川羽绒科技有限公司", "--kind", "enterprise", "--region", "440883"],
+    );
     let org = id(&org);
     qualify(&org, "high_tech_enterprise", "GR202544009999", -10, 300);
     qualify(&org, "high_level_talent", "RC-0001", -10, 300);
@@ -448,9 +451,12 @@ fn stats_by_district_history_and_xlsx() {
     qualify(&org, "high_level_talent", "RC-0003", -900, -1);
 
     let board = run(ADMIN_TOKEN, &["stats", "--by", "district"]);
-    let district = board["districts"].as_array().expect("districts").iter().find(|d| d["region_code"] == "440883").cloned();
+    let district =
+        board["districts"].as_array().expect("districts").iter().find(|d| d["region_code"] == "440883").cloned();
     let district = district.expect("吴川市");
-    let figure = |key: &str| district["figures"].as_array().expect("figures").iter().find(|f| f["key"] == key).cloned().expect(key);
+    let figure = |key: &str| {
+        district["figures"].as_array().expect("figures").iter().find(|f| f["key"] == key).cloned().expect(key)
+    };
     assert_eq!(figure("high_tech_enterprises")["count"], 1);
     assert_eq!(figure("high_level_talents")["count"], 2, "two valid talent certificates, the lapsed one not");
     assert_eq!(board["city"].as_array().expect("city").len(), 11, "every target of the plan");
@@ -485,7 +491,19 @@ fn lookup_shows_an_organizations_whole_picture_to_the_bureau() {
     let name = "雷州对虾种苗繁育有限公司";
     let (org, token) = tenant(name, "enterprise");
     qualify(&org, "tech_sme", "KJ202544000123", -300, 20);
-    let need = run(&token, &["need", "post", "--title", "对虾养殖尾水处理", "--description", "寻求高校合作处理对虾养殖尾水", "--industry", "shrimp"]);
+    let need = run(
+        &token,
+        &[
+            "need",
+            "post",
+            "--title",
+            "对虾养殖尾水处理",
+            "--description",
+            "寻求高校合作处理对虾养殖尾水",
+            "--industry",
+            "shrimp",
+        ],
+    );
 
     let found = run(ADMIN_TOKEN, &["lookup", name]);
     assert_eq!(found["organization"]["id"], org.as_str());
@@ -496,9 +514,16 @@ fn lookup_shows_an_organizations_whole_picture_to_the_bureau() {
     let by_id = run(ADMIN_TOKEN, &["lookup", &org]);
     assert_eq!(by_id["organization"]["name"], name);
     let human = text(ADMIN_TOKEN, &["lookup", &org]);
-    assert!(human.contains("科技型中小企业") && human.contains("即将到期") && human.contains("对虾养殖尾水处理"), "{human}");
+    assert!(
+        human.contains("科技型中小企业") && human.contains("即将到期") && human.contains("对虾养殖尾水处理"),
+        "{human}"
+    );
 
     let refused = output(&token, &["lookup", &org]);
     assert!(!refused.status.success());
-    assert!(String::from_utf8_lossy(&refused.stderr).contains("PermissionDenied"), "{}", String::from_utf8_lossy(&refused.stderr));
+    assert!(
+        String::from_utf8_lossy(&refused.stderr).contains("PermissionDenied"),
+        "{}",
+        String::from_utf8_lossy(&refused.stderr)
+    );
 }

@@ -287,7 +287,16 @@ async fn each_kind_of_demo_user_signs_in_to_their_work() {
     }
     bureau.wait_for_css("#plan-districts tr[data-region='440825']").await;
     assert!(bureau.text("#plan-targets").await.contains("700"), "the 2025 target of high-tech enterprises");
+    for key in ["high_level_talents", "invention_patents_per_10k", "districts_with_incubation_carrier"] {
+        bureau.wait_for_css(&format!("#plan-targets tr[data-key='{key}']")).await;
+    }
+    // The snapshot kept at start is the history's first row.
+    bureau.wait_for_css("#plan-history tr[data-day]").await;
     bureau.screenshot("bureau-plan").await;
+    bureau.goto("/admin/lookup?q=湛江澄澜特钢材料有限公司").await;
+    bureau.wait_for_css("#lookup-result #lookup-needs li").await;
+    assert!(bureau.text("#lookup-result").await.contains("湛江澄澜特钢材料有限公司"), "the enterprise's whole picture");
+    bureau.screenshot("bureau-lookup").await;
 
     // An import with one good and one bad row: the good one is written, the bad one reported with its line.
     let dir = tempfile::tempdir().expect("a folder");

@@ -43,20 +43,6 @@ fn register(organization: pb::Organization, allow_duplicate_name: bool) -> pb::C
     pb::CreateOrganizationRequest { organization: Some(organization), allow_duplicate_name }
 }
 
-fn certificate(
-    qualification: pb::Qualification,
-    number: &str,
-    from_ms: i64,
-    until_ms: i64,
-) -> pb::QualificationCertificate {
-    pb::QualificationCertificate {
-        qualification: qualification as i32,
-        certificate_number: number.into(),
-        valid_from: Some(timestamp(from_ms)),
-        valid_until: Some(timestamp(until_ms)),
-    }
-}
-
 #[tokio::test]
 async fn credit_codes_are_checked_and_unique_names_need_a_flag_and_contacts_stay_with_the_owner() {
     let app = spawn_app().await;

@@ -3,45 +3,28 @@
 //! the snapshot taken at start, the XLSX export, and one organization's
 //! whole picture (admins only).
 
-use innomatch_core::{
-    convert::timestamp,
-    model::{OrganizationKind, Role, ServiceCategory, now_ms},
-};
+use innomatch_core::model::{OrganizationKind, Role, ServiceCategory, now_ms};
 use innomatch_proto::v1 as pb;
-use innomatch_tests::{TestApp, spawn_app, steel_need};
+use innomatch_tests::{TestApp, certificate, spawn_app, steel_need};
 use tonic::Code;
 
 const DAY_MS: i64 = 86_400_000;
 
-fn certificate(qualification: pb::Qualification, number: &str, from_ms: i64, until_ms: i64) -> pb::QualificationCertificate {
-    pb::QualificationCertificate {
-        qualification: qualification as i32,
-        certificate_number: number.into(),
-        valid_from: Some(timestamp(from_ms)),
-        valid_until: Some(timestamp(until_ms)),
-    }
-}
-
 /// Registers an organization with verified certificates as the admin; its id.
-async fn certified_org(app: &TestApp, name: &str, region: &str, certificates: Vec<pb::QualificationCertificate>) -> String {
-    app.admin_catalog()
-        .await
-        .create_organization(pb::CreateOrganizationRequest {
-            organization: Some(pb::Organization {
-                name: name.into(),
-                kind: OrganizationKind::Enterprise.to_proto(),
-                region_code: region.into(),
-                qualification_certificates: certificates,
-                ..Default::default()
-            }),
-            ..Default::default()
-        })
-        .await
-        .expect("create organization")
-        .into_inner()
-        .meta
-        .expect("meta")
-        .id
+async fn certified_org(
+    app: &TestApp,
+    name: &str,
+    region: &str,
+    certificates: Vec<pb::QualificationCertificate>,
+) -> String {
+    app.register_org(pb::Organization {
+        name: name.into(),
+        kind: OrganizationKind::Enterprise.to_proto(),
+        region_code: region.into(),
+        qualification_certificates: certificates,
+        ..Default::default()
+    })
+    .await
 }
 
 fn district_count(board: &pb::PlanBoard, region: &str, key: &str) -> u64 {
@@ -60,8 +43,15 @@ async fn the_plan_board_counts_verified_certificates_per_district_and_keeps_a_sn
     let now = now_ms();
     let valid = |q, n: &str| certificate(q, n, now - 10 * DAY_MS, now + 300 * DAY_MS);
     let lapsed = |q, n: &str| certificate(q, n, now - 900 * DAY_MS, now - DAY_MS);
-    certified_org(&app, "湛江绿色钢铁科技有限公司", "440803", vec![valid(pb::Qualification::HighTechEnterprise, "GR1")]).await;
-    certified_org(&app, "湛江氢冶金材料有限公司", "440803", vec![lapsed(pb::Qualification::HighTechEnterprise, "GR2")]).await;
+    certified_org(
+        &app,
+        "湛江绿色钢铁科技有限公司",
+        "440803",
+        vec![valid(pb::Qualification::HighTechEnterprise, "GR1")],
+    )
+    .await;
+    certified_org(&app, "湛江氢冶金材料有限公司", "440803", vec![lapsed(pb::Qualification::HighTechEnterprise, "GR2")])
+        .await;
     certified_org(
         &app,
         "徐闻菠萝深加工有限公司",
@@ -75,7 +65,8 @@ async fn the_plan_board_counts_verified_certificates_per_district_and_keeps_a_sn
     )
     .await;
     certified_org(&app, "遂溪众创空间运营有限公司", "440823", vec![valid(pb::Qualification::MakerSpace, "ZC1")]).await;
-    certified_org(&app, "深圳工业互联网有限公司", "440300", vec![valid(pb::Qualification::HighTechEnterprise, "GR3")]).await;
+    certified_org(&app, "深圳工业互联网有限公司", "440300", vec![valid(pb::Qualification::HighTechEnterprise, "GR3")])
+        .await;
 
     let token = app.admin_token.clone();
     let (_, member) = app.tenant("湛江对虾养殖合作社", OrganizationKind::Enterprise).await;
@@ -89,7 +80,11 @@ async fn the_plan_board_counts_verified_certificates_per_district_and_keeps_a_sn
     assert_eq!(district_count(&board, "440823", "districts_with_incubation_carrier"), 1);
     assert_eq!(district_count(&board, "440803", "districts_with_incubation_carrier"), 0);
     let city = |key: &str| board.city.iter().find(|f| f.key == key).cloned().expect(key);
-    assert_eq!((city("high_tech_enterprises").count, city("high_tech_enterprises").target), (1, 700), "深圳 is not 湛江");
+    assert_eq!(
+        (city("high_tech_enterprises").count, city("high_tech_enterprises").target),
+        (1, 700),
+        "深圳 is not 湛江"
+    );
     assert_eq!(city("districts_with_incubation_carrier").target, 9);
     let patents = city("invention_patents_per_10k");
     assert_eq!(patents.rate_target, Some(4.8));
@@ -102,11 +97,8 @@ async fn the_plan_board_counts_verified_certificates_per_district_and_keeps_a_sn
     // The server keeps today's snapshot at start.
     let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(20);
     let history = loop {
-        let history = stats
-            .list_plan_snapshots(pb::ListPlanSnapshotsRequest::default())
-            .await
-            .expect("history")
-            .into_inner();
+        let history =
+            stats.list_plan_snapshots(pb::ListPlanSnapshotsRequest::default()).await.expect("history").into_inner();
         if !history.snapshots.is_empty() {
             break history;
         }
@@ -193,9 +185,16 @@ async fn the_bureau_looks_up_an_organizations_whole_picture() {
         ],
         "newest validity first, each with its standing today"
     );
-    assert_eq!(found.needs.iter().filter_map(|n| n.meta.as_ref()).map(|m| m.id.as_str()).collect::<Vec<_>>(), [need_id.as_str()]);
+    assert_eq!(
+        found.needs.iter().filter_map(|n| n.meta.as_ref()).map(|m| m.id.as_str()).collect::<Vec<_>>(),
+        [need_id.as_str()]
+    );
     assert!(found.leads_included && found.notifications_included);
-    assert_eq!(found.leads.iter().map(|l| l.id.as_str()).collect::<Vec<_>>(), [lead.id.as_str()], "the lead made for its need");
+    assert_eq!(
+        found.leads.iter().map(|l| l.id.as_str()).collect::<Vec<_>>(),
+        [lead.id.as_str()],
+        "the lead made for its need"
+    );
     assert!(found.capabilities.is_empty() && found.offers.is_empty());
 
     let refused = app

@@ -16,8 +16,7 @@ pub const DEFAULT_CHECK_EVERY: Duration = Duration::from_secs(3_600);
 /// Takes today's snapshot if missing, at once and then every `every`, until aborted.
 pub fn spawn(catalog: Catalog, every: Duration) -> JoinHandle<()> {
     tokio::spawn(async move {
-        let mut ticks = tokio::time::interval(every.max(Duration::from_millis(10)));
-        ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        let mut ticks = crate::expiry::ticks(every);
         loop {
             ticks.tick().await;
             let now = now_ms();

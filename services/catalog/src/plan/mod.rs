@@ -22,6 +22,7 @@ use innomatch_core::{
     model::{Organization, Qualification, Record, RecordKind, RecordStatus},
     tag::Tag,
     taxonomy::{PlanMeasure, PlanTarget, Taxonomy},
+    validation::Violations,
 };
 use serde::{Deserialize, Serialize};
 
@@ -119,7 +120,9 @@ fn counted_certificates(target: &PlanTarget, org: &Organization, at_ms: i64) -> 
     let mut numbers: Vec<(Qualification, &str)> = org
         .qualification_certificates
         .iter()
-        .filter(|c| target.qualifications.contains(&c.qualification) && c.is_valid_at(at_ms) && c.valid_from_ms >= since)
+        .filter(|c| {
+            target.qualifications.contains(&c.qualification) && c.is_valid_at(at_ms) && c.valid_from_ms >= since
+        })
         .map(|c| (c.qualification, c.certificate_number.as_str()))
         .collect();
     numbers.sort_unstable();
@@ -267,11 +270,8 @@ impl Catalog {
     /// The kept snapshots from `since_day` (YYYY-MM-DD, inclusive; `None`:
     /// from the first), oldest first; the newest `limit` of them when there are more.
     pub async fn plan_history(&self, since_day: Option<&str>, limit: u32) -> Result<Vec<PlanBoard>, CatalogError> {
-        if let Some(day) = since_day {
-            if china_day_start(day).is_none() {
-                return Err(innomatch_core::validation::Violations::single("since_day", "must be a date, YYYY-MM-DD")
-                    .into());
-            }
+        if since_day.is_some_and(|day| china_day_start(day).is_none()) {
+            return Err(Violations::single("since_day", "must be a date, YYYY-MM-DD").into());
         }
         Ok(self.store.plan_snapshots(since_day.unwrap_or(""), limit.clamp(1, MAX_HISTORY)).await?)
     }
@@ -287,15 +287,6 @@ mod tests {
 
     fn now() -> i64 {
         china_day_start("2025-06-01").expect("a day")
-    }
-
-    fn certificate(qualification: Qualification, number: &str, from: i64, until: i64) -> QualificationCertificate {
-        QualificationCertificate {
-            qualification,
-            certificate_number: number.into(),
-            valid_from_ms: from,
-            valid_until_ms: until,
-        }
     }
 
     fn org(id: &str, region: &str, certificates: Vec<QualificationCertificate>) -> Organization {
@@ -327,9 +318,21 @@ mod tests {
     fn only_certificates_valid_on_the_day_count() {
         let t = now();
         let orgs = [
-            org("a", "440803", vec![certificate(Qualification::HighTechEnterprise, "GR1", t - DAY, t + DAY)]),
-            org("b", "440803", vec![certificate(Qualification::HighTechEnterprise, "GR2", t - 9 * DAY, t - DAY)]),
-            org("c", "440803", vec![certificate(Qualification::HighTechEnterprise, "GR3", t + DAY, t + 9 * DAY)]),
+            org(
+                "a",
+                "440803",
+                vec![QualificationCertificate::new(Qualification::HighTechEnterprise, "GR1", t - DAY, t + DAY)],
+            ),
+            org(
+                "b",
+                "440803",
+                vec![QualificationCertificate::new(Qualification::HighTechEnterprise, "GR2", t - 9 * DAY, t - DAY)],
+            ),
+            org(
+                "c",
+                "440803",
+                vec![QualificationCertificate::new(Qualification::HighTechEnterprise, "GR3", t + DAY, t + 9 * DAY)],
+            ),
         ];
         let board = board_of(&orgs, t);
         assert_eq!(count(&board, "high_tech_enterprises"), 1, "expired and not yet valid certificates do not count");
@@ -339,7 +342,7 @@ mod tests {
     #[test]
     fn organizations_outside_the_city_or_archived_do_not_count() {
         let t = now();
-        let valid = || vec![certificate(Qualification::TechSme, "KJ1", t - DAY, t + DAY)];
+        let valid = || vec![QualificationCertificate::new(Qualification::TechSme, "KJ1", t - DAY, t + DAY)];
         let mut archived = org("d", "440802", valid());
         archived.meta.status = Some(RecordStatus::Archived);
         let orgs = [org("a", "440802", valid()), org("b", "440300", valid()), org("c", "440800", valid()), archived];
@@ -359,16 +362,20 @@ mod tests {
                 "a",
                 "440811",
                 vec![
-                    certificate(Qualification::HighLevelTalent, "RC1", t - DAY, t + DAY),
-                    certificate(Qualification::HighLevelTalent, "RC2", t - DAY, t + DAY),
-                    certificate(Qualification::HighLevelTalent, "RC2", t - DAY, t + DAY),
-                    certificate(Qualification::InnovationTeam, "TD-old", plan_start - DAY, t + DAY),
-                    certificate(Qualification::InnovationTeam, "TD-new", plan_start, t + DAY),
-                    certificate(Qualification::InventionPatent, "ZL1", t - DAY, t + DAY),
-                    certificate(Qualification::InventionPatent, "ZL2", t - DAY, t + DAY),
+                    QualificationCertificate::new(Qualification::HighLevelTalent, "RC1", t - DAY, t + DAY),
+                    QualificationCertificate::new(Qualification::HighLevelTalent, "RC2", t - DAY, t + DAY),
+                    QualificationCertificate::new(Qualification::HighLevelTalent, "RC2", t - DAY, t + DAY),
+                    QualificationCertificate::new(Qualification::InnovationTeam, "TD-old", plan_start - DAY, t + DAY),
+                    QualificationCertificate::new(Qualification::InnovationTeam, "TD-new", plan_start, t + DAY),
+                    QualificationCertificate::new(Qualification::InventionPatent, "ZL1", t - DAY, t + DAY),
+                    QualificationCertificate::new(Qualification::InventionPatent, "ZL2", t - DAY, t + DAY),
                 ],
             ),
-            org("b", "440811", vec![certificate(Qualification::InventionPatent, "ZL3", t - DAY, t - 1)]),
+            org(
+                "b",
+                "440811",
+                vec![QualificationCertificate::new(Qualification::InventionPatent, "ZL3", t - DAY, t - 1)],
+            ),
         ];
         let board = board_of(&orgs, t);
         assert_eq!(count(&board, "high_level_talents"), 2, "one per person, a number listed twice once");
@@ -384,7 +391,7 @@ mod tests {
     #[test]
     fn every_district_needs_an_incubation_carrier() {
         let t = now();
-        let valid = |q| vec![certificate(q, "FH1", t - DAY, t + DAY)];
+        let valid = |q| vec![QualificationCertificate::new(q, "FH1", t - DAY, t + DAY)];
         let orgs = [
             org("a", "440802", valid(Qualification::MakerSpace)),
             org("b", "440802", valid(Qualification::Incubator)),

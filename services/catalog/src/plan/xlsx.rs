@@ -42,7 +42,15 @@ fn write(board: &PlanBoard, history: &[PlanBoard]) -> Result<Vec<u8>, XlsxError>
 
     let city = workbook.add_worksheet();
     city.set_name(SHEETS[0])?;
-    let titles = ["指标 Target", "当前 Count", "目标 Target", "完成率 Reached", "每万人 Per 10,000", "目标每万人 Rate target", "编码 Key"];
+    let titles = [
+        "指标 Target",
+        "当前 Count",
+        "目标 Target",
+        "完成率 Reached",
+        "每万人 Per 10,000",
+        "目标每万人 Rate target",
+        "编码 Key",
+    ];
     headers(city, &titles.map(String::from), &bold)?;
     for (n, figure) in board.city.iter().enumerate() {
         let r = row(n + 1)?;

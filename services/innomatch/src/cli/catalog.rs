@@ -285,7 +285,6 @@ fn china_day(day: &str) -> anyhow::Result<(i64, i64)> {
     Ok((start, next.timestamp().as_millisecond() - 1))
 }
 
-
 pub(crate) fn need_json(n: &pb::TechNeed) -> serde_json::Value {
     let meta = n.meta.clone().unwrap_or_default();
     let budget = n.budget.map(|b| json!({ "min_yuan": b.min_yuan, "max_yuan": b.max_yuan }));

@@ -3,10 +3,7 @@
 //! and their standing, needs, capabilities, offers, leads and outcomes,
 //! interests and notifications. Needs an admin token.
 
-use innomatch_core::{
-    convert::millis,
-    model::Qualification,
-};
+use innomatch_core::{convert::millis, model::Qualification};
 use innomatch_leads::{export::shanghai_date, model::LeadStatus};
 use innomatch_proto::v1 as pb;
 use serde_json::json;

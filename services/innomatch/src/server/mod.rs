@@ -255,11 +255,13 @@ pub async fn start(settings: &Settings) -> anyhow::Result<RunningServer> {
             AccountServiceServer::new(AccountGrpc::new(accounts.clone(), auth.clone()))
                 .with_message_limit(limits.max_message_bytes)
         }))
-        .add_optional_service(
-            catalog_here.then(|| {
-                guarded(StatsServiceServer::new(StatsGrpc::new(catalog.clone(), leads.clone(), notifications.clone())), limits, &auth)
-            }),
-        )
+        .add_optional_service(catalog_here.then(|| {
+            guarded(
+                StatsServiceServer::new(StatsGrpc::new(catalog.clone(), leads.clone(), notifications.clone())),
+                limits,
+                &auth,
+            )
+        }))
         .add_optional_service(search_here.map(|search| {
             let grpc = SearchGrpc::new(Arc::clone(&search.index), catalog.clone());
             guarded(SearchServiceServer::new(grpc), limits, &auth)

@@ -169,8 +169,7 @@ impl StatsService for StatsGrpc {
         principal(&request)?;
         let request = request.into_inner();
         let limit = if request.limit == 0 { DEFAULT_HISTORY } else { request.limit };
-        let snapshots =
-            self.catalog.plan_history(since_day(&request.since_day), limit).await.map_err(Status::from)?;
+        let snapshots = self.catalog.plan_history(since_day(&request.since_day), limit).await.map_err(Status::from)?;
         Ok(Response::new(pb::PlanHistory { snapshots: snapshots.iter().map(plan_board).collect() }))
     }
 
@@ -180,11 +179,8 @@ impl StatsService for StatsGrpc {
     ) -> Result<Response<pb::ExportedWorkbook>, Status> {
         principal(&request)?;
         let request = request.into_inner();
-        let history = self
-            .catalog
-            .plan_history(since_day(&request.since_day), plan::MAX_HISTORY)
-            .await
-            .map_err(Status::from)?;
+        let history =
+            self.catalog.plan_history(since_day(&request.since_day), plan::MAX_HISTORY).await.map_err(Status::from)?;
         let board = self.catalog.plan_board(now_ms()).await.map_err(Status::from)?;
         let content = plan::xlsx::board_workbook(&board, &history).map_err(|error| {
             tracing::error!(%error, "plan board export failed");

@@ -49,7 +49,6 @@ fn bar_chart(id: &str, title: &str, rows: &[(String, u64)], scale: u64, unit: &s
     }
 }
 
-
 /// The whole percent of `target` that `count` reaches (0 without a target).
 fn reached(count: u64, target: u64) -> u64 {
     count.saturating_mul(100).checked_div(target).unwrap_or(0)
@@ -186,7 +185,8 @@ pub async fn export(State(console): State<WebConsole>, signed_in: SignedIn) -> R
         ),
         Err(error) => {
             tracing::error!(%error, "plan board export failed");
-            PageError::Domain(tonic::Status::internal("writing the workbook failed; the error was logged")).render(&viewer)
+            PageError::Domain(tonic::Status::internal("writing the workbook failed; the error was logged"))
+                .render(&viewer)
         }
     }
 }
