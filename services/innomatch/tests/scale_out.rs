@@ -4,7 +4,10 @@
 //! on every replica; a replica killed without warning mid-stream leaves the
 //! other serving, and catches up after a restart with no document missing
 //! or twice; a new, empty replica converges; one replica at a time
-//! auto-matches (the Redis lease), and the other takes over when it dies.
+//! auto-matches (the Redis lease), and the other takes over when it dies;
+//! two leads processes share the delivery: a lead offered through one is
+//! delivered and answered through the other, and the answer's notification
+//! reaches the need's owner through the first.
 //! Needs PostgreSQL (127.0.0.1:5432, a schema of its own) and Redis
 //! (127.0.0.1:6379, a key prefix of its own); must run when CI=true.
 
@@ -24,7 +27,8 @@ use common::{
 use innomatch_core::postgres::TestSchema;
 use innomatch_proto::v1::{
     self as pb, admin_service_client::AdminServiceClient, catalog_service_client::CatalogServiceClient,
-    leads_service_client::LeadsServiceClient, search_service_client::SearchServiceClient,
+    leads_service_client::LeadsServiceClient, notification_service_client::NotificationServiceClient,
+    search_service_client::SearchServiceClient,
 };
 use tonic::transport::Channel;
 use tonic_health::pb::{HealthCheckRequest, health_check_response::ServingStatus, health_client::HealthClient};
@@ -156,6 +160,12 @@ async fn replicas_on_postgres_and_redis_converge_survive_a_kill_and_auto_match_o
         true,
         &["--service", "leads", "--database-url", &database_url],
     );
+    let other_leads_server = start_with(
+        &dir.path().join("leads-b"),
+        Some(&config),
+        true,
+        &["--service", "leads", "--database-url", &database_url],
+    );
     let cluster = Cluster {
         dir: dir.path(),
         config: &config,
@@ -270,11 +280,54 @@ async fn replicas_on_postgres_and_redis_converge_survive_a_kill_and_auto_match_o
     .await;
     let listed =
         leads.clone().list_leads(authorized(pb::ListLeadsRequest::default(), &agency_token)).await.expect("leads");
-    assert_eq!(
-        listed.into_inner().leads.iter().filter(|l| l.need_id == need_id).count(),
-        1,
-        "one lead per need × offer"
-    );
+    let lead = listed.into_inner().leads.into_iter().filter(|l| l.need_id == need_id).collect::<Vec<_>>();
+    assert_eq!(lead.len(), 1, "one lead per need × offer: {lead:?}");
+
+    // Offered through one leads process, delivered and answered through the other.
+    let other_leads = LeadsServiceClient::new(other_leads_server.channel().await);
+    // Each process re-reads the tokens every 2 s: the agency's may be newer.
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let mut deliveries = loop {
+        match other_leads.clone().subscribe_leads(authorized(pb::SubscribeLeadsRequest {}, &agency_token)).await {
+            Ok(stream) => break stream.into_inner(),
+            Err(status) if status.code() == tonic::Code::Unauthenticated && Instant::now() < deadline => {
+                tokio::time::sleep(Duration::from_millis(100)).await;
+            }
+            Err(status) => panic!("subscribe on the other leads process: {status:?}"),
+        }
+    };
+    let delivered = tokio::time::timeout(Duration::from_secs(30), async {
+        loop {
+            let delivery = deliveries.message().await.expect("delivery").expect("stream open");
+            let lead = delivery.lead.expect("lead");
+            if lead.need_id == need_id {
+                return lead;
+            }
+        }
+    })
+    .await
+    .expect("the lead is delivered through the other leads process");
+    assert_eq!(delivered.id, lead[0].id);
+    let mut notifications = NotificationServiceClient::new(leads_server.channel().await)
+        .subscribe_notifications(authorized(pb::SubscribeNotificationsRequest {}, &token))
+        .await
+        .expect("the need owner subscribes on the first leads process")
+        .into_inner();
+    let answer = pb::RespondToLeadRequest { lead_id: delivered.id.clone(), accept: true, ..Default::default() };
+    other_leads.clone().respond_to_lead(authorized(answer, &agency_token)).await.expect("accept");
+    let notice = tokio::time::timeout(Duration::from_secs(30), async {
+        loop {
+            let delivery = notifications.message().await.expect("notification").expect("stream open");
+            let notification = delivery.notification.expect("notification");
+            if notification.kind == pb::NotificationKind::LeadAnswered as i32 && notification.need_id == need_id {
+                return notification;
+            }
+        }
+    })
+    .await
+    .expect("the answer's notification reaches the owner through the first leads process");
+    assert!(notice.body.contains("接受"), "{notice:?}");
+    drop(other_leads_server);
     drop(replicas);
     drop(leads_server);
     drop(catalog_server);
