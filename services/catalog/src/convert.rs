@@ -16,6 +16,7 @@ use innomatch_proto::v1 as pb;
 use crate::{
     service::{FeedEvent, ListFilter},
     store::{Change, TokenRecord},
+    tokens::AuthSnapshot,
 };
 
 /// A proto record message and its domain counterpart.
@@ -339,6 +340,24 @@ impl From<FeedEvent> for pb::ChangeEvent {
                 committed_at: Some(timestamp(committed_at_ms)),
                 record: None,
             },
+        }
+    }
+}
+
+impl From<AuthSnapshot> for pb::AuthSnapshot {
+    fn from(snapshot: AuthSnapshot) -> Self {
+        pb::AuthSnapshot {
+            tokens: snapshot
+                .tokens
+                .into_iter()
+                .map(|t| pb::TokenDigest {
+                    token_id: t.id,
+                    sha256: t.hash,
+                    organization_id: t.organization_id.unwrap_or_default(),
+                    role: t.role.to_proto(),
+                })
+                .collect(),
+            archived_organization_ids: snapshot.archived_organizations.into_iter().collect(),
         }
     }
 }

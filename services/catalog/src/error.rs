@@ -24,6 +24,9 @@ pub enum CatalogError {
     AlreadyExists(String),
     #[error("storage failed: {0}")]
     Storage(StoreError),
+    /// The catalog a replica follows did not answer (see `remote`).
+    #[error("the catalog is unavailable: {0}")]
+    Unavailable(String),
 }
 
 impl From<Violations> for CatalogError {
@@ -59,6 +62,7 @@ impl From<CatalogError> for Status {
                 tracing::error!(error = %inner, "catalog storage failed");
                 Status::internal("storage failed; the error was logged")
             }
+            CatalogError::Unavailable(_) => Status::unavailable(error.to_string()),
         }
     }
 }

@@ -241,6 +241,14 @@ impl CatalogService for CatalogGrpc {
         // Revoking the token or archiving its organization ends the feed.
         Ok(Response::new(standing.guard(stream)?))
     }
+
+    async fn get_feed_position(
+        &self,
+        request: Request<pb::GetFeedPositionRequest>,
+    ) -> Result<Response<pb::FeedPosition>, Status> {
+        principal(&request)?;
+        Ok(Response::new(pb::FeedPosition { latest_sequence: *self.catalog.sequence().borrow() }))
+    }
 }
 
 #[tonic::async_trait]
@@ -272,6 +280,14 @@ impl AdminService for CatalogGrpc {
         let org = request.into_inner().organization_id;
         let tokens = self.catalog.list_tokens(&principal, (!org.is_empty()).then_some(org.as_str())).await?;
         Ok(Response::new(pb::ListTokensResponse { tokens: tokens.into_iter().map(pb::ApiTokenInfo::from).collect() }))
+    }
+
+    async fn get_auth_snapshot(
+        &self,
+        request: Request<pb::GetAuthSnapshotRequest>,
+    ) -> Result<Response<pb::AuthSnapshot>, Status> {
+        let snapshot = self.catalog.auth_snapshot(&principal(&request)?)?;
+        Ok(Response::new(snapshot.into()))
     }
 
     async fn who_am_i(&self, request: Request<pb::WhoAmIRequest>) -> Result<Response<pb::WhoAmIResponse>, Status> {

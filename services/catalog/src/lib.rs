@@ -1,7 +1,8 @@
 //! innomatch catalog: organizations, technology needs, capabilities and
 //! service offers; the record store with its change feed; API tokens; the
 //! people's accounts (users, invitations, web sessions); expressions of
-//! interest in needs and the staged disclosure they lead to.
+//! interest in needs and the staged disclosure they lead to; the reads the
+//! search and matcher services make, here or over gRPC from a replica.
 
 pub mod accounts;
 pub mod bulk;
@@ -12,6 +13,8 @@ pub mod grpc;
 pub mod interest;
 pub mod plan;
 pub mod postgres;
+pub mod reader;
+pub mod remote;
 pub mod service;
 pub mod sqlite;
 pub mod store;

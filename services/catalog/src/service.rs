@@ -781,6 +781,15 @@ impl Catalog {
         Ok(self.store.list_tokens(organization_id).await?)
     }
 
+    /// Admin only: the active tokens' digests and the archived organizations,
+    /// for replicas that authenticate callers without the store.
+    pub fn auth_snapshot(&self, principal: &Principal) -> Result<crate::tokens::AuthSnapshot, CatalogError> {
+        if !principal.is_admin() {
+            return Err(CatalogError::PermissionDenied("only an admin can read the token digests".into()));
+        }
+        Ok(self.tokens.snapshot())
+    }
+
     /// True when any admin token exists in the store.
     pub async fn has_admin_token(&self) -> Result<bool, StoreError> {
         Ok(self.store.list_tokens(None).await?.iter().any(|t| t.role == Role::Admin && !t.revoked))
@@ -1033,7 +1042,7 @@ mod tests {
         let second = here.issue_token(&admin(), Some(org.clone()), Role::Member, "b".into()).await.expect("issue");
 
         let there = TokenRegistry::load(store.as_ref()).await.expect("tokens");
-        let refresh = there.spawn_refresh(Arc::clone(&store), std::time::Duration::from_millis(10));
+        let refresh = there.spawn_refresh(Arc::new(Arc::clone(&store)), std::time::Duration::from_millis(10));
         let principal = |secret: &str| there.resolve(&hash_token(secret)).expect("an active token");
         let (first_principal, second_principal) = (principal(&first.secret), principal(&second.secret));
         assert_eq!(there.standing(&first_principal), Standing::Active);

@@ -1,12 +1,15 @@
 //! The token registry: an in-memory view of the stored API tokens and of the
 //! archived organizations that the auth interceptor consults on every request
-//! (and open streams whenever it changes) without touching the disk.
+//! (and open streams whenever it changes) without touching the disk. It is
+//! refreshed from an [`AuthSource`]: the record store, or (in a replica that
+//! follows the catalog over gRPC) the catalog's `GetAuthSnapshot`.
 
 use std::{
     collections::{HashMap, HashSet},
     sync::{Arc, RwLock},
 };
 
+use async_trait::async_trait;
 use innomatch_core::{
     auth::{Principal, Standing, TokenResolver},
     model::{RecordKind, RecordStatus},
@@ -32,11 +35,12 @@ impl Default for TokenRegistry {
     }
 }
 
-/// The active tokens: by hash to resolve a request, by id to re-check a principal.
+/// The active tokens: by hash to resolve a request, by id to re-check a
+/// principal (and to act for one, see [`TokenResolver::resolve_id`]).
 #[derive(Debug, Default)]
 struct ActiveTokens {
     by_hash: HashMap<String, Principal>,
-    ids: HashSet<String>,
+    by_id: HashMap<String, Principal>,
 }
 
 impl ActiveTokens {
@@ -46,8 +50,38 @@ impl ActiveTokens {
         }
         let principal =
             Principal { token_id: token.id.clone(), organization_id: token.organization_id.clone(), role: token.role };
-        self.ids.insert(token.id.clone());
+        self.by_id.insert(token.id.clone(), principal.clone());
         self.by_hash.insert(token.hash.clone(), principal);
+    }
+}
+
+/// What authenticating callers takes: the active tokens (by hash, never the
+/// secret) and the archived organizations, whose tokens no longer act.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct AuthSnapshot {
+    pub tokens: Vec<TokenRecord>,
+    pub archived_organizations: HashSet<String>,
+}
+
+impl AuthSnapshot {
+    /// Read from the record store.
+    pub async fn read(store: &dyn RecordStore) -> Result<Self, StoreError> {
+        let tokens = store.list_tokens(None).await?.into_iter().filter(|t| !t.revoked).collect();
+        Ok(Self { tokens, archived_organizations: archived_organizations(store).await? })
+    }
+}
+
+/// Where the registry refreshes from.
+#[async_trait]
+pub trait AuthSource: Send + Sync + 'static {
+    async fn auth_snapshot(&self) -> Result<AuthSnapshot, String>;
+}
+
+/// The record store this process opened (shared with other processes).
+#[async_trait]
+impl AuthSource for Arc<dyn RecordStore> {
+    async fn auth_snapshot(&self) -> Result<AuthSnapshot, String> {
+        AuthSnapshot::read(self.as_ref()).await.map_err(|e| e.to_string())
     }
 }
 
@@ -78,56 +112,74 @@ async fn archived_organizations(store: &dyn RecordStore) -> Result<HashSet<Strin
 impl TokenRegistry {
     /// Loads every active token and every archived organization from the store.
     pub async fn load(store: &dyn RecordStore) -> Result<Arc<Self>, StoreError> {
-        let registry = Arc::new(Self::default());
-        for token in store.list_tokens(None).await? {
-            registry.add(&token);
-        }
-        let archived = archived_organizations(store).await?;
-        if let Ok(mut set) = registry.archived_organizations.write() {
-            *set = archived;
-        }
-        Ok(registry)
+        Ok(Self::from_snapshot(AuthSnapshot::read(store).await?))
     }
 
-    /// Re-reads every token from the store now and then, so tokens issued or
-    /// revoked by another process sharing the store take effect here too.
+    /// A registry holding `snapshot`.
+    pub fn from_snapshot(snapshot: AuthSnapshot) -> Arc<Self> {
+        let registry = Arc::new(Self::default());
+        registry.replace(snapshot);
+        registry
+    }
+
+    /// What this registry holds now.
+    pub fn snapshot(&self) -> AuthSnapshot {
+        AuthSnapshot {
+            tokens: self
+                .tokens
+                .read()
+                .map(|tokens| {
+                    tokens
+                        .by_hash
+                        .iter()
+                        .map(|(hash, p)| TokenRecord {
+                            id: p.token_id.clone(),
+                            hash: hash.clone(),
+                            organization_id: p.organization_id.clone(),
+                            role: p.role,
+                            label: String::new(),
+                            created_at_ms: 0,
+                            revoked: false,
+                        })
+                        .collect()
+                })
+                .unwrap_or_default(),
+            archived_organizations: self.archived_organizations.read().map(|set| set.clone()).unwrap_or_default(),
+        }
+    }
+
+    /// Re-reads `source` every `interval`, so tokens issued or revoked (and
+    /// organizations archived) by another process take effect here too.
     pub fn spawn_refresh(
         self: &Arc<Self>,
-        store: Arc<dyn RecordStore>,
+        source: Arc<dyn AuthSource>,
         interval: std::time::Duration,
     ) -> tokio::task::JoinHandle<()> {
         let registry = Arc::clone(self);
         tokio::spawn(async move {
             loop {
                 tokio::time::sleep(interval).await;
-                match store.list_tokens(None).await {
-                    Ok(tokens) => registry.replace_all(&tokens),
+                match source.auth_snapshot().await {
+                    Ok(snapshot) => registry.replace(snapshot),
                     Err(error) => tracing::warn!(%error, "could not refresh api tokens"),
                 }
-                match archived_organizations(store.as_ref()).await {
-                    Ok(archived) => registry.replace_archived(archived),
-                    Err(error) => tracing::warn!(%error, "could not refresh archived organizations"),
-                }
-                // Open streams re-check their principal after every refresh.
-                registry.tick();
             }
         })
     }
 
-    fn replace_all(&self, tokens: &[TokenRecord]) {
+    /// Holds `snapshot` from now on; open streams re-check their principal.
+    pub fn replace(&self, snapshot: AuthSnapshot) {
         let mut fresh = ActiveTokens::default();
-        for token in tokens {
+        for token in &snapshot.tokens {
             fresh.add(token);
         }
         if let Ok(mut current) = self.tokens.write() {
             *current = fresh;
         }
-    }
-
-    fn replace_archived(&self, archived: HashSet<String>) {
         if let Ok(mut set) = self.archived_organizations.write() {
-            *set = archived;
+            *set = snapshot.archived_organizations;
         }
+        self.tick();
     }
 
     fn tick(&self) {
@@ -152,7 +204,7 @@ impl TokenRegistry {
     pub(crate) fn remove(&self, token_id: &str) {
         if let Ok(mut tokens) = self.tokens.write() {
             tokens.by_hash.retain(|_, p| p.token_id != token_id);
-            tokens.ids.remove(token_id);
+            tokens.by_id.remove(token_id);
         }
         self.tick();
     }
@@ -163,8 +215,12 @@ impl TokenResolver for TokenRegistry {
         self.tokens.read().ok()?.by_hash.get(token_hash).cloned()
     }
 
+    fn resolve_id(&self, token_id: &str) -> Option<Principal> {
+        self.tokens.read().ok()?.by_id.get(token_id).cloned()
+    }
+
     fn standing(&self, principal: &Principal) -> Standing {
-        let active = self.tokens.read().is_ok_and(|tokens| tokens.ids.contains(&principal.token_id));
+        let active = self.tokens.read().is_ok_and(|tokens| tokens.by_id.contains_key(&principal.token_id));
         if !active {
             return Standing::Revoked;
         }

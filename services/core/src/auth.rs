@@ -111,6 +111,12 @@ impl Standing {
 pub trait TokenResolver: Send + Sync + 'static {
     fn resolve(&self, token_hash: &str) -> Option<Principal>;
 
+    /// The principal of an active token by its id (see [`ACTING_FOR_HEADER`]).
+    fn resolve_id(&self, token_id: &str) -> Option<Principal> {
+        let _ = token_id;
+        None
+    }
+
     /// Whether `principal` (resolved earlier) may still act now: open
     /// streams ask again whenever [`TokenResolver::changes`] ticks.
     fn standing(&self, principal: &Principal) -> Standing {
@@ -144,6 +150,12 @@ impl std::fmt::Debug for AuthInterceptor {
 /// The token id the bootstrap admin token (from configuration) is known by.
 pub const BOOTSTRAP_TOKEN_ID: &str = "bootstrap-admin";
 
+/// With an admin token, the id of the token the call is made for: the call
+/// is judged as that token's. A replica that follows the catalog reads
+/// records on its callers' behalf this way, so the catalog itself decides
+/// what each caller may see. It can only narrow: admins may act as anyone.
+pub const ACTING_FOR_HEADER: &str = "innomatch-acting-for";
+
 impl AuthInterceptor {
     pub fn new(resolver: Arc<dyn TokenResolver>, bootstrap_admin_token: Option<&str>) -> Self {
         Self { resolver, bootstrap_admin_hash: bootstrap_admin_token.map(|t| Arc::from(hash_token(t))), fair_use: None }
@@ -174,14 +186,33 @@ impl AuthInterceptor {
             .filter(|t| !t.is_empty())
             .ok_or_else(|| Status::unauthenticated("authorization must be `Bearer <token>`"))?;
         let hash = hash_token(token);
-        if self.bootstrap_admin_hash.as_deref() == Some(hash.as_str()) {
-            return Ok(Principal { token_id: BOOTSTRAP_TOKEN_ID.into(), organization_id: None, role: Role::Admin });
-        }
-        let principal =
-            self.resolver.resolve(&hash).ok_or_else(|| Status::unauthenticated("unknown or revoked token"))?;
-        match self.resolver.standing(&principal).refusal(&principal) {
-            Some(refusal) => Err(refusal),
+        let principal = if self.bootstrap_admin_hash.as_deref() == Some(hash.as_str()) {
+            Principal { token_id: BOOTSTRAP_TOKEN_ID.into(), organization_id: None, role: Role::Admin }
+        } else {
+            let principal =
+                self.resolver.resolve(&hash).ok_or_else(|| Status::unauthenticated("unknown or revoked token"))?;
+            if let Some(refusal) = self.resolver.standing(&principal).refusal(&principal) {
+                return Err(refusal);
+            }
+            principal
+        };
+        match metadata.get(ACTING_FOR_HEADER) {
             None => Ok(principal),
+            Some(_) if !principal.is_admin() => {
+                Err(Status::permission_denied(format!("only an admin token may send {ACTING_FOR_HEADER}")))
+            }
+            Some(value) => {
+                let token_id = value
+                    .to_str()
+                    .map_err(|_| Status::invalid_argument(format!("{ACTING_FOR_HEADER} must be a token id")))?;
+                let acted_for = self.resolver.resolve_id(token_id).ok_or_else(|| {
+                    Status::unauthenticated(format!("the token acted for ({token_id}) is unknown or revoked"))
+                })?;
+                match self.resolver.standing(&acted_for).refusal(&acted_for) {
+                    Some(refusal) => Err(refusal),
+                    None => Ok(acted_for),
+                }
+            }
         }
     }
 
@@ -293,5 +324,52 @@ mod tests {
         assert!(!format!("{bearer:?}").contains("imt_abc"));
         let mut anonymous = BearerToken::new(None).expect("no token");
         assert!(anonymous.call(Request::new(())).expect("interceptor").metadata().get("authorization").is_none());
+    }
+
+    /// Two tokens: an admin's and a member's of 湛江澄澜特钢.
+    struct TwoTokens;
+
+    fn member() -> Principal {
+        Principal { token_id: "tok_member".into(), organization_id: Some("org_steel".into()), role: Role::Member }
+    }
+
+    impl TokenResolver for TwoTokens {
+        fn resolve(&self, token_hash: &str) -> Option<Principal> {
+            if token_hash == hash_token("imt_admin") {
+                Some(Principal { token_id: "tok_admin".into(), organization_id: None, role: Role::Admin })
+            } else if token_hash == hash_token("imt_member") {
+                Some(member())
+            } else {
+                None
+            }
+        }
+
+        fn resolve_id(&self, token_id: &str) -> Option<Principal> {
+            (token_id == "tok_member").then(member)
+        }
+    }
+
+    fn calling(token: &str, acting_for: Option<&str>) -> Result<Principal, Status> {
+        let interceptor = AuthInterceptor::new(Arc::new(TwoTokens), None);
+        let mut metadata = tonic::metadata::MetadataMap::new();
+        metadata.insert("authorization", format!("Bearer {token}").parse().expect("header"));
+        if let Some(id) = acting_for {
+            metadata.insert(ACTING_FOR_HEADER, id.parse().expect("header"));
+        }
+        interceptor.authenticate(&metadata)
+    }
+
+    #[test]
+    fn an_admin_may_act_for_another_token_and_nobody_else_may() {
+        assert!(calling("imt_admin", None).expect("admin").is_admin());
+        assert_eq!(calling("imt_admin", Some("tok_member")).expect("acting for the member"), member());
+        assert_eq!(
+            calling("imt_admin", Some("tok_revoked")).expect_err("unknown token").code(),
+            tonic::Code::Unauthenticated
+        );
+        assert_eq!(
+            calling("imt_member", Some("tok_member")).expect_err("a member cannot act for anyone").code(),
+            tonic::Code::PermissionDenied
+        );
     }
 }

@@ -148,11 +148,15 @@ pub struct SearchSettings {
     /// models`) and fuse dense similarity with lexical relevance. Without the
     /// model the server runs lexical-only and says so.
     pub semantic: bool,
+    /// A replica following a catalog elsewhere (`catalog_url`) reports
+    /// SERVING once its index holds every change committed before it
+    /// reached the feed and is at most this many changes behind it.
+    pub replica_ready_lag: u64,
 }
 
 impl Default for SearchSettings {
     fn default() -> Self {
-        Self { refresh_ms: 300, semantic: true }
+        Self { refresh_ms: 300, semantic: true, replica_ready_lag: 100 }
     }
 }
 
@@ -266,6 +270,7 @@ pub struct FileSettings {
     pub internal_client_cert: Option<PathBuf>,
     pub internal_client_key: Option<PathBuf>,
     pub leads_url: Option<String>,
+    pub catalog_url: Option<String>,
     pub search: Option<SearchSettings>,
     pub leads: Option<LeadsSettings>,
     pub database: Option<DatabaseSettings>,
@@ -311,6 +316,9 @@ pub struct Settings {
     pub tls_client_ca: Option<PathBuf>,
     /// A leads service in another process, for auto-matching when this one runs no leads service.
     pub leads_url: Option<String>,
+    /// The catalog in another process, followed over gRPC by a search or
+    /// matcher replica that keeps no record store of its own.
+    pub catalog_url: Option<String>,
     /// TLS of this process's clients of other processes (e.g. `leads_url`):
     /// used when their URL is `https://`.
     pub internal_tls: crate::transport::ClientTls,
@@ -340,6 +348,7 @@ impl Default for Settings {
             tls_key: None,
             tls_client_ca: None,
             leads_url: None,
+            catalog_url: None,
             internal_tls: crate::transport::ClientTls::default(),
         }
     }

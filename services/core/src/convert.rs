@@ -398,6 +398,50 @@ impl From<Record> for pb::change_event::Record {
     }
 }
 
+/// The meta the catalog set on a record it sent (ids, owner, version,
+/// status, times): kept as sent, where a client's is ignored.
+fn meta_as_sent(meta: Option<&pb::RecordMeta>) -> Result<RecordMeta, Violations> {
+    let mut v = Violations::new();
+    let meta = meta.cloned().unwrap_or_default();
+    let status = enum_field(&mut v, "meta.status", meta.status, RecordStatus::from_proto);
+    v.into_result(RecordMeta {
+        id: meta.id,
+        organization_id: meta.organization_id,
+        version: meta.version,
+        status,
+        created_at_ms: meta.created_at.as_ref().map(millis).unwrap_or_default(),
+        updated_at_ms: meta.updated_at.as_ref().map(millis).unwrap_or_default(),
+    })
+}
+
+/// A record as the catalog sent it (to a replica following it over gRPC):
+/// validated as a client's would be, with the meta and the need lifecycle
+/// the catalog set kept.
+pub fn record_as_sent(record: pb::change_event::Record) -> Result<Record, Violations> {
+    use pb::change_event::Record as R;
+    Ok(match record {
+        R::Organization(o) => {
+            let meta = meta_as_sent(o.meta.as_ref())?;
+            Record::Organization(Organization { meta, ..Organization::try_from(o)? })
+        }
+        R::Need(n) => {
+            let meta = meta_as_sent(n.meta.as_ref())?;
+            let mut v = Violations::new();
+            let lifecycle = enum_field(&mut v, "need.need_status", n.need_status, NeedStatus::from_proto);
+            v.into_result(())?;
+            Record::Need(TechNeed { meta, lifecycle, ..TechNeed::try_from(n)? })
+        }
+        R::Capability(c) => {
+            let meta = meta_as_sent(c.meta.as_ref())?;
+            Record::Capability(Capability { meta, ..Capability::try_from(c)? })
+        }
+        R::Offer(o) => {
+            let meta = meta_as_sent(o.meta.as_ref())?;
+            Record::Offer(ServiceOffer { meta, ..ServiceOffer::try_from(o)? })
+        }
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -412,6 +456,22 @@ mod tests {
             region_code: "440803".into(),
             ..Default::default()
         }
+    }
+
+    #[test]
+    fn a_record_as_the_catalog_sent_it_keeps_its_meta_and_lifecycle() {
+        let mut sent = TechNeed::try_from(need("氢冶金中试")).expect("valid");
+        sent.meta = RecordMeta {
+            id: "need_1".into(),
+            organization_id: "org_1".into(),
+            version: 3,
+            status: Some(RecordStatus::Active),
+            created_at_ms: 1_700_000_000_000,
+            updated_at_ms: 1_700_000_001_000,
+        };
+        sent.lifecycle = Some(NeedStatus::InTalks);
+        let received = record_as_sent(Record::Need(sent.clone()).into()).expect("valid");
+        assert_eq!(received, Record::Need(sent));
     }
 
     #[test]

@@ -11,7 +11,7 @@ use std::{collections::HashSet, path::PathBuf, sync::Arc, time::Duration};
 
 use async_trait::async_trait;
 use futures::StreamExt;
-use innomatch_catalog::{Catalog, service::ListFilter, store::Change};
+use innomatch_catalog::store::Change;
 use innomatch_core::{
     auth::{BearerToken, Principal},
     model::{ChangeOperation, Record, RecordKind, RecordStatus, Role, ServiceOffer, TechNeed, Visibility},
@@ -36,6 +36,8 @@ const RETRY_MIN: Duration = Duration::from_millis(500);
 const RETRY_MAX: Duration = Duration::from_secs(30);
 /// Declined or expired leads looked at per pass-on round.
 const PASS_ON_BATCH: u32 = 50;
+/// Open needs read at a time when a new offer is matched against them all.
+const OPEN_NEEDS_PAGE: u32 = 500;
 
 /// Where the auto-matcher remembers the last change it handled.
 #[derive(Debug, Clone)]
@@ -133,14 +135,14 @@ async fn drafts_for_need(
 /// The leads a new or changed service offer brings: for every open,
 /// shareable need it fits well enough, the lead for this offer if the offer
 /// is among the need's best (as when the need itself is matched).
-pub async fn leads_for_offer(matcher: &Matcher, catalog: &Catalog, offer: &ServiceOffer) -> Vec<LeadDraft> {
+pub async fn leads_for_offer(matcher: &Matcher, offer: &ServiceOffer) -> Vec<LeadDraft> {
     if offer.meta.status() != RecordStatus::Active {
         return Vec::new();
     }
     let mut drafts = Vec::new();
-    let mut filter = ListFilter { status: Some(RecordStatus::Active), page_size: 500, ..ListFilter::default() };
+    let mut page_token = String::new();
     loop {
-        let page = match catalog.list(&system(), RecordKind::Need, filter.clone()).await {
+        let page = match matcher.catalog.active_needs(&page_token, OPEN_NEEDS_PAGE).await {
             Ok(page) => page,
             Err(error) => {
                 tracing::warn!(%error, offer_id = %offer.meta.id, "listing open needs failed");
@@ -158,7 +160,7 @@ pub async fn leads_for_offer(matcher: &Matcher, catalog: &Catalog, offer: &Servi
         if page.next_page_token.is_empty() {
             return drafts;
         }
-        filter.page_token = page.next_page_token;
+        page_token = page.next_page_token;
     }
 }
 
@@ -302,7 +304,7 @@ impl LeadSink for RemoteLeads {
 /// Handles one change: leads for a need or an offer, or closes a closed need's leads.
 /// One span per change, so the calls it makes to a remote leads service join its trace.
 #[tracing::instrument(name = "auto_match", skip_all, fields(sequence = change.sequence, record = %change.record.meta().id))]
-async fn handle(matcher: &Matcher, catalog: &Catalog, leads: &dyn LeadSink, change: &Change) -> Result<(), String> {
+async fn handle(matcher: &Matcher, leads: &dyn LeadSink, change: &Change) -> Result<(), String> {
     match &change.record {
         Record::Need(need)
             if change.operation == ChangeOperation::Archived || need.meta.status() != RecordStatus::Active =>
@@ -316,7 +318,7 @@ async fn handle(matcher: &Matcher, catalog: &Catalog, leads: &dyn LeadSink, chan
             Ok(())
         }
         Record::Offer(offer) if change.operation != ChangeOperation::Archived => {
-            for draft in leads_for_offer(matcher, catalog, offer).await {
+            for draft in leads_for_offer(matcher, offer).await {
                 leads.offer(draft).await?;
             }
             Ok(())
@@ -328,10 +330,10 @@ async fn handle(matcher: &Matcher, catalog: &Catalog, leads: &dyn LeadSink, chan
 /// Passes the needs of declined or expired leads to the next fitting agency
 /// (one that had no lead for the need yet), once per lead; a lead whose
 /// need is closed, hidden or fitted by no other agency is marked passed on.
-pub async fn pass_on(matcher: &Matcher, catalog: &Catalog, leads: &dyn LeadSink) -> Result<usize, String> {
+pub async fn pass_on(matcher: &Matcher, leads: &dyn LeadSink) -> Result<usize, String> {
     let mut passed = 0;
     for lead in leads.awaiting_pass_on(PASS_ON_BATCH).await? {
-        let need = match catalog.get(&system(), RecordKind::Need, &lead.need_id).await {
+        let need = match matcher.catalog.get(&system(), RecordKind::Need, &lead.need_id).await {
             Ok(Record::Need(need)) if shareable(&need) => need,
             _ => {
                 leads.mark_passed_on(&lead.id).await?;
@@ -357,7 +359,6 @@ pub async fn pass_on(matcher: &Matcher, catalog: &Catalog, leads: &dyn LeadSink)
 /// and every `pass_on_every` passes declined and expired leads on.
 pub fn spawn(
     matcher: Matcher,
-    catalog: Catalog,
     leads: Arc<dyn LeadSink>,
     checkpoint: Checkpoint,
     pass_on_every: Duration,
@@ -368,12 +369,12 @@ pub fn spawn(
         pass_on_ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {
             let after = checkpoint.load();
-            let mut feed = catalog.watch(system(), after, vec![RecordKind::Need, RecordKind::ServiceOffer]);
+            let mut feed = matcher.catalog.watch(system(), after, vec![RecordKind::Need, RecordKind::ServiceOffer]);
             loop {
                 let change = tokio::select! {
                     change = feed.next() => change,
                     _ = pass_on_ticks.tick() => {
-                        if let Err(error) = pass_on(&matcher, &catalog, leads.as_ref()).await {
+                        if let Err(error) = pass_on(&matcher, leads.as_ref()).await {
                             tracing::warn!(%error, "passing leads on failed; retrying at the next round");
                         }
                         continue;
@@ -387,7 +388,7 @@ pub fn spawn(
                     }
                     None => break,
                 };
-                if let Err(error) = handle(&matcher, &catalog, leads.as_ref(), &change).await {
+                if let Err(error) = handle(&matcher, leads.as_ref(), &change).await {
                     tracing::warn!(%error, record_id = %change.record.meta().id, "could not hand leads over; retrying");
                     break; // resume from the checkpoint: this change is handled again
                 }

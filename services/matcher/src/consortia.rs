@@ -162,7 +162,7 @@ impl Matcher {
                 if constraints.excluded.contains(owner) {
                     continue;
                 }
-                let Some(org) = organizations.active(&self.catalog, owner).await else { continue };
+                let Some(org) = organizations.active(self.catalog.as_ref(), owner).await else { continue };
                 if !eligible(need, &org, constraints) {
                     continue;
                 }
@@ -238,7 +238,7 @@ impl Matcher {
             if !self.chain_candidate(need, &hit.organization_id, constraints, organizations).await {
                 continue;
             }
-            let Some(org) = organizations.active(&self.catalog, &hit.organization_id).await else { continue };
+            let Some(org) = organizations.active(self.catalog.as_ref(), &hit.organization_id).await else { continue };
             let shared: Vec<&str> = org
                 .industries
                 .iter()
@@ -263,7 +263,10 @@ impl Matcher {
         if owner == need.meta.organization_id || constraints.excluded.iter().any(|e| e == owner) {
             return false;
         }
-        organizations.active(&self.catalog, owner).await.is_some_and(|o| o.kind() == OrganizationKind::Enterprise)
+        organizations
+            .active(self.catalog.as_ref(), owner)
+            .await
+            .is_some_and(|o| o.kind() == OrganizationKind::Enterprise)
     }
 
     async fn has_evidence(&self, vector: &TextVector, capability_id: &str) -> Result<bool, MatcherError> {
@@ -292,7 +295,8 @@ impl Matcher {
         }
         let mut candidates = Vec::with_capacity(ids.len());
         for id in &ids {
-            let academic = organizations.active(&self.catalog, id).await.is_some_and(|o| o.kind().is_academic());
+            let academic =
+                organizations.active(self.catalog.as_ref(), id).await.is_some_and(|o| o.kind().is_academic());
             let row: Vec<f32> = match strengths.get(id) {
                 Some(row) => row.iter().map(|(s, _)| *s).collect(),
                 None => vec![0.0; competencies.len()],
@@ -331,7 +335,7 @@ impl Matcher {
         let mut out = Vec::with_capacity(members.len());
         for &m in members {
             let id = &ids[m];
-            let org: Option<Organization> = organizations.active(&self.catalog, id).await;
+            let org: Option<Organization> = organizations.active(self.catalog.as_ref(), id).await;
             let mut covers = Vec::new();
             for (c, competency) in competencies.iter().enumerate() {
                 // The competency goes to the strongest member (ties: the earlier one).

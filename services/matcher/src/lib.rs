@@ -5,7 +5,8 @@
 //! (the score, its parts and its scale), `matcher` (partners for a need and
 //! needs for a capability), `consortia` + `consortium` (proposals and the
 //! solver), `offers` (service proposals), `auto` (auto-matching into
-//! leads), `notices` (strong matches notified to both sides), `answers`
+//! leads), `lease` (one auto-matcher at a time across replicas, in Redis),
+//! `notices` (strong matches notified to both sides), `answers`
 //! (what it returns), `error`, `convert` (requests to validated queries,
 //! answers to replies) and `grpc` (the adapter).
 
@@ -16,6 +17,7 @@ pub mod consortium;
 pub mod convert;
 pub mod error;
 pub mod grpc;
+pub mod lease;
 pub mod matcher;
 pub mod notices;
 pub mod offers;

@@ -6,7 +6,7 @@
 
 use std::{collections::HashMap, sync::Arc};
 
-use innomatch_catalog::{Catalog, CatalogError};
+use innomatch_catalog::{CatalogError, reader::CatalogReader};
 use innomatch_core::{
     auth::Principal,
     model::{Capability, Organization, Record, RecordKind, RecordStatus, TechNeed, Visibility},
@@ -43,7 +43,7 @@ pub(crate) struct Organizations {
 
 impl Organizations {
     /// The organization when it exists and is active.
-    pub async fn active(&mut self, catalog: &Catalog, id: &str) -> Option<Organization> {
+    pub async fn active(&mut self, catalog: &dyn CatalogReader, id: &str) -> Option<Organization> {
         if let Some(hit) = self.cache.get(id) {
             return hit.clone();
         }
@@ -56,15 +56,21 @@ impl Organizations {
     }
 }
 
-/// The matcher: built once per process over the catalog and the index.
+/// The matcher: built once per process over the catalog (here, or the one a
+/// replica follows) and the index.
 #[derive(Debug, Clone)]
 pub struct Matcher {
-    pub(crate) catalog: Catalog,
+    pub(crate) catalog: Arc<dyn CatalogReader>,
     pub(crate) retrieval: Retrieval,
 }
 
 impl Matcher {
-    pub fn new(catalog: Catalog, index: Arc<SearchIndex>) -> Self {
+    pub fn new(catalog: impl CatalogReader, index: Arc<SearchIndex>) -> Self {
+        Self::over(Arc::new(catalog), index)
+    }
+
+    /// Over a reader already shared (a replica's remote catalog, say).
+    pub fn over(catalog: Arc<dyn CatalogReader>, index: Arc<SearchIndex>) -> Self {
         Self { catalog, retrieval: Retrieval::new(index) }
     }
 
@@ -129,7 +135,7 @@ impl Matcher {
             if relevance.best.first().is_none_or(|(_, best)| *best < RELEVANCE_FLOOR) {
                 continue;
             }
-            let Some(org) = organizations_cache.active(&self.catalog, &owner).await else { continue };
+            let Some(org) = organizations_cache.active(self.catalog.as_ref(), &owner).await else { continue };
             organizations.push((relevance, org));
         }
         organizations.sort_by(|a, b| b.0.value.total_cmp(&a.0.value).then_with(|| a.1.meta.id.cmp(&b.1.meta.id)));
@@ -156,7 +162,8 @@ impl Matcher {
         let records = self.retrieval.records(fitting.iter().map(|(id, _)| id.clone()).collect(), system()).await?;
         for (id, _) in fitting {
             let Some(Record::Capability(capability)) = records.get(&id) else { continue };
-            let Some(org) = organizations_cache.active(&self.catalog, &capability.meta.organization_id).await else {
+            let Some(org) = organizations_cache.active(self.catalog.as_ref(), &capability.meta.organization_id).await
+            else {
                 continue;
             };
             capabilities.push(self.capability_match(need, &vector, &semantics, capability, &org));
@@ -190,7 +197,7 @@ impl Matcher {
         let mut organizations = Organizations::default();
         let mut out = Vec::with_capacity(organization_ids.len());
         for id in organization_ids {
-            let Some(org) = organizations.active(&self.catalog, id).await else {
+            let Some(org) = organizations.active(self.catalog.as_ref(), id).await else {
                 return Err(CatalogError::NotFound(format!("organization {id}")).into());
             };
             let relevance = self.retrieval.organization(&vector, &semantics, id);
@@ -287,7 +294,7 @@ impl Matcher {
             return Err(CatalogError::NotFound(format!("capability {capability_id}")).into());
         };
         let mut organizations = Organizations::default();
-        let Some(org) = organizations.active(&self.catalog, &capability.meta.organization_id).await else {
+        let Some(org) = organizations.active(self.catalog.as_ref(), &capability.meta.organization_id).await else {
             return Err(CatalogError::NotFound(format!("organization {}", capability.meta.organization_id)).into());
         };
         let record = Record::Capability(capability.clone());
@@ -390,7 +397,7 @@ pub fn shareable(need: &TechNeed) -> bool {
 mod tests {
     //! The matcher's domain on an in-memory store and an in-RAM index.
 
-    use innomatch_catalog::{sqlite::SqliteStore, store::RecordStore, tokens::TokenRegistry};
+    use innomatch_catalog::{Catalog, sqlite::SqliteStore, store::RecordStore, tokens::TokenRegistry};
     use innomatch_core::model::{OrganizationKind, Role};
 
     use super::*;

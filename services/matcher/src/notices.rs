@@ -11,7 +11,7 @@ use std::{sync::Arc, time::Duration};
 
 use async_trait::async_trait;
 use futures::StreamExt;
-use innomatch_catalog::{Catalog, store::Change};
+use innomatch_catalog::store::Change;
 use innomatch_core::{
     model::{ChangeOperation, Record, RecordKind, TechNeed},
     retry::RetryDelays,
@@ -47,7 +47,7 @@ impl NoticeSink for Notifications {
 }
 
 /// The notices one change brings; empty for anything but a created need or capability.
-pub async fn notices_for(matcher: &Matcher, catalog: &Catalog, change: &Change) -> Result<Vec<NoticeDraft>, String> {
+pub async fn notices_for(matcher: &Matcher, change: &Change) -> Result<Vec<NoticeDraft>, String> {
     if change.operation != ChangeOperation::Created {
         return Ok(Vec::new());
     }
@@ -55,7 +55,7 @@ pub async fn notices_for(matcher: &Matcher, catalog: &Catalog, change: &Change) 
         Record::Need(need) if shareable(need) => need_notices(matcher, need).await,
         Record::Capability(capability) => {
             let Some(Record::Organization(holder)) =
-                catalog.get(&system(), RecordKind::Organization, &capability.meta.organization_id).await.ok()
+                matcher.catalog.get(&system(), RecordKind::Organization, &capability.meta.organization_id).await.ok()
             else {
                 return Ok(Vec::new());
             };
@@ -65,7 +65,8 @@ pub async fn notices_for(matcher: &Matcher, catalog: &Catalog, change: &Change) 
                 .map_err(|e| e.to_string())?;
             let mut drafts = Vec::new();
             for fit in needs.into_iter().filter(|n| n.score >= NOTICE_MIN_SCORE).take(NOTICES_PER_RECORD) {
-                let Ok(Record::Need(need)) = catalog.get(&system(), RecordKind::Need, &fit.need_id).await else {
+                let Ok(Record::Need(need)) = matcher.catalog.get(&system(), RecordKind::Need, &fit.need_id).await
+                else {
                     continue;
                 };
                 if !shareable(&need) || need.meta.organization_id == holder.meta.id {
@@ -127,12 +128,12 @@ fn fitting_notice(need: &TechNeed, organization_id: &str, score: f32) -> NoticeD
 }
 
 /// Follows the change feed from the checkpoint until the task is aborted.
-pub fn spawn(matcher: Matcher, catalog: Catalog, sink: Arc<dyn NoticeSink>, checkpoint: Checkpoint) -> JoinHandle<()> {
+pub fn spawn(matcher: Matcher, sink: Arc<dyn NoticeSink>, checkpoint: Checkpoint) -> JoinHandle<()> {
     tokio::spawn(async move {
         let mut retry = RetryDelays::new(RETRY_MIN, RETRY_MAX);
         loop {
             let after = checkpoint.load();
-            let mut feed = catalog.watch(system(), after, vec![RecordKind::Need, RecordKind::Capability]);
+            let mut feed = matcher.catalog.watch(system(), after, vec![RecordKind::Need, RecordKind::Capability]);
             while let Some(change) = feed.next().await {
                 let change = match change {
                     Ok(change) => change,
@@ -142,7 +143,7 @@ pub fn spawn(matcher: Matcher, catalog: Catalog, sink: Arc<dyn NoticeSink>, chec
                     }
                 };
                 let handled = async {
-                    for draft in notices_for(&matcher, &catalog, &change).await? {
+                    for draft in notices_for(&matcher, &change).await? {
                         sink.notify(draft).await?;
                     }
                     Ok::<_, String>(())

@@ -37,7 +37,7 @@ impl Matcher {
         let mut proposals = Vec::new();
         for category in &inferred {
             for offer in self.catalog.offers_in_category(category.category, OFFERS_PER_CATEGORY).await? {
-                let Some(org) = organizations.active(&self.catalog, &offer.meta.organization_id).await else {
+                let Some(org) = organizations.active(self.catalog.as_ref(), &offer.meta.organization_id).await else {
                     continue;
                 };
                 proposals.push(service_proposal(need, category, &offer, &org));
@@ -55,7 +55,7 @@ impl Matcher {
     /// offer's agency is archived.
     pub async fn offer_fit(&self, need: &TechNeed, offer: &ServiceOffer) -> Option<f32> {
         let category = infer_categories(need).into_iter().find(|c| Some(c.category) == offer.category)?;
-        let org = Organizations::default().active(&self.catalog, &offer.meta.organization_id).await?;
+        let org = Organizations::default().active(self.catalog.as_ref(), &offer.meta.organization_id).await?;
         Some(service_proposal(need, &category, offer, &org).score)
     }
 }

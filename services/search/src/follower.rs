@@ -7,7 +7,7 @@ use std::{sync::Arc, time::Duration};
 
 use async_trait::async_trait;
 use futures::{StreamExt, stream::BoxStream};
-use innomatch_catalog::{Catalog, store::Change};
+use innomatch_catalog::{reader::CatalogReader, store::Change};
 use innomatch_core::{auth::Principal, model::Role, retry::RetryDelays};
 use tokio::{task::JoinHandle, time::Instant};
 
@@ -26,14 +26,15 @@ pub trait ChangeSource: Send + Sync + 'static {
     async fn changes(&self, after: i64) -> Result<BoxStream<'static, Result<Change, String>>, String>;
 }
 
-/// The catalog in this process.
+/// The catalog's feed: the catalog in this process, or the one a replica
+/// follows over gRPC (`--catalog-url`); either way through its reader.
 #[derive(Debug, Clone)]
-pub struct LocalChanges {
-    catalog: Catalog,
+pub struct CatalogChanges {
+    catalog: Arc<dyn CatalogReader>,
 }
 
-impl LocalChanges {
-    pub fn new(catalog: Catalog) -> Self {
+impl CatalogChanges {
+    pub fn new(catalog: Arc<dyn CatalogReader>) -> Self {
         Self { catalog }
     }
 }
@@ -44,7 +45,7 @@ fn system_principal() -> Principal {
 }
 
 #[async_trait]
-impl ChangeSource for LocalChanges {
+impl ChangeSource for CatalogChanges {
     async fn changes(&self, after: i64) -> Result<BoxStream<'static, Result<Change, String>>, String> {
         Ok(self.catalog.watch(system_principal(), after, Vec::new()).map(|r| r.map_err(|e| e.to_string())).boxed())
     }

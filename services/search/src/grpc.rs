@@ -53,16 +53,32 @@ fn read_ahead(mut stream: Streaming<pb::ImportRecord>) -> tokio::sync::mpsc::Unb
     rx
 }
 
+/// Where imported rows are written.
+#[derive(Debug, Clone)]
+enum ImportTarget {
+    /// The catalog in this process.
+    Catalog(Catalog),
+    /// None: this is a replica of the catalog at this URL, which keeps no
+    /// record store; imports go to the process where the catalog runs.
+    Replica { catalog_url: String },
+}
+
 #[derive(Debug, Clone)]
 pub struct SearchGrpc {
     index: Arc<SearchIndex>,
-    catalog: Catalog,
+    imports_to: ImportTarget,
     imports: Arc<ImportLedger>,
 }
 
 impl SearchGrpc {
     pub fn new(index: Arc<SearchIndex>, catalog: Catalog) -> Self {
-        Self { index, catalog, imports: Arc::default() }
+        Self { index, imports_to: ImportTarget::Catalog(catalog), imports: Arc::default() }
+    }
+
+    /// A replica's search: it answers searches from its own index and
+    /// refuses imports, naming the catalog that takes them.
+    pub fn replica(index: Arc<SearchIndex>, catalog_url: String) -> Self {
+        Self { index, imports_to: ImportTarget::Replica { catalog_url }, imports: Arc::default() }
     }
 }
 
@@ -148,6 +164,15 @@ impl SearchService for SearchGrpc {
         request: Request<Streaming<pb::ImportRecord>>,
     ) -> Result<Response<pb::ImportSummary>, Status> {
         let principal = principal(&request)?;
+        let catalog = match &self.imports_to {
+            ImportTarget::Catalog(catalog) => catalog.clone(),
+            ImportTarget::Replica { catalog_url } => {
+                return Err(Status::failed_precondition(format!(
+                    "this search service is a replica of the catalog at {catalog_url} and keeps no records: \
+                     import through a process where the catalog runs with search (e.g. `--service catalog,search`)"
+                )));
+            }
+        };
         let claim = match idempotency_key(&request)? {
             Some(key) => {
                 Some(self.imports.claim(&principal.token_id, &key).map_err(|e| Status::aborted(e.to_string()))?)
@@ -160,8 +185,7 @@ impl SearchService for SearchGrpc {
             None => (None, Default::default()),
         };
         let handled = earlier.received;
-        let mut import =
-            KeyedImport { importer: Some(Importer::resume(self.catalog.clone(), principal, earlier)), claim };
+        let mut import = KeyedImport { importer: Some(Importer::resume(catalog, principal, earlier)), claim };
         let mut rows = read_ahead(request.into_inner());
         let mut batch = Vec::with_capacity(IMPORT_BATCH);
         let mut position = 0u64;

@@ -55,6 +55,7 @@ impl From<CatalogError> for AccountError {
                 AccountError::FailedPrecondition(conflict.to_string())
             }
             CatalogError::Storage(e) => AccountError::Storage(e),
+            CatalogError::Unavailable(why) => AccountError::Storage(crate::store::StoreError::Backend(why)),
         }
     }
 }

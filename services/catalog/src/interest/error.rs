@@ -49,6 +49,7 @@ impl From<CatalogError> for InterestError {
                 InterestError::VersionConflict { what, expected, actual }
             }
             CatalogError::Storage(e) => InterestError::Storage(e),
+            CatalogError::Unavailable(why) => InterestError::Storage(crate::store::StoreError::Backend(why)),
         }
     }
 }

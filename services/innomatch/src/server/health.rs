@@ -1,5 +1,6 @@
 //! gRPC health: every mounted service starts NOT_SERVING, turns SERVING once
-//! the stores are open and the tokens loaded, and returns to NOT_SERVING at
+//! the stores are open and the tokens loaded (a replica: once its index has
+//! caught up with the catalog it follows), and returns to NOT_SERVING at
 //! shutdown; LeadsService follows its delivery backend (Redis) in between.
 
 use innomatch_core::config::ServiceKind;
@@ -58,6 +59,21 @@ impl ServerHealth {
             Some(leads) => Some(self.follow_leads_readiness(leads).await),
             None => None,
         }
+    }
+
+    /// A replica: everything mounted turns SERVING once `ready` resolves
+    /// (its index caught up with the catalog it follows), in a task aborted
+    /// by [`Self::stopping`]'s caller.
+    pub fn serving_when(&self, ready: impl Future<Output = ()> + Send + 'static) -> JoinHandle<()> {
+        let reporter = self.reporter.clone();
+        let mounted = self.mounted.clone();
+        tokio::spawn(async move {
+            ready.await;
+            tracing::info!("caught up with the catalog's change feed: serving");
+            for name in mounted.into_iter().chain([""]) {
+                reporter.set_service_status(name, ServingStatus::Serving).await;
+            }
+        })
     }
 
     /// The server is shutting down: new callers should go elsewhere.

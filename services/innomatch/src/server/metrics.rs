@@ -54,7 +54,14 @@ fn describe() {
         metrics::Unit::Seconds,
         "gRPC call durations by method (until the response starts, for streams)"
     );
-    metrics::describe_gauge!("innomatch_change_feed_sequence", "newest committed change-feed sequence");
+    metrics::describe_gauge!(
+        "innomatch_change_feed_sequence",
+        "newest committed change-feed sequence (a replica: at the catalog it follows)"
+    );
+    metrics::describe_gauge!(
+        "innomatch_index_applied_sequence",
+        "last change-feed sequence applied to the search index"
+    );
     metrics::describe_gauge!("innomatch_index_documents", "documents in the search index");
     metrics::describe_gauge!("innomatch_index_lag_changes", "changes committed but not yet in the search index");
     metrics::describe_gauge!("innomatch_lead_backlog", "open, unacknowledged leads per agency");

@@ -13,6 +13,7 @@
 //! | `sample.rs` | the built-in sample catalog and demo tokens |
 //! | `stats.rs` | `StatsService`: the registry against the plan's targets |
 //! | `notices.rs` | interests ↔ leads, and both into notifications |
+//! | `replica.rs` | the feed's head (here or at a followed catalog), a replica's readiness |
 
 pub mod connections;
 pub mod deadline;
@@ -21,6 +22,7 @@ pub mod health;
 pub mod metrics;
 pub mod mount;
 pub mod notices;
+pub mod replica;
 pub mod sample;
 pub mod settings;
 pub mod stats;
@@ -35,9 +37,11 @@ use innomatch_catalog::{
     grpc::CatalogGrpc,
     interest::grpc::InterestGrpc,
     postgres::PostgresStore,
+    reader::CatalogReader,
+    remote::RemoteCatalog,
     sqlite::SqliteStore,
     store::RecordStore,
-    tokens::TokenRegistry,
+    tokens::{AuthSource, TokenRegistry},
 };
 use innomatch_core::{
     auth::AuthInterceptor,
@@ -55,6 +59,7 @@ use innomatch_matcher::{
     Matcher,
     auto::{self, Checkpoint, LeadSink, RemoteLeads},
     grpc::MatcherGrpc,
+    lease::{self, Lease},
 };
 use innomatch_proto::v1::{
     account_service_server::AccountServiceServer, admin_service_server::AdminServiceServer,
@@ -65,7 +70,7 @@ use innomatch_proto::v1::{
 };
 use innomatch_search::{
     embedding::{self, EmbeddingProgress},
-    follower::{self, LocalChanges},
+    follower::{self, CatalogChanges},
     grpc::SearchGrpc,
     index::SearchIndex,
     vectors::VectorStore,
@@ -78,6 +83,7 @@ use self::{
     health::ServerHealth,
     metrics::RpcMetricsLayer,
     mount::{MessageLimits, RpcSpanLayer, guarded},
+    replica::FeedHead,
     sample::DemoTokens,
     stats::StatsGrpc,
 };
@@ -168,14 +174,13 @@ pub async fn start(settings: &Settings) -> anyhow::Result<RunningServer> {
     };
     let (health, health_service) = ServerHealth::not_serving(&settings.services).await;
 
-    let (catalog, tokens, token_refresh) = open_catalog(settings).await?;
-    let search = open_index(settings, &catalog)?;
+    let records = open_records(settings).await?;
+    let catalog = records.local.clone();
+    let search = open_index(settings, &records.reader)?;
     let leads = open_leads(settings).await?;
     let notifications = open_notifications(settings).await?;
-    let deal_notices = notifications.clone().map(|notifications| notices::DealNotices {
-        notifications,
-        catalog: catalog.clone(),
-        wake: Arc::new(tokio::sync::Notify::new()),
+    let deal_notices = notifications.clone().zip(catalog.clone()).map(|(notifications, catalog)| {
+        notices::DealNotices { notifications, catalog, wake: Arc::new(tokio::sync::Notify::new()) }
     });
     if let (Some(leads), Some(deal_notices)) = (&leads, &deal_notices)
         && leads.observe(Arc::new(deal_notices.clone())).is_err()
@@ -183,33 +188,38 @@ pub async fn start(settings: &Settings) -> anyhow::Result<RunningServer> {
         tracing::warn!("the leads service had an observer already");
     }
     let matcher = runs(settings, ServiceKind::Matcher).then_some(search.as_ref()).flatten().map(|index| {
-        let matcher = Matcher::new(catalog.clone(), Arc::clone(&index.index));
+        let matcher = Matcher::over(Arc::clone(&records.reader), Arc::clone(&index.index));
         match &index.vectors {
             Some(vectors) => matcher.with_vectors(Arc::clone(vectors)),
             None => matcher,
         }
     });
-    let auto_matcher = spawn_auto_matching(settings, &catalog, matcher.as_ref(), leads.as_ref())?;
+    let auto_matcher = spawn_auto_matching(settings, matcher.as_ref(), leads.as_ref())?;
     let interest_notices = deal_notices.clone().filter(|_| runs(settings, ServiceKind::Catalog)).map(|notices| {
         notices.follow_interests(Checkpoint::new(Some(settings.data_dir.join("interest-notices.checkpoint"))))
     });
     let match_notices = match (&matcher, &notifications) {
         (Some(matcher), Some(notifications)) => Some(innomatch_matcher::notices::spawn(
             matcher.clone(),
-            catalog.clone(),
             Arc::new(notifications.clone()),
             Checkpoint::new(Some(settings.data_dir.join("match-notices.checkpoint"))),
         )),
         _ => None,
     };
-    let accounts = Accounts::new(catalog.clone());
-    let demo_tokens = load_sample(settings, &catalog).await?;
-    let generated_admin_token = first_admin_token(settings, &catalog).await?;
+    let accounts = catalog.clone().map(Accounts::new);
+    let (demo_tokens, generated_admin_token) = match &catalog {
+        Some(catalog) => (load_sample(settings, catalog).await?, first_admin_token(settings, catalog).await?),
+        None => (None, None),
+    };
 
     let fair_use = Arc::new(innomatch_core::fair_use::FairUse::new(&settings.limits));
-    let auth = AuthInterceptor::new(tokens, settings.admin_token.as_ref().map(|s| s.expose())).with_fair_use(fair_use);
+    let auth =
+        AuthInterceptor::new(Arc::clone(&records.tokens) as _, settings.admin_token.as_ref().map(|s| s.expose()))
+            .with_fair_use(fair_use);
     let limits = &settings.limits;
     let catalog_here = runs(settings, ServiceKind::Catalog);
+    // The catalog's own services, where it runs here (never in a replica).
+    let served_catalog = catalog.clone().filter(|_| catalog_here);
     let search_here = search.as_ref().filter(|_| runs(settings, ServiceKind::Search));
     let router = with_tls(Server::builder(), settings)?
         .layer(connections::CallTrackingLayer)
@@ -233,13 +243,17 @@ pub async fn start(settings: &Settings) -> anyhow::Result<RunningServer> {
         .add_service(mount::reflection(health.mounted()).context("building the reflection service")?)
         .add_service(mount::reflection_v1alpha(health.mounted()).context("building the v1alpha reflection service")?)
         .add_optional_service(
-            catalog_here.then(|| guarded(CatalogServiceServer::new(CatalogGrpc::new(catalog.clone())), limits, &auth)),
+            served_catalog
+                .clone()
+                .map(|catalog| guarded(CatalogServiceServer::new(CatalogGrpc::new(catalog)), limits, &auth)),
         )
         .add_optional_service(
-            catalog_here.then(|| guarded(AdminServiceServer::new(CatalogGrpc::new(catalog.clone())), limits, &auth)),
+            served_catalog
+                .clone()
+                .map(|catalog| guarded(AdminServiceServer::new(CatalogGrpc::new(catalog)), limits, &auth)),
         )
-        .add_optional_service(catalog_here.then(|| {
-            let mut interests = Interests::new(catalog.clone());
+        .add_optional_service(served_catalog.clone().map(|catalog| {
+            let mut interests = Interests::new(catalog);
             if let Some(leads) = &leads {
                 interests = interests.with_leads(Arc::new(notices::LeadsDirectory(leads.clone())));
             }
@@ -248,22 +262,27 @@ pub async fn start(settings: &Settings) -> anyhow::Result<RunningServer> {
             }
             guarded(InterestServiceServer::new(InterestGrpc::new(interests)), limits, &auth)
         }))
-        .add_optional_service(catalog_here.then(|| {
+        .add_optional_service(accounts.clone().filter(|_| catalog_here).map(|accounts| {
             // Not behind the interceptor: accepting an invitation and changing a
             // password are proven by what they carry; the other calls
             // authenticate with the same interceptor inside the adapter.
-            AccountServiceServer::new(AccountGrpc::new(accounts.clone(), auth.clone()))
+            AccountServiceServer::new(AccountGrpc::new(accounts, auth.clone()))
                 .with_message_limit(limits.max_message_bytes)
         }))
-        .add_optional_service(catalog_here.then(|| {
+        .add_optional_service(served_catalog.clone().map(|catalog| {
             guarded(
-                StatsServiceServer::new(StatsGrpc::new(catalog.clone(), leads.clone(), notifications.clone())),
+                StatsServiceServer::new(StatsGrpc::new(catalog, leads.clone(), notifications.clone())),
                 limits,
                 &auth,
             )
         }))
         .add_optional_service(search_here.map(|search| {
-            let grpc = SearchGrpc::new(Arc::clone(&search.index), catalog.clone());
+            let grpc = match &catalog {
+                Some(catalog) => SearchGrpc::new(Arc::clone(&search.index), catalog.clone()),
+                None => {
+                    SearchGrpc::replica(Arc::clone(&search.index), settings.catalog_url.clone().unwrap_or_default())
+                }
+            };
             guarded(SearchServiceServer::new(grpc), limits, &auth)
         }))
         .add_optional_service(
@@ -281,17 +300,17 @@ pub async fn start(settings: &Settings) -> anyhow::Result<RunningServer> {
         .with_context(|| format!("serving metrics on {}", settings.metrics_listen))?;
     let search_index = search.as_ref().map(|s| Arc::clone(&s.index));
     let embedding_progress = search.as_ref().and_then(|s| s.progress.clone());
-    let gauges = gauges::spawn(&catalog, search_index.clone(), leads.clone());
-    let need_expiry = catalog_here.then(|| {
-        innomatch_catalog::expiry::spawn(catalog.clone(), Duration::from_millis(settings.catalog.need_expiry_sweep_ms))
+    let gauges = gauges::spawn(records.head.clone(), search_index.clone(), leads.clone());
+    let need_expiry = served_catalog.clone().map(|catalog| {
+        innomatch_catalog::expiry::spawn(catalog, Duration::from_millis(settings.catalog.need_expiry_sweep_ms))
     });
-    let plan_snapshots = catalog_here.then(|| {
-        innomatch_catalog::plan::daily::spawn(catalog.clone(), innomatch_catalog::plan::daily::DEFAULT_CHECK_EVERY)
+    let plan_snapshots = served_catalog.clone().map(|catalog| {
+        innomatch_catalog::plan::daily::spawn(catalog, innomatch_catalog::plan::daily::DEFAULT_CHECK_EVERY)
     });
 
-    let web = match web_listener {
-        Some(listener) => {
-            let console = innomatch_web::WebConsole::new(catalog.clone(), accounts.clone())
+    let web = match web_listener.zip(served_catalog.clone()).zip(accounts.clone()) {
+        Some(((listener, catalog), accounts)) => {
+            let console = innomatch_web::WebConsole::new(catalog, accounts)
                 .with_search(search_index.clone())
                 .with_matcher(matcher.clone())
                 .with_leads(leads.clone())
@@ -306,8 +325,16 @@ pub async fn start(settings: &Settings) -> anyhow::Result<RunningServer> {
         }
         None => None,
     };
-    // The store is open and the tokens are loaded: the mounted services are ready.
-    let leads_health = health.serving(leads.as_ref()).await;
+    // The store is open and the tokens are loaded: the mounted services are
+    // ready. A replica is ready once its index has caught up with the feed.
+    let (leads_health, replica_health) = match (&records.remote, &search_index) {
+        (Some(_), Some(index)) => {
+            let caught_up =
+                records.head.clone().caught_up(index.subscribe_applied(), settings.search.replica_ready_lag);
+            (None, Some(health.serving_when(caught_up)))
+        }
+        _ => (health.serving(leads.as_ref()).await, None),
+    };
     let services: Vec<&str> = settings.services.iter().map(|k| k.name()).collect();
     tracing::info!(%addr, services = ?services, data_dir = %settings.data_dir.display(), "innomatch listening");
 
@@ -323,9 +350,11 @@ pub async fn start(settings: &Settings) -> anyhow::Result<RunningServer> {
         interest_notices,
         need_expiry,
         plan_snapshots,
+        replica_health,
+        records.position_poll,
         Some(metrics_task),
         Some(gauges),
-        Some(token_refresh),
+        Some(records.token_refresh),
     ]
     .into_iter()
     .flatten()
@@ -402,10 +431,32 @@ fn runs(settings: &Settings, kind: ServiceKind) -> bool {
     settings.services.contains(&kind)
 }
 
+/// Where this process's records come from.
+struct Records {
+    /// The catalog over the record store, where this process opens one.
+    local: Option<Catalog>,
+    /// What search and the matcher read through: the local catalog, or the
+    /// one a replica follows over gRPC.
+    reader: Arc<dyn CatalogReader>,
+    /// The catalog a replica follows.
+    remote: Option<RemoteCatalog>,
+    /// The feed's newest sequence, for the lag gauges and a replica's readiness.
+    head: FeedHead,
+    /// Polls the followed catalog's feed position (replicas only).
+    position_poll: Option<JoinHandle<()>>,
+    tokens: Arc<TokenRegistry>,
+    /// Re-reads the tokens for other processes' changes.
+    token_refresh: JoinHandle<()>,
+}
+
 /// The record store (PostgreSQL when a database URL is set, else SQLite in
 /// the data directory), its tokens (refreshed in the background for other
-/// processes' changes) and the catalog over both.
-async fn open_catalog(settings: &Settings) -> anyhow::Result<(Catalog, Arc<TokenRegistry>, JoinHandle<()>)> {
+/// processes' changes) and the catalog over both; or, with a catalog URL,
+/// that catalog followed over gRPC, tokens included.
+async fn open_records(settings: &Settings) -> anyhow::Result<Records> {
+    if let Some(url) = &settings.catalog_url {
+        return follow_catalog(settings, url).await;
+    }
     let store: Arc<dyn RecordStore> = match &settings.database_url {
         Some(url) => Arc::new(
             PostgresStore::connect(url.expose(), None, &settings.database)
@@ -418,8 +469,54 @@ async fn open_catalog(settings: &Settings) -> anyhow::Result<(Catalog, Arc<Token
         ),
     };
     let tokens = TokenRegistry::load(store.as_ref()).await.context("loading api tokens")?;
-    let refresh = tokens.spawn_refresh(Arc::clone(&store), TOKEN_REFRESH);
-    Ok((Catalog::new(store, Arc::clone(&tokens) as _), tokens, refresh))
+    let token_refresh = tokens.spawn_refresh(Arc::new(Arc::clone(&store)), TOKEN_REFRESH);
+    let catalog = Catalog::new(store, Arc::clone(&tokens));
+    Ok(Records {
+        reader: Arc::new(catalog.clone()),
+        head: FeedHead::local(&catalog),
+        local: Some(catalog),
+        remote: None,
+        position_poll: None,
+        tokens,
+        token_refresh,
+    })
+}
+
+/// A replica: search and/or the matcher over the catalog at `url`, with no
+/// record store. Its tokens come from the catalog too (`GetAuthSnapshot`).
+async fn follow_catalog(settings: &Settings, url: &str) -> anyhow::Result<Records> {
+    if let Some(kind) = settings.services.iter().find(|k| !matches!(k, ServiceKind::Search | ServiceKind::Matcher)) {
+        anyhow::bail!(
+            "--catalog-url makes this process a search/matcher replica; the {} service runs where the catalog's store is",
+            kind.name()
+        );
+    }
+    if settings.database_url.is_some() {
+        anyhow::bail!("a replica (--catalog-url) keeps no record store: leave out --database-url");
+    }
+    let token = settings.admin_token.as_ref().context("--catalog-url needs INNOMATCH_ADMIN_TOKEN")?;
+    let remote = RemoteCatalog::new(url, token.expose(), &settings.internal_tls).map_err(anyhow::Error::msg)?;
+    // The catalog may start after its replicas: until its tokens arrive,
+    // callers are refused (and health says NOT_SERVING anyway).
+    let tokens = match remote.auth_snapshot().await {
+        Ok(snapshot) => TokenRegistry::from_snapshot(snapshot),
+        Err(error) => {
+            tracing::warn!(%error, catalog = url, "cannot read the catalog's tokens yet; retrying in the background");
+            Arc::new(TokenRegistry::default())
+        }
+    };
+    let token_refresh = tokens.spawn_refresh(Arc::new(remote.clone()), TOKEN_REFRESH);
+    let (head, position_poll) = FeedHead::follow(remote.clone());
+    tracing::info!(catalog = url, "following the catalog as a replica");
+    Ok(Records {
+        local: None,
+        reader: Arc::new(remote.clone()),
+        remote: Some(remote),
+        head,
+        position_poll: Some(position_poll),
+        tokens,
+        token_refresh,
+    })
 }
 
 /// The search index and the follower that keeps it in step with the change
@@ -433,14 +530,14 @@ struct OpenIndex {
 }
 
 /// The matcher retrieves candidates from the index, so either service opens it.
-fn open_index(settings: &Settings, catalog: &Catalog) -> anyhow::Result<Option<OpenIndex>> {
+fn open_index(settings: &Settings, catalog: &Arc<dyn CatalogReader>) -> anyhow::Result<Option<OpenIndex>> {
     if !runs(settings, ServiceKind::Search) && !runs(settings, ServiceKind::Matcher) {
         return Ok(None);
     }
     let dir = settings.data_dir.join("index");
     let index = Arc::new(SearchIndex::open(&dir).with_context(|| format!("opening the index in {}", dir.display()))?);
     let refresh = Duration::from_millis(settings.search.refresh_ms);
-    let source = Arc::new(LocalChanges::new(catalog.clone()));
+    let source = Arc::new(CatalogChanges::new(Arc::clone(catalog)));
     let follower = follower::spawn(Arc::clone(&index), Arc::clone(&source) as _, refresh);
     let (vectors, embedding) = match open_embedder(settings) {
         Some(embedder) => {
@@ -522,7 +619,6 @@ async fn open_notifications(settings: &Settings) -> anyhow::Result<Option<Notifi
 /// leads service is reachable (here, or at `--leads-url`).
 fn spawn_auto_matching(
     settings: &Settings,
-    catalog: &Catalog,
     matcher: Option<&Matcher>,
     leads: Option<&Leads>,
 ) -> anyhow::Result<Option<JoinHandle<()>>> {
@@ -537,7 +633,22 @@ fn spawn_auto_matching(
     };
     let checkpoint = Checkpoint::new(Some(settings.data_dir.join("matcher.checkpoint")));
     let pass_on_every = Duration::from_secs(settings.leads.expiry_sweep_secs.max(1));
-    Ok(Some(auto::spawn(matcher.clone(), catalog.clone(), sink, checkpoint, pass_on_every)))
+    let matcher = matcher.clone();
+    let start = move || auto::spawn(matcher.clone(), Arc::clone(&sink), checkpoint.clone(), pass_on_every);
+    let Some(redis_url) = &settings.redis_url else {
+        if settings.catalog_url.is_some() {
+            tracing::warn!(
+                "auto-matching without Redis: every matcher replica offers every lead (lead ids keep them single); \
+                 configure Redis so one replica at a time does it"
+            );
+        }
+        return Ok(Some(start()));
+    };
+    // With Redis, one matcher process at a time auto-matches, however many run.
+    let holder = lease::holder_id(&settings.data_dir).context("the replica's holder id")?;
+    let lease = Lease::new(redis_url.expose(), &settings.leads.redis_key_prefix, "auto-match", holder)
+        .map_err(anyhow::Error::msg)?;
+    Ok(Some(lease.run_while_held(start)))
 }
 
 async fn load_sample(settings: &Settings, catalog: &Catalog) -> anyhow::Result<Option<DemoTokens>> {
@@ -566,7 +677,7 @@ struct Stopping {
     leads: Option<Leads>,
     notifications: Option<Notifications>,
     background: Vec<JoinHandle<()>>,
-    catalog: Catalog,
+    catalog: Option<Catalog>,
 }
 
 impl Stopping {

@@ -47,6 +47,13 @@ pub struct ServeArgs {
     /// service; needs INNOMATCH_ADMIN_TOKEN, shared by both.
     #[arg(long, env = "INNOMATCH_LEADS_URL")]
     pub leads_url: Option<String>,
+    /// The catalog service in another process (e.g. http://catalog:50051):
+    /// this process then runs only search and/or the matcher as a replica,
+    /// following the catalog's change feed into an index of its own and
+    /// reading records through the catalog's API, with no record store;
+    /// needs INNOMATCH_ADMIN_TOKEN, shared by both.
+    #[arg(long, env = "INNOMATCH_CATALOG_URL")]
+    pub catalog_url: Option<String>,
     /// PEM certificate chain: with --tls-key, gRPC is served over TLS only.
     #[arg(long, env = "INNOMATCH_TLS_CERT", requires = "tls_key")]
     pub tls_cert: Option<PathBuf>,
@@ -111,6 +118,7 @@ impl ServeArgs {
             search: file.search.unwrap_or(defaults.search),
             sample_data: self.sample_data,
             leads_url: self.leads_url.or(file.leads_url),
+            catalog_url: self.catalog_url.or(file.catalog_url),
             metrics_listen: self.metrics_listen.or(file.metrics_listen).unwrap_or(defaults.metrics_listen),
             metrics_token,
             web_listen: self.web_listen.or(file.web_listen),

@@ -22,8 +22,13 @@ pub struct Server {
 
 /// Starts `innomatch serve` on port 0 and reads the address it prints.
 pub fn start(data_dir: &Path, config: Option<&Path>, redis: bool) -> Server {
+    start_with(data_dir, config, redis, &[])
+}
+
+/// [`start`] with more flags (`--service`, `--database-url`, ...).
+pub fn start_with(data_dir: &Path, config: Option<&Path>, redis: bool, extra: &[&str]) -> Server {
     let mut command = Command::new(env!("CARGO_BIN_EXE_innomatch"));
-    command.args(["serve", "--listen", "127.0.0.1:0", "--data-dir"]).arg(data_dir);
+    command.args(["serve", "--listen", "127.0.0.1:0", "--data-dir"]).arg(data_dir).args(extra);
     if let Some(config) = config {
         command.arg("--config").arg(config);
     }
