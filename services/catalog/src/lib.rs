@@ -1,7 +1,8 @@
 //! innomatch catalog: organizations, technology needs, capabilities and
 //! service offers; the record store with its change feed; API tokens; the
 //! people's accounts (users, invitations, web sessions); expressions of
-//! interest in needs and the staged disclosure they lead to.
+//! interest in needs and the staged disclosure they lead to; the bureau's
+//! support policies, who is eligible for them and what was pushed.
 
 pub mod accounts;
 pub mod bulk;
@@ -11,6 +12,7 @@ pub mod expiry;
 pub mod grpc;
 pub mod interest;
 pub mod plan;
+pub mod policy;
 pub mod postgres;
 pub mod service;
 pub mod sqlite;
@@ -20,4 +22,5 @@ pub mod tokens;
 pub use accounts::Accounts;
 pub use error::CatalogError;
 pub use interest::Interests;
+pub use policy::Policies;
 pub use service::Catalog;

@@ -101,6 +101,7 @@ CREATE UNIQUE INDEX records_by_external_key ON records (external_key);
 ALTER TABLE records ADD COLUMN last_sequence BIGINT;
 "#,
     crate::interest::postgres::MIGRATION,
+    crate::policy::postgres::MIGRATION,
 ];
 
 /// Where appends are announced (see the module docs; `append_change` spells it out in SQL).

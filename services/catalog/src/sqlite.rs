@@ -74,6 +74,7 @@ CREATE UNIQUE INDEX records_by_external_key ON records (external_key);
 ALTER TABLE records ADD COLUMN last_sequence INTEGER;
 "#,
     crate::interest::sqlite::MIGRATION,
+    crate::policy::sqlite::MIGRATION,
 ];
 
 /// SQLite behind one connection. Calls run on tokio's blocking pool so a slow

@@ -19,7 +19,7 @@ use innomatch_core::{
 };
 use tokio::sync::{broadcast, watch};
 
-use crate::{accounts::store::AccountStore, interest::store::InterestStore};
+use crate::{accounts::store::AccountStore, interest::store::InterestStore, policy::store::PolicyPushStore};
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -122,8 +122,9 @@ pub const COMMITTED_CHANNEL_CAPACITY: usize = 64;
 
 #[async_trait]
 /// Every record store keeps the people's accounts (see [`AccountStore`]) and
-/// the expressions of interest in needs (see [`InterestStore`]) too.
-pub trait RecordStore: AccountStore + InterestStore + Send + Sync + 'static {
+/// the expressions of interest in needs (see [`InterestStore`]) and the
+/// policy-push ledger (see [`PolicyPushStore`]) too.
+pub trait RecordStore: AccountStore + InterestStore + PolicyPushStore + Send + Sync + 'static {
     /// Stores a new record (its id and owner already set) at version 1.
     async fn insert(&self, record: Record) -> Result<Change, StoreError>;
 

@@ -17,6 +17,7 @@ use innomatch_catalog::{
     accounts::store::{AccountStore, InvitationRecord, SessionRecord, UserRecord},
     bulk::{BulkOwner, BulkRow},
     interest::store::{InterestEventRecord, InterestPage, InterestQuery, InterestRecord, InterestStore},
+    policy::store::{PolicyPush, PolicyPushStore},
     sqlite::SqliteStore,
     store::{
         Change, CommittedChanges, ListQuery, PrivateNeeds, RecordPage, RecordStore, StoreError, TokenRecord, Write,
@@ -127,6 +128,19 @@ impl InterestStore for CountingStore {
     }
     async fn pending_of_inactive_needs(&self, limit: u32) -> Result<Vec<InterestRecord>, StoreError> {
         self.inner.pending_of_inactive_needs(limit).await
+    }
+}
+
+#[async_trait]
+impl PolicyPushStore for CountingStore {
+    async fn record_policy_push(&self, push: PolicyPush) -> Result<bool, StoreError> {
+        self.inner.record_policy_push(push).await
+    }
+    async fn policy_pushes_of(&self, organization_id: &str) -> Result<Vec<PolicyPush>, StoreError> {
+        self.inner.policy_pushes_of(organization_id).await
+    }
+    async fn policy_pushes_for(&self, policy_id: &str) -> Result<Vec<PolicyPush>, StoreError> {
+        self.inner.policy_pushes_for(policy_id).await
     }
 }
 

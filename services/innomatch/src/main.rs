@@ -8,6 +8,7 @@ use innomatch::{
         ClientArgs, catalog,
         catalog::{AdminCommand, NeedCommand},
         interest::{self, InterestCommand},
+        policy::{self, PolicyCommand},
         leads::{self, LeadsCommand},
         matcher::{self, ConsortiumArgs, MatchArgs, MatchCapabilityArgs},
         notifications::{self, NotificationsCommand},
@@ -146,6 +147,13 @@ enum Command {
         #[command(flatten)]
         client: ClientArgs,
     },
+    /// Support policies (扶持政策): publish, list, eligibility, pushes.
+    Policy {
+        #[command(subcommand)]
+        command: PolicyCommand,
+        #[command(flatten)]
+        client: ClientArgs,
+    },
     /// The registry's figures against the plan's 2025 targets.
     Stats {
         #[command(flatten)]
@@ -202,6 +210,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Leads { command, client } => leads::run(&client, command).await,
         Command::Interest { command, client } => interest::run(&client, command).await,
         Command::Notifications { command, client } => notifications::run(&client, command).await,
+        Command::Policy { command, client } => policy::run(&client, command).await,
         Command::Stats { client } => stats::stats(&client).await,
         Command::Whoami { client } => catalog::whoami(&client).await,
         Command::Watch { after, jsonl, client } => catalog::watch(&client, after, jsonl).await,

@@ -5,7 +5,9 @@
 //! (the score, its parts and its scale), `matcher` (partners for a need and
 //! needs for a capability), `consortia` + `consortium` (proposals and the
 //! solver), `offers` (service proposals), `auto` (auto-matching into
-//! leads), `notices` (strong matches notified to both sides), `answers`
+//! leads), `notices` (strong matches notified to both sides),
+//! `policy_push` (support policies pushed to eligible organizations, leads
+//! for policy-service agencies), `answers`
 //! (what it returns), `error`, `convert` (requests to validated queries,
 //! answers to replies) and `grpc` (the adapter).
 
@@ -19,6 +21,7 @@ pub mod grpc;
 pub mod matcher;
 pub mod notices;
 pub mod offers;
+pub mod policy_push;
 pub mod retrieval;
 pub mod scoring;
 

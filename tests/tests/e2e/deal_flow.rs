@@ -54,6 +54,7 @@ fn certificate(
         certificate_number: number.into(),
         valid_from: Some(timestamp(from_ms)),
         valid_until: Some(timestamp(until_ms)),
+        recommended_by_bureau: false,
     }
 }
 

@@ -76,6 +76,22 @@ pub enum AdminCommand {
         /// Last day of validity, YYYY-MM-DD (China time).
         #[arg(long)]
         valid_until: String,
+        /// Granted after the bureau recommended the organization (推荐认定).
+        #[arg(long)]
+        recommended: bool,
+    },
+    /// Record the day an organization moved its registration into the city
+    /// (整体迁入), as verified by the bureau; policies for relocated
+    /// high-tech enterprises check it.
+    Relocate {
+        #[arg(long)]
+        org: String,
+        /// The day it moved, YYYY-MM-DD (China time).
+        #[arg(long, conflicts_with = "clear", required_unless_present = "clear")]
+        date: Option<String>,
+        /// Forget a recorded move.
+        #[arg(long)]
+        clear: bool,
     },
     /// Issue a token for an organization (shown once).
     IssueToken {
@@ -269,11 +285,12 @@ fn parse_certificate(text: &str) -> anyhow::Result<pb::QualificationCertificate>
         certificate_number: number.to_owned(),
         valid_from: Some(timestamp(from.0)),
         valid_until: Some(timestamp(until.1)),
+        recommended_by_bureau: false,
     })
 }
 
 /// The first and last millisecond of a day (YYYY-MM-DD) in China time.
-fn china_day(day: &str) -> anyhow::Result<(i64, i64)> {
+pub fn china_day(day: &str) -> anyhow::Result<(i64, i64)> {
     let date: jiff::civil::Date = day.parse().with_context(|| format!("{day:?} is not a date (YYYY-MM-DD)"))?;
     let zone = jiff::tz::TimeZone::get("Asia/Shanghai").context("the China time zone")?;
     let start = date.to_zoned(zone.clone()).context("start of the day")?.timestamp().as_millisecond();
@@ -283,15 +300,7 @@ fn china_day(day: &str) -> anyhow::Result<(i64, i64)> {
 
 /// The Chinese name of a qualification.
 pub fn qualification_label(qualification: Qualification) -> &'static str {
-    match qualification {
-        Qualification::HighTechEnterprise => "高新技术企业",
-        Qualification::TechSme => "科技型中小企业",
-        Qualification::SpecializedSme => "专精特新中小企业",
-        Qualification::NationalIncubator => "国家级科技企业孵化器",
-        Qualification::MakerSpace => "众创空间",
-        Qualification::KeyLaboratory => "重点实验室",
-        Qualification::EngineeringCenter => "工程技术研究中心",
-    }
+    qualification.label_zh()
 }
 
 fn need_json(n: &pb::TechNeed) -> serde_json::Value {
@@ -469,9 +478,10 @@ impl CatalogCli {
                     outln!("organization {id} created: {}", org.name);
                 }
             }
-            AdminCommand::Qualify { org, qualification, certificate, valid_from, valid_until } => {
-                let certificate =
+            AdminCommand::Qualify { org, qualification, certificate, valid_from, valid_until, recommended } => {
+                let mut certificate =
                     parse_certificate(&format!("{qualification}:{certificate}:{valid_from}:{valid_until}"))?;
+                certificate.recommended_by_bureau = recommended;
                 let mut current = self
                     .catalog
                     .get_organization(pb::GetOrganizationRequest { id: org.clone() })
@@ -500,6 +510,36 @@ impl CatalogCli {
                     print_json(&json!({ "id": org, "qualifications_valid_now": valid }));
                 } else {
                     outln!("organization {org}: qualifications valid now: {}", valid.join("、"));
+                }
+            }
+            AdminCommand::Relocate { org, date, clear } => {
+                let moved = match (date, clear) {
+                    (Some(day), _) => Some(china_day(&day)?.0),
+                    (None, _) => None,
+                };
+                let mut current = self
+                    .catalog
+                    .get_organization(pb::GetOrganizationRequest { id: org.clone() })
+                    .await
+                    .map_err(status_error)?
+                    .into_inner();
+                let version = current.meta.as_ref().map(|m| m.version).unwrap_or_default();
+                current.relocated_into_city = moved.map(timestamp);
+                self.catalog
+                    .update_organization(pb::UpdateOrganizationRequest {
+                        organization: Some(current),
+                        expected_version: version,
+                    })
+                    .await
+                    .map_err(status_error)?;
+                let day = moved.map(|ms| innomatch_catalog::policy::eligibility::day(ms));
+                if self.json {
+                    print_json(&json!({ "id": org, "relocated_into_city": day }));
+                } else {
+                    match day {
+                        Some(day) => outln!("organization {org}: 迁入本市 relocated into the city on {day}"),
+                        None => outln!("organization {org}: no move into the city recorded"),
+                    }
                 }
             }
             AdminCommand::IssueToken { org, role, label } => {
@@ -693,6 +733,7 @@ impl CatalogCli {
                 Some(pb::change_event::Record::Need(n)) => n.title.clone(),
                 Some(pb::change_event::Record::Capability(c)) => c.title.clone(),
                 Some(pb::change_event::Record::Offer(o)) => o.title.clone(),
+                Some(pb::change_event::Record::Policy(p)) => p.title.clone(),
                 None => "(withheld)".to_owned(),
             };
             if self.json {

@@ -12,6 +12,7 @@
 //! | `leads.rs` | `leads …` |
 //! | `interest.rs` | `interest …` (expressions of interest, staged disclosure) |
 //! | `notifications.rs` | `notifications watch\|list\|ack` |
+//! | `policy.rs` | `policy …` (support policies, eligibility, pushes) |
 //! | `transfer.rs` | `import`, `export` |
 //! | `stats.rs` | `stats` |
 
@@ -23,6 +24,7 @@ pub mod labels;
 pub mod leads;
 pub mod matcher;
 pub mod notifications;
+pub mod policy;
 pub mod records;
 pub mod search;
 pub mod stats;
