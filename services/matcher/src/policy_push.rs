@@ -3,6 +3,9 @@
 //! it is eligible for; an organization one requirement short becomes a lead
 //! for agencies offering policy services (政策服务), who can help it apply.
 //!
+//! - Leads go only for a requirement the firm does not meet (a missing or
+//!   lapsed certificate, say), not for one its record does not show: that is
+//!   the bureau's to verify.
 //! - A policy published or changed (and in force) is measured against every
 //!   active organization; an organization registered or changed against
 //!   every policy in force. A sweep every [`PolicyPushSettings::sweep_every`]
@@ -216,6 +219,11 @@ impl PolicyPusher {
                     tracing::info!(policy_id = %policy.meta.id, organization_id = %organization.meta.id, "policy pushed");
                 }
                 Ok(PushCount { eligible: 1, leads: 0 })
+            }
+            // What the record does not say (no move into the city recorded) is
+            // for the bureau to verify, not for an agency to help with.
+            Verdict::NearlyEligible if assessment.missing().iter().any(|c| c.outcome == Outcome::Unknown) => {
+                Ok(PushCount::default())
             }
             Verdict::NearlyEligible => {
                 let drafts = self.lead_drafts(&assessment, organization).await?;

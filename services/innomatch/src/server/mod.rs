@@ -13,6 +13,10 @@
 //! | `sample.rs` | the built-in sample catalog and demo tokens |
 //! | `stats.rs` | `StatsService`: the registry against the plan's targets |
 //! | `notices.rs` | interests ↔ leads, and both into notifications |
+//!
+//! Policy push (`innomatch_matcher::policy_push`) runs where the catalog and
+//! the leads and notification services run together, with its checkpoint in
+//! `data/policy-push.checkpoint`.
 
 pub mod connections;
 pub mod deadline;
@@ -30,10 +34,11 @@ use std::{net::SocketAddr, sync::Arc, time::Duration};
 use anyhow::Context;
 use futures::StreamExt;
 use innomatch_catalog::{
-    Catalog, Interests,
+    Catalog, Interests, Policies,
     accounts::{Accounts, grpc::AccountGrpc},
     grpc::CatalogGrpc,
     interest::grpc::InterestGrpc,
+    policy::grpc::PolicyGrpc,
     postgres::PostgresStore,
     sqlite::SqliteStore,
     store::RecordStore,
@@ -55,12 +60,14 @@ use innomatch_matcher::{
     Matcher,
     auto::{self, Checkpoint, LeadSink, RemoteLeads},
     grpc::MatcherGrpc,
+    policy_push::{self, PolicyPushSettings, PolicyPusher},
 };
 use innomatch_proto::v1::{
     account_service_server::AccountServiceServer, admin_service_server::AdminServiceServer,
     catalog_service_server::CatalogServiceServer, interest_service_server::InterestServiceServer,
     leads_service_server::LeadsServiceServer, matcher_service_server::MatcherServiceServer,
-    notification_service_server::NotificationServiceServer, search_service_server::SearchServiceServer,
+    notification_service_server::NotificationServiceServer, policy_service_server::PolicyServiceServer,
+    search_service_server::SearchServiceServer,
     stats_service_server::StatsServiceServer,
 };
 use innomatch_search::{
@@ -202,6 +209,21 @@ pub async fn start(settings: &Settings) -> anyhow::Result<RunningServer> {
         )),
         _ => None,
     };
+    let policy_push = match (&leads, &notifications) {
+        (Some(leads), Some(notifications)) if runs(settings, ServiceKind::Catalog) => {
+            let pusher = PolicyPusher::new(
+                Policies::new(catalog.clone()),
+                Arc::new(notifications.clone()),
+                Arc::new(leads.clone()),
+            );
+            Some(policy_push::spawn(
+                pusher,
+                Checkpoint::new(Some(settings.data_dir.join("policy-push.checkpoint"))),
+                PolicyPushSettings::default(),
+            ))
+        }
+        _ => None,
+    };
     let accounts = Accounts::new(catalog.clone());
     let demo_tokens = load_sample(settings, &catalog).await?;
     let generated_admin_token = first_admin_token(settings, &catalog).await?;
@@ -260,6 +282,9 @@ pub async fn start(settings: &Settings) -> anyhow::Result<RunningServer> {
                 guarded(StatsServiceServer::new(StatsGrpc::new(catalog.clone(), leads.clone())), limits, &auth)
             }),
         )
+        .add_optional_service(catalog_here.then(|| {
+            guarded(PolicyServiceServer::new(PolicyGrpc::new(Policies::new(catalog.clone()))), limits, &auth)
+        }))
         .add_optional_service(search_here.map(|search| {
             let grpc = SearchGrpc::new(Arc::clone(&search.index), catalog.clone());
             guarded(SearchServiceServer::new(grpc), limits, &auth)
@@ -315,6 +340,7 @@ pub async fn start(settings: &Settings) -> anyhow::Result<RunningServer> {
         auto_matcher,
         match_notices,
         interest_notices,
+        policy_push,
         need_expiry,
         Some(metrics_task),
         Some(gauges),
