@@ -12,6 +12,7 @@ mod leads;
 mod match_quality;
 mod matcher;
 mod notifications;
+mod policies;
 mod postgres;
 mod search;
 mod security;
