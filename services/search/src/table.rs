@@ -26,6 +26,7 @@ pub fn columns(kind: RecordKind) -> &'static [&'static str] {
             "description",
             "website",
             "credit_code",
+            "relocated_into_city",
         ],
         RecordKind::Need => &[
             "id",
@@ -97,9 +98,10 @@ pub fn columns(kind: RecordKind) -> &'static [&'static str] {
     }
 }
 
-/// A policy's date columns: the cell is a day (YYYY-MM-DD, China time); the
-/// record keeps milliseconds. A policy expires at the end of its last day.
+/// Date columns: the cell is a day (YYYY-MM-DD, China time); the record
+/// keeps milliseconds. A policy expires at the end of its last day.
 const DATE_FIELDS: &[(&str, &str, bool)] = &[
+    ("relocated_into_city", "relocated_into_city_ms", false),
     ("published_at", "published_at_ms", false),
     ("effective_from", "effective_from_ms", false),
     ("expires_at", "expires_at_ms", true),
@@ -195,6 +197,7 @@ fn chinese_label(column: &str) -> &'static str {
         "industries_served" => "服务产业",
         "terms" => "服务条款",
         "monthly_capacity" => "月服务能力",
+        "relocated_into_city" => "迁入本市日期",
         "issuing_department" => "发文单位",
         "document_number" => "文号",
         "published_at" => "发布日期",

@@ -512,11 +512,9 @@ impl CatalogCli {
                     outln!("organization {org}: qualifications valid now: {}", valid.join("、"));
                 }
             }
-            AdminCommand::Relocate { org, date, clear } => {
-                let moved = match (date, clear) {
-                    (Some(day), _) => Some(china_day(&day)?.0),
-                    (None, _) => None,
-                };
+            // `--clear` is the absence of `--date` (clap requires one of them).
+            AdminCommand::Relocate { org, date, clear: _ } => {
+                let moved = date.map(|day| china_day(&day).map(|(start, _)| start)).transpose()?;
                 let mut current = self
                     .catalog
                     .get_organization(pb::GetOrganizationRequest { id: org.clone() })
@@ -532,7 +530,7 @@ impl CatalogCli {
                     })
                     .await
                     .map_err(status_error)?;
-                let day = moved.map(|ms| innomatch_catalog::policy::eligibility::day(ms));
+                let day = moved.map(innomatch_catalog::policy::eligibility::day);
                 if self.json {
                     print_json(&json!({ "id": org, "relocated_into_city": day }));
                 } else {
