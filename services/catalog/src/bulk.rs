@@ -209,15 +209,9 @@ impl Catalog {
                     &mut batch_organizations,
                     &mut writes,
                 ),
-                Record::Policy(_) => plan_policy(
-                    principal,
-                    row,
-                    &external_id,
-                    &known_ids,
-                    &by_key,
-                    &mut keys_in_batch,
-                    &mut writes,
-                ),
+                Record::Policy(_) => {
+                    plan_policy(principal, row, &external_id, &known_ids, &by_key, &mut keys_in_batch, &mut writes)
+                }
                 _ => {
                     let owner = owner_of(&row, &organization_refs);
                     let organization = owner.as_ref().ok().and_then(|id| {

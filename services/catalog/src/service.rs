@@ -293,7 +293,9 @@ impl Catalog {
                 return Err(CatalogError::PermissionDenied("only an admin (the bureau) can publish policies".into()));
             }
             if !requested_owner.is_empty() {
-                return Err(Violations::single("policy.meta.organization_id", "a policy belongs to no organization").into());
+                return Err(
+                    Violations::single("policy.meta.organization_id", "a policy belongs to no organization").into()
+                );
             }
             String::new()
         } else {

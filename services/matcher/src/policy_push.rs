@@ -33,9 +33,7 @@ use innomatch_catalog::{
     store::Change,
 };
 use innomatch_core::{
-    model::{
-        ChangeOperation, Organization, Record, RecordKind, RecordStatus, ServiceCategory, SupportPolicy, now_ms,
-    },
+    model::{ChangeOperation, Organization, Record, RecordKind, RecordStatus, ServiceCategory, SupportPolicy, now_ms},
     retry::RetryDelays,
     taxonomy::Taxonomy,
 };
@@ -145,7 +143,11 @@ impl PolicyPusher {
 
     /// The leads for a firm one requirement short of a policy: the
     /// policy-service offers serving its region, one per agency.
-    async fn lead_drafts(&self, assessment: &Assessment, organization: &Organization) -> Result<Vec<LeadDraft>, String> {
+    async fn lead_drafts(
+        &self,
+        assessment: &Assessment,
+        organization: &Organization,
+    ) -> Result<Vec<LeadDraft>, String> {
         let offers = self
             .catalog()
             .offers_in_category(ServiceCategory::PolicyServices, OFFERS_SCANNED)
@@ -158,14 +160,20 @@ impl PolicyPusher {
             .iter()
             .map(|c| {
                 let state = if c.outcome == Outcome::Unknown { "待核实" } else { "尚缺" };
-                if c.detail.is_empty() { format!("{state}：{}", c.label) } else { format!("{state}：{}（{}）", c.label, c.detail) }
+                if c.detail.is_empty() {
+                    format!("{state}：{}", c.label)
+                } else {
+                    format!("{state}：{}（{}）", c.label, c.detail)
+                }
             })
             .collect();
         let policy = &assessment.policy;
         let mut agencies = HashSet::new();
         Ok(offers
             .into_iter()
-            .filter(|offer| offer.meta.organization_id != organization.meta.id && serves(&offer.regions_served, organization))
+            .filter(|offer| {
+                offer.meta.organization_id != organization.meta.id && serves(&offer.regions_served, organization)
+            })
             .filter(|offer| agencies.insert(offer.meta.organization_id.clone()))
             .take(POLICY_LEAD_AGENCIES)
             .map(|offer| LeadDraft {
@@ -308,8 +316,7 @@ pub fn spawn(pusher: PolicyPusher, checkpoint: Checkpoint, settings: PolicyPushS
         sweeps.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {
             let after = checkpoint.load();
-            let mut feed =
-                pusher.catalog().watch(system(), after, vec![RecordKind::Organization, RecordKind::Policy]);
+            let mut feed = pusher.catalog().watch(system(), after, vec![RecordKind::Organization, RecordKind::Policy]);
             loop {
                 let change = tokio::select! {
                     change = feed.next() => change,

@@ -54,11 +54,8 @@ impl World {
             Notifications::open(dir, None, &settings, NotificationPolicy::default()).expect("notifications");
         let leads = Leads::open(dir, None, &settings).expect("leads");
         let checkpoint = Checkpoint::new(Some(dir.join("policy-push.checkpoint")));
-        let pusher = PolicyPusher::new(
-            Policies::new(catalog.clone()),
-            Arc::new(notifications.clone()),
-            Arc::new(leads.clone()),
-        );
+        let pusher =
+            PolicyPusher::new(Policies::new(catalog.clone()), Arc::new(notifications.clone()), Arc::new(leads.clone()));
         // No sweep during the test: only the feed pushes.
         let quiet = PolicyPushSettings { sweep_every: Duration::from_secs(3600) };
         let follower = policy_push::spawn(pusher, checkpoint.clone(), quiet);
@@ -164,7 +161,8 @@ async fn eligible_organizations_are_notified_once_across_a_restart_and_only_they
     )
     .await;
     world.catalog.archive(&admin(), RecordKind::Organization, &archived, 0).await.expect("archived");
-    let agency = organization(&world.catalog, "湛江科创政策咨询服务中心", OrganizationKind::IntermediaryAgency, vec![]).await;
+    let agency =
+        organization(&world.catalog, "湛江科创政策咨询服务中心", OrganizationKind::IntermediaryAgency, vec![]).await;
     let offer = ServiceOffer {
         category: Some(ServiceCategory::PolicyServices),
         title: "高新技术企业认定申报辅导".into(),
@@ -190,7 +188,10 @@ async fn eligible_organizations_are_notified_once_across_a_restart_and_only_they
     let leads = world.leads.leads_of_need(&policy_id).await.expect("leads");
     assert_eq!(leads.len(), 1, "one lead per firm × policy × agency: {leads:?}");
     assert_eq!(leads[0].id, policy_lead_id(&policy_id, &lapsed, &agency));
-    assert_eq!((leads[0].need_organization_id.as_str(), leads[0].policy_id.as_str()), (lapsed.as_str(), policy_id.as_str()));
+    assert_eq!(
+        (leads[0].need_organization_id.as_str(), leads[0].policy_id.as_str()),
+        (lapsed.as_str(), policy_id.as_str())
+    );
     assert!(leads[0].reasons.iter().any(|r| r.contains("高新技术企业")), "{:?}", leads[0].reasons);
 
     // The policy changes (still in force) and the organization changes: nothing new to tell.

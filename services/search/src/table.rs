@@ -570,7 +570,11 @@ mod tests {
                 conditions: vec![PolicyCondition::RelocatedWithHighTech],
                 ..Default::default()
             },
-            benefit: Benefit { kind: Some(BenefitKind::Reward), amount_yuan: 300_000, description: "一次性奖励".into() },
+            benefit: Benefit {
+                kind: Some(BenefitKind::Reward),
+                amount_yuan: 300_000,
+                description: "一次性奖励".into(),
+            },
             ..Default::default()
         });
         let headers: Vec<String> = header(RecordKind::Policy).iter().map(|s| (*s).to_owned()).collect();

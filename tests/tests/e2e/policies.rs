@@ -23,8 +23,9 @@ fn relocation_reward() -> pb::SupportPolicy {
         document_number: "湛科〔2023〕21号".into(),
         effective_from: Some(timestamp(now_ms() - 30 * DAY)),
         expires_at: Some(timestamp(now_ms() + 365 * DAY)),
-        full_text: "对整体迁入我市且高新技术企业资格仍在有效期内的企业，给予一次性30万元奖励，支持绿色钢铁、对虾养殖等产业。"
-            .into(),
+        full_text:
+            "对整体迁入我市且高新技术企业资格仍在有效期内的企业，给予一次性30万元奖励，支持绿色钢铁、对虾养殖等产业。"
+                .into(),
         keywords: vec!["整体迁入".into()],
         eligibility: Some(pb::PolicyEligibility {
             organization_kinds: vec![pb::OrganizationKind::Enterprise as i32],
@@ -87,7 +88,11 @@ async fn the_bureau_publishes_a_policy_everyone_reads_and_search_finds_it_in_chi
     let read = as_member.get_policy(pb::GetPolicyRequest { id: meta.id.clone() }).await.expect("read").into_inner();
     assert_eq!(read.document_number, "湛科〔2023〕21号");
     let listed = as_member
-        .list_policies(pb::ListPoliciesRequest { in_force_only: true, region_code: "440803".into(), ..Default::default() })
+        .list_policies(pb::ListPoliciesRequest {
+            in_force_only: true,
+            region_code: "440803".into(),
+            ..Default::default()
+        })
         .await
         .expect("list")
         .into_inner();
@@ -96,15 +101,15 @@ async fn the_bureau_publishes_a_policy_everyone_reads_and_search_finds_it_in_chi
     let mut search = app.search(Some(&member)).await;
     let request = pb::SearchRequest {
         query: "\"整体迁入\" 奖励".into(),
-        filters: Some(pb::SearchFilters {
-            record_kinds: vec![pb::RecordKind::Policy as i32],
-            ..Default::default()
-        }),
+        filters: Some(pb::SearchFilters { record_kinds: vec![pb::RecordKind::Policy as i32], ..Default::default() }),
         ..Default::default()
     };
     let found = search_until(&mut search, request, |r| r.total_hits > 0).await;
     assert_eq!(found.hits.len(), 1, "{found:?}");
-    assert_eq!((found.hits[0].id.as_str(), found.hits[0].organization_name.as_str()), (meta.id.as_str(), "湛江市科学技术局"));
+    assert_eq!(
+        (found.hits[0].id.as_str(), found.hits[0].organization_name.as_str()),
+        (meta.id.as_str(), "湛江市科学技术局")
+    );
     // A sub-word finds it too (jieba's search mode), and other kinds never show it.
     let sub_word = search_until(&mut search, query("钢铁 奖励"), |r| r.total_hits > 0).await;
     assert!(sub_word.hits.iter().any(|h| h.id == meta.id), "{sub_word:?}");
@@ -244,7 +249,10 @@ async fn eligibility_names_every_requirement_and_the_eligible_firm_is_notified_o
         tokio::time::sleep(Duration::from_millis(25)).await;
     };
     assert_eq!(pushes.len(), 1, "{pushes:?}");
-    assert_eq!((pushes[0].policy_id.as_str(), pushes[0].policy_title.as_str()), (policy_id.as_str(), "高新技术企业整体迁入奖励"));
+    assert_eq!(
+        (pushes[0].policy_id.as_str(), pushes[0].policy_title.as_str()),
+        (policy_id.as_str(), "高新技术企业整体迁入奖励")
+    );
     let notices = |token: String| {
         let channel = app.channel();
         async move {

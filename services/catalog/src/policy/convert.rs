@@ -25,7 +25,11 @@ pub struct PolicyWrite {
     pub expected_version: i64,
 }
 
-fn policy_write(policy: Option<pb::SupportPolicy>, expected_version: i64, needs_id: bool) -> Result<PolicyWrite, Violations> {
+fn policy_write(
+    policy: Option<pb::SupportPolicy>,
+    expected_version: i64,
+    needs_id: bool,
+) -> Result<PolicyWrite, Violations> {
     let policy = policy.ok_or_else(|| Violations::single("policy", "is required"))?;
     let meta = policy.meta.clone().unwrap_or_default();
     let mut v = Violations::new();

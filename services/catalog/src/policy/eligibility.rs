@@ -186,7 +186,8 @@ pub fn assess(policy: &SupportPolicy, organization: &Organization, at_ms: i64) -
         let name = |code: &String| taxonomy.industry(code).map_or_else(|| code.clone(), |i| i.name.clone());
         let names: Vec<String> = e.industries.iter().map(name).collect();
         let c = check("industry", format!("属于产业链：{}", names.join("、")), "organization.industries");
-        let shared: Vec<String> = organization.industries.iter().filter(|i| e.industries.contains(i)).map(name).collect();
+        let shared: Vec<String> =
+            organization.industries.iter().filter(|i| e.industries.contains(i)).map(name).collect();
         checks.push(if organization.industries.is_empty() {
             c.decided(Outcome::Unknown, "未登记所属产业链")
         } else if shared.is_empty() {
@@ -200,7 +201,11 @@ pub fn assess(policy: &SupportPolicy, organization: &Organization, at_ms: i64) -
     if !e.high_tech_fields.is_empty() {
         let name = |code: &String| taxonomy.high_tech_field(code).map_or_else(|| code.clone(), |f| f.name.clone());
         let names: Vec<String> = e.high_tech_fields.iter().map(name).collect();
-        let c = check("high_tech_field", format!("属于高新技术领域：{}", names.join("、")), "organization.high_tech_fields");
+        let c = check(
+            "high_tech_field",
+            format!("属于高新技术领域：{}", names.join("、")),
+            "organization.high_tech_fields",
+        );
         let in_policy = |code: &String| {
             e.high_tech_fields.contains(code)
                 || taxonomy.high_tech_field(code).is_some_and(|f| e.high_tech_fields.contains(&f.top_level))
@@ -318,9 +323,10 @@ fn condition_check(
             }
             let since = policy.effective_from_ms.or(policy.published_at_ms).unwrap_or(i64::MIN);
             match valid.iter().find(|cert| cert.valid_from_ms >= since) {
-                Some(cert) => {
-                    c.decided(Outcome::Met, format!("证书 {} 于 {} 认定", cert.certificate_number, day(cert.valid_from_ms)))
-                }
+                Some(cert) => c.decided(
+                    Outcome::Met,
+                    format!("证书 {} 于 {} 认定", cert.certificate_number, day(cert.valid_from_ms)),
+                ),
                 None => c.decided(Outcome::NotMet, format!("有效证书于政策施行前（{}）认定", day(since))),
             }
         }
@@ -329,9 +335,7 @@ fn condition_check(
 
 #[cfg(test)]
 mod tests {
-    use innomatch_core::model::{
-        Benefit, BenefitKind, Eligibility, OrganizationKind, RecordMeta, RecordStatus,
-    };
+    use innomatch_core::model::{Benefit, BenefitKind, Eligibility, OrganizationKind, RecordMeta, RecordStatus};
 
     use super::*;
 
@@ -454,7 +458,10 @@ mod tests {
         moved.relocated_into_city_ms = Some(TODAY - 30 * DAY);
         let a = assess(&p, &moved, TODAY);
         let (o, field, _) = outcome(&a, "condition:relocated_with_high_tech");
-        assert_eq!((o, field.as_str(), a.verdict), (Outcome::Met, "organization.relocated_into_city", Verdict::Eligible));
+        assert_eq!(
+            (o, field.as_str(), a.verdict),
+            (Outcome::Met, "organization.relocated_into_city", Verdict::Eligible)
+        );
 
         let unknown = assess(&p, &firm(vec![cert.clone()]), TODAY);
         assert_eq!(outcome(&unknown, "condition:relocated_with_high_tech").0, Outcome::Unknown);
@@ -489,7 +496,8 @@ mod tests {
 
     #[test]
     fn new_recognition_counts_from_the_policys_effective_date() {
-        let p = policy(Eligibility { conditions: vec![PolicyCondition::NewlyRecognisedHighTech], ..Default::default() });
+        let p =
+            policy(Eligibility { conditions: vec![PolicyCondition::NewlyRecognisedHighTech], ..Default::default() });
         let new = assess(&p, &firm(vec![certificate(TODAY - 10 * DAY, TODAY + 1000 * DAY, false)]), TODAY);
         assert_eq!(outcome(&new, "condition:newly_recognised_high_tech").0, Outcome::Met);
         let old = assess(&p, &firm(vec![certificate(TODAY - 400 * DAY, TODAY + 600 * DAY, false)]), TODAY);

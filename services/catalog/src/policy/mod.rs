@@ -252,8 +252,9 @@ impl Policies {
         let id = match (requested, principal.organization_id.as_deref()) {
             ("", Some(own)) => own.to_owned(),
             ("", None) => {
-                return Err(Violations::single("organization_id", "an admin token acts for no organization: name one")
-                    .into());
+                return Err(
+                    Violations::single("organization_id", "an admin token acts for no organization: name one").into()
+                );
             }
             (requested, _) => requested.to_owned(),
         };

@@ -24,7 +24,9 @@ fn backend(e: impl std::fmt::Display) -> StoreError {
 fn pushes(conn: &rusqlite::Connection, sql: &str, key: &str) -> Result<Vec<PolicyPush>, StoreError> {
     let mut stmt = conn.prepare_cached(sql).map_err(backend)?;
     let rows = stmt
-        .query_map([key], |r| Ok(PolicyPush { organization_id: r.get(0)?, policy_id: r.get(1)?, pushed_at_ms: r.get(2)? }))
+        .query_map([key], |r| {
+            Ok(PolicyPush { organization_id: r.get(0)?, policy_id: r.get(1)?, pushed_at_ms: r.get(2)? })
+        })
         .map_err(backend)?;
     rows.collect::<Result<_, _>>().map_err(backend)
 }

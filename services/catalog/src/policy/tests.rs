@@ -62,7 +62,11 @@ fn high_tech_reward() -> SupportPolicy {
             region_codes: vec!["440800".into()],
             ..Default::default()
         },
-        benefit: Benefit { kind: Some(BenefitKind::Reward), amount_yuan: 100_000, description: "一次性奖励10万元".into() },
+        benefit: Benefit {
+            kind: Some(BenefitKind::Reward),
+            amount_yuan: 100_000,
+            description: "一次性奖励10万元".into(),
+        },
         ..Default::default()
     }
 }

@@ -354,8 +354,7 @@ pub async fn run(args: &ClientArgs, command: PolicyCommand) -> anyhow::Result<()
             print_policy(&created, json_output);
         }
         PolicyCommand::Update { id, fields } => {
-            let mut policy =
-                client.get_policy(pb::GetPolicyRequest { id }).await.map_err(status_error)?.into_inner();
+            let mut policy = client.get_policy(pb::GetPolicyRequest { id }).await.map_err(status_error)?.into_inner();
             let version = policy.meta.as_ref().map(|m| m.version).unwrap_or_default();
             fields.apply(&mut policy)?;
             let updated = client
@@ -394,7 +393,14 @@ pub async fn run(args: &ClientArgs, command: PolicyCommand) -> anyhow::Result<()
             if json_output {
                 print_json(&json!(listed.iter().map(policy_json).collect::<Vec<_>>()));
             } else {
-                let mut rows = table(&["id", "政策 title", "文号 number", "支持方式 benefit", "金额（元） amount", "截止 expires"]);
+                let mut rows = table(&[
+                    "id",
+                    "政策 title",
+                    "文号 number",
+                    "支持方式 benefit",
+                    "金额（元） amount",
+                    "截止 expires",
+                ]);
                 for p in &listed {
                     let b = p.benefit.clone().unwrap_or_default();
                     let meta = p.meta.clone().unwrap_or_default();
@@ -435,11 +441,7 @@ pub async fn run(args: &ClientArgs, command: PolicyCommand) -> anyhow::Result<()
                     "not_eligible": answer.not_eligible.iter().map(result_json).collect::<Vec<_>>(),
                 }));
             } else {
-                outln!(
-                    "符合条件 eligible: {}  差一项 nearly: {}",
-                    answer.eligible.len(),
-                    answer.nearly_eligible.len()
-                );
+                outln!("符合条件 eligible: {}  差一项 nearly: {}", answer.eligible.len(), answer.nearly_eligible.len());
                 for r in answer.eligible.iter().chain(&answer.nearly_eligible).chain(&answer.not_eligible) {
                     print_result(r, &format!("{}  {}", r.policy_id, r.policy_title));
                 }
@@ -475,15 +477,17 @@ pub async fn run(args: &ClientArgs, command: PolicyCommand) -> anyhow::Result<()
                 .into_inner()
                 .pushes;
             if json_output {
-                print_json(&json!(pushes
-                    .iter()
-                    .map(|p| json!({
-                        "organization_id": p.organization_id,
-                        "policy_id": p.policy_id,
-                        "policy_title": p.policy_title,
-                        "pushed_at_ms": p.pushed_at.as_ref().map(millis),
-                    }))
-                    .collect::<Vec<_>>()));
+                print_json(&json!(
+                    pushes
+                        .iter()
+                        .map(|p| json!({
+                            "organization_id": p.organization_id,
+                            "policy_id": p.policy_id,
+                            "policy_title": p.policy_title,
+                            "pushed_at_ms": p.pushed_at.as_ref().map(millis),
+                        }))
+                        .collect::<Vec<_>>()
+                ));
             } else {
                 let mut rows = table(&["政策 policy", "标题 title", "推送日期 pushed"]);
                 for p in &pushes {

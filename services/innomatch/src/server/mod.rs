@@ -67,8 +67,7 @@ use innomatch_proto::v1::{
     catalog_service_server::CatalogServiceServer, interest_service_server::InterestServiceServer,
     leads_service_server::LeadsServiceServer, matcher_service_server::MatcherServiceServer,
     notification_service_server::NotificationServiceServer, policy_service_server::PolicyServiceServer,
-    search_service_server::SearchServiceServer,
-    stats_service_server::StatsServiceServer,
+    search_service_server::SearchServiceServer, stats_service_server::StatsServiceServer,
 };
 use innomatch_search::{
     embedding::{self, EmbeddingProgress},
@@ -282,9 +281,11 @@ pub async fn start(settings: &Settings) -> anyhow::Result<RunningServer> {
                 guarded(StatsServiceServer::new(StatsGrpc::new(catalog.clone(), leads.clone())), limits, &auth)
             }),
         )
-        .add_optional_service(catalog_here.then(|| {
-            guarded(PolicyServiceServer::new(PolicyGrpc::new(Policies::new(catalog.clone()))), limits, &auth)
-        }))
+        .add_optional_service(
+            catalog_here.then(|| {
+                guarded(PolicyServiceServer::new(PolicyGrpc::new(Policies::new(catalog.clone()))), limits, &auth)
+            }),
+        )
         .add_optional_service(search_here.map(|search| {
             let grpc = SearchGrpc::new(Arc::clone(&search.index), catalog.clone());
             guarded(SearchServiceServer::new(grpc), limits, &auth)
