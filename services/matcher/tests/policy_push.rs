@@ -178,7 +178,7 @@ async fn eligible_organizations_are_notified_once_across_a_restart_and_only_they
     let policy_id = policy.meta.id.clone();
     world.caught_up().await;
 
-    assert_eq!(world.policy_notices(&shrimp).await, [policy_id.clone()]);
+    assert_eq!(world.policy_notices(&shrimp).await, [policy_id.as_str()]);
     assert!(world.policy_notices(&lapsed).await.is_empty(), "an expired certificate does not count");
     assert!(world.policy_notices(&archived).await.is_empty(), "archived organizations are not pushed to");
     assert!(world.policy_notices(&agency).await.is_empty(), "nobody sees another organization's notice");
@@ -212,7 +212,7 @@ async fn eligible_organizations_are_notified_once_across_a_restart_and_only_they
     let version = org.meta.version;
     world.catalog.update(&admin(), &shrimp, Record::Organization(org), version, "").await.expect("updated");
     world.caught_up().await;
-    assert_eq!(world.policy_notices(&shrimp).await, [policy_id.clone()], "once, after a restart too");
+    assert_eq!(world.policy_notices(&shrimp).await, [policy_id.as_str()], "once, after a restart too");
     let policies = Policies::new(world.catalog.clone());
     assert_eq!(policies.pushed_to_organization(&admin(), &shrimp).await.expect("pushes").len(), 1);
     assert_eq!(world.leads.leads_of_need(&policy_id).await.expect("leads").len(), 1);
