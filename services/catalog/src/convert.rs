@@ -50,7 +50,6 @@ proto_record!(pb::Organization, RecordKind::Organization, Organization, Organiza
 proto_record!(pb::TechNeed, RecordKind::Need, Need, TechNeed);
 proto_record!(pb::Capability, RecordKind::Capability, Capability, Capability);
 proto_record!(pb::ServiceOffer, RecordKind::ServiceOffer, Offer, ServiceOffer);
-proto_record!(pb::SupportPolicy, RecordKind::Policy, Policy, SupportPolicy);
 
 /// The replies of a kind: records of another kind are left out.
 pub(crate) fn protos<P: ProtoRecord>(records: Vec<Record>) -> Vec<P> {
