@@ -224,3 +224,50 @@ async fn eligible_organizations_are_notified_once_across_a_restart_and_only_they
     assert_eq!(closed[0].status, innomatch_leads::LeadStatus::Closed);
     world.stop().await;
 }
+
+#[tokio::test]
+async fn a_firm_becomes_eligible_when_its_record_changes_and_unknowns_make_no_lead() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let world = World::open(dir.path()).await;
+    let firm = organization(
+        &world.catalog,
+        "湛江氢冶金装备有限公司",
+        OrganizationKind::Enterprise,
+        vec![certificate(now_ms() + 500 * DAY)],
+    )
+    .await;
+    let agency = organization(&world.catalog, "湛江政策申报服务中心", OrganizationKind::IntermediaryAgency, vec![]).await;
+    let offer = ServiceOffer {
+        category: Some(ServiceCategory::PolicyServices),
+        title: "惠企政策申报代理".into(),
+        ..Default::default()
+    };
+    world.catalog.create(&member_of(&agency), Record::Offer(offer), "").await.expect("offer");
+    let relocation = SupportPolicy {
+        title: "高新技术企业整体迁入奖励".into(),
+        eligibility: Eligibility {
+            conditions: vec![innomatch_core::model::PolicyCondition::RelocatedWithHighTech],
+            ..engineering_centre().eligibility
+        },
+        benefit: Benefit { kind: Some(BenefitKind::Reward), amount_yuan: 300_000, description: "一次性奖励30万元".into() },
+        ..engineering_centre()
+    };
+    let policy = Policies::new(world.catalog.clone()).create(&admin(), relocation).await.expect("policy");
+    world.caught_up().await;
+    assert!(world.policy_notices(&firm).await.is_empty(), "no move into the city recorded yet");
+    let leads = world.leads.leads_of_need(&policy.meta.id).await.expect("leads");
+    assert!(leads.is_empty(), "an unrecorded move is the bureau's to verify, not an agency's lead: {leads:?}");
+
+    // The bureau records the move: the organization's change pushes the policy.
+    let Record::Organization(mut org) =
+        world.catalog.get(&admin(), RecordKind::Organization, &firm).await.expect("organization")
+    else {
+        panic!("an organization")
+    };
+    org.relocated_into_city_ms = Some(now_ms() - 20 * DAY);
+    let version = org.meta.version;
+    world.catalog.update(&admin(), &firm, Record::Organization(org), version, "").await.expect("moved");
+    world.caught_up().await;
+    assert_eq!(world.policy_notices(&firm).await, [policy.meta.id.as_str()]);
+    world.stop().await;
+}
