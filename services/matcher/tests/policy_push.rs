@@ -236,7 +236,8 @@ async fn a_firm_becomes_eligible_when_its_record_changes_and_unknowns_make_no_le
         vec![certificate(now_ms() + 500 * DAY)],
     )
     .await;
-    let agency = organization(&world.catalog, "湛江政策申报服务中心", OrganizationKind::IntermediaryAgency, vec![]).await;
+    let agency =
+        organization(&world.catalog, "湛江政策申报服务中心", OrganizationKind::IntermediaryAgency, vec![]).await;
     let offer = ServiceOffer {
         category: Some(ServiceCategory::PolicyServices),
         title: "惠企政策申报代理".into(),
@@ -249,7 +250,11 @@ async fn a_firm_becomes_eligible_when_its_record_changes_and_unknowns_make_no_le
             conditions: vec![innomatch_core::model::PolicyCondition::RelocatedWithHighTech],
             ..engineering_centre().eligibility
         },
-        benefit: Benefit { kind: Some(BenefitKind::Reward), amount_yuan: 300_000, description: "一次性奖励30万元".into() },
+        benefit: Benefit {
+            kind: Some(BenefitKind::Reward),
+            amount_yuan: 300_000,
+            description: "一次性奖励30万元".into(),
+        },
         ..engineering_centre()
     };
     let policy = Policies::new(world.catalog.clone()).create(&admin(), relocation).await.expect("policy");

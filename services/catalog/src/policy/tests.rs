@@ -132,3 +132,35 @@ async fn a_push_is_recorded_once_per_organization_and_policy() {
     assert_eq!(pushed.len(), 1);
     assert_eq!((pushed[0].push.pushed_at_ms, pushed[0].policy_title.as_str()), (1_000, "高新技术企业认定奖励"));
 }
+
+#[tokio::test]
+async fn policies_import_by_ref_once_and_only_for_admins() {
+    use crate::bulk::{BulkOutcome, BulkOwner, BulkRow};
+    let policies = policies().await;
+    let firm_id = firm(&policies, "湛江金鲳鱼养殖有限公司", vec![]).await;
+    let row = |policy: SupportPolicy| BulkRow {
+        record: Record::Policy(policy),
+        owner: BulkOwner::Caller,
+        external_id: "pol-high-tech-reward".into(),
+        record_id: String::new(),
+    };
+    let catalog = policies.catalog();
+    let reward = high_tech_reward();
+    let first = catalog.write_bulk(&admin(), vec![row(reward.clone())]).await.expect("batch");
+    let created = first.into_iter().next().expect("one").expect("imported");
+    assert_eq!(created.outcome, BulkOutcome::Created);
+    assert!(created.record.meta().organization_id.is_empty(), "a policy belongs to no organization");
+    let again = catalog.write_bulk(&admin(), vec![row(reward.clone())]).await.expect("batch");
+    assert_eq!(again[0].as_ref().expect("again").outcome, BulkOutcome::Unchanged);
+    let mut changed = reward.clone();
+    changed.benefit.amount_yuan = 150_000;
+    let updated = catalog.write_bulk(&admin(), vec![row(changed)]).await.expect("batch");
+    let updated = updated.into_iter().next().expect("one").expect("updated");
+    assert_eq!(
+        (updated.outcome, updated.record.meta().id.clone()),
+        (BulkOutcome::Updated, created.record.meta().id.clone())
+    );
+    let refused = catalog.write_bulk(&member_of(&firm_id), vec![row(reward)]).await.expect("batch");
+    assert!(matches!(refused[0], Err(CatalogError::PermissionDenied(_))), "{:?}", refused[0]);
+    assert_eq!(policies.policies_in_force(now_ms()).await.expect("in force").len(), 1);
+}
