@@ -32,6 +32,7 @@ pub type AdminClient = AdminServiceClient<InterceptedService<Channel, Auth>>;
 pub type LeadsClient = LeadsServiceClient<InterceptedService<Channel, Auth>>;
 pub type StatsClient = pb::stats_service_client::StatsServiceClient<InterceptedService<Channel, Auth>>;
 pub type InterestClient = pb::interest_service_client::InterestServiceClient<InterceptedService<Channel, Auth>>;
+pub type PolicyClient = pb::policy_service_client::PolicyServiceClient<InterceptedService<Channel, Auth>>;
 
 /// A running server for one test.
 pub struct TestApp {
@@ -160,6 +161,10 @@ impl TestApp {
 
     pub async fn interests(&self, token: Option<&str>) -> InterestClient {
         pb::interest_service_client::InterestServiceClient::with_interceptor(self.channel().await, auth(token))
+    }
+
+    pub async fn policies(&self, token: Option<&str>) -> PolicyClient {
+        pb::policy_service_client::PolicyServiceClient::with_interceptor(self.channel().await, auth(token))
     }
 
     pub async fn catalog(&self, token: Option<&str>) -> CatalogClient {
@@ -309,6 +314,7 @@ pub fn certificate(
         certificate_number: number.into(),
         valid_from: Some(innomatch_core::convert::timestamp(from_ms)),
         valid_until: Some(innomatch_core::convert::timestamp(until_ms)),
+        recommended_by_bureau: false,
     }
 }
 

@@ -1,6 +1,6 @@
 //! The lookup's one error type and its exhaustive mapping to gRPC statuses.
 
-use innomatch_catalog::{CatalogError, interest::error::InterestError};
+use innomatch_catalog::{CatalogError, interest::error::InterestError, policy::PolicyError};
 use innomatch_core::{status::invalid_argument, validation::Violations};
 use innomatch_leads::{error::LeadsError, notifications::error::NotificationError};
 use tonic::Status;
@@ -21,6 +21,8 @@ pub enum LookupError {
     Leads(#[from] LeadsError),
     #[error(transparent)]
     Notifications(#[from] NotificationError),
+    #[error(transparent)]
+    Policies(#[from] PolicyError),
 }
 
 impl From<Violations> for LookupError {
@@ -39,6 +41,7 @@ impl From<LookupError> for Status {
             LookupError::Interests(inner) => inner.into(),
             LookupError::Leads(inner) => inner.into(),
             LookupError::Notifications(inner) => inner.into(),
+            LookupError::Policies(inner) => inner.into(),
         }
     }
 }

@@ -3,13 +3,15 @@
 //! qualification certificates and their standing today (valid, expiring
 //! soon, expired, not yet valid), its needs, capabilities and service
 //! offers, the leads made for its needs or offered to it with their
-//! outcomes, the expressions of interest it received and sent, and the
-//! notifications it received. Admins only: the picture holds every tenant's
-//! private needs and contacts.
+//! outcomes, the expressions of interest it received and sent, the
+//! notifications it received, and the support policies it is eligible (or
+//! nearly eligible) for and those pushed to it. Admins only: the picture
+//! holds every tenant's private needs and contacts.
 
 use innomatch_catalog::{
-    Catalog, Interests,
+    Catalog, Interests, Policies,
     interest::{InterestFilter, InterestList, InterestSide, InterestView},
+    policy::{OrganizationEligibility, PushedPolicy},
     service::ListFilter,
 };
 use innomatch_core::{
@@ -113,9 +115,11 @@ pub struct OrganizationLookup {
     /// Its newest notifications (at most [`NOTIFICATIONS_SHOWN`]); `None`
     /// when the notification service does not run in this process.
     pub notifications: Option<Vec<Notification>>,
-    // Support policies — those the organization is eligible for and those it
-    // received — join the picture here once policies are catalog records
-    // (policy matching and push); the lookup reports none until then.
+    /// Every support policy in force that day, by verdict (eligible, nearly
+    /// eligible, not), each requirement met / not met / unknown.
+    pub policies: OrganizationEligibility,
+    /// The policies pushed to it, once each.
+    pub policies_received: Vec<PushedPolicy>,
 }
 
 /// The bureau's views over the services that run in this process.
@@ -291,7 +295,7 @@ impl Bureau {
                     Record::Need(need) => needs.push(need),
                     Record::Capability(capability) => capabilities.push(capability),
                     Record::Offer(offer) => offers.push(offer),
-                    Record::Organization(_) => {}
+                    Record::Organization(_) | Record::Policy(_) => {}
                 }
             }
         }
@@ -322,7 +326,10 @@ impl Bureau {
             })
             .collect();
         qualifications.sort_by_key(|q| std::cmp::Reverse(q.certificate.valid_until_ms));
+        let policies = Policies::new(self.catalog.clone());
         Ok(OrganizationLookup {
+            policies: policies.eligible_for_organization(principal, &id, at_ms).await?,
+            policies_received: policies.pushed_to_organization(principal, &id).await?,
             interests_received: self.interests(&as_organization, InterestSide::Received).await?,
             interests_sent: self.interests(&as_organization, InterestSide::Sent).await?,
             organization,

@@ -106,7 +106,7 @@ impl Catalog {
     ) -> Result<Vec<Result<BulkWritten, CatalogError>>, CatalogError> {
         // One read per kind for the record ids rows came with.
         let mut known_ids: HashMap<String, Record> = HashMap::new();
-        for kind in [RecordKind::Organization, RecordKind::Need, RecordKind::Capability, RecordKind::ServiceOffer] {
+        for kind in RecordKind::ALL.iter().copied() {
             let ids: Vec<String> = rows
                 .iter()
                 .filter(|r| r.record.kind() == kind && !r.record_id.is_empty())
@@ -143,6 +143,10 @@ impl Catalog {
         // Owners of the other rows, where they can be known before planning
         // (by id, or by a reference to an organization already stored).
         let owner_of = |row: &BulkRow, refs: &HashMap<String, String>| -> Result<String, CatalogError> {
+            if matches!(row.record, Record::Policy(_)) {
+                // Policies belong to no organization (see `plan_policy`).
+                return Ok(String::new());
+            }
             match &row.owner {
                 BulkOwner::Caller => principal.organization_id.clone().ok_or_else(|| {
                     Violations::single(
@@ -163,7 +167,7 @@ impl Catalog {
         };
         let mut owner_ids: Vec<String> = rows
             .iter()
-            .filter(|row| !matches!(row.record, Record::Organization(_)))
+            .filter(|row| !matches!(row.record, Record::Organization(_) | Record::Policy(_)))
             .filter_map(|row| owner_of(row, &organization_refs).ok())
             .collect();
         owner_ids.sort();
@@ -205,6 +209,9 @@ impl Catalog {
                     &mut batch_organizations,
                     &mut writes,
                 ),
+                Record::Policy(_) => {
+                    plan_policy(principal, row, &external_id, &known_ids, &by_key, &mut keys_in_batch, &mut writes)
+                }
                 _ => {
                     let owner = owner_of(&row, &organization_refs);
                     let organization = owner.as_ref().ok().and_then(|id| {
@@ -366,6 +373,39 @@ fn plan_record(
             let meta = record.meta_mut();
             meta.id = new_id(kind);
             meta.organization_id = owner.to_owned();
+            meta.status = Some(RecordStatus::Active);
+            writes.push(Write::Insert { record, external_key: key });
+            Plan::Write(writes.len() - 1, BulkOutcome::Created)
+        }
+    }
+}
+
+/// Plans a support policy: admins only, owned by no organization.
+fn plan_policy(
+    principal: &Principal,
+    row: BulkRow,
+    external_id: &str,
+    known_ids: &HashMap<String, Record>,
+    by_key: &HashMap<String, Record>,
+    keys_in_batch: &mut HashSet<String>,
+    writes: &mut Vec<Write>,
+) -> Plan {
+    if !principal.is_admin() {
+        return Plan::Rejected(CatalogError::PermissionDenied("only an admin (the bureau) can write policies".into()));
+    }
+    let key = (!external_id.is_empty()).then(|| external_key(RecordKind::Policy, "", external_id));
+    if let Some(key) = &key
+        && !keys_in_batch.insert(key.clone())
+    {
+        return duplicate(external_id);
+    }
+    match key.as_ref().and_then(|k| by_key.get(k)).or_else(|| known_ids.get(&row.record_id)) {
+        Some(existing) => replace(row.record, existing, writes),
+        None => {
+            let mut record = row.record;
+            let meta = record.meta_mut();
+            meta.id = new_id(RecordKind::Policy);
+            meta.organization_id = String::new();
             meta.status = Some(RecordStatus::Active);
             writes.push(Write::Insert { record, external_key: key });
             Plan::Write(writes.len() - 1, BulkOutcome::Created)

@@ -103,6 +103,8 @@ ALTER TABLE records ADD COLUMN last_sequence BIGINT;
     crate::interest::postgres::MIGRATION,
     // The plan board's daily snapshots.
     crate::plan::postgres::MIGRATION,
+    // The policy-push ledger.
+    crate::policy::postgres::MIGRATION,
 ];
 
 /// Where appends are announced (see the module docs; `append_change` spells it out in SQL).

@@ -17,6 +17,7 @@ use innomatch_core::{
 };
 use innomatch_proto::v1::{
     self as pb, admin_service_client::AdminServiceClient, catalog_service_client::CatalogServiceClient,
+    policy_service_client::PolicyServiceClient,
 };
 use tonic::{
     Code, Request, Status, metadata::MetadataValue, service::interceptor::InterceptedService, transport::Channel,
@@ -43,6 +44,7 @@ pub struct RemoteCatalog {
     url: String,
     catalog: CatalogServiceClient<Authorized>,
     admin: AdminServiceClient<Authorized>,
+    policies: PolicyServiceClient<Authorized>,
 }
 
 impl RemoteCatalog {
@@ -60,7 +62,8 @@ impl RemoteCatalog {
             url: url.to_owned(),
             catalog: CatalogServiceClient::with_interceptor(channel.clone(), token.clone())
                 .max_decoding_message_size(64 * 1024 * 1024),
-            admin: AdminServiceClient::with_interceptor(channel, token),
+            admin: AdminServiceClient::with_interceptor(channel.clone(), token.clone()),
+            policies: PolicyServiceClient::with_interceptor(channel, token),
         })
     }
 
@@ -162,6 +165,14 @@ impl CatalogReader for RemoteCatalog {
                 self.catalog
                     .clone()
                     .get_service_offer(unary(pb::GetServiceOfferRequest { id }, Some(principal))?)
+                    .await
+                    .map_err(from_status)?
+                    .into_inner(),
+            ),
+            RecordKind::Policy => R::Policy(
+                self.policies
+                    .clone()
+                    .get_policy(unary(pb::GetPolicyRequest { id }, Some(principal))?)
                     .await
                     .map_err(from_status)?
                     .into_inner(),

@@ -91,6 +91,7 @@ pub(crate) fn new_id(kind: RecordKind) -> String {
         RecordKind::Need => "need",
         RecordKind::Capability => "cap",
         RecordKind::ServiceOffer => "offer",
+        RecordKind::Policy => "pol",
     };
     format!("{prefix}_{}", uuid::Uuid::now_v7().simple())
 }
@@ -287,6 +288,16 @@ impl Catalog {
                 )));
             }
             id.clone()
+        } else if let Record::Policy(_) = &record {
+            if !principal.is_admin() {
+                return Err(CatalogError::PermissionDenied("only an admin (the bureau) can publish policies".into()));
+            }
+            if !requested_owner.is_empty() {
+                return Err(
+                    Violations::single("policy.meta.organization_id", "a policy belongs to no organization").into()
+                );
+            }
+            String::new()
         } else {
             let owner = match (requested_owner, principal.organization_id.as_deref()) {
                 ("", Some(own)) => own.to_owned(),
@@ -345,6 +356,15 @@ impl Catalog {
                 return Err(CatalogError::PermissionDenied(
                     "qualifications are verified by an admin: send qualification_certificates back unchanged".into(),
                 ));
+            }
+            if !principal.is_admin() && sent.relocated_into_city_ms != stored.relocated_into_city_ms {
+                return Err(CatalogError::PermissionDenied(
+                    "a move into the city is verified by an admin: send relocated_into_city back unchanged".into(),
+                ));
+            }
+        } else if let Record::Policy(_) = &record {
+            if !principal.is_admin() {
+                return Err(CatalogError::PermissionDenied("only an admin (the bureau) can change policies".into()));
             }
         } else {
             let organization = self.active_organization(&current.meta().organization_id).await?;
@@ -968,7 +988,7 @@ pub(crate) fn inherit_region(record: &mut Record, organization_region: &str) {
     let region = match record {
         Record::Need(n) => &mut n.region_code,
         Record::Capability(c) => &mut c.region_code,
-        Record::Organization(_) | Record::Offer(_) => return,
+        Record::Organization(_) | Record::Offer(_) | Record::Policy(_) => return,
     };
     if region.is_empty() {
         *region = organization_region.to_owned();

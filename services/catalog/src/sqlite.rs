@@ -76,6 +76,8 @@ ALTER TABLE records ADD COLUMN last_sequence INTEGER;
     crate::interest::sqlite::MIGRATION,
     // The plan board's daily snapshots.
     crate::plan::sqlite::MIGRATION,
+    // The policy-push ledger.
+    crate::policy::sqlite::MIGRATION,
 ];
 
 /// SQLite behind one connection. Calls run on tokio's blocking pool so a slow

@@ -19,7 +19,10 @@ use innomatch_core::{
 };
 use tokio::sync::{broadcast, watch};
 
-use crate::{accounts::store::AccountStore, interest::store::InterestStore, plan::store::PlanSnapshotStore};
+use crate::{
+    accounts::store::AccountStore, interest::store::InterestStore, plan::store::PlanSnapshotStore,
+    policy::store::PolicyPushStore,
+};
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -122,9 +125,12 @@ pub const COMMITTED_CHANNEL_CAPACITY: usize = 64;
 
 #[async_trait]
 /// Every record store keeps the people's accounts (see [`AccountStore`]),
-/// the expressions of interest in needs (see [`InterestStore`]) and the plan
-/// board's daily snapshots (see [`PlanSnapshotStore`]) too.
-pub trait RecordStore: AccountStore + InterestStore + PlanSnapshotStore + Send + Sync + 'static {
+/// the expressions of interest in needs (see [`InterestStore`]), the plan
+/// board's daily snapshots (see [`PlanSnapshotStore`]) and the policy-push
+/// ledger (see [`PolicyPushStore`]) too.
+pub trait RecordStore:
+    AccountStore + InterestStore + PlanSnapshotStore + PolicyPushStore + Send + Sync + 'static
+{
     /// Stores a new record (its id and owner already set) at version 1.
     async fn insert(&self, record: Record) -> Result<Change, StoreError>;
 

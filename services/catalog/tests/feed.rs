@@ -18,6 +18,7 @@ use innomatch_catalog::{
     bulk::{BulkOwner, BulkRow},
     interest::store::{InterestEventRecord, InterestPage, InterestQuery, InterestRecord, InterestStore},
     plan::{PlanBoard, store::PlanSnapshotStore},
+    policy::store::{PolicyPush, PolicyPushStore},
     sqlite::SqliteStore,
     store::{
         Change, CommittedChanges, ListQuery, PrivateNeeds, RecordPage, RecordStore, StoreError, TokenRecord, Write,
@@ -141,6 +142,19 @@ impl PlanSnapshotStore for CountingStore {
     }
     async fn plan_snapshots(&self, since_day: &str, limit: u32) -> Result<Vec<PlanBoard>, StoreError> {
         self.inner.plan_snapshots(since_day, limit).await
+    }
+}
+
+#[async_trait]
+impl PolicyPushStore for CountingStore {
+    async fn record_policy_push(&self, push: PolicyPush) -> Result<bool, StoreError> {
+        self.inner.record_policy_push(push).await
+    }
+    async fn policy_pushes_of(&self, organization_id: &str) -> Result<Vec<PolicyPush>, StoreError> {
+        self.inner.policy_pushes_of(organization_id).await
+    }
+    async fn policy_pushes_for(&self, policy_id: &str) -> Result<Vec<PolicyPush>, StoreError> {
+        self.inner.policy_pushes_for(policy_id).await
     }
 }
 

@@ -12,6 +12,7 @@ use innomatch_catalog::{
     Catalog,
     interest::store::{InterestAction, InterestEventRecord, InterestQuery, InterestRecord, InterestStatus},
     plan::china_day_start,
+    policy::store::PolicyPush,
     postgres::PostgresStore,
     sqlite::SqliteStore,
     store::{ListQuery, PrivateNeeds, RecordStore, StoreError, TokenRecord, Write},
@@ -19,8 +20,9 @@ use innomatch_catalog::{
 };
 use innomatch_core::{
     model::{
-        ChangeOperation, Organization, OrganizationKind, Qualification, QualificationCertificate, Record, RecordKind,
-        RecordMeta, RecordStatus, Role, ServiceCategory, ServiceOffer, TechNeed, Visibility, now_ms,
+        Benefit, BenefitKind, ChangeOperation, Eligibility, Organization, OrganizationKind, Qualification,
+        QualificationCertificate, Record, RecordKind, RecordMeta, RecordStatus, Role, ServiceCategory, ServiceOffer,
+        SupportPolicy, TechNeed, Visibility, now_ms,
     },
     postgres::TestSchema,
     tag::Tag,
@@ -834,6 +836,49 @@ async fn plan_snapshots_keep_one_per_day_and_accumulate(backend: Backend) {
     assert!(catalog.plan_history(Some("30.11.2026"), 10).await.is_err(), "a day is YYYY-MM-DD");
 }
 
+async fn policies_are_records_tagged_by_their_eligibility_and_pushes_are_kept_once(backend: Backend) {
+    let Some(h) = Harness::new(backend).await else { return };
+    let store = &h.store;
+    let policy = Record::Policy(SupportPolicy {
+        meta: RecordMeta { id: "pol_engineering".into(), ..Default::default() },
+        title: "市级工程技术研究中心认定".into(),
+        issuing_department: "湛江市科学技术局".into(),
+        eligibility: Eligibility {
+            qualifications: vec![Qualification::HighTechEnterprise],
+            region_codes: vec!["440800".into()],
+            industries: vec!["green_steel".into()],
+            ..Default::default()
+        },
+        benefit: Benefit { kind: Some(BenefitKind::PlatformDesignation), ..Default::default() },
+        ..Default::default()
+    });
+    let created = store.insert(policy).await.expect("policy stored");
+    let read = store.get(RecordKind::Policy, "pol_engineering").await.expect("read").expect("present");
+    assert_eq!(read, created.record, "the policy reads back as written");
+    let tagged = store
+        .count_tagged(RecordKind::Policy, &[Tag::Industry("green_steel".into()), Tag::Region("440800".into())])
+        .await
+        .expect("count");
+    assert_eq!(tagged, 1);
+    let changes = store.changes_after(0, 10).await.expect("feed");
+    assert_eq!(changes.iter().map(|c| c.record.kind()).collect::<Vec<_>>(), [RecordKind::Policy]);
+
+    let push = |org: &str, at: i64| PolicyPush {
+        organization_id: org.into(),
+        policy_id: "pol_engineering".into(),
+        pushed_at_ms: at,
+    };
+    assert!(store.record_policy_push(push("org_lvgang", 10)).await.expect("first push"));
+    assert!(!store.record_policy_push(push("org_lvgang", 20)).await.expect("again"), "once per pair");
+    assert!(store.record_policy_push(push("org_duixia", 30)).await.expect("another organization"));
+    let of = store.policy_pushes_of("org_lvgang").await.expect("of");
+    assert_eq!(of, [push("org_lvgang", 10)], "the first push is kept");
+    let other = h.open_another().await;
+    let reached: Vec<String> =
+        other.policy_pushes_for("pol_engineering").await.expect("for").into_iter().map(|p| p.organization_id).collect();
+    assert_eq!(reached, ["org_lvgang", "org_duixia"], "another process reads the same ledger");
+}
+
 /// Runs each scenario against both backends.
 macro_rules! conformance {
     ($($scenario:ident),+ $(,)?) => {
@@ -871,6 +916,7 @@ conformance!(
     pending_interests_of_inactive_needs_are_found_for_expiry,
     the_plan_board_per_district_equals_a_direct_count_over_the_store,
     plan_snapshots_keep_one_per_day_and_accumulate,
+    policies_are_records_tagged_by_their_eligibility_and_pushes_are_kept_once,
 );
 
 /// PostgreSQL only: a commit made through another store (another process)

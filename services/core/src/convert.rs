@@ -74,6 +74,7 @@ impl TryFrom<pb::Organization> for Organization {
             website: p.website.trim().to_owned(),
             credit_code,
             contact,
+            relocated_into_city_ms: p.relocated_into_city.as_ref().map(millis),
         })
     }
 }
@@ -110,6 +111,7 @@ fn certificates(v: &mut Violations, sent: &[pb::QualificationCertificate]) -> Ve
                 certificate_number: c.certificate_number.trim().to_owned(),
                 valid_from_ms,
                 valid_until_ms,
+                recommended_by_bureau: c.recommended_by_bureau,
             });
         }
     }
@@ -123,6 +125,7 @@ impl From<QualificationCertificate> for pb::QualificationCertificate {
             certificate_number: c.certificate_number,
             valid_from: Some(timestamp(c.valid_from_ms)),
             valid_until: Some(timestamp(c.valid_until_ms)),
+            recommended_by_bureau: c.recommended_by_bureau,
         }
     }
 }
@@ -178,6 +181,7 @@ impl From<Organization> for pb::Organization {
             phone: o.contact.phone,
             email: o.contact.email,
             qualification_certificates: o.qualification_certificates.into_iter().map(Into::into).collect(),
+            relocated_into_city: o.relocated_into_city_ms.map(timestamp),
         }
     }
 }
@@ -358,6 +362,106 @@ impl From<ServiceOffer> for pb::ServiceOffer {
     }
 }
 
+/// Longest full text of a policy document.
+pub const POLICY_TEXT_MAX_CHARS: usize = 50_000;
+
+impl TryFrom<pb::SupportPolicy> for SupportPolicy {
+    type Error = Violations;
+
+    fn try_from(p: pb::SupportPolicy) -> Result<Self, Violations> {
+        let mut v = Violations::new();
+        v.text("policy.title", &p.title, limits::NAME_MAX_CHARS, true);
+        v.text("policy.issuing_department", &p.issuing_department, limits::SHORT_TEXT_MAX_CHARS, true);
+        v.text("policy.document_number", &p.document_number, limits::SHORT_TEXT_MAX_CHARS, false);
+        v.text("policy.summary", &p.summary, limits::DESCRIPTION_MAX_CHARS, false);
+        v.text("policy.full_text", &p.full_text, POLICY_TEXT_MAX_CHARS, false);
+        v.keywords("policy.keywords", &p.keywords);
+        let (published_at_ms, effective_from_ms, expires_at_ms) = (
+            p.published_at.as_ref().map(millis),
+            p.effective_from.as_ref().map(millis),
+            p.expires_at.as_ref().map(millis),
+        );
+        if let (Some(from), Some(until)) = (effective_from_ms, expires_at_ms)
+            && until < from
+        {
+            v.add("policy.expires_at", "must not be before effective_from");
+        }
+        let e = p.eligibility.unwrap_or_default();
+        let eligibility = Eligibility {
+            organization_kinds: enum_list(
+                &mut v,
+                "policy.eligibility.organization_kinds",
+                &e.organization_kinds,
+                OrganizationKind::from_proto,
+            ),
+            qualifications: enum_list(
+                &mut v,
+                "policy.eligibility.qualifications",
+                &e.qualifications,
+                Qualification::from_proto,
+            ),
+            region_codes: e.region_codes,
+            industries: e.industries,
+            high_tech_fields: e.high_tech_fields,
+            conditions: enum_list(&mut v, "policy.eligibility.conditions", &e.conditions, PolicyCondition::from_proto),
+        };
+        v.regions("policy.eligibility.region_codes", &eligibility.region_codes);
+        v.industries("policy.eligibility.industries", &eligibility.industries);
+        v.high_tech_fields("policy.eligibility.high_tech_fields", &eligibility.high_tech_fields);
+        let b = p.benefit.unwrap_or_default();
+        let kind = required_enum(&mut v, "policy.benefit.kind", b.kind, BenefitKind::from_proto);
+        if b.amount_yuan < 0 {
+            v.add("policy.benefit.amount_yuan", "must not be negative");
+        }
+        v.text("policy.benefit.description", &b.description, limits::TERMS_MAX_CHARS, false);
+        v.into_result(SupportPolicy {
+            meta: RecordMeta::default(),
+            title: p.title.trim().to_owned(),
+            issuing_department: p.issuing_department.trim().to_owned(),
+            document_number: p.document_number.trim().to_owned(),
+            published_at_ms,
+            effective_from_ms,
+            expires_at_ms,
+            summary: p.summary,
+            full_text: p.full_text,
+            keywords: p.keywords,
+            eligibility,
+            benefit: Benefit { kind, amount_yuan: b.amount_yuan, description: b.description },
+        })
+    }
+}
+
+impl From<SupportPolicy> for pb::SupportPolicy {
+    fn from(p: SupportPolicy) -> Self {
+        let e = p.eligibility;
+        pb::SupportPolicy {
+            meta: Some(meta_to_proto(&p.meta)),
+            title: p.title,
+            issuing_department: p.issuing_department,
+            document_number: p.document_number,
+            published_at: p.published_at_ms.map(timestamp),
+            effective_from: p.effective_from_ms.map(timestamp),
+            expires_at: p.expires_at_ms.map(timestamp),
+            summary: p.summary,
+            full_text: p.full_text,
+            keywords: p.keywords,
+            eligibility: Some(pb::PolicyEligibility {
+                organization_kinds: e.organization_kinds.into_iter().map(OrganizationKind::to_proto).collect(),
+                qualifications: e.qualifications.into_iter().map(Qualification::to_proto).collect(),
+                region_codes: e.region_codes,
+                industries: e.industries,
+                high_tech_fields: e.high_tech_fields,
+                conditions: e.conditions.into_iter().map(PolicyCondition::to_proto).collect(),
+            }),
+            benefit: Some(pb::PolicyBenefit {
+                kind: p.benefit.kind.map(BenefitKind::to_proto).unwrap_or_default(),
+                amount_yuan: p.benefit.amount_yuan,
+                description: p.benefit.description,
+            }),
+        }
+    }
+}
+
 /// Validates a record of any kind, as it arrives from a client.
 impl TryFrom<pb::ImportRecord> for Record {
     type Error = Violations;
@@ -369,6 +473,7 @@ impl TryFrom<pb::ImportRecord> for Record {
             Some(R::Need(n)) => TechNeed::try_from(n).map(Record::Need),
             Some(R::Capability(c)) => Capability::try_from(c).map(Record::Capability),
             Some(R::Offer(o)) => ServiceOffer::try_from(o).map(Record::Offer),
+            Some(R::Policy(p)) => SupportPolicy::try_from(p).map(Record::Policy),
             None => Err(Violations::single("record", "must hold one record")),
         }
     }
@@ -382,6 +487,7 @@ impl From<Record> for pb::import_record::Record {
             Record::Need(n) => R::Need(n.into()),
             Record::Capability(c) => R::Capability(c.into()),
             Record::Offer(o) => R::Offer(o.into()),
+            Record::Policy(p) => R::Policy(p.into()),
         }
     }
 }
@@ -394,6 +500,7 @@ impl From<Record> for pb::change_event::Record {
             Record::Need(n) => R::Need(n.into()),
             Record::Capability(c) => R::Capability(c.into()),
             Record::Offer(o) => R::Offer(o.into()),
+            Record::Policy(p) => R::Policy(p.into()),
         }
     }
 }
@@ -438,6 +545,10 @@ pub fn record_as_sent(record: pb::change_event::Record) -> Result<Record, Violat
         R::Offer(o) => {
             let meta = meta_as_sent(o.meta.as_ref())?;
             Record::Offer(ServiceOffer { meta, ..ServiceOffer::try_from(o)? })
+        }
+        R::Policy(p) => {
+            let meta = meta_as_sent(p.meta.as_ref())?;
+            Record::Policy(SupportPolicy { meta, ..SupportPolicy::try_from(p)? })
         }
     })
 }

@@ -68,6 +68,19 @@ code_enum!(
 );
 
 impl OrganizationKind {
+    /// The Simplified Chinese label shown to people.
+    pub fn label_zh(self) -> &'static str {
+        match self {
+            Self::Enterprise => "企业",
+            Self::University => "高校",
+            Self::Laboratory => "实验室",
+            Self::ResearchInstitute => "科研院所",
+            Self::IntermediaryAgency => "科技中介服务机构",
+            Self::Incubator => "孵化器",
+            Self::FinancialInstitution => "金融机构",
+        }
+    }
+
     /// Universities, labs and institutes: the academic side of a consortium.
     pub fn is_academic(self) -> bool {
         matches!(self, Self::University | Self::Laboratory | Self::ResearchInstitute)
@@ -224,6 +237,7 @@ code_enum!(
         Need = "need",
         Capability = "capability",
         ServiceOffer = "offer",
+        Policy = "policy",
     }
 );
 
@@ -273,6 +287,11 @@ pub struct Organization {
     /// Contact details, shown only to the organization itself, admins and
     /// parties of an approved expression of interest.
     pub contact: Contact,
+    /// When the organization moved its registration into the city (整体迁入),
+    /// as an admin verified it; `None` when it was founded here or nobody
+    /// recorded a move.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub relocated_into_city_ms: Option<i64>,
 }
 
 /// How to reach an organization (联系人, 电话, 邮箱).
@@ -298,6 +317,10 @@ pub struct QualificationCertificate {
     /// Milliseconds since the Unix epoch: the first and the last instant of validity.
     pub valid_from_ms: i64,
     pub valid_until_ms: i64,
+    /// The certificate was granted after the bureau recommended the
+    /// organization for recognition (推荐认定); set by an admin.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub recommended_by_bureau: bool,
 }
 
 impl QualificationCertificate {
@@ -307,7 +330,13 @@ impl QualificationCertificate {
         valid_from_ms: i64,
         valid_until_ms: i64,
     ) -> Self {
-        Self { qualification, certificate_number: certificate_number.to_owned(), valid_from_ms, valid_until_ms }
+        Self {
+            qualification,
+            certificate_number: certificate_number.to_owned(),
+            valid_from_ms,
+            valid_until_ms,
+            recommended_by_bureau: false,
+        }
     }
 
     /// True when the certificate is valid at `at_ms`.
@@ -420,6 +449,112 @@ pub struct ServiceOffer {
     pub monthly_capacity: u32,
 }
 
+code_enum!(
+    /// What a support policy gives.
+    BenefitKind => pb::BenefitKind {
+        Subsidy = "subsidy",
+        Reward = "reward",
+        LoanRiskCompensation = "loan_risk_compensation",
+        PlatformDesignation = "platform_designation",
+        TalentProgramme = "talent_programme",
+        TaxIncentive = "tax_incentive",
+    }
+);
+
+impl BenefitKind {
+    /// The Simplified Chinese label shown to people.
+    pub fn label_zh(self) -> &'static str {
+        match self {
+            Self::Subsidy => "资金补助",
+            Self::Reward => "奖励",
+            Self::LoanRiskCompensation => "贷款风险补偿",
+            Self::PlatformDesignation => "平台认定",
+            Self::TalentProgramme => "人才计划",
+            Self::TaxIncentive => "税收优惠",
+        }
+    }
+}
+
+code_enum!(
+    /// A typed eligibility condition of a support policy, beyond kinds,
+    /// qualifications, regions and fields (see `catalog::policy` for how
+    /// each is decided).
+    PolicyCondition => pb::PolicyCondition {
+        RelocatedWithHighTech = "relocated_with_high_tech",
+        RecommendedHighTech = "recommended_high_tech",
+        NewlyRecognisedHighTech = "newly_recognised_high_tech",
+    }
+);
+
+impl PolicyCondition {
+    /// The Simplified Chinese label shown to people.
+    pub fn label_zh(self) -> &'static str {
+        match self {
+            Self::RelocatedWithHighTech => "整体迁入本市且持有有效高新技术企业证书",
+            Self::RecommendedHighTech => "经市科技局推荐认定为高新技术企业",
+            Self::NewlyRecognisedHighTech => "政策生效后新认定为高新技术企业",
+        }
+    }
+}
+
+/// Who a support policy is for. Every list that is not empty must be met
+/// (any one of its values); an empty list asks nothing.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(default)]
+pub struct Eligibility {
+    pub organization_kinds: Vec<OrganizationKind>,
+    /// Each must be held with a certificate valid on the day asked about.
+    pub qualifications: Vec<Qualification>,
+    /// Region codes; a city matches its districts.
+    pub region_codes: Vec<String>,
+    pub industries: Vec<String>,
+    /// High-tech field codes; a top-level field matches its sub-fields.
+    pub high_tech_fields: Vec<String>,
+    pub conditions: Vec<PolicyCondition>,
+}
+
+/// What a support policy gives.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(default)]
+pub struct Benefit {
+    pub kind: Option<BenefitKind>,
+    /// Yuan; 0 when the benefit is no fixed sum (a designation, a share of losses).
+    pub amount_yuan: i64,
+    /// How it is given, in the policy's words (e.g. 一次性奖励30万元).
+    pub description: String,
+}
+
+/// A support policy (扶持政策) of the bureau: the document, who is eligible
+/// and what it gives. Owned by no organization; only admins write policies.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(default)]
+pub struct SupportPolicy {
+    pub meta: RecordMeta,
+    pub title: String,
+    pub issuing_department: String,
+    /// e.g. 湛科〔2023〕12号.
+    pub document_number: String,
+    /// Milliseconds since the Unix epoch.
+    pub published_at_ms: Option<i64>,
+    pub effective_from_ms: Option<i64>,
+    /// The last instant the policy applies; `None`: until withdrawn.
+    pub expires_at_ms: Option<i64>,
+    pub summary: String,
+    pub full_text: String,
+    pub keywords: Vec<String>,
+    pub eligibility: Eligibility,
+    pub benefit: Benefit,
+}
+
+impl SupportPolicy {
+    /// True when the policy is active, effective and not expired at `at_ms`.
+    pub fn in_force_at(&self, at_ms: i64) -> bool {
+        self.meta.status() == RecordStatus::Active
+            && self.effective_from_ms.is_none_or(|from| from <= at_ms)
+            && self.expires_at_ms.is_none_or(|until| at_ms <= until)
+    }
+}
+
 /// Any catalog record. Serialized with a `type` tag, which is also the shape
 /// of a line in a JSONL import file.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -429,6 +564,7 @@ pub enum Record {
     Need(TechNeed),
     Capability(Capability),
     Offer(ServiceOffer),
+    Policy(SupportPolicy),
 }
 
 impl Record {
@@ -438,6 +574,7 @@ impl Record {
             Record::Need(_) => RecordKind::Need,
             Record::Capability(_) => RecordKind::Capability,
             Record::Offer(_) => RecordKind::ServiceOffer,
+            Record::Policy(_) => RecordKind::Policy,
         }
     }
 
@@ -447,6 +584,7 @@ impl Record {
             Record::Need(r) => &r.meta,
             Record::Capability(r) => &r.meta,
             Record::Offer(r) => &r.meta,
+            Record::Policy(r) => &r.meta,
         }
     }
 
@@ -456,6 +594,7 @@ impl Record {
             Record::Need(r) => &mut r.meta,
             Record::Capability(r) => &mut r.meta,
             Record::Offer(r) => &mut r.meta,
+            Record::Policy(r) => &mut r.meta,
         }
     }
 

@@ -226,6 +226,15 @@ impl Taxonomy {
                 }
                 tags.extend(offer.category.map(Tag::Category));
             }
+            Record::Policy(policy) => {
+                fields(&policy.eligibility.high_tech_fields, &mut tags);
+                industries(&policy.eligibility.industries, &mut tags);
+                for code in &policy.eligibility.region_codes {
+                    region(code, &mut tags);
+                }
+                tags.extend(policy.eligibility.organization_kinds.iter().copied().map(Tag::OrganizationKind));
+                tags.extend(policy.eligibility.qualifications.iter().copied().map(Tag::Qualification));
+            }
         }
         // Sorted by the stored form, as stores and tests have always seen them.
         tags.sort_unstable_by_key(Tag::to_string);

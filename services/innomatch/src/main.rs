@@ -12,6 +12,7 @@ use innomatch::{
         lookup,
         matcher::{self, ConsortiumArgs, MatchArgs, MatchCapabilityArgs},
         notifications::{self, NotificationsCommand},
+        policy::{self, PolicyCommand},
         records::{self, CapabilityCommand, OfferCommand, OrgCommand},
         search::{self, IndexCommand, SearchArgs},
         stats,
@@ -147,6 +148,13 @@ enum Command {
         #[command(flatten)]
         client: ClientArgs,
     },
+    /// Support policies (扶持政策): publish, list, eligibility, pushes.
+    Policy {
+        #[command(subcommand)]
+        command: PolicyCommand,
+        #[command(flatten)]
+        client: ClientArgs,
+    },
     /// The registry's figures against the plan's 2025 targets (`--by
     /// district`, `--history`, `--xlsx FILE`).
     Stats {
@@ -214,6 +222,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Leads { command, client } => leads::run(&client, command).await,
         Command::Interest { command, client } => interest::run(&client, command).await,
         Command::Notifications { command, client } => notifications::run(&client, command).await,
+        Command::Policy { command, client } => policy::run(&client, command).await,
         Command::Stats { args, client } => stats::stats(&client, &args).await,
         Command::Lookup { args, client } => lookup::lookup(&client, &args).await,
         Command::Whoami { client } => catalog::whoami(&client).await,

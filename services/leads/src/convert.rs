@@ -50,6 +50,7 @@ impl From<Lead> for pb::Lead {
             delivery_attempts: l.delivery_attempts,
             passed_on: l.passed_on,
             replaces_lead_id: l.replaces_lead_id,
+            policy_id: l.policy_id,
         }
     }
 }
@@ -239,6 +240,7 @@ impl TryFrom<pb::OfferLeadRequest> for LeadDraft {
             score: p.score,
             reasons: p.reasons,
             replaces_lead_id: p.replaces_lead_id,
+            policy_id: p.policy_id,
         };
         v.0.extend(draft.violations().0);
         v.into_result(draft)

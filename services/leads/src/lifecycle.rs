@@ -161,6 +161,7 @@ mod tests {
             delivery_attempts: 0,
             passed_on: false,
             replaces_lead_id: String::new(),
+            policy_id: String::new(),
             version: 1,
         }
     }

@@ -143,6 +143,11 @@ pub struct Lead {
     /// The declined or expired lead this one took over; such a lead is not passed on again.
     #[serde(default, skip_serializing_if = "String::is_empty")]
     pub replaces_lead_id: String,
+    /// For a policy lead (政策服务): the support policy the firm
+    /// `need_organization_id` is nearly eligible for; `need_id` then holds
+    /// the policy's id too (see [`policy_lead_id`]).
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub policy_id: String,
     /// Optimistic-concurrency version kept by the store (1 after insert).
     #[serde(skip)]
     pub version: i64,
@@ -186,6 +191,9 @@ pub struct LeadDraft {
     pub reasons: Vec<String>,
     /// The declined or expired lead this one takes over (empty: none).
     pub replaces_lead_id: String,
+    /// A policy lead: the policy (equal to `need_id`) the firm
+    /// `need_organization_id` is nearly eligible for; empty for a need's lead.
+    pub policy_id: String,
 }
 
 impl LeadDraft {
@@ -202,6 +210,14 @@ impl LeadDraft {
         v.text("need_summary", &self.need_summary, limits::DESCRIPTION_MAX_CHARS, false);
         if !self.replaces_lead_id.is_empty() {
             v.id("replaces_lead_id", &self.replaces_lead_id);
+        }
+        if !self.policy_id.is_empty() {
+            if self.policy_id != self.need_id {
+                v.add("policy_id", "a policy lead carries the policy's id in need_id too");
+            }
+            if self.need_organization_id.is_empty() {
+                v.add("need_organization_id", "a policy lead names the firm it is for");
+            }
         }
         if !self.score.is_finite() || self.score < 0.0 {
             v.add("score", "must be a finite number, 0 or more");
@@ -223,6 +239,22 @@ impl LeadDraft {
 pub fn lead_id(need_id: &str, offer_id: &str) -> String {
     let digest = Sha256::digest(format!("{need_id}|{offer_id}").as_bytes());
     format!("lead_{}", hex::encode(&digest[..12]))
+}
+
+/// The lead id for a firm nearly eligible for a policy, offered to one
+/// agency: one lead per policy × firm × agency, whichever of its offers it
+/// came through.
+pub fn policy_lead_id(policy_id: &str, firm_id: &str, agency_id: &str) -> String {
+    lead_id(&format!("policy|{policy_id}|{firm_id}"), agency_id)
+}
+
+/// The id of the lead a draft makes.
+pub fn draft_lead_id(draft: &LeadDraft) -> String {
+    if draft.policy_id.is_empty() {
+        lead_id(&draft.need_id, &draft.offer_id)
+    } else {
+        policy_lead_id(&draft.policy_id, &draft.need_organization_id, &draft.agency_organization_id)
+    }
 }
 
 /// One lead written to an agency's stream.
@@ -317,8 +349,35 @@ mod tests {
             score: f32::NAN,
             reasons: vec!["对虾养殖病害检测".into(), String::new()],
             replaces_lead_id: String::new(),
+            policy_id: String::new(),
         };
         let fields: Vec<String> = draft.violations().0.into_iter().map(|v| v.field).collect();
         assert_eq!(fields, ["agency_organization_id", "need_id", "need_title", "score", "reasons[1]"]);
+    }
+
+    #[test]
+    fn a_policy_lead_is_one_per_policy_firm_and_agency() {
+        let a = policy_lead_id("pol_1", "org_firm", "org_agency");
+        assert_eq!(a, policy_lead_id("pol_1", "org_firm", "org_agency"));
+        assert_ne!(a, policy_lead_id("pol_1", "org_other_firm", "org_agency"));
+        assert_ne!(a, policy_lead_id("pol_1", "org_firm", "org_other_agency"));
+        assert_ne!(a, lead_id("pol_1", "org_agency"), "never a need's lead id");
+        let draft = LeadDraft {
+            agency_organization_id: "org_agency".into(),
+            offer_id: "offer_2".into(),
+            need_id: "pol_1".into(),
+            need_organization_id: "org_firm".into(),
+            need_title: "湛江预制菜科技有限公司：高新技术企业认定奖励".into(),
+            need_summary: String::new(),
+            category: ServiceCategory::PolicyServices,
+            score: 0.75,
+            reasons: vec![],
+            replaces_lead_id: String::new(),
+            policy_id: "pol_1".into(),
+        };
+        assert!(draft.violations().is_empty());
+        assert_eq!(draft_lead_id(&draft), a, "whichever offer of the agency it came through");
+        let anonymous = LeadDraft { need_organization_id: String::new(), ..draft };
+        assert_eq!(anonymous.violations().0[0].field, "need_organization_id");
     }
 }

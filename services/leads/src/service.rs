@@ -25,7 +25,7 @@ use crate::{
     error::LeadsError,
     export,
     lifecycle::{self, Event, TransitionError},
-    model::{Delivery, Lead, LeadDraft, LeadStatus, NOTE_MAX_CHARS, Outcome, Response, SYSTEM_ACTOR, lead_id},
+    model::{Delivery, Lead, LeadDraft, LeadStatus, NOTE_MAX_CHARS, Outcome, Response, SYSTEM_ACTOR, draft_lead_id},
     sqlite::SqliteLeadStore,
     store::{LeadQuery, LeadStore, StoreError},
     tasks::TaskSet,
@@ -266,7 +266,7 @@ impl Leads {
         let deadline_ms =
             i64::try_from(self.core.settings.response_deadline_secs.saturating_mul(1000)).unwrap_or(i64::MAX);
         let lead = Lead {
-            id: lead_id(&draft.need_id, &draft.offer_id),
+            id: draft_lead_id(&draft),
             agency_organization_id: draft.agency_organization_id,
             offer_id: draft.offer_id,
             need_id: draft.need_id,
@@ -286,6 +286,7 @@ impl Leads {
             delivery_attempts: 0,
             passed_on: false,
             replaces_lead_id: draft.replaces_lead_id,
+            policy_id: draft.policy_id,
             version: 0,
         };
         let agency = lead.agency_organization_id.clone();

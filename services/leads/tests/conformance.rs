@@ -210,6 +210,7 @@ fn draft(agency_org: &str, n: usize, title: &str, category: ServiceCategory) -> 
         score: 0.5 + n as f32 / 100.0,
         reasons: vec!["需求关键词与服务关键词重合".into()],
         replaces_lead_id: String::new(),
+        policy_id: String::new(),
     }
 }
 

@@ -128,6 +128,7 @@ async fn drafts_for_need(
             score: p.score,
             reasons: p.reasons.into_iter().take(innomatch_core::validation::limits::LIST_MAX_ITEMS).collect(),
             replaces_lead_id: String::new(),
+            policy_id: String::new(),
         })
         .collect()
 }
@@ -274,6 +275,7 @@ impl LeadSink for RemoteLeads {
             score: draft.score,
             reasons: draft.reasons,
             replaces_lead_id: draft.replaces_lead_id,
+            policy_id: draft.policy_id,
         };
         self.client.clone().offer_lead(request).await.map(|_| ()).map_err(|status| status.to_string())
     }

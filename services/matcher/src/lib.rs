@@ -6,7 +6,9 @@
 //! needs for a capability), `consortia` + `consortium` (proposals and the
 //! solver), `offers` (service proposals), `auto` (auto-matching into
 //! leads), `lease` (one auto-matcher at a time across replicas, in Redis),
-//! `notices` (strong matches notified to both sides), `answers`
+//! `notices` (strong matches notified to both sides), `policy_push`
+//! (support policies pushed to eligible organizations, leads for
+//! policy-service agencies), `answers`
 //! (what it returns), `error`, `convert` (requests to validated queries,
 //! answers to replies) and `grpc` (the adapter).
 
@@ -21,6 +23,7 @@ pub mod lease;
 pub mod matcher;
 pub mod notices;
 pub mod offers;
+pub mod policy_push;
 pub mod retrieval;
 pub mod scoring;
 

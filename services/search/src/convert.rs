@@ -159,6 +159,7 @@ impl From<pb::ImportRecord> for ImportRow {
             Some(pb::import_record::Record::Capability(c)) => c.meta.as_ref(),
             Some(pb::import_record::Record::Offer(o)) => o.meta.as_ref(),
             Some(pb::import_record::Record::Organization(o)) => o.meta.as_ref(),
+            Some(pb::import_record::Record::Policy(p)) => p.meta.as_ref(),
             None => None,
         };
         let record_id = meta.map(|m| m.id.clone()).unwrap_or_default();

@@ -111,6 +111,8 @@ pub fn build(record: &Record, org: Option<&OrgInfo>, bag: Option<&[u8]>, fields:
     doc.add_text(fields.readable_by, readable_by);
     let org_name = match (record, org) {
         (Record::Organization(o), _) => Some(o.name.as_str()),
+        // A policy belongs to no organization: the department that issued it stands in.
+        (Record::Policy(p), _) => Some(p.issuing_department.as_str()),
         (_, _) if visibility == Visibility::Anonymous => None,
         (_, Some(info)) => Some(info.name.as_str()),
         (_, None) => None,
@@ -123,12 +125,15 @@ pub fn build(record: &Record, org: Option<&OrgInfo>, bag: Option<&[u8]>, fields:
         _ => org.map(|o| o.kind),
     };
 
+    // A policy's searchable text: its summary and its full text.
+    let policy_text: String;
     let mut tags = Tags { doc: &mut doc, fields, text: Vec::new() };
     let kind_label = match record.kind() {
         RecordKind::Organization => "机构",
         RecordKind::Need => "技术需求",
         RecordKind::Capability => "科技能力",
         RecordKind::ServiceOffer => "中介服务",
+        RecordKind::Policy => "扶持政策",
     };
     tags.add("record_kind", record.kind().code(), Some(kind_label));
     if let Some(kind) = org_kind {
@@ -171,6 +176,20 @@ pub fn build(record: &Record, org: Option<&OrgInfo>, bag: Option<&[u8]>, fields:
                 tags.add("service_category", category.code(), name.as_deref());
             }
             (&o.title, &o.description, o.keywords.iter().map(String::as_str).collect(), 0)
+        }
+        Record::Policy(p) => {
+            tags.fields(&p.eligibility.high_tech_fields);
+            tags.industries(&p.eligibility.industries);
+            for region in &p.eligibility.region_codes {
+                tags.region(region);
+            }
+            policy_text = [p.summary.as_str(), p.full_text.as_str()]
+                .into_iter()
+                .filter(|part| !part.trim().is_empty())
+                .collect::<Vec<_>>()
+                .join("\n");
+            let keywords = p.keywords.iter().map(String::as_str).chain([p.document_number.as_str()]);
+            (&p.title, policy_text.as_str(), keywords.filter(|k| !k.is_empty()).collect(), 0)
         }
     };
     let taxonomy_text = std::mem::take(&mut tags.text).join(" ");

@@ -609,7 +609,9 @@ impl SearchIndex {
             let text = |field: Field| doc.get_first(field).and_then(|v| v.as_str()).unwrap_or_default().to_owned();
             let Some(record) = self.stored_record(&searcher, address)? else { continue };
             let Some(record) = viewer.redact(record) else { continue };
-            let owner_visible = !record.meta().organization_id.is_empty();
+            // A policy has no owner; its issuing department is public.
+            let owner_visible =
+                !record.meta().organization_id.is_empty() || matches!(record, innomatch_core::model::Record::Policy(_));
             let highlights = snippet_generators
                 .iter()
                 .filter_map(|(name, generator)| {

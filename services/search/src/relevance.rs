@@ -116,7 +116,8 @@ pub fn is_bigram(term: &str) -> bool {
 pub fn record_text(record: &Record) -> Option<String> {
     let mut parts: Vec<&str> = Vec::new();
     match record {
-        Record::Organization(_) => return None,
+        // Policies are no partner's subject: the matcher never scores them.
+        Record::Organization(_) | Record::Policy(_) => return None,
         Record::Need(n) => {
             parts.push(&n.title);
             parts.extend(n.keywords.iter().map(String::as_str));

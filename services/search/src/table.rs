@@ -26,6 +26,7 @@ pub fn columns(kind: RecordKind) -> &'static [&'static str] {
             "description",
             "website",
             "credit_code",
+            "relocated_into_city",
         ],
         RecordKind::Need => &[
             "id",
@@ -72,7 +73,55 @@ pub fn columns(kind: RecordKind) -> &'static [&'static str] {
             "terms",
             "monthly_capacity",
         ],
+        RecordKind::Policy => &[
+            "id",
+            "ref",
+            "title",
+            "issuing_department",
+            "document_number",
+            "published_at",
+            "effective_from",
+            "expires_at",
+            "summary",
+            "full_text",
+            "keywords",
+            "eligible_organization_kinds",
+            "eligible_qualifications",
+            "eligible_region_codes",
+            "eligible_industries",
+            "eligible_high_tech_fields",
+            "eligible_conditions",
+            "benefit_kind",
+            "benefit_amount_yuan",
+            "benefit_description",
+        ],
     }
+}
+
+/// Date columns: the cell is a day (YYYY-MM-DD, China time); the record
+/// keeps milliseconds. A policy expires at the end of its last day.
+const DATE_FIELDS: &[(&str, &str, bool)] = &[
+    ("relocated_into_city", "relocated_into_city_ms", false),
+    ("published_at", "published_at_ms", false),
+    ("effective_from", "effective_from_ms", false),
+    ("expires_at", "expires_at_ms", true),
+];
+
+const CHINA: &str = "Asia/Shanghai";
+
+fn day_to_ms(cell: &str, end_of_day: bool) -> Option<i64> {
+    let date: jiff::civil::Date = cell.parse().ok()?;
+    let zone = jiff::tz::TimeZone::get(CHINA).ok()?;
+    let start = date.to_zoned(zone.clone()).ok()?.timestamp().as_millisecond();
+    if !end_of_day {
+        return Some(start);
+    }
+    Some(date.tomorrow().ok()?.to_zoned(zone).ok()?.timestamp().as_millisecond() - 1)
+}
+
+fn ms_to_day(ms: i64) -> Option<String> {
+    let zone = jiff::tz::TimeZone::get(CHINA).ok()?;
+    Some(jiff::Timestamp::from_millisecond(ms).ok()?.to_zoned(zone).date().to_string())
 }
 
 /// Cells that hold lists, separated by `;` (or the full-width `；`).
@@ -84,6 +133,12 @@ const LIST_FIELDS: &[&str] = &[
     "cooperation_modes",
     "regions_served",
     "industries_served",
+    "eligible_organization_kinds",
+    "eligible_qualifications",
+    "eligible_region_codes",
+    "eligible_industries",
+    "eligible_high_tech_fields",
+    "eligible_conditions",
 ];
 const NUMBER_FIELDS: &[&str] = &["target_trl", "trl", "monthly_capacity"];
 
@@ -142,6 +197,23 @@ fn chinese_label(column: &str) -> &'static str {
         "industries_served" => "服务产业",
         "terms" => "服务条款",
         "monthly_capacity" => "月服务能力",
+        "relocated_into_city" => "迁入本市日期",
+        "issuing_department" => "发文单位",
+        "document_number" => "文号",
+        "published_at" => "发布日期",
+        "effective_from" => "施行日期",
+        "expires_at" => "截止日期",
+        "summary" => "摘要",
+        "full_text" => "政策原文",
+        "eligible_organization_kinds" => "适用机构类型",
+        "eligible_qualifications" => "所需资质",
+        "eligible_region_codes" => "适用区域",
+        "eligible_industries" => "适用产业链",
+        "eligible_high_tech_fields" => "适用高新技术领域",
+        "eligible_conditions" => "附加条件",
+        "benefit_kind" => "支持方式",
+        "benefit_amount_yuan" => "支持金额（元）",
+        "benefit_description" => "支持内容",
         _ => "",
     }
 }
@@ -164,6 +236,8 @@ fn split_list(cell: &str) -> Vec<&str> {
 pub fn cells_to_json(headers: &[String], cells: &[String], default_type: Option<&str>) -> Result<Value, CellError> {
     let mut object = Map::new();
     let mut budget = Map::new();
+    let mut eligibility = Map::new();
+    let mut benefit = Map::new();
     if let Some(kind) = default_type {
         object.insert("type".into(), json!(kind));
     }
@@ -181,6 +255,24 @@ pub fn cells_to_json(headers: &[String], cells: &[String], default_type: Option<
             continue;
         }
         let bad = |reason: String| CellError { field: field(name), reason };
+        if let Some(&(_, stored, end_of_day)) = DATE_FIELDS.iter().find(|(column, _, _)| *column == name) {
+            let ms = day_to_ms(cell, end_of_day).ok_or_else(|| bad(format!("{cell:?} is not a day (YYYY-MM-DD)")))?;
+            object.insert(stored.to_owned(), json!(ms));
+            continue;
+        }
+        if let Some(part) = name.strip_prefix("eligible_") {
+            eligibility.insert(part.to_owned(), json!(split_list(cell)));
+            continue;
+        }
+        if let Some(part) = name.strip_prefix("benefit_") {
+            let value = if part == "amount_yuan" {
+                json!(cell.parse::<i64>().map_err(|_| bad(format!("{cell:?} is not an amount in yuan")))?)
+            } else {
+                json!(cell)
+            };
+            benefit.insert(part.to_owned(), value);
+            continue;
+        }
         let value = if LIST_FIELDS.contains(&name) {
             json!(split_list(cell))
         } else if NUMBER_FIELDS.contains(&name) {
@@ -212,6 +304,12 @@ pub fn cells_to_json(headers: &[String], cells: &[String], default_type: Option<
     if !budget.is_empty() {
         object.insert("budget".into(), Value::Object(budget));
     }
+    if !eligibility.is_empty() {
+        object.insert("eligibility".into(), Value::Object(eligibility));
+    }
+    if !benefit.is_empty() {
+        object.insert("benefit".into(), Value::Object(benefit));
+    }
     Ok(Value::Object(object))
 }
 
@@ -234,6 +332,7 @@ pub fn to_import_record(value: Value) -> Result<pb::ImportRecord, CellError> {
         pb::import_record::Record::Capability(c) => &mut c.meta,
         pb::import_record::Record::Offer(o) => &mut o.meta,
         pb::import_record::Record::Organization(o) => &mut o.meta,
+        pb::import_record::Record::Policy(p) => &mut p.meta,
     };
     if !organization_id.is_empty() || !id.is_empty() {
         let meta = meta.get_or_insert_with(Default::default);
@@ -246,11 +345,12 @@ pub fn to_import_record(value: Value) -> Result<pb::ImportRecord, CellError> {
 /// The record kind a sheet name stands for ("needs", "需求", …).
 fn sheet_kind(name: &str) -> Option<&'static str> {
     let name = name.trim().to_lowercase();
-    let kinds: [(&[&str], &str); 4] = [
+    let kinds: [(&[&str], &str); 5] = [
         (&["organization", "organizations", "机构"], "organization"),
         (&["need", "needs", "需求", "技术需求"], "need"),
         (&["capability", "capabilities", "能力", "科技能力"], "capability"),
         (&["offer", "offers", "服务", "中介服务"], "offer"),
+        (&["policy", "policies", "政策", "扶持政策"], "policy"),
     ];
     kinds.iter().find(|(names, _)| names.contains(&name.as_str())).map(|(_, kind)| *kind)
 }
@@ -336,6 +436,15 @@ pub fn record_cells(record: &Record) -> Vec<String> {
                 "organization_id" => meta["organization_id"].clone(),
                 "budget_min_yuan" => value["budget"]["min_yuan"].clone(),
                 "budget_max_yuan" => value["budget"]["max_yuan"].clone(),
+                date if DATE_FIELDS.iter().any(|(column, _, _)| *column == date) => {
+                    let stored = DATE_FIELDS.iter().find(|(column, _, _)| *column == date).map(|(_, s, _)| *s);
+                    match stored.and_then(|s| value[s].as_i64()).and_then(ms_to_day) {
+                        Some(day) => Value::String(day),
+                        None => Value::Null,
+                    }
+                }
+                other if other.starts_with("eligible_") => value["eligibility"][&other["eligible_".len()..]].clone(),
+                other if other.starts_with("benefit_") => value["benefit"][&other["benefit_".len()..]].clone(),
                 other => value[other].clone(),
             };
             match cell {
@@ -392,7 +501,7 @@ pub fn write_xlsx(kind: RecordKind, records: &[Record]) -> anyhow::Result<Vec<u8
         sheet.write_string(row, 0, kind.code())?;
         for (col, (cell, name)) in record_cells(record).iter().zip(&names[1..]).enumerate() {
             let col = col as u16 + 1;
-            let numeric = NUMBER_FIELDS.contains(name) || name.starts_with("budget_");
+            let numeric = NUMBER_FIELDS.contains(name) || name.starts_with("budget_") || *name == "benefit_amount_yuan";
             let number = if numeric { cell.parse::<i64>().ok() } else { None };
             match number {
                 Some(number) => sheet.write_number(row, col, number as f64)?,
@@ -442,6 +551,39 @@ mod tests {
             _ => None,
         };
         assert_eq!(owner.as_deref(), Some("org_1"));
+    }
+
+    #[test]
+    fn an_exported_policy_imports_as_the_same_policy() {
+        use innomatch_core::model::{Benefit, BenefitKind, Eligibility, PolicyCondition, Qualification, SupportPolicy};
+        let record = Record::Policy(SupportPolicy {
+            title: "高新技术企业整体迁入奖励".into(),
+            issuing_department: "湛江市科学技术局".into(),
+            document_number: "湛科〔2023〕12号".into(),
+            effective_from_ms: day_to_ms("2023-07-01", false),
+            expires_at_ms: day_to_ms("2025-12-31", true),
+            full_text: "对整体迁入我市的高新技术企业给予一次性30万元奖励。".into(),
+            keywords: vec!["整体迁入".into(), "高新技术企业".into()],
+            eligibility: Eligibility {
+                qualifications: vec![Qualification::HighTechEnterprise],
+                region_codes: vec!["440800".into()],
+                conditions: vec![PolicyCondition::RelocatedWithHighTech],
+                ..Default::default()
+            },
+            benefit: Benefit {
+                kind: Some(BenefitKind::Reward),
+                amount_yuan: 300_000,
+                description: "一次性奖励".into(),
+            },
+            ..Default::default()
+        });
+        let headers: Vec<String> = header(RecordKind::Policy).iter().map(|s| (*s).to_owned()).collect();
+        let cells: Vec<String> = std::iter::once("policy".to_owned()).chain(record_cells(&record)).collect();
+        assert!(cells.contains(&"2025-12-31".to_owned()), "{cells:?}");
+        let message = cells_to_json(&headers, &cells, None).and_then(to_import_record).expect("row reads back");
+        let back = Record::try_from(message).expect("valid");
+        assert_eq!(back, record);
+        assert_eq!(sheet_kind("扶持政策"), Some("policy"));
     }
 
     #[test]

@@ -44,7 +44,7 @@ pub enum VectorError {
 /// looked for (a query), capabilities and offers are what is found.
 pub fn embedding_input(record: &Record) -> Option<(TextKind, String)> {
     let (kind, title, extra, description): (TextKind, &str, Vec<&str>, &str) = match record {
-        Record::Organization(_) => return None,
+        Record::Organization(_) | Record::Policy(_) => return None,
         Record::Need(n) => (
             TextKind::Query,
             &n.title,

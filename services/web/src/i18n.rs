@@ -66,6 +66,7 @@ impl Lang {
             RecordKind::Need => self.t("技术需求", "need"),
             RecordKind::Capability => self.t("科技能力", "capability"),
             RecordKind::ServiceOffer => self.t("服务产品", "service offer"),
+            RecordKind::Policy => self.t("扶持政策", "support policy"),
         }
     }
 

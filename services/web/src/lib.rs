@@ -168,6 +168,7 @@ impl WebConsole {
             .route("/capabilities/{id}", get(records::capability_page))
             .route("/offers", get(offers::offers_page).post(offers::create_offer))
             .route("/offers/{id}", get(records::offer_page))
+            .route("/policies/{id}", get(records::policy_page))
             .route("/needs", get(needs::my_needs).post(needs::post_need))
             .route("/needs/new", get(needs::new_need_page))
             .route("/needs/{id}", get(needs::need_page))

@@ -25,6 +25,7 @@ async fn organizations_round_trip_through_create_get_update_list_archive() {
                     valid_until: Some(innomatch_core::convert::timestamp(
                         innomatch_core::model::now_ms() + 3 * 365 * 86_400_000,
                     )),
+                    recommended_by_bureau: false,
                 }],
                 description: "对虾养殖与种苗繁育".into(),
                 ..Default::default()

@@ -31,6 +31,7 @@ fn offer(agency: &str, n: usize, title: &str) -> pb::OfferLeadRequest {
         score: 0.8,
         reasons: vec!["关键词“检测”与服务重合".into()],
         replaces_lead_id: String::new(),
+        policy_id: String::new(),
     }
 }
 
@@ -46,6 +47,7 @@ fn draft(agency: &str, n: usize, title: &str) -> innomatch_leads::LeadDraft {
         score: 0.7,
         reasons: vec![],
         replaces_lead_id: String::new(),
+        policy_id: String::new(),
     }
 }
 

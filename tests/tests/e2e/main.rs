@@ -13,6 +13,7 @@ mod match_quality;
 mod matcher;
 mod notifications;
 mod plan_board;
+mod policies;
 mod postgres;
 mod search;
 mod security;

@@ -153,6 +153,7 @@ async fn the_bureau_looks_up_an_organizations_whole_picture() {
             score: 0.8,
             reasons: vec![],
             replaces_lead_id: String::new(),
+            policy_id: String::new(),
         })
         .await
         .expect("a lead");

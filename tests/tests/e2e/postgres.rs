@@ -74,6 +74,111 @@ async fn two_servers_share_one_catalog() {
     second.shutdown().await;
 }
 
+/// Both replicas follow the shared feed and push policies; the eligible
+/// firm still hears of a policy once (shared notification ids, leads and
+/// `policy_pushes` ledger).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_servers_push_a_policy_once_through_the_shared_store() {
+    let Some(schema) = TestSchema::create().await else { return };
+    let url = url_for(&schema);
+    let first = spawn_app_with(|s| s.database_url = Some(Secret::new(url.clone()))).await;
+    let second = spawn_app_with(|s| s.database_url = Some(Secret::new(url.clone()))).await;
+    let now = innomatch_core::model::now_ms();
+    let day = 86_400_000;
+    let firm = first
+        .admin_catalog()
+        .await
+        .create_organization(pb::CreateOrganizationRequest {
+            organization: Some(pb::Organization {
+                name: "湛江对虾种苗科技有限公司".into(),
+                kind: pb::OrganizationKind::Enterprise as i32,
+                region_code: "440811".into(),
+                qualification_certificates: vec![pb::QualificationCertificate {
+                    qualification: pb::Qualification::TechSme as i32,
+                    certificate_number: "2026440800A0001".into(),
+                    valid_from: Some(innomatch_core::convert::timestamp(now - day)),
+                    valid_until: Some(innomatch_core::convert::timestamp(now + 300 * day)),
+                    recommended_by_bureau: false,
+                }],
+                ..Default::default()
+            }),
+            ..Default::default()
+        })
+        .await
+        .expect("firm")
+        .into_inner();
+    let firm_id = firm.meta.expect("meta").id;
+    let token = first.token_for(&firm_id, innomatch_core::model::Role::Member).await;
+    let policy = pb::SupportPolicy {
+        title: "科技型中小企业贷款贴息".into(),
+        issuing_department: "湛江市科学技术局".into(),
+        eligibility: Some(pb::PolicyEligibility {
+            qualifications: vec![pb::Qualification::TechSme as i32],
+            region_codes: vec!["440800".into()],
+            ..Default::default()
+        }),
+        benefit: Some(pb::PolicyBenefit { kind: pb::BenefitKind::Subsidy as i32, ..Default::default() }),
+        ..Default::default()
+    };
+    let policy = second
+        .policies(Some(&second.admin_token.clone()))
+        .await
+        .create_policy(pb::CreatePolicyRequest { policy: Some(policy) })
+        .await
+        .expect("published through the second server")
+        .into_inner();
+    let policy_id = policy.meta.expect("meta").id;
+    let mut feed = first
+        .admin_catalog()
+        .await
+        .watch_changes(pb::WatchChangesRequest { after_sequence: 0, kinds: vec![pb::RecordKind::Policy as i32] })
+        .await
+        .expect("watch")
+        .into_inner();
+    let sequence = tokio::time::timeout(Duration::from_secs(10), feed.message())
+        .await
+        .expect("in time")
+        .expect("event")
+        .expect("the policy's change")
+        .sequence;
+    // Both replicas handled the policy's change.
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
+    for app in [&first, &second] {
+        let checkpoint = app.data_dir.join("policy-push.checkpoint");
+        while std::fs::read_to_string(&checkpoint).ok().and_then(|s| s.trim().parse::<i64>().ok()).unwrap_or(0)
+            < sequence
+        {
+            assert!(tokio::time::Instant::now() < deadline, "a replica never pushed the policy");
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+    let pushes = first
+        .policies(Some(&token))
+        .await
+        .list_policy_pushes(pb::ListPolicyPushesRequest::default())
+        .await
+        .expect("pushes")
+        .into_inner()
+        .pushes;
+    assert_eq!(pushes.iter().map(|p| p.policy_id.as_str()).collect::<Vec<_>>(), [policy_id.as_str()]);
+    let mut notices = pb::notification_service_client::NotificationServiceClient::with_interceptor(
+        first.channel().await,
+        innomatch_core::auth::BearerToken::new(Some(&token)).expect("token"),
+    );
+    let listed = notices
+        .list_notifications(pb::ListNotificationsRequest {
+            kinds: vec![pb::NotificationKind::PolicyEligible as i32],
+            ..Default::default()
+        })
+        .await
+        .expect("notifications")
+        .into_inner()
+        .notifications;
+    assert_eq!(listed.len(), 1, "once, though two replicas pushed: {listed:?}");
+    first.shutdown().await;
+    second.shutdown().await;
+}
+
 #[tokio::test]
 async fn an_unreachable_database_fails_the_start_with_a_clear_error() {
     let dir = tempfile::tempdir().expect("temp dir");

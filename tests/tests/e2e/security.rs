@@ -556,6 +556,7 @@ async fn the_matchers_leads_client_speaks_tls_and_mtls_to_an_https_leads_service
         score: 0.8,
         reasons: vec!["检验检测 氢冶金".into()],
         replaces_lead_id: String::new(),
+        policy_id: String::new(),
     };
     let https = format!("https://localhost:{}", app.addr.port());
     let without_certificate = RemoteLeads::new(&https, &app.admin_token, &pki.client(false)).expect("client");

@@ -20,6 +20,7 @@ async fn health_reports_serving_for_the_mounted_services() {
         "innomatch.v1.StatsService",
         "innomatch.v1.InterestService",
         "innomatch.v1.AccountService",
+        "innomatch.v1.PolicyService",
         "innomatch.v1.SearchService",
         "innomatch.v1.MatcherService",
         "innomatch.v1.LeadsService",
@@ -66,6 +67,7 @@ async fn reflection_lists_the_mounted_services() {
             "innomatch.v1.LeadsService",
             "innomatch.v1.MatcherService",
             "innomatch.v1.NotificationService",
+            "innomatch.v1.PolicyService",
             "innomatch.v1.SearchService",
             "innomatch.v1.StatsService",
         ]

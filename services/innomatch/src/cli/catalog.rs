@@ -80,6 +80,22 @@ pub enum AdminCommand {
         /// Last day of validity, YYYY-MM-DD (China time).
         #[arg(long)]
         valid_until: String,
+        /// Granted after the bureau recommended the organization (推荐认定).
+        #[arg(long)]
+        recommended: bool,
+    },
+    /// Record the day an organization moved its registration into the city
+    /// (整体迁入), as verified by the bureau; policies for relocated
+    /// high-tech enterprises check it.
+    Relocate {
+        #[arg(long)]
+        org: String,
+        /// The day it moved, YYYY-MM-DD (China time).
+        #[arg(long, conflicts_with = "clear", required_unless_present = "clear")]
+        date: Option<String>,
+        /// Forget a recorded move.
+        #[arg(long)]
+        clear: bool,
     },
     /// Issue a token for an organization (shown once).
     IssueToken {
@@ -273,16 +289,22 @@ fn parse_certificate(text: &str) -> anyhow::Result<pb::QualificationCertificate>
         certificate_number: number.to_owned(),
         valid_from: Some(timestamp(from.0)),
         valid_until: Some(timestamp(until.1)),
+        recommended_by_bureau: false,
     })
 }
 
 /// The first and last millisecond of a day (YYYY-MM-DD) in China time.
-fn china_day(day: &str) -> anyhow::Result<(i64, i64)> {
+pub fn china_day(day: &str) -> anyhow::Result<(i64, i64)> {
     let date: jiff::civil::Date = day.parse().with_context(|| format!("{day:?} is not a date (YYYY-MM-DD)"))?;
     let zone = jiff::tz::TimeZone::get("Asia/Shanghai").context("the China time zone")?;
     let start = date.to_zoned(zone.clone()).context("start of the day")?.timestamp().as_millisecond();
     let next = date.tomorrow().context("the day after")?.to_zoned(zone).context("end of the day")?;
     Ok((start, next.timestamp().as_millisecond() - 1))
+}
+
+/// The Chinese name of a qualification.
+pub fn qualification_label(qualification: Qualification) -> &'static str {
+    qualification.label_zh()
 }
 
 pub(crate) fn need_json(n: &pb::TechNeed) -> serde_json::Value {
@@ -460,9 +482,10 @@ impl CatalogCli {
                     outln!("organization {id} created: {}", org.name);
                 }
             }
-            AdminCommand::Qualify { org, qualification, certificate, valid_from, valid_until } => {
-                let certificate =
+            AdminCommand::Qualify { org, qualification, certificate, valid_from, valid_until, recommended } => {
+                let mut certificate =
                     parse_certificate(&format!("{qualification}:{certificate}:{valid_from}:{valid_until}"))?;
+                certificate.recommended_by_bureau = recommended;
                 let mut current = self
                     .catalog
                     .get_organization(pb::GetOrganizationRequest { id: org.clone() })
@@ -498,6 +521,34 @@ impl CatalogCli {
                     print_json(&json!({ "id": org, "qualifications_valid_now": valid }));
                 } else {
                     outln!("organization {org}: qualifications valid now: {}", valid.join("、"));
+                }
+            }
+            // `--clear` is the absence of `--date` (clap requires one of them).
+            AdminCommand::Relocate { org, date, clear: _ } => {
+                let moved = date.map(|day| china_day(&day).map(|(start, _)| start)).transpose()?;
+                let mut current = self
+                    .catalog
+                    .get_organization(pb::GetOrganizationRequest { id: org.clone() })
+                    .await
+                    .map_err(status_error)?
+                    .into_inner();
+                let version = current.meta.as_ref().map(|m| m.version).unwrap_or_default();
+                current.relocated_into_city = moved.map(timestamp);
+                self.catalog
+                    .update_organization(pb::UpdateOrganizationRequest {
+                        organization: Some(current),
+                        expected_version: version,
+                    })
+                    .await
+                    .map_err(status_error)?;
+                let day = moved.map(innomatch_catalog::policy::eligibility::day);
+                if self.json {
+                    print_json(&json!({ "id": org, "relocated_into_city": day }));
+                } else {
+                    match day {
+                        Some(day) => outln!("organization {org}: 迁入本市 relocated into the city on {day}"),
+                        None => outln!("organization {org}: no move into the city recorded"),
+                    }
                 }
             }
             AdminCommand::IssueToken { org, role, label } => {
@@ -691,6 +742,7 @@ impl CatalogCli {
                 Some(pb::change_event::Record::Need(n)) => n.title.clone(),
                 Some(pb::change_event::Record::Capability(c)) => c.title.clone(),
                 Some(pb::change_event::Record::Offer(o)) => o.title.clone(),
+                Some(pb::change_event::Record::Policy(p)) => p.title.clone(),
                 None => "(withheld)".to_owned(),
             };
             if self.json {

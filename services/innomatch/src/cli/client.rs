@@ -14,7 +14,8 @@ use innomatch_proto::v1::{
     admin_service_client::AdminServiceClient, catalog_service_client::CatalogServiceClient,
     interest_service_client::InterestServiceClient, leads_service_client::LeadsServiceClient,
     matcher_service_client::MatcherServiceClient, notification_service_client::NotificationServiceClient,
-    search_service_client::SearchServiceClient, stats_service_client::StatsServiceClient,
+    policy_service_client::PolicyServiceClient, search_service_client::SearchServiceClient,
+    stats_service_client::StatsServiceClient,
 };
 use tonic::{service::interceptor::InterceptedService, transport::Channel};
 
@@ -113,6 +114,10 @@ impl Connection {
 
     pub fn interests(&self) -> InterestServiceClient<Authed> {
         InterestServiceClient::new(self.authed())
+    }
+
+    pub fn policies(&self) -> PolicyServiceClient<Authed> {
+        PolicyServiceClient::new(self.authed())
     }
 
     pub fn stats(&self) -> StatsServiceClient<Authed> {

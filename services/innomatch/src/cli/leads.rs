@@ -305,6 +305,7 @@ pub async fn run(args: &ClientArgs, command: LeadsCommand) -> anyhow::Result<()>
                     score: offer.score,
                     reasons: offer.reasons,
                     replaces_lead_id: String::new(),
+                    policy_id: String::new(),
                 })
                 .await
                 .map_err(status_error)?

@@ -1,7 +1,8 @@
 //! `innomatch lookup ORG`: the bureau's enterprise lookup (企业查询) — one
 //! organization, named by id, credit code or name, with its qualifications
 //! and their standing, needs, capabilities, offers, leads and outcomes,
-//! interests and notifications. Needs an admin token.
+//! interests, notifications and support policies (eligible and received).
+//! Needs an admin token.
 
 use innomatch_core::{convert::millis, model::Qualification};
 use innomatch_leads::{export::shanghai_date, model::LeadStatus};
@@ -15,6 +16,7 @@ use super::{
     labels,
     leads::lead_json,
     notifications::notification_json,
+    policy::{print_result, result_json},
     records::{capability_json, offer_json, org_json},
 };
 
@@ -70,6 +72,16 @@ fn lookup_json(found: &pb::OrganizationLookup) -> serde_json::Value {
         "notifications": found
             .notifications_included
             .then(|| found.notifications.iter().map(|n| notification_json(n, None)).collect::<Vec<_>>()),
+        "policies": found.policies.as_ref().map(|p| json!({
+            "eligible": p.eligible.iter().map(result_json).collect::<Vec<_>>(),
+            "nearly_eligible": p.nearly_eligible.iter().map(result_json).collect::<Vec<_>>(),
+            "not_eligible": p.not_eligible.iter().map(result_json).collect::<Vec<_>>(),
+        })),
+        "policies_received": found.policies_received.iter().map(|p| json!({
+            "policy_id": p.policy_id,
+            "policy_title": p.policy_title,
+            "pushed_at": day(&p.pushed_at),
+        })).collect::<Vec<_>>(),
     })
 }
 
@@ -129,6 +141,20 @@ fn print_lookup(found: &pb::OrganizationLookup) {
         for notification in &found.notifications {
             outln!("  {}  {}", notification.id, notification.title);
         }
+    }
+    let policies = found.policies.clone().unwrap_or_default();
+    outln!(
+        "扶持政策 policies: {} eligible, {} nearly eligible, {} not",
+        policies.eligible.len(),
+        policies.nearly_eligible.len(),
+        policies.not_eligible.len()
+    );
+    for result in policies.eligible.iter().chain(&policies.nearly_eligible) {
+        print_result(result, &format!("{}  {}", result.policy_id, result.policy_title));
+    }
+    outln!("已推送政策 policies received ({}):", found.policies_received.len());
+    for pushed in &found.policies_received {
+        outln!("  {}  {}  {}", pushed.policy_id, day(&pushed.pushed_at), pushed.policy_title);
     }
 }
 

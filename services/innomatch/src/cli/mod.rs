@@ -12,6 +12,7 @@
 //! | `leads.rs` | `leads …` |
 //! | `interest.rs` | `interest …` (expressions of interest, staged disclosure) |
 //! | `notifications.rs` | `notifications watch\|list\|ack` |
+//! | `policy.rs` | `policy …` (support policies, eligibility, pushes) |
 //! | `transfer.rs` | `import`, `export` |
 //! | `stats.rs` | `stats` (`--by district`, `--history`, `--xlsx`) |
 //! | `lookup.rs` | `lookup` (the bureau's enterprise lookup) |
@@ -25,6 +26,7 @@ pub mod leads;
 pub mod lookup;
 pub mod matcher;
 pub mod notifications;
+pub mod policy;
 pub mod records;
 pub mod search;
 pub mod stats;

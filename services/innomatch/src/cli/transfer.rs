@@ -150,7 +150,9 @@ pub async fn import(client: &ClientArgs, args: ImportArgs) -> anyhow::Result<()>
 /// Writes every record of a kind the token may see to a CSV or XLSX file.
 pub async fn export(client: &ClientArgs, args: ExportArgs) -> anyhow::Result<()> {
     let kind = RecordKind::from_code(&args.kind).with_context(|| format!("unknown kind {:?}", args.kind))?;
-    let mut catalog = client.connect(Calls::Unary).await?.catalog();
+    let connection = client.connect(Calls::Unary).await?;
+    let mut catalog = connection.catalog();
+    let mut policies = connection.policies();
     let mut records: Vec<Record> = Vec::new();
     let mut page_token = String::new();
     loop {
@@ -195,6 +197,14 @@ pub async fn export(client: &ClientArgs, args: ExportArgs) -> anyhow::Result<()>
                     .into_inner();
                 (r.offers.into_iter().map(pb::import_record::Record::Offer).collect(), r.next_page_token)
             }
+            RecordKind::Policy => {
+                let r = policies
+                    .list_policies(pb::ListPoliciesRequest { page_size: 500, page_token, ..Default::default() })
+                    .await
+                    .map_err(status_error)?
+                    .into_inner();
+                (r.policies.into_iter().map(pb::import_record::Record::Policy).collect(), r.next_page_token)
+            }
         };
         for proto in page {
             let meta = match &proto {
@@ -202,6 +212,7 @@ pub async fn export(client: &ClientArgs, args: ExportArgs) -> anyhow::Result<()>
                 pb::import_record::Record::Need(n) => n.meta.clone(),
                 pb::import_record::Record::Capability(c) => c.meta.clone(),
                 pb::import_record::Record::Offer(o) => o.meta.clone(),
+                pb::import_record::Record::Policy(p) => p.meta.clone(),
             }
             .unwrap_or_default();
             let mut record = Record::try_from(pb::ImportRecord { record: Some(proto), ..Default::default() })

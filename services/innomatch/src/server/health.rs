@@ -21,6 +21,7 @@ pub fn grpc_names(kind: ServiceKind) -> &'static [&'static str] {
             "innomatch.v1.StatsService",
             "innomatch.v1.InterestService",
             "innomatch.v1.AccountService",
+            "innomatch.v1.PolicyService",
         ],
         ServiceKind::Search => &["innomatch.v1.SearchService"],
         ServiceKind::Matcher => &["innomatch.v1.MatcherService"],

@@ -14,6 +14,10 @@
 //! | `stats.rs` | `StatsService`: the registry against the plan's targets |
 //! | `notices.rs` | interests ↔ leads, and both into notifications |
 //! | `replica.rs` | the feed's head (here or at a followed catalog), a replica's readiness |
+//!
+//! Policy push (`innomatch_matcher::policy_push`) runs where the catalog and
+//! the leads and notification services run together, with its checkpoint in
+//! `data/policy-push.checkpoint`.
 
 pub mod connections;
 pub mod deadline;
@@ -32,10 +36,11 @@ use std::{net::SocketAddr, sync::Arc, time::Duration};
 use anyhow::Context;
 use futures::StreamExt;
 use innomatch_catalog::{
-    Catalog, Interests,
+    Catalog, Interests, Policies,
     accounts::{Accounts, grpc::AccountGrpc},
     grpc::CatalogGrpc,
     interest::grpc::InterestGrpc,
+    policy::grpc::PolicyGrpc,
     postgres::PostgresStore,
     reader::CatalogReader,
     remote::RemoteCatalog,
@@ -60,13 +65,14 @@ use innomatch_matcher::{
     auto::{self, Checkpoint, LeadSink, RemoteLeads},
     grpc::MatcherGrpc,
     lease::{self, Lease},
+    policy_push::{self, PolicyPushSettings, PolicyPusher},
 };
 use innomatch_proto::v1::{
     account_service_server::AccountServiceServer, admin_service_server::AdminServiceServer,
     catalog_service_server::CatalogServiceServer, interest_service_server::InterestServiceServer,
     leads_service_server::LeadsServiceServer, matcher_service_server::MatcherServiceServer,
-    notification_service_server::NotificationServiceServer, search_service_server::SearchServiceServer,
-    stats_service_server::StatsServiceServer,
+    notification_service_server::NotificationServiceServer, policy_service_server::PolicyServiceServer,
+    search_service_server::SearchServiceServer, stats_service_server::StatsServiceServer,
 };
 use innomatch_search::{
     embedding::{self, EmbeddingProgress},
@@ -206,6 +212,21 @@ pub async fn start(settings: &Settings) -> anyhow::Result<RunningServer> {
         )),
         _ => None,
     };
+    let policy_push = match (&catalog, &leads, &notifications) {
+        (Some(catalog), Some(leads), Some(notifications)) if runs(settings, ServiceKind::Catalog) => {
+            let pusher = PolicyPusher::new(
+                Policies::new(catalog.clone()),
+                Arc::new(notifications.clone()),
+                Arc::new(leads.clone()),
+            );
+            Some(policy_push::spawn(
+                pusher,
+                Checkpoint::new(Some(settings.data_dir.join("policy-push.checkpoint"))),
+                PolicyPushSettings::default(),
+            ))
+        }
+        _ => None,
+    };
     let accounts = catalog.clone().map(Accounts::new);
     let (demo_tokens, generated_admin_token) = match &catalog {
         Some(catalog) => (load_sample(settings, catalog).await?, first_admin_token(settings, catalog).await?),
@@ -276,6 +297,11 @@ pub async fn start(settings: &Settings) -> anyhow::Result<RunningServer> {
                 &auth,
             )
         }))
+        .add_optional_service(
+            served_catalog.clone().map(|catalog| {
+                guarded(PolicyServiceServer::new(PolicyGrpc::new(Policies::new(catalog))), limits, &auth)
+            }),
+        )
         .add_optional_service(search_here.map(|search| {
             let grpc = match &catalog {
                 Some(catalog) => SearchGrpc::new(Arc::clone(&search.index), catalog.clone()),
@@ -348,6 +374,7 @@ pub async fn start(settings: &Settings) -> anyhow::Result<RunningServer> {
         auto_matcher,
         match_notices,
         interest_notices,
+        policy_push,
         need_expiry,
         plan_snapshots,
         replica_health,

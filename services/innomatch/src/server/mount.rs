@@ -23,6 +23,7 @@ use innomatch_proto::v1::{
     leads_service_server::{LeadsService, LeadsServiceServer},
     matcher_service_server::{MatcherService, MatcherServiceServer},
     notification_service_server::{NotificationService, NotificationServiceServer},
+    policy_service_server::{PolicyService, PolicyServiceServer},
     search_service_server::{SearchService, SearchServiceServer},
     stats_service_server::{StatsService, StatsServiceServer},
 };
@@ -56,6 +57,7 @@ message_limits!(
     LeadsServiceServer: LeadsService,
     NotificationServiceServer: NotificationService,
     AccountServiceServer: AccountService,
+    PolicyServiceServer: PolicyService,
 );
 
 /// A service as it is mounted: the auth interceptor (token, rate, streams),

@@ -40,6 +40,8 @@ pub struct LeadsDirectory(pub Leads);
 impl LeadDirectory for LeadsDirectory {
     async fn need_of_lead(&self, principal: &Principal, lead_id: &str) -> Result<Option<String>, String> {
         match self.0.get(principal, lead_id).await {
+            // A policy lead is about a firm and a policy, not a need to answer.
+            Ok(lead) if !lead.policy_id.is_empty() => Ok(None),
             Ok(lead) => Ok(Some(lead.need_id)),
             // Missing, another agency's, or the caller is no agency: the same answer.
             Err(LeadsError::NotFound(_) | LeadsError::PermissionDenied(_)) => Ok(None),

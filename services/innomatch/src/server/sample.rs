@@ -18,6 +18,8 @@ use serde_json::Value;
 
 /// One record per line, organizations first; owners by `organization` ref.
 pub const SAMPLE_JSONL: &str = include_str!("../../sample/zhanjiang.jsonl");
+/// The support policies of the plan's measures (扶持政策), one a line, as data.
+pub const SAMPLE_POLICIES_JSONL: &str = include_str!("../../sample/policies.jsonl");
 /// Known good partners per need, for ranking evaluation.
 pub const SAMPLE_LABELS: &str = include_str!("../../sample/labels.jsonl");
 
@@ -30,7 +32,8 @@ fn system() -> Principal {
 pub async fn load(catalog: &Catalog) -> anyhow::Result<HashMap<String, String>> {
     let mut ids: HashMap<String, String> = HashMap::new();
     let mut loaded = 0usize;
-    for (line_number, line) in SAMPLE_JSONL.lines().enumerate().filter(|(_, l)| !l.trim().is_empty()) {
+    let lines = SAMPLE_JSONL.lines().enumerate().chain(SAMPLE_POLICIES_JSONL.lines().enumerate());
+    for (line_number, line) in lines.filter(|(_, l)| !l.trim().is_empty()) {
         let value: Value = serde_json::from_str(line).with_context(|| format!("sample line {}", line_number + 1))?;
         let reference = value["ref"].as_str().unwrap_or_default().to_owned();
         let owner_ref = value["organization"].as_str().unwrap_or_default();

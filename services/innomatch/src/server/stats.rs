@@ -72,6 +72,12 @@ fn organization_lookup(found: OrganizationLookup) -> pb::OrganizationLookup {
         interests_sent: found.interests_sent.into_iter().map(Into::into).collect(),
         notifications_included: found.notifications.is_some(),
         notifications: found.notifications.unwrap_or_default().into_iter().map(Into::into).collect(),
+        policies: Some(pb::EligibleForOrganizationResponse {
+            eligible: found.policies.eligible.into_iter().map(Into::into).collect(),
+            nearly_eligible: found.policies.nearly_eligible.into_iter().map(Into::into).collect(),
+            not_eligible: found.policies.not_eligible.into_iter().map(Into::into).collect(),
+        }),
+        policies_received: found.policies_received.into_iter().map(Into::into).collect(),
     }
 }
 

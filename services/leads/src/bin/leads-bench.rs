@@ -73,6 +73,7 @@ fn draft(run: &str, n: usize) -> LeadDraft {
         score: 0.8,
         reasons: vec!["关键词重合".into()],
         replaces_lead_id: String::new(),
+        policy_id: String::new(),
     }
 }
 

@@ -19,6 +19,7 @@ innomatch_core::code_enum!(
         FittingNeed = "fitting_need",
         NewLead = "new_lead",
         Digest = "digest",
+        PolicyEligible = "policy_eligible",
     }
 );
 
@@ -34,6 +35,7 @@ impl NotificationKind {
             Self::FittingNeed => "新的匹配需求",
             Self::NewLead => "新线索",
             Self::Digest => "汇总",
+            Self::PolicyEligible => "可申报政策",
         }
     }
 }

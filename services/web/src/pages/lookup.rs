@@ -1,7 +1,8 @@
 //! The bureau's enterprise lookup (企业查询): one organization, named by id,
 //! credit code or name, with its whole picture — qualifications and their
 //! standing today, needs, capabilities, offers, leads and their outcomes,
-//! interests and notifications — from the same domain call the
+//! interests, notifications, and the support policies it is eligible or
+//! nearly eligible for and those pushed to it — from the same domain call the
 //! `LookupOrganization` RPC makes (`innomatch_bureau::Bureau::lookup`).
 
 use axum::{
@@ -117,6 +118,24 @@ fn picture(lang: Lang, found: &OrganizationLookup) -> Markup {
                     @for notification in notifications {
                         li { (shanghai_date(notification.created_at_ms)) " · " (notification.title) }
                     }
+                }
+            }
+            h3 { (lang.t("可享受的扶持政策", "Support policies it qualifies for")) }
+            ul id="lookup-policies" {
+                @for assessment in found.policies.eligible.iter().chain(&found.policies.nearly_eligible) {
+                    li {
+                        strong { (assessment.verdict.label_zh()) } " · "
+                        a href={ "/policies/" (assessment.policy.meta.id) } { (assessment.policy.title) }
+                        @for check in assessment.missing() {
+                            " · " (lang.t("尚缺：", "missing: ")) (check.label) " (" (check.field) ")"
+                        }
+                    }
+                }
+            }
+            h3 { (lang.t("已推送的政策", "Policies pushed to it")) " (" (found.policies_received.len()) ")" }
+            ul id="lookup-policies-received" {
+                @for pushed in &found.policies_received {
+                    li { (shanghai_date(pushed.push.pushed_at_ms)) " · " (pushed.policy_title) }
                 }
             }
         }

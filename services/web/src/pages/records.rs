@@ -1,5 +1,6 @@
-//! The pages of one organization, capability or service offer, as the
-//! viewer may see them (the catalog's visibility and redaction rules).
+//! The pages of one organization, capability, service offer or support
+//! policy, as the viewer may see them (the catalog's visibility and
+//! redaction rules).
 
 use axum::{
     extract::{Path, State},
@@ -125,4 +126,36 @@ pub async fn offer_page(State(console): State<WebConsole>, signed_in: SignedIn, 
         @if !offer.terms.is_empty() { p { (lang.t("服务条款：", "Terms: ")) (offer.terms) } }
     };
     page(&viewer, &offer.title, body).into_response()
+}
+
+/// A support policy: the document, what it gives and who it is for.
+pub async fn policy_page(State(console): State<WebConsole>, signed_in: SignedIn, Path(id): Path<String>) -> Response {
+    let viewer = signed_in.viewer();
+    let lang = viewer.lang;
+    let policy = match console.catalog.get(&signed_in.principal(), RecordKind::Policy, &id).await {
+        Ok(Record::Policy(policy)) => policy,
+        Ok(_) => return PageError::NotFound.render(&viewer),
+        Err(error) => return PageError::from(error).render(&viewer),
+    };
+    let e = &policy.eligibility;
+    let body = html! {
+        p.kind { (policy.issuing_department) " " (policy.document_number) }
+        @if let Some(kind) = policy.benefit.kind {
+            p { (lang.t("支持方式：", "Benefit: ")) (kind.label_zh())
+                @if policy.benefit.amount_yuan > 0 { " " (policy.benefit.amount_yuan) (lang.t(" 元", " yuan")) } }
+        }
+        @if !policy.benefit.description.is_empty() { p { (policy.benefit.description) } }
+        @if !e.qualifications.is_empty() {
+            p.tags { span.label { (lang.t("所需资质：", "Qualifications: ")) }
+                @for q in &e.qualifications { span.tag { (q.label_zh()) } } }
+        }
+        @if !e.conditions.is_empty() {
+            p.tags { span.label { (lang.t("附加条件：", "Conditions: ")) }
+                @for c in &e.conditions { span.tag { (c.label_zh()) } } }
+        }
+        (taxonomy_names(lang, &e.industries, &e.high_tech_fields))
+        @if !policy.summary.is_empty() { p.description { (policy.summary) } }
+        @if !policy.full_text.is_empty() { p.description { (policy.full_text) } }
+    };
+    page(&viewer, &policy.title, body).into_response()
 }

@@ -113,6 +113,7 @@ pub fn record_path(kind: RecordKind, id: &str) -> String {
         RecordKind::Need => format!("/needs/{id}"),
         RecordKind::Capability => format!("/capabilities/{id}"),
         RecordKind::ServiceOffer => format!("/offers/{id}"),
+        RecordKind::Policy => format!("/policies/{id}"),
     }
 }
 
