@@ -511,11 +511,18 @@ fn lookup_shows_an_organizations_whole_picture_to_the_bureau() {
     assert_eq!(found["qualifications"][0]["standing"], "expiring_soon");
     assert_eq!(found["needs"][0]["id"], need["id"]);
     assert!(found["leads"].is_array(), "the leads service runs in this process: {found}");
+    assert!(
+        found["policies"]["eligible"].is_array() && found["policies_received"].is_array(),
+        "the support policies are part of the picture: {found}"
+    );
     let by_id = run(ADMIN_TOKEN, &["lookup", &org]);
     assert_eq!(by_id["organization"]["name"], name);
     let human = text(ADMIN_TOKEN, &["lookup", &org]);
     assert!(
-        human.contains("科技型中小企业") && human.contains("即将到期") && human.contains("对虾养殖尾水处理"),
+        human.contains("科技型中小企业")
+            && human.contains("即将到期")
+            && human.contains("对虾养殖尾水处理")
+            && human.contains("扶持政策"),
         "{human}"
     );
 

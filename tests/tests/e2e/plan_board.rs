@@ -158,6 +158,33 @@ async fn the_bureau_looks_up_an_organizations_whole_picture() {
         .await
         .expect("a lead");
 
+    // A support policy in force for 湛江 high-tech enterprises: the firm holds a valid certificate.
+    let policy = pb::SupportPolicy {
+        title: "市级工程技术研究中心认定".into(),
+        issuing_department: "湛江市科学技术局".into(),
+        effective_from: Some(innomatch_core::convert::timestamp(now - 30 * DAY_MS)),
+        expires_at: Some(innomatch_core::convert::timestamp(now + 365 * DAY_MS)),
+        full_text: "对在我市注册、高新技术企业资格在有效期内的企业，认定为市级工程技术研究中心。".into(),
+        eligibility: Some(pb::PolicyEligibility {
+            organization_kinds: vec![pb::OrganizationKind::Enterprise as i32],
+            qualifications: vec![pb::Qualification::HighTechEnterprise as i32],
+            region_codes: vec!["440800".into()],
+            ..Default::default()
+        }),
+        benefit: Some(pb::PolicyBenefit { kind: pb::BenefitKind::PlatformDesignation as i32, ..Default::default() }),
+        ..Default::default()
+    };
+    let policy_id = app
+        .policies(Some(&app.admin_token.clone()))
+        .await
+        .create_policy(pb::CreatePolicyRequest { policy: Some(policy) })
+        .await
+        .expect("policy")
+        .into_inner()
+        .meta
+        .expect("meta")
+        .id;
+
     let mut bureau = app.stats(Some(&app.admin_token.clone())).await;
     for query in [org.clone(), name.clone(), name.replace("湛江", "湛江 ")] {
         let found = bureau
@@ -197,6 +224,18 @@ async fn the_bureau_looks_up_an_organizations_whole_picture() {
         "the lead made for its need"
     );
     assert!(found.capabilities.is_empty() && found.offers.is_empty());
+    let policies = found.policies.clone().expect("the policies part of the picture");
+    let eligible: Vec<&str> = policies.eligible.iter().map(|r| r.policy_id.as_str()).collect();
+    assert!(eligible.contains(&policy_id.as_str()), "eligible through its valid certificate: {policies:?}");
+    let result = policies.eligible.iter().find(|r| r.policy_id == policy_id).expect("result");
+    assert!(
+        result
+            .checks
+            .iter()
+            .any(|c| c.requirement == "qualification:high_tech_enterprise"
+                && c.outcome == pb::ConditionOutcome::Met as i32),
+        "{result:?}"
+    );
 
     let refused = app
         .stats(Some(&member))
