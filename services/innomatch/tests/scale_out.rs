@@ -7,7 +7,8 @@
 //! auto-matches (the Redis lease), and the other takes over when it dies;
 //! two leads processes share the delivery: a lead offered through one is
 //! delivered and answered through the other, and the answer's notification
-//! reaches the need's owner through the first.
+//! reaches the need's owner through the first; a support policy published at
+//! the catalog is pushed to the firm it fits by the leads processes.
 //! Needs PostgreSQL (127.0.0.1:5432, a schema of its own) and Redis
 //! (127.0.0.1:6379, a key prefix of its own); must run when CI=true.
 
@@ -28,7 +29,7 @@ use innomatch_core::postgres::TestSchema;
 use innomatch_proto::v1::{
     self as pb, admin_service_client::AdminServiceClient, catalog_service_client::CatalogServiceClient,
     leads_service_client::LeadsServiceClient, notification_service_client::NotificationServiceClient,
-    search_service_client::SearchServiceClient,
+    policy_service_client::PolicyServiceClient, search_service_client::SearchServiceClient,
 };
 use tonic::transport::Channel;
 use tonic_health::pb::{HealthCheckRequest, health_check_response::ServingStatus, health_client::HealthClient};
@@ -327,6 +328,42 @@ async fn replicas_on_postgres_and_redis_converge_survive_a_kill_and_auto_match_o
     .await
     .expect("the answer's notification reaches the owner through the first leads process");
     assert!(notice.body.contains("接受"), "{notice:?}");
+
+    // A support policy published at the catalog is pushed by the leads
+    // processes (they run over the same store) to the firm it fits, once.
+    let policy = pb::SupportPolicy {
+        title: "湛江市企业研发投入后补助".into(),
+        issuing_department: "湛江市科学技术局".into(),
+        full_text: "对在我市注册的企业按研发投入给予后补助。".into(),
+        effective_from: Some(innomatch_core::convert::timestamp(innomatch_core::model::now_ms() - 86_400_000)),
+        eligibility: Some(pb::PolicyEligibility {
+            organization_kinds: vec![pb::OrganizationKind::Enterprise as i32],
+            region_codes: vec!["440800".into()],
+            ..Default::default()
+        }),
+        benefit: Some(pb::PolicyBenefit { kind: pb::BenefitKind::Subsidy as i32, ..Default::default() }),
+        ..Default::default()
+    };
+    let policy_id = PolicyServiceClient::new(catalog_server.channel().await)
+        .create_policy(authorized(pb::CreatePolicyRequest { policy: Some(policy) }, ADMIN_TOKEN))
+        .await
+        .expect("policy")
+        .into_inner()
+        .meta
+        .expect("meta")
+        .id;
+    let pushed = tokio::time::timeout(Duration::from_secs(30), async {
+        loop {
+            let delivery = notifications.message().await.expect("notification").expect("stream open");
+            let notification = delivery.notification.expect("notification");
+            if notification.kind == pb::NotificationKind::PolicyEligible as i32 && notification.need_id == policy_id {
+                return notification;
+            }
+        }
+    })
+    .await
+    .expect("the policy is pushed to the eligible firm in a split deployment");
+    assert_eq!(pushed.organization_id, reader);
     drop(other_leads_server);
     drop(replicas);
     drop(leads_server);

@@ -15,8 +15,9 @@
 //! | `notices.rs` | interests ↔ leads, and both into notifications |
 //! | `replica.rs` | the feed's head (here or at a followed catalog), a replica's readiness |
 //!
-//! Policy push (`innomatch_matcher::policy_push`) runs where the catalog and
-//! the leads and notification services run together, with its checkpoint in
+//! Policy push (`innomatch_matcher::policy_push`) runs where the leads and
+//! notification services run over the record store (all in one, or each
+//! leads process of a split), with its checkpoint in
 //! `data/policy-push.checkpoint`.
 
 pub mod connections;
@@ -212,8 +213,11 @@ pub async fn start(settings: &Settings) -> anyhow::Result<RunningServer> {
         )),
         _ => None,
     };
+    // Wherever leads and notifications run over the record store (the
+    // leads processes of a split too); the push ledger in the store keeps
+    // each organization × policy to one push however many run it.
     let policy_push = match (&catalog, &leads, &notifications) {
-        (Some(catalog), Some(leads), Some(notifications)) if runs(settings, ServiceKind::Catalog) => {
+        (Some(catalog), Some(leads), Some(notifications)) => {
             let pusher = PolicyPusher::new(
                 Policies::new(catalog.clone()),
                 Arc::new(notifications.clone()),
