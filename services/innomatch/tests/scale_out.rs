@@ -254,23 +254,12 @@ async fn replicas_on_postgres_and_redis_converge_survive_a_kill_and_auto_match_o
     let issue =
         pb::IssueTokenRequest { organization_id: agency.clone(), role: pb::Role::Agency as i32, label: "scale".into() };
     let agency_token = admin.issue_token(authorized(issue, ADMIN_TOKEN)).await.expect("token").into_inner().token;
-    let offer = pb::ServiceOffer {
-        category: pb::ServiceCategory::TestingInspection as i32,
-        title: "预制菜微生物检验检测".into(),
-        regions_served: vec!["440800".into()],
-        industries_served: vec!["prepared_dishes".into()],
-        monthly_capacity: 20,
-        ..Default::default()
-    };
+    let offer = Some(common::testing_offer());
     catalog
-        .create_service_offer(authorized(pb::CreateServiceOfferRequest { offer: Some(offer) }, &agency_token))
+        .create_service_offer(authorized(pb::CreateServiceOfferRequest { offer }, &agency_token))
         .await
         .expect("offer");
-    let need = pb::TechNeed {
-        title: "预制菜冷链产品微生物检测认证".into(),
-        industries: vec!["prepared_dishes".into()],
-        ..Default::default()
-    };
+    let need = common::need_for_testing_offer();
     let request = authorized(pb::CreateNeedRequest { need: Some(need) }, &token);
     let need_id = catalog.create_need(request).await.expect("need").into_inner().meta.expect("meta").id;
     let leads = LeadsServiceClient::new(leads_server.channel().await);

@@ -36,23 +36,12 @@ async fn leads_cross_from_the_matcher_process_to_the_leads_process() {
     let enterprise = organization(&mut catalog, "湛江海鲜预制菜有限公司", pb::OrganizationKind::Enterprise).await;
     let agency_token = token(&mut admin, &agency, pb::Role::Agency).await;
     let enterprise_token = token(&mut admin, &enterprise, pb::Role::Member).await;
-    let offer = pb::ServiceOffer {
-        category: pb::ServiceCategory::TestingInspection as i32,
-        title: "预制菜微生物检验检测".into(),
-        regions_served: vec!["440800".into()],
-        industries_served: vec!["prepared_dishes".into()],
-        monthly_capacity: 20,
-        ..Default::default()
-    };
+    let offer = Some(common::testing_offer());
     catalog
-        .create_service_offer(authorized(pb::CreateServiceOfferRequest { offer: Some(offer) }, &agency_token))
+        .create_service_offer(authorized(pb::CreateServiceOfferRequest { offer }, &agency_token))
         .await
         .expect("offer");
-    let need = pb::TechNeed {
-        title: "预制菜冷链产品微生物检测认证".into(),
-        industries: vec!["prepared_dishes".into()],
-        ..Default::default()
-    };
+    let need = common::need_for_testing_offer();
     catalog.create_need(authorized(pb::CreateNeedRequest { need: Some(need) }, &enterprise_token)).await.expect("need");
 
     // The agency's token was issued by the other process; the lead was made there too.

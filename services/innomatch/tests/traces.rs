@@ -95,23 +95,11 @@ async fn a_callers_trace_continues_in_the_server_and_across_to_the_leads_process
     let agency_token = admin.issue_token(issue(&agency, pb::Role::Agency)).await.expect("token").into_inner().token;
     let enterprise_token =
         admin.issue_token(issue(&enterprise, pb::Role::Member)).await.expect("token").into_inner().token;
-    let offer = pb::ServiceOffer {
-        category: pb::ServiceCategory::TestingInspection as i32,
-        title: "预制菜微生物检验检测".into(),
-        regions_served: vec!["440800".into()],
-        industries_served: vec!["prepared_dishes".into()],
-        monthly_capacity: 20,
-        ..Default::default()
-    };
-    let request = authorized(pb::CreateServiceOfferRequest { offer: Some(offer) }, &agency_token);
+    let request = authorized(pb::CreateServiceOfferRequest { offer: Some(common::testing_offer()) }, &agency_token);
     catalog.create_service_offer(request).await.expect("offer");
 
     // The enterprise's own tooling traces its calls and sends the context along.
-    let need = pb::TechNeed {
-        title: "预制菜冷链产品微生物检测认证".into(),
-        industries: vec!["prepared_dishes".into()],
-        ..Default::default()
-    };
+    let need = common::need_for_testing_offer();
     let mut request = authorized(pb::CreateNeedRequest { need: Some(need) }, &enterprise_token);
     let traceparent = format!("00-{CALLER_TRACE}-{CALLER_SPAN}-01");
     request.metadata_mut().insert("traceparent", MetadataValue::try_from(traceparent).expect("header"));

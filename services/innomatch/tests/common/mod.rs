@@ -79,3 +79,25 @@ pub async fn organization(
         authorized(pb::CreateOrganizationRequest { organization: Some(org), ..Default::default() }, ADMIN_TOKEN);
     catalog.create_organization(request).await.expect("organization").into_inner().meta.expect("meta").id
 }
+
+/// A prepared-dish testing offer (检验检测, serving 湛江) and, below, a need
+/// it fits well enough for auto-matching to make a lead of them.
+pub fn testing_offer() -> innomatch_proto::v1::ServiceOffer {
+    use innomatch_proto::v1 as pb;
+    pb::ServiceOffer {
+        category: pb::ServiceCategory::TestingInspection as i32,
+        title: "预制菜微生物检验检测".into(),
+        regions_served: vec!["440800".into()],
+        industries_served: vec!["prepared_dishes".into()],
+        monthly_capacity: 20,
+        ..Default::default()
+    }
+}
+
+pub fn need_for_testing_offer() -> innomatch_proto::v1::TechNeed {
+    innomatch_proto::v1::TechNeed {
+        title: "预制菜冷链产品微生物检测认证".into(),
+        industries: vec!["prepared_dishes".into()],
+        ..Default::default()
+    }
+}
