@@ -57,10 +57,6 @@ impl Lease {
         self
     }
 
-    pub fn key(&self) -> &str {
-        &self.key
-    }
-
     async fn connection(&self) -> Result<MultiplexedConnection, redis::RedisError> {
         let config = AsyncConnectionConfig::new()
             .set_connection_timeout(Some(COMMAND_TIMEOUT))
