@@ -8,7 +8,8 @@
 //! two leads processes share the delivery: a lead offered through one is
 //! delivered and answered through the other, and the answer's notification
 //! reaches the need's owner through the first; a support policy published at
-//! the catalog is pushed to the firm it fits by the leads processes.
+//! the catalog is pushed to the firm it fits by the leads processes, and a
+//! replica's match notice reaches a university through a leads process.
 //! Needs PostgreSQL (127.0.0.1:5432, a schema of its own) and Redis
 //! (127.0.0.1:6379, a key prefix of its own); must run when CI=true.
 
@@ -353,6 +354,73 @@ async fn replicas_on_postgres_and_redis_converge_survive_a_kill_and_auto_match_o
     .await
     .expect("the policy is pushed to the eligible firm in a split deployment");
     assert_eq!(pushed.organization_id, reader);
+
+    // A match notice made by a replica's matcher reaches the university
+    // through the leads process (NotificationService/Notify).
+    let university = organization(&mut catalog, "广东海洋大学冶金与能源实验室", pb::OrganizationKind::University).await;
+    let issue = pb::IssueTokenRequest {
+        organization_id: university.clone(),
+        role: pb::Role::Member as i32,
+        label: "scale".into(),
+    };
+    let university_token = admin.issue_token(authorized(issue, ADMIN_TOKEN)).await.expect("token").into_inner().token;
+    for (title, description) in [
+        ("氢冶金直接还原中试", "氢基竖炉直接还原铁中试，氢冶金低碳炼钢工艺，降低吨钢碳排放"),
+        ("低碳炼钢氢冶金工艺", "氢冶金低碳炼钢，氢基直接还原与电炉短流程，绿色钢铁转型"),
+        ("氢基竖炉还原动力学", "氢基竖炉直接还原动力学研究，氢冶金中试装置与低碳炼钢"),
+    ] {
+        let capability = pb::Capability {
+            meta: Some(pb::RecordMeta { organization_id: university.clone(), ..Default::default() }),
+            kind: pb::CapabilityKind::ResearchDirection as i32,
+            title: title.into(),
+            description: description.into(),
+            ..Default::default()
+        };
+        let request = authorized(pb::CreateCapabilityRequest { capability: Some(capability) }, ADMIN_TOKEN);
+        catalog.create_capability(request).await.expect("capability");
+    }
+    // Any replica still running (the lease holder was killed above).
+    let live = replicas.iter().flatten().next().expect("a replica runs").channel().await;
+    eventually("the replicas indexed the university's capabilities", || async {
+        let request = pb::SearchRequest { query: "氢基竖炉".into(), page_size: 5, ..Default::default() };
+        let mut search = SearchServiceClient::new(live.clone());
+        search
+            .search(authorized(request, &token))
+            .await
+            .is_ok_and(|r| r.into_inner().hits.iter().any(|h| h.title == "氢基竖炉还原动力学"))
+    })
+    .await;
+    let steel = pb::TechNeed {
+        title: "氢冶金低碳炼钢中试".into(),
+        description: "面向绿色钢铁转型，寻求高校院所合作开展氢基竖炉直接还原中试，降低吨钢碳排放".into(),
+        keywords: vec!["氢冶金".into(), "低碳炼钢".into()],
+        industries: vec!["green_steel".into()],
+        ..Default::default()
+    };
+    let request = authorized(pb::CreateNeedRequest { need: Some(steel) }, &token);
+    let steel_id = catalog.create_need(request).await.expect("need").into_inner().meta.expect("meta").id;
+    let university_notices = NotificationServiceClient::new(leads_server.channel().await);
+    eventually("the university is told of the fitting need", || async {
+        let request = pb::ListNotificationsRequest {
+            kinds: vec![pb::NotificationKind::FittingNeed as i32],
+            ..Default::default()
+        };
+        let listed = university_notices.clone().list_notifications(authorized(request, &university_token)).await;
+        listed.is_ok_and(|r| r.into_inner().notifications.iter().any(|n| n.need_id == steel_id))
+    })
+    .await;
+    let forged = pb::NotifyRequest {
+        organization_id: university.clone(),
+        kind: pb::NotificationKind::FittingNeed as i32,
+        title: "伪造的通知".into(),
+        ..Default::default()
+    };
+    let refused = university_notices
+        .clone()
+        .notify(authorized(forged, &university_token))
+        .await
+        .expect_err("only innomatch's own processes record notifications");
+    assert_eq!(refused.code(), tonic::Code::PermissionDenied);
     drop(other_leads_server);
     drop(replicas);
     drop(leads_server);

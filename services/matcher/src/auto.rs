@@ -245,7 +245,7 @@ impl std::fmt::Debug for RemoteLeads {
 }
 
 /// Every call to a remote leads service gives up after this long.
-const REMOTE_TIMEOUT: Duration = Duration::from_secs(10);
+pub(crate) const REMOTE_TIMEOUT: Duration = Duration::from_secs(10);
 
 impl RemoteLeads {
     /// Connects on first use, so the leads service may start after this one;

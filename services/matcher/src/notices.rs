@@ -13,16 +13,25 @@ use async_trait::async_trait;
 use futures::StreamExt;
 use innomatch_catalog::store::Change;
 use innomatch_core::{
+    auth::BearerToken,
     model::{ChangeOperation, Record, RecordKind, TechNeed},
     retry::RetryDelays,
+    transport::{self, ClientTls},
 };
 use innomatch_leads::{
     Notifications,
     notifications::model::{NoticeDraft, NotificationKind},
 };
+use innomatch_proto::v1::{self as pb, notification_service_client::NotificationServiceClient};
 use tokio::task::JoinHandle;
+use tonic::{service::interceptor::InterceptedService, transport::Channel};
 
-use crate::{Matcher, auto::Checkpoint, matcher::shareable, retrieval::system};
+use crate::{
+    Matcher,
+    auto::{Checkpoint, REMOTE_TIMEOUT},
+    matcher::shareable,
+    retrieval::system,
+};
 
 /// The score a match must reach to be notified: 0.5 is "a clear common
 /// subject" on the matcher's scale (see `scoring.rs`), so weaker fits stay
@@ -33,10 +42,47 @@ pub const NOTICES_PER_RECORD: usize = 5;
 const RETRY_MIN: Duration = Duration::from_millis(500);
 const RETRY_MAX: Duration = Duration::from_secs(30);
 
-/// Where notices go: the notification service here, or (in tests) a recorder.
+/// Where notices go: the notification service here or in another process
+/// ([`RemoteNotices`]), or (in tests) a recorder.
 #[async_trait]
 pub trait NoticeSink: Send + Sync + 'static {
     async fn notify(&self, draft: NoticeDraft) -> Result<(), String>;
+}
+
+/// The notification service of another process (the leads process at
+/// `--leads-url`), called with the admin token (`NotificationService/Notify`).
+#[derive(Debug, Clone)]
+pub struct RemoteNotices {
+    client: NotificationServiceClient<InterceptedService<Channel, BearerToken>>,
+}
+
+impl RemoteNotices {
+    /// Connects on first use; TLS when `url` is `https://`.
+    pub fn new(url: &str, admin_token: &str, tls: &ClientTls) -> Result<Self, String> {
+        let channel = transport::endpoint(url, tls)
+            .map_err(|e| format!("notifications URL: {e}"))?
+            .connect_timeout(Duration::from_secs(5))
+            .timeout(REMOTE_TIMEOUT)
+            .connect_lazy();
+        let admin = BearerToken::new(Some(admin_token)).map_err(|e| format!("the admin token: {e}"))?;
+        Ok(Self { client: NotificationServiceClient::with_interceptor(channel, admin) })
+    }
+}
+
+#[async_trait]
+impl NoticeSink for RemoteNotices {
+    async fn notify(&self, draft: NoticeDraft) -> Result<(), String> {
+        let request = pb::NotifyRequest {
+            organization_id: draft.organization_id,
+            kind: draft.kind.to_proto(),
+            need_id: draft.need_id,
+            subject_id: draft.subject_id,
+            title: draft.title,
+            body: draft.body,
+            score: draft.score,
+        };
+        self.client.clone().notify(request).await.map(|_| ()).map_err(|status| status.to_string())
+    }
 }
 
 #[async_trait]

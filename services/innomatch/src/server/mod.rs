@@ -66,6 +66,7 @@ use innomatch_matcher::{
     auto::{self, Checkpoint, LeadSink, RemoteLeads},
     grpc::MatcherGrpc,
     lease::{self, Lease},
+    notices::{NoticeSink, RemoteNotices},
     policy_push::{self, PolicyPushSettings, PolicyPusher},
 };
 use innomatch_proto::v1::{
@@ -205,14 +206,7 @@ pub async fn start(settings: &Settings) -> anyhow::Result<RunningServer> {
     let interest_notices = deal_notices.clone().filter(|_| runs(settings, ServiceKind::Catalog)).map(|notices| {
         notices.follow_interests(Checkpoint::new(Some(settings.data_dir.join("interest-notices.checkpoint"))))
     });
-    let match_notices = match (&matcher, &notifications) {
-        (Some(matcher), Some(notifications)) => Some(innomatch_matcher::notices::spawn(
-            matcher.clone(),
-            Arc::new(notifications.clone()),
-            Checkpoint::new(Some(settings.data_dir.join("match-notices.checkpoint"))),
-        )),
-        _ => None,
-    };
+    let match_notices = spawn_match_notices(settings, matcher.as_ref(), notifications.as_ref())?;
     // Wherever leads and notifications run over the record store (the
     // leads processes of a split too); the push ledger in the store keeps
     // each organization × policy to one push however many run it.
@@ -676,10 +670,46 @@ fn spawn_auto_matching(
         return Ok(Some(start()));
     };
     // With Redis, one matcher process at a time auto-matches, however many run.
+    Ok(Some(under_lease(settings, redis_url.expose(), "auto-match", start)?))
+}
+
+/// `start`'s job, run by one process at a time among those sharing Redis.
+fn under_lease(
+    settings: &Settings,
+    redis_url: &str,
+    job: &str,
+    start: impl Fn() -> JoinHandle<()> + Send + 'static,
+) -> anyhow::Result<JoinHandle<()>> {
     let holder = lease::holder_id(&settings.data_dir).context("the replica's holder id")?;
-    let lease = Lease::new(redis_url.expose(), &settings.leads.redis_key_prefix, "auto-match", holder)
-        .map_err(anyhow::Error::msg)?;
-    Ok(Some(lease.run_while_held(start)))
+    let lease = Lease::new(redis_url, &settings.leads.redis_key_prefix, job, holder).map_err(anyhow::Error::msg)?;
+    Ok(lease.run_while_held(start))
+}
+
+/// Match notices, where the matcher runs: into the notification service
+/// here, or the one at `--leads-url` (its process runs it with the leads);
+/// with Redis, one matcher process at a time sends them (notification ids
+/// keep repeats single anyway).
+fn spawn_match_notices(
+    settings: &Settings,
+    matcher: Option<&Matcher>,
+    notifications: Option<&Notifications>,
+) -> anyhow::Result<Option<JoinHandle<()>>> {
+    let Some(matcher) = matcher else { return Ok(None) };
+    let sink: Arc<dyn NoticeSink> = match (notifications, &settings.leads_url) {
+        (Some(notifications), _) => Arc::new(notifications.clone()),
+        (None, Some(url)) => {
+            let token = settings.admin_token.as_ref().context("INNOMATCH_LEADS_URL needs INNOMATCH_ADMIN_TOKEN")?;
+            Arc::new(RemoteNotices::new(url, token.expose(), &settings.internal_tls).map_err(anyhow::Error::msg)?)
+        }
+        (None, None) => return Ok(None),
+    };
+    let checkpoint = Checkpoint::new(Some(settings.data_dir.join("match-notices.checkpoint")));
+    let matcher = matcher.clone();
+    let start = move || innomatch_matcher::notices::spawn(matcher.clone(), Arc::clone(&sink), checkpoint.clone());
+    match &settings.redis_url {
+        Some(redis_url) => Ok(Some(under_lease(settings, redis_url.expose(), "match-notices", start)?)),
+        None => Ok(Some(start())),
+    }
 }
 
 async fn load_sample(settings: &Settings, catalog: &Catalog) -> anyhow::Result<Option<DemoTokens>> {

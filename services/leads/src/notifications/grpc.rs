@@ -8,7 +8,8 @@ use futures::{Stream, StreamExt};
 use innomatch_core::{
     auth::{principal, standing},
     convert::timestamp,
-    edge::{PagePolicy, enum_list},
+    edge::{PagePolicy, enum_list, required_enum},
+    status::invalid_argument,
     validation::Violations,
 };
 use innomatch_proto::v1::{self as pb, notification_service_server::NotificationService};
@@ -16,7 +17,10 @@ use tokio::sync::mpsc;
 use tokio_stream::wrappers::ReceiverStream;
 use tonic::{Request, Response, Status};
 
-use super::{NotificationFilter, Notifications, model::Notification, model::NotificationKind};
+use super::{
+    NotificationFilter, Notifications,
+    model::{NoticeDraft, Notification, NotificationKind},
+};
 
 /// Deliveries buffered between the subscription and the gRPC stream. Small,
 /// so a delivery counts as an attempt only shortly before it is written.
@@ -130,6 +134,30 @@ impl NotificationService for NotificationGrpc {
         let principal = principal(&request)?;
         let id = request.into_inner().id;
         let notification = self.notifications.ack(&principal, &id).await?;
+        Ok(Response::new(notification.into()))
+    }
+
+    async fn notify(&self, request: Request<pb::NotifyRequest>) -> Result<Response<pb::Notification>, Status> {
+        if !principal(&request)?.is_admin() {
+            return Err(Status::permission_denied(
+                "only innomatch's own processes (an admin token) record notifications",
+            ));
+        }
+        let r = request.into_inner();
+        let mut v = Violations::new();
+        let kind = required_enum(&mut v, "kind", r.kind, NotificationKind::from_proto);
+        let kind =
+            v.into_result(kind).map_err(|v| invalid_argument(&v))?.ok_or_else(|| Status::invalid_argument("kind"))?;
+        let draft = NoticeDraft {
+            organization_id: r.organization_id,
+            kind,
+            need_id: r.need_id,
+            subject_id: r.subject_id,
+            title: r.title,
+            body: r.body,
+            score: r.score,
+        };
+        let (notification, _) = self.notifications.notify(draft).await?;
         Ok(Response::new(notification.into()))
     }
 }
