@@ -8,7 +8,7 @@ mod common;
 
 use std::time::{Duration, Instant};
 
-use common::{ADMIN_TOKEN, authorized, channel, organization, start_server_with, stop};
+use common::{ADMIN_TOKEN, authorized, channel, organization, research_direction, start_server_with, stop};
 use innomatch_proto::v1::{
     self as pb, admin_service_client::AdminServiceClient, catalog_service_client::CatalogServiceClient,
     matcher_service_client::MatcherServiceClient, search_service_client::SearchServiceClient,
@@ -21,18 +21,6 @@ async fn token(admin: &mut AdminServiceClient<Channel>, org: &str) -> (String, S
         pb::IssueTokenRequest { organization_id: org.into(), role: pb::Role::Member as i32, label: "replica".into() };
     let issued = admin.issue_token(authorized(request, ADMIN_TOKEN)).await.expect("token").into_inner();
     (issued.token_id, issued.token)
-}
-
-async fn capability(catalog: &mut CatalogServiceClient<Channel>, owner: &str, title: &str, description: &str) {
-    let capability = pb::Capability {
-        meta: Some(pb::RecordMeta { organization_id: owner.into(), ..Default::default() }),
-        kind: pb::CapabilityKind::ResearchDirection as i32,
-        title: title.into(),
-        description: description.into(),
-        ..Default::default()
-    };
-    let request = authorized(pb::CreateCapabilityRequest { capability: Some(capability) }, ADMIN_TOKEN);
-    catalog.create_capability(request).await.expect("capability");
 }
 
 async fn search(replica: &Channel, token: &str, query: &str) -> Result<pb::SearchResponse, tonic::Status> {
@@ -76,7 +64,7 @@ async fn a_replica_follows_the_catalog_over_grpc_and_judges_callers_as_the_catal
         ("对虾养殖病害防控", "南美白对虾工厂化养殖中的白斑综合征与弧菌病快速检测和生态防控"),
         ("氢冶金与绿色钢铁", "富氢竖炉直接还原铁工艺，降低炼钢二氧化碳排放"),
     ] {
-        capability(&mut catalog, &lab, title, description).await;
+        research_direction(&mut catalog, &lab, title, description).await;
     }
     let (_, steel_token) = token(&mut admin, &steel).await;
     let (other_id, other_token) = token(&mut admin, &other).await;
@@ -115,7 +103,7 @@ async fn a_replica_follows_the_catalog_over_grpc_and_judges_callers_as_the_catal
     assert!(found.index_sequence > 0);
 
     // A write after the start reaches the replica through the feed.
-    capability(&mut catalog, &lab, "预制菜冷链锁鲜", "预制菜速冻锁鲜与冷链物流温度在线监测").await;
+    research_direction(&mut catalog, &lab, "预制菜冷链锁鲜", "预制菜速冻锁鲜与冷链物流温度在线监测").await;
     eventually("the new capability is searchable on the replica", || async {
         search(&replica, &other_token, "预制菜 冷链")
             .await

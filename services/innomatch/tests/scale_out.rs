@@ -369,15 +369,7 @@ async fn replicas_on_postgres_and_redis_converge_survive_a_kill_and_auto_match_o
         ("低碳炼钢氢冶金工艺", "氢冶金低碳炼钢，氢基直接还原与电炉短流程，绿色钢铁转型"),
         ("氢基竖炉还原动力学", "氢基竖炉直接还原动力学研究，氢冶金中试装置与低碳炼钢"),
     ] {
-        let capability = pb::Capability {
-            meta: Some(pb::RecordMeta { organization_id: university.clone(), ..Default::default() }),
-            kind: pb::CapabilityKind::ResearchDirection as i32,
-            title: title.into(),
-            description: description.into(),
-            ..Default::default()
-        };
-        let request = authorized(pb::CreateCapabilityRequest { capability: Some(capability) }, ADMIN_TOKEN);
-        catalog.create_capability(request).await.expect("capability");
+        common::research_direction(&mut catalog, &university, title, description).await;
     }
     // Any replica still running (the lease holder was killed above).
     let live = replicas.iter().flatten().next().expect("a replica runs").channel().await;

@@ -101,3 +101,22 @@ pub fn need_for_testing_offer() -> innomatch_proto::v1::TechNeed {
         ..Default::default()
     }
 }
+
+/// Lists a research direction of `owner`'s as the admin.
+pub async fn research_direction(
+    catalog: &mut innomatch_proto::v1::catalog_service_client::CatalogServiceClient<tonic::transport::Channel>,
+    owner: &str,
+    title: &str,
+    description: &str,
+) {
+    use innomatch_proto::v1 as pb;
+    let capability = pb::Capability {
+        meta: Some(pb::RecordMeta { organization_id: owner.into(), ..Default::default() }),
+        kind: pb::CapabilityKind::ResearchDirection as i32,
+        title: title.into(),
+        description: description.into(),
+        ..Default::default()
+    };
+    let request = authorized(pb::CreateCapabilityRequest { capability: Some(capability) }, ADMIN_TOKEN);
+    catalog.create_capability(request).await.expect("capability");
+}
