@@ -244,19 +244,25 @@ impl std::fmt::Debug for RemoteLeads {
     }
 }
 
-/// Every call to a remote leads service gives up after this long.
-pub(crate) const REMOTE_TIMEOUT: Duration = Duration::from_secs(10);
+/// Every call to a remote leads process gives up after this long.
+const REMOTE_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// A channel to another innomatch process and the admin token to call it
+/// with: connects on first use, so that process may start after this one;
+/// speaks TLS when `url` is `https://` (see [`transport::endpoint`]).
+pub(crate) fn admin_channel(url: &str, admin_token: &str, tls: &ClientTls) -> Result<(Channel, BearerToken), String> {
+    let channel = transport::endpoint(url, tls)
+        .map_err(|e| format!("another process's URL: {e}"))?
+        .connect_timeout(Duration::from_secs(5))
+        .timeout(REMOTE_TIMEOUT)
+        .connect_lazy();
+    let admin = BearerToken::new(Some(admin_token)).map_err(|e| format!("the admin token: {e}"))?;
+    Ok((channel, admin))
+}
 
 impl RemoteLeads {
-    /// Connects on first use, so the leads service may start after this one;
-    /// speaks TLS when `url` is `https://` (see [`transport::endpoint`]).
     pub fn new(url: &str, admin_token: &str, tls: &ClientTls) -> Result<Self, String> {
-        let channel = transport::endpoint(url, tls)
-            .map_err(|e| format!("leads URL: {e}"))?
-            .connect_timeout(Duration::from_secs(5))
-            .timeout(REMOTE_TIMEOUT)
-            .connect_lazy();
-        let admin = BearerToken::new(Some(admin_token)).map_err(|e| format!("the admin token: {e}"))?;
+        let (channel, admin) = admin_channel(url, admin_token, tls).map_err(|e| format!("leads: {e}"))?;
         Ok(Self { client: LeadsServiceClient::with_interceptor(channel, admin) })
     }
 }

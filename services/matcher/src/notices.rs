@@ -16,7 +16,7 @@ use innomatch_core::{
     auth::BearerToken,
     model::{ChangeOperation, Record, RecordKind, TechNeed},
     retry::RetryDelays,
-    transport::{self, ClientTls},
+    transport::ClientTls,
 };
 use innomatch_leads::{
     Notifications,
@@ -28,7 +28,7 @@ use tonic::{service::interceptor::InterceptedService, transport::Channel};
 
 use crate::{
     Matcher,
-    auto::{Checkpoint, REMOTE_TIMEOUT},
+    auto::{Checkpoint, admin_channel},
     matcher::shareable,
     retrieval::system,
 };
@@ -57,14 +57,8 @@ pub struct RemoteNotices {
 }
 
 impl RemoteNotices {
-    /// Connects on first use; TLS when `url` is `https://`.
     pub fn new(url: &str, admin_token: &str, tls: &ClientTls) -> Result<Self, String> {
-        let channel = transport::endpoint(url, tls)
-            .map_err(|e| format!("notifications URL: {e}"))?
-            .connect_timeout(Duration::from_secs(5))
-            .timeout(REMOTE_TIMEOUT)
-            .connect_lazy();
-        let admin = BearerToken::new(Some(admin_token)).map_err(|e| format!("the admin token: {e}"))?;
+        let (channel, admin) = admin_channel(url, admin_token, tls).map_err(|e| format!("notifications: {e}"))?;
         Ok(Self { client: NotificationServiceClient::with_interceptor(channel, admin) })
     }
 }

@@ -351,8 +351,8 @@ pub async fn start(settings: &Settings) -> anyhow::Result<RunningServer> {
     };
     // The store is open and the tokens are loaded: the mounted services are
     // ready. A replica is ready once its index has caught up with the feed.
-    let (leads_health, replica_health) = match (&records.remote, &search_index) {
-        (Some(_), Some(index)) => {
+    let (leads_health, replica_health) = match (&records.head, &search_index) {
+        (FeedHead::Remote(_), Some(index)) => {
             let caught_up =
                 records.head.clone().caught_up(index.subscribe_applied(), settings.search.replica_ready_lag);
             (None, Some(health.serving_when(caught_up)))
@@ -463,8 +463,6 @@ struct Records {
     /// What search and the matcher read through: the local catalog, or the
     /// one a replica follows over gRPC.
     reader: Arc<dyn CatalogReader>,
-    /// The catalog a replica follows.
-    remote: Option<RemoteCatalog>,
     /// The feed's newest sequence, for the lag gauges and a replica's readiness.
     head: FeedHead,
     /// Polls the followed catalog's feed position (replicas only).
@@ -500,7 +498,6 @@ async fn open_records(settings: &Settings) -> anyhow::Result<Records> {
         reader: Arc::new(catalog.clone()),
         head: FeedHead::local(&catalog),
         local: Some(catalog),
-        remote: None,
         position_poll: None,
         tokens,
         token_refresh,
@@ -536,7 +533,6 @@ async fn follow_catalog(settings: &Settings, url: &str) -> anyhow::Result<Record
     Ok(Records {
         local: None,
         reader: Arc::new(remote.clone()),
-        remote: Some(remote),
         head,
         position_poll: Some(position_poll),
         tokens,
