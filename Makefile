@@ -42,6 +42,7 @@ fmt: ## Format the code
 
 .PHONY: bench
 bench: models ## Run the benchmarks (release build; prints tables and writes JSON to target/bench)
+	INNOMATCH_EVAL_DIR=$(abspath $(EVAL_DIR)) $(CARGO) bench -p innomatch --bench real_text
 	$(CARGO) bench -p innomatch --bench search
 	INNOMATCH_EVAL_DIR=$(abspath $(EVAL_DIR)) $(CARGO) bench -p innomatch --bench replicas
 	$(CARGO) run --release -p innomatch-leads --bin leads-bench

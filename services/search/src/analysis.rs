@@ -17,6 +17,7 @@ mod normalize;
 mod synonyms;
 mod tokenizer;
 
+use std::collections::BTreeSet;
 use std::fmt;
 use std::sync::{Arc, LazyLock, OnceLock};
 
@@ -267,6 +268,22 @@ fn tile<'p>(rest: &str, pieces: &[&'p str], tiling: &mut Vec<&'p str>) -> bool {
     false
 }
 
+/// Where a term occurs in a text: a byte range of the text as given (see
+/// [`Analyzer::find_terms`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TermSpan<'t> {
+    /// The analyzed term found.
+    pub term: &'t str,
+    pub from: usize,
+    pub to: usize,
+}
+
+/// Characters on either side of a candidate match that segmentation sees
+/// when confirming it (see [`Analyzer::find_terms`]).
+const CONFIRM_CONTEXT_CHARS: usize = 8;
+/// Occurrences of one term confirmed at most per text: enough to mark and list it.
+const MAX_SPANS_PER_TERM: usize = 8;
+
 /// One term of a query with the ways it may match: OR them.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TermAlternatives {
@@ -397,6 +414,72 @@ impl Analyzer {
     /// offsets; what a matcher shows as evidence or counts as overlap.
     pub fn analyze_words(&self, text: &str) -> Vec<AnalyzedWord> {
         words_of(&self.inner.text_analyzer, text)
+    }
+
+    /// Where `terms` (analyzed tokens, as a query holds them) occur in `text`,
+    /// as byte ranges of `text`, ordered by position; what a hit shows as
+    /// highlights and matched terms. The text is not segmented as a whole:
+    /// each term is looked up in its normalized form, and each candidate is
+    /// confirmed by segmenting a few characters around it, so a term that
+    /// only straddles two words (家电 in 国家电网) does not count, and an
+    /// English word counts when it stems to the term (Farming for farm).
+    pub fn find_terms<'t>(&self, text: &str, terms: &'t BTreeSet<String>) -> Vec<TermSpan<'t>> {
+        if text.is_empty() || terms.is_empty() {
+            return Vec::new();
+        }
+        let normalized = normalize::Normalized::new(text);
+        // Tokens are lowercase; ASCII lowercasing keeps the byte layout.
+        let lower = normalized.text.to_ascii_lowercase();
+        let mut spans = Vec::new();
+        for term in terms.iter().filter(|term| !term.is_empty()) {
+            let ascii_word = term.bytes().all(|b| b.is_ascii_alphanumeric());
+            let mut found = 0;
+            for (at, _) in lower.match_indices(term.as_str()) {
+                let end = at + term.len();
+                let confirmed = if ascii_word {
+                    self.confirm_ascii_word(&lower, at, end, term)
+                } else {
+                    self.confirm_in_context(&lower, at, end, term).then_some(end)
+                };
+                let Some(end) = confirmed else { continue };
+                let (from, to) = (normalized.original_offset(at), normalized.original_offset(end));
+                if from < to && text.is_char_boundary(from) && text.is_char_boundary(to) {
+                    spans.push(TermSpan { term: term.as_str(), from, to });
+                    found += 1;
+                    if found == MAX_SPANS_PER_TERM {
+                        break;
+                    }
+                }
+            }
+        }
+        spans.sort_by_key(|span| (span.from, std::cmp::Reverse(span.to)));
+        spans
+    }
+
+    /// The end of the English word starting at `at` when it is `term` or
+    /// stems to it (`lower[at..end]` is `term`).
+    fn confirm_ascii_word(&self, lower: &str, at: usize, end: usize, term: &str) -> Option<usize> {
+        let bytes = lower.as_bytes();
+        if at > 0 && bytes[at - 1].is_ascii_alphanumeric() {
+            return None;
+        }
+        let word_end = end + bytes[end..].iter().take_while(|b| b.is_ascii_alphanumeric()).count();
+        if word_end == end {
+            return Some(end);
+        }
+        (self.analyze(&lower[at..word_end]).first().map(String::as_str) == Some(term)).then_some(word_end)
+    }
+
+    /// Whether segmentation of the text around `lower[at..end]` (which is
+    /// `term`) cuts it as a word, or as a sub-word of a word covering it.
+    fn confirm_in_context(&self, lower: &str, at: usize, end: usize, term: &str) -> bool {
+        let from = lower[..at].char_indices().rev().take(CONFIRM_CONTEXT_CHARS).last().map_or(at, |(i, _)| i);
+        let to = lower[end..].char_indices().nth(CONFIRM_CONTEXT_CHARS).map_or(lower.len(), |(i, _)| end + i);
+        self.analyze_words(&lower[from..to]).iter().any(|word| {
+            let (start, stop) = (from + word.offset_from, from + word.offset_to);
+            (word.text == term && start == at && stop == end)
+                || (start <= at && end <= stop && word.subwords.iter().any(|subword| subword == term))
+        })
     }
 
     /// The terms of a query, each with its synonyms: build the query by
@@ -610,6 +693,27 @@ mod tests {
         assert_eq!(words[0].text, "工业互联网");
         assert!(words[0].subwords.contains(&"互联网".to_owned()));
         assert_eq!(words[1].text, "平台");
+    }
+
+    #[test]
+    fn terms_are_found_where_segmenting_the_whole_text_finds_them() {
+        let analyzer = Analyzer::shared();
+        for text in [
+            "湛江某钢铁企业希望引进氢冶金和低碳炼钢技术，降低高炉煤气排放",
+            "国家电网调度自动化，一种基于深度学习的研究方法",
+            "Shrimp Farming diseases and farmers; IoT 监测平台",
+            "ＩｏＴ與綠色鋼鐵冶金",
+        ] {
+            let words = analyzer.analyze_words(text);
+            let terms: BTreeSet<String> =
+                words.iter().flat_map(|w| std::iter::once(w.text.clone()).chain(w.subwords.clone())).collect();
+            let found: BTreeSet<&str> = analyzer.find_terms(text, &terms).iter().map(|span| span.term).collect();
+            assert_eq!(found, terms.iter().map(String::as_str).collect::<BTreeSet<_>>(), "{text}");
+        }
+        let terms: BTreeSet<String> = ["farm", "iot", "钢铁"].map(String::from).into();
+        let text = "farmers use ＩｏＴ for 綠色鋼鐵";
+        let surfaces: Vec<&str> = analyzer.find_terms(text, &terms).iter().map(|span| &text[span.from..span.to]).collect();
+        assert_eq!(surfaces, ["ＩｏＴ", "鋼鐵"], "farmers is no farm; spans are in the text as given");
     }
 
     #[test]

@@ -148,7 +148,17 @@ impl TryFrom<pb::SearchRequest> for index::SearchRequest {
         let offset = page_offset(&request.page_token, &mut v);
         let mut facets = request.facets;
         facets.dedup();
-        v.into_result(index::SearchRequest { clauses, filters, facets, order, match_any: false, limit, offset })
+        let estimate_total = request.estimate_total;
+        v.into_result(index::SearchRequest {
+            clauses,
+            filters,
+            facets,
+            order,
+            match_any: false,
+            limit,
+            offset,
+            estimate_total,
+        })
     }
 }
 

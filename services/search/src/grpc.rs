@@ -142,6 +142,7 @@ impl SearchService for SearchGrpc {
                 })
                 .collect(),
             total_hits: results.total,
+            total_hits_exact: results.total_exact,
             facets: results
                 .facets
                 .into_iter()

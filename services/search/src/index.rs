@@ -1,8 +1,15 @@
 //! The search index: applies catalog changes (upsert by id, commit payload =
 //! last applied change sequence) and answers searches with visibility
 //! enforced inside the query, facets, snippets and matched terms.
+//!
+//! A search pays for what it is asked: facets are counted only when
+//! requested, an estimated total lets tantivy skip documents that cannot
+//! reach the page, a word is looked for only in the fields that hold it, and
+//! snippets and matched terms come from the query's own analyzed terms found
+//! in the returned page's stored text, not from segmenting that text again.
 
 use std::{
+    cell::RefCell,
     collections::{BTreeSet, HashMap},
     path::Path,
     sync::{LazyLock, Mutex, RwLock},
@@ -17,20 +24,20 @@ use innomatch_core::{
 use tantivy::{
     DocAddress, DocSet, Index, IndexReader, IndexWriter, Order, ReloadPolicy, Searcher, TERMINATED, TantivyDocument,
     Term,
-    collector::{Count, FacetCollector, TopDocs},
+    collector::{Collector, Count, FacetCollector, FacetCounts as TantivyFacetCounts, TopDocs},
     directory::MmapDirectory,
     query::{
-        AllQuery, BooleanQuery, BoostQuery, ConstScoreQuery, EnableScoring, Occur, Query, RangeQuery, TermQuery,
-        TermSetQuery,
+        AllQuery, BooleanQuery, BoostQuery, ConstScoreQuery, EmptyQuery, EnableScoring, Occur, Query, RangeQuery,
+        TermQuery, TermSetQuery,
     },
     schema::{Field, IndexRecordOption, Value},
-    snippet::SnippetGenerator,
 };
 use tokio::sync::watch;
 
 use crate::{
     analysis::{Analyzer, sequence_query, terms_query},
     document::{self, FACET_DIMENSIONS, OrgInfo, READABLE_BY_ALL, facet},
+    highlight,
     query::{Clause, QueryField},
     relevance::{self, RelevanceModel, TextVector},
     schema::{self, Fields, weighted_text_fields},
@@ -99,6 +106,10 @@ pub struct SearchRequest {
     pub match_any: bool,
     pub limit: usize,
     pub offset: usize,
+    /// The total may be a lower bound (see [`SearchResults::total_exact`]):
+    /// the search then collects only the best `offset + limit` hits and
+    /// tantivy skips what cannot reach them, instead of visiting every hit.
+    pub estimate_total: bool,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -118,8 +129,6 @@ pub struct Hit {
     pub score: f32,
     pub highlights: Vec<Highlight>,
     pub matched_terms: Vec<String>,
-    /// The record as indexed (already redacted for the caller).
-    pub record: Option<Record>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -138,7 +147,11 @@ pub struct FacetCounts {
 #[derive(Debug, Clone, PartialEq)]
 pub struct SearchResults {
     pub hits: Vec<Hit>,
+    /// Every hit, when [`SearchResults::total_exact`]; otherwise a lower
+    /// bound: the hits up to the page, plus one as more follow.
     pub total: u64,
+    /// False only when the request allowed an estimate and more hits follow the page.
+    pub total_exact: bool,
     pub facets: Vec<FacetCounts>,
     /// The change sequence the index had applied when it answered.
     pub index_sequence: i64,
@@ -367,7 +380,7 @@ impl SearchIndex {
         clauses: &[Clause],
         match_any: bool,
     ) -> Result<TextQuery, IndexError> {
-        let occurrence = Occurrence { searcher, scope };
+        let occurrence = Occurrence { searcher, scope, present: RefCell::default() };
         let mut terms = BTreeSet::new();
         let mut parts: Vec<(Occur, Box<dyn Query>)> = Vec::new();
         // The parser splits at spaces; rejoined, "machine vision" meets its
@@ -394,10 +407,15 @@ impl SearchIndex {
                     }
                 }
                 if !alternatives.is_empty() {
+                    let tokens: Vec<&String> = alternatives
+                        .iter()
+                        .flat_map(|term| term.alternatives.iter().flatten().chain(&term.subwords))
+                        .collect();
+                    let fields = occurrence.fields_holding_any(&fields, &tokens)?;
                     let query = any_field(&fields, |field| {
                         Some(terms_query(field, &alternatives, Occur::Should, Some(SUBWORD_BOOST)))
                     });
-                    parts.extend(query.map(|query| (occur, query)));
+                    parts.push((occur, query.unwrap_or_else(|| Box::new(EmptyQuery))));
                 }
                 continue;
             } else if clause.excluded {
@@ -415,11 +433,13 @@ impl SearchIndex {
                     terms.extend(word_match.tokens().cloned());
                 }
             }
-            let required: Vec<(Occur, Box<dyn Query>)> = matches
-                .iter()
-                .filter_map(|word_match| any_field(&fields, |field| word_match.field_query(field)))
-                .map(|query| (Occur::Must, query))
-                .collect();
+            let mut required: Vec<(Occur, Box<dyn Query>)> = Vec::with_capacity(matches.len());
+            for word_match in &matches {
+                // A word no field holds matches nothing: required, it still empties the results.
+                let holding = occurrence.fields_holding_a_sequence(&fields, &word_match.alternatives)?;
+                let query = any_field(&holding, |field| word_match.field_query(field));
+                required.push((Occur::Must, query.unwrap_or_else(|| Box::new(EmptyQuery))));
+            }
             match (occur, required.len()) {
                 (_, 0) => {}
                 (Occur::Must, _) => parts.extend(required),
@@ -427,12 +447,12 @@ impl SearchIndex {
             }
         }
         if parts.is_empty() {
-            return Ok((None, terms));
+            return Ok((Vec::new(), terms));
         }
         if !parts.iter().any(|(occur, _)| *occur != Occur::MustNot) {
             parts.push((Occur::Must, Box::new(AllQuery)));
         }
-        Ok((Some(Box::new(BooleanQuery::new(parts))), terms))
+        Ok((parts, terms))
     }
 
     /// The text fields a clause searches, with their weights.
@@ -563,113 +583,135 @@ impl SearchIndex {
         let index_sequence = self.applied_sequence();
         let searcher = self.reader.searcher();
         let mut clauses = self.filter_clauses(&request.filters, viewer);
-        let (text_query, query_terms) = self.text_query(&searcher, &clauses, &request.clauses, request.match_any)?;
-        let scored = text_query.is_some();
-        if let Some(text) = &text_query {
-            clauses.push((Occur::Must, text.box_clone()));
+        let (text_parts, query_terms) = self.text_query(&searcher, &clauses, &request.clauses, request.match_any)?;
+        let scored = !text_parts.is_empty();
+        if text_parts.iter().any(|(occur, _)| *occur == Occur::Should) {
+            // Alternatives stay a group: beside required filters they would be optional.
+            clauses.push((Occur::Must, Box::new(BooleanQuery::new(text_parts))));
+        } else {
+            // Required words sit beside the filters, so tantivy sees one
+            // intersection (and prunes it when it is all term scorers).
+            clauses.extend(text_parts);
         }
         if clauses.is_empty() {
             clauses.push((Occur::Must, Box::new(AllQuery)));
         }
         let query = BooleanQuery::new(clauses);
 
-        let mut facet_collector = FacetCollector::for_field("facets");
-        for dimension in &request.facets {
-            facet_collector.add_facet(tantivy::schema::Facet::from_path([dimension.as_str()]));
-        }
-        let top = TopDocs::with_limit(request.limit.max(1)).and_offset(request.offset);
+        let facet_collector = (!request.facets.is_empty()).then(|| {
+            let mut collector = FacetCollector::for_field("facets");
+            for dimension in &request.facets {
+                collector.add_facet(tantivy::schema::Facet::from_path([dimension.as_str()]));
+            }
+            collector
+        });
+        // Facets visit every hit anyway, and then counting them is free.
+        let estimate = request.estimate_total && facet_collector.is_none();
+        let limit = request.limit.max(1);
+        // One more than the page tells whether more follow.
+        let top = TopDocs::with_limit(if estimate { limit + 1 } else { limit }).and_offset(request.offset);
         let order = if scored { request.order } else { SearchOrder::Recency };
-        let (scored_docs, total, facet_counts): (Vec<(f32, DocAddress)>, usize, _) = match order {
-            SearchOrder::Relevance => searcher.search(&query, &(top.order_by_score(), Count, facet_collector))?,
+        let (mut page, count, facet_counts): (Vec<(f32, DocAddress)>, _, _) = match order {
+            SearchOrder::Relevance => collect(&searcher, &query, top.order_by_score(), !estimate, facet_collector)?,
             SearchOrder::Recency => {
-                let (docs, total, facets) = searcher.search(
-                    &query,
-                    &(top.order_by_fast_field::<i64>("updated_at", Order::Desc), Count, facet_collector),
-                )?;
-                (docs.into_iter().map(|(_, address)| (0.0, address)).collect(), total, facets)
+                let top = top.order_by_fast_field::<i64>("updated_at", Order::Desc);
+                let (docs, count, facets) = collect(&searcher, &query, top, !estimate, facet_collector)?;
+                (docs.into_iter().map(|(_, address)| (0.0, address)).collect(), count, facets)
             }
         };
-
-        let snippet_generators = match &text_query {
-            Some(text) => {
-                let mut generators = Vec::new();
-                for (name, field) in [("title", self.fields.title), ("description", self.fields.description)] {
-                    let mut generator = SnippetGenerator::create(&searcher, text.as_ref(), field)?;
-                    generator.set_max_num_chars(SNIPPET_CHARS);
-                    generators.push((name, generator));
-                }
-                generators
-            }
-            None => Vec::new(),
+        let more = page.len() > limit;
+        page.truncate(limit);
+        let (total, total_exact) = match count {
+            Some(count) => (count as u64, true),
+            // Past the last hit the page says nothing of how many there are.
+            None if page.is_empty() && request.offset > 0 => (searcher.search(&query, &Count)? as u64, true),
+            None => ((request.offset + page.len() + usize::from(more)) as u64, !more),
         };
 
-        let mut hits = Vec::with_capacity(scored_docs.len());
-        for (score, address) in scored_docs.into_iter().take(request.limit) {
+        let mut hits = Vec::with_capacity(page.len());
+        for (score, address) in page {
             let doc: TantivyDocument = searcher.doc(address)?;
-            let text = |field: Field| doc.get_first(field).and_then(|v| v.as_str()).unwrap_or_default().to_owned();
-            let Some(record) = self.stored_record(&searcher, address)? else { continue };
-            let Some(record) = viewer.redact(record) else { continue };
+            let text = |field: Field| doc.get_first(field).and_then(|v| v.as_str()).unwrap_or_default();
+            let Some(kind) = RecordKind::from_code(text(self.fields.kind)) else { continue };
+            // The query let through only what the viewer may read; what is
+            // left is whether they may learn whose it is (not for anonymous needs).
+            let owner = text(self.fields.owner);
+            let organization_id = if viewer.acts_for(owner) { owner } else { text(self.fields.public_owner) };
             // A policy has no owner; its issuing department is public.
-            let owner_visible =
-                !record.meta().organization_id.is_empty() || matches!(record, innomatch_core::model::Record::Policy(_));
-            let highlights = snippet_generators
-                .iter()
-                .filter_map(|(name, generator)| {
-                    let mut snippet = generator.snippet(&text(if *name == "title" {
-                        self.fields.title
-                    } else {
-                        self.fields.description
-                    }));
-                    if snippet.highlighted().is_empty() {
-                        return None;
-                    }
-                    snippet.set_snippet_prefix_postfix("<em>", "</em>");
-                    Some(Highlight { field: name, snippet: snippet.to_html() })
-                })
-                .collect();
-            let mut matched_terms = Vec::new();
+            let owner_visible = !organization_id.is_empty() || kind == RecordKind::Policy;
+            let (title, description) = (text(self.fields.title), text(self.fields.description));
+            let mut highlights = Vec::new();
+            let mut matched = BTreeSet::new();
             if !query_terms.is_empty() {
-                let mut doc_text = text(self.fields.title);
-                for value in doc.get_all(self.fields.keywords).filter_map(|v| v.as_str()) {
-                    doc_text.push(' ');
-                    doc_text.push_str(value);
+                for (field, value) in [("title", title), ("description", description)] {
+                    let spans = self.analyzer.find_terms(value, &query_terms);
+                    matched.extend(spans.iter().map(|span| &value[span.from..span.to]));
+                    if let Some(snippet) = highlight::snippet(value, &spans, SNIPPET_CHARS) {
+                        highlights.push(Highlight { field, snippet });
+                    }
                 }
-                doc_text.push(' ');
-                doc_text.push_str(&text(self.fields.description));
-                matched_terms = self.matched_surface_terms(&doc_text, &query_terms);
+                for keyword in doc.get_all(self.fields.keywords).filter_map(|v| v.as_str()) {
+                    let spans = self.analyzer.find_terms(keyword, &query_terms);
+                    matched.extend(spans.iter().map(|span| &keyword[span.from..span.to]));
+                }
             }
             hits.push(Hit {
-                kind: record.kind(),
-                id: record.meta().id.clone(),
-                organization_id: record.meta().organization_id.clone(),
-                organization_name: if owner_visible { text(self.fields.organization_name) } else { String::new() },
-                title: text(self.fields.title),
+                kind,
+                id: text(self.fields.id).to_owned(),
+                organization_id: organization_id.to_owned(),
+                organization_name: if owner_visible { text(self.fields.organization_name).to_owned() } else { String::new() },
+                title: title.to_owned(),
                 score,
                 highlights,
-                matched_terms,
-                record: Some(record),
+                matched_terms: matched.into_iter().map(str::to_owned).collect(),
             });
         }
 
-        let facets = request
-            .facets
-            .iter()
-            .map(|dimension| {
-                let root = tantivy::schema::Facet::from_path([dimension.as_str()]);
-                let mut values: Vec<FacetValue> = facet_counts
-                    .get(root)
-                    .filter_map(|(facet, count)| {
-                        let value = facet.to_path().last().map(|s| (*s).to_owned())?;
-                        Some(FacetValue { label: facet_label(dimension, &value), value, count })
-                    })
-                    .collect();
-                values.sort_by(|a, b| b.count.cmp(&a.count).then_with(|| a.value.cmp(&b.value)));
-                FacetCounts { dimension: dimension.clone(), values }
-            })
-            .collect();
+        let facets = match &facet_counts {
+            Some(facet_counts) => request
+                .facets
+                .iter()
+                .map(|dimension| {
+                    let root = tantivy::schema::Facet::from_path([dimension.as_str()]);
+                    let mut values: Vec<FacetValue> = facet_counts
+                        .get(root)
+                        .filter_map(|(facet, count)| {
+                            let value = facet.to_path().last().map(|s| (*s).to_owned())?;
+                            Some(FacetValue { label: facet_label(dimension, &value), value, count })
+                        })
+                        .collect();
+                    values.sort_by(|a, b| b.count.cmp(&a.count).then_with(|| a.value.cmp(&b.value)));
+                    FacetCounts { dimension: dimension.clone(), values }
+                })
+                .collect(),
+            None => Vec::new(),
+        };
 
-        Ok(SearchResults { hits, total: total as u64, facets, index_sequence })
+        Ok(SearchResults { hits, total, total_exact, facets, index_sequence })
     }
+}
+
+/// Runs `query` with `top`, plus an exact count when `count` and the facet
+/// counts when asked. `top` alone lets tantivy prune (block-max WAND): a
+/// count or facets need every hit.
+fn collect<C: Collector>(
+    searcher: &Searcher,
+    query: &dyn Query,
+    top: C,
+    count: bool,
+    facets: Option<FacetCollector>,
+) -> Result<(C::Fruit, Option<usize>, Option<TantivyFacetCounts>), IndexError> {
+    Ok(match (facets, count) {
+        (Some(facets), _) => {
+            let (docs, count, facets) = searcher.search(query, &(top, Count, facets))?;
+            (docs, Some(count), Some(facets))
+        }
+        (None, true) => {
+            let (docs, count) = searcher.search(query, &(top, Count))?;
+            (docs, Some(count), None)
+        }
+        (None, false) => (searcher.search(query, &top)?, None, None),
+    })
 }
 
 /// Terms of a text's vector used to retrieve candidates for whole-text
@@ -795,22 +837,79 @@ impl SearchIndex {
     }
 }
 
-/// The text part of a search (none when the text constrains nothing) and
-/// the analyzed terms a hit may show as matched.
-type TextQuery = (Option<Box<dyn Query>>, BTreeSet<String>);
+/// The text part of a search as clauses (none when the text constrains
+/// nothing) and the analyzed terms a hit may show as matched.
+type TextQuery = (Vec<(Occur, Box<dyn Query>)>, BTreeSet<String>);
 
 /// Whether token sequences occur in the documents a search may reach.
 struct Occurrence<'a> {
     searcher: &'a Searcher,
     /// The request's filters and the viewer's visibility (required clauses).
     scope: &'a [(Occur, Box<dyn Query>)],
+    /// Whether a field's term dictionary holds a token at all, asked once per request.
+    present: RefCell<HashMap<(Field, String), bool>>,
 }
 
 impl Occurrence<'_> {
+    /// Whether some document (perhaps deleted, perhaps out of scope) has
+    /// `token` in `field`: when none has, the field cannot matter to a
+    /// query for it and is left out of it.
+    fn field_has(&self, field: Field, token: &str) -> Result<bool, IndexError> {
+        let key = (field, token.to_owned());
+        if let Some(&known) = self.present.borrow().get(&key) {
+            return Ok(known);
+        }
+        let has = self.searcher.doc_freq(&Term::from_field_text(field, token))? > 0;
+        self.present.borrow_mut().insert(key, has);
+        Ok(has)
+    }
+
+    /// The fields holding every token of one of `sequences`.
+    fn fields_holding_a_sequence(
+        &self,
+        fields: &[(Field, f32)],
+        sequences: &[Vec<String>],
+    ) -> Result<Vec<(Field, f32)>, IndexError> {
+        let mut holding = Vec::with_capacity(fields.len());
+        for &(field, boost) in fields {
+            for sequence in sequences {
+                if self.holds_all(field, sequence)? {
+                    holding.push((field, boost));
+                    break;
+                }
+            }
+        }
+        Ok(holding)
+    }
+
+    /// The fields holding one of `tokens`.
+    fn fields_holding_any(&self, fields: &[(Field, f32)], tokens: &[&String]) -> Result<Vec<(Field, f32)>, IndexError> {
+        let mut holding = Vec::with_capacity(fields.len());
+        for &(field, boost) in fields {
+            for token in tokens {
+                if self.field_has(field, token)? {
+                    holding.push((field, boost));
+                    break;
+                }
+            }
+        }
+        Ok(holding)
+    }
+
+    fn holds_all(&self, field: Field, tokens: &[String]) -> Result<bool, IndexError> {
+        for token in tokens {
+            if !self.field_has(field, token)? {
+                return Ok(false);
+            }
+        }
+        Ok(!tokens.is_empty())
+    }
+
     /// Whether `tokens` (a word, or a phrase of several) occur in one of
     /// `fields` of a live document within the scope.
     fn in_any_field(&self, fields: &[(Field, f32)], tokens: &[String]) -> Result<bool, IndexError> {
-        let Some(text) = any_field(fields, |field| sequence_query(field, tokens)) else {
+        let holding = self.fields_holding_a_sequence(fields, std::slice::from_ref(&tokens.to_vec()))?;
+        let Some(text) = any_field(&holding, |field| sequence_query(field, tokens)) else {
             return Ok(false);
         };
         let mut clauses: Vec<(Occur, Box<dyn Query>)> = vec![(Occur::Must, text)];
@@ -869,15 +968,19 @@ impl WordMatch {
 }
 
 /// `field_query` in any of `fields`, each with its weight; `None` when no
-/// field gives a query.
+/// field gives a query. One field gives its query alone, without a union.
 fn any_field(fields: &[(Field, f32)], field_query: impl Fn(Field) -> Option<Box<dyn Query>>) -> Option<Box<dyn Query>> {
-    let per_field: Vec<(Occur, Box<dyn Query>)> = fields
+    let mut per_field: Vec<(Occur, Box<dyn Query>)> = fields
         .iter()
         .filter_map(|&(field, boost)| {
             field_query(field).map(|query| (Occur::Should, Box::new(BoostQuery::new(query, boost)) as Box<dyn Query>))
         })
         .collect();
-    (!per_field.is_empty()).then(|| Box::new(BooleanQuery::new(per_field)) as Box<dyn Query>)
+    match per_field.len() {
+        0 => None,
+        1 => per_field.pop().map(|(_, query)| query),
+        _ => Some(Box::new(BooleanQuery::new(per_field))),
+    }
 }
 
 /// Joins each run of plain words (neither quoted nor excluded) on the same
@@ -1185,6 +1288,59 @@ mod tests {
             "Shrimp farming: SHRIMP disease control. 国家电网调度自动化，一种基于深度学习的研究方法",
         );
         assert_eq!(terms, ["Shrimp", "disease", "调度", "深度学习"], "once, as first written; no 家电, no boilerplate");
+    }
+
+    #[test]
+    fn an_estimated_total_says_whether_more_hits_follow_the_page() {
+        let titles: Vec<String> = (0..30).map(|i| format!("对虾养殖病害防控第{i}期")).collect();
+        let records: Vec<(&str, &str)> = titles.iter().map(|title| (title.as_str(), "水质监测与饲料配方")).collect();
+        let index = index_of(&records);
+        let page = |offset: usize, estimate_total: bool, facets: Vec<String>| {
+            let clauses = query::parse("对虾养殖").expect("query");
+            let request = SearchRequest { clauses, limit: 10, offset, estimate_total, facets, ..Default::default() };
+            let results = index.search(&request, &admin()).expect("search");
+            (results.hits.len(), results.total, results.total_exact)
+        };
+        assert_eq!(page(0, false, Vec::new()), (10, 30, true), "exact unless asked");
+        assert_eq!(page(0, true, Vec::new()), (10, 11, false), "a lower bound: the page and one more");
+        assert_eq!(page(10, true, Vec::new()), (10, 21, false));
+        assert_eq!(page(20, true, Vec::new()), (10, 30, true), "the last page knows the total");
+        assert_eq!(page(40, true, Vec::new()), (0, 30, true), "past the end, hits are counted");
+        assert_eq!(page(0, true, vec!["record_kind".into()]), (10, 30, true), "facets count every hit anyway");
+    }
+
+    #[test]
+    fn hits_name_the_owner_of_an_anonymous_need_only_to_its_owner() {
+        let index = index_of(&[("冷链运输车辆调度", "园区物流信息化")]);
+        let need = Record::Need(innomatch_core::model::TechNeed {
+            meta: RecordMeta {
+                id: "need_1".into(),
+                organization_id: "org_9".into(),
+                version: 1,
+                status: Some(RecordStatus::Active),
+                ..Default::default()
+            },
+            title: "冷链物流温控需求".into(),
+            visibility: Some(innomatch_core::model::Visibility::Anonymous),
+            ..Default::default()
+        });
+        index
+            .apply(&[Change { sequence: 10, operation: ChangeOperation::Created, committed_at_ms: 0, record: need }])
+            .expect("apply");
+        let owner_seen_by = |org: &str| {
+            let viewer = Principal {
+                token_id: "t".into(),
+                organization_id: Some(org.into()),
+                role: innomatch_core::model::Role::Member,
+            };
+            let request =
+                SearchRequest { clauses: query::parse("温控").expect("query"), limit: 5, ..Default::default() };
+            let hits = index.search(&request, &viewer).expect("search").hits;
+            assert_eq!(hits.len(), 1, "{org} finds the need");
+            hits[0].organization_id.clone()
+        };
+        assert_eq!(owner_seen_by("org_9"), "org_9");
+        assert_eq!(owner_seen_by("org_2"), "", "anonymous to everyone else");
     }
 
     #[test]

@@ -9,6 +9,7 @@ pub mod embedding;
 pub mod error;
 pub mod follower;
 pub mod grpc;
+pub mod highlight;
 pub mod import;
 pub mod index;
 pub mod query;

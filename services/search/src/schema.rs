@@ -15,7 +15,8 @@ pub struct Fields {
     pub kind: Field,
     /// The owning organization, always (for the owner's own view and re-indexing).
     pub owner: Field,
-    /// The owner again, but only where it may be revealed (not on anonymous needs).
+    /// The owner again, but only where it may be revealed (not on anonymous
+    /// needs); stored, so a hit shows its owner without reading the record.
     pub public_owner: Field,
     /// `*` for records everyone may read, the owner id for private needs.
     pub readable_by: Field,
@@ -57,7 +58,7 @@ pub fn build() -> (Schema, Fields) {
         id: builder.add_text_field("id", STRING | STORED),
         kind: builder.add_text_field("kind", STRING | STORED),
         owner: builder.add_text_field("owner", STRING | STORED),
-        public_owner: builder.add_text_field("public_owner", STRING),
+        public_owner: builder.add_text_field("public_owner", STRING | STORED),
         readable_by: builder.add_text_field("readable_by", STRING),
         title: builder.add_text_field("title", text_field_options(true)),
         keywords: builder.add_text_field("keywords", text_field_options(true)),

@@ -113,6 +113,8 @@ pub async fn search(client: &ClientArgs, args: SearchArgs) -> anyhow::Result<()>
         order: if args.recent { pb::SearchOrder::Recency } else { pb::SearchOrder::Relevance } as i32,
         page_size: args.page_size,
         page_token: args.page_token,
+        // The command prints the total: count every hit.
+        estimate_total: false,
     };
     let response =
         client.connect(Calls::Unary).await?.search().search(request).await.map_err(status_error)?.into_inner();
