@@ -157,7 +157,11 @@ fn title_of(description: &str) -> String {
 
 /// The corpus (see the module docs) of `records` records.
 fn corpus(needs: &[Need], labs: &[Lab], records: usize) -> Vec<Doc> {
-    let real: Vec<&str> = needs.iter().map(|n| n.text.as_str()).chain(labs.iter().flat_map(|l| l.abstracts.iter().map(String::as_str))).collect();
+    let real: Vec<&str> = needs
+        .iter()
+        .map(|n| n.text.as_str())
+        .chain(labs.iter().flat_map(|l| l.abstracts.iter().map(String::as_str)))
+        .collect();
     let split: Vec<Vec<&str>> = real.iter().map(|text| sentences(text)).collect();
     let mut docs: Vec<Doc> =
         real.iter().take(records).map(|text| Doc { title: title_of(text), description: (*text).to_owned() }).collect();
@@ -194,7 +198,12 @@ fn corpus(needs: &[Need], labs: &[Lab], records: usize) -> Vec<Doc> {
 fn plain_query(text: &str) -> String {
     let spaced: String =
         text.chars().map(|c| if matches!(c, '"' | '“' | '”' | '「' | '」' | ':' | '：') { ' ' } else { c }).collect();
-    spaced.split_whitespace().map(|word| word.trim_start_matches('-')).filter(|w| !w.is_empty()).collect::<Vec<_>>().join(" ")
+    spaced
+        .split_whitespace()
+        .map(|word| word.trim_start_matches('-'))
+        .filter(|w| !w.is_empty())
+        .collect::<Vec<_>>()
+        .join(" ")
 }
 
 fn queries(needs: &[Need], analyzer: &Analyzer, records: usize) -> Vec<BenchQuery> {
@@ -426,7 +435,8 @@ async fn postgres_peer(
     queries: &[String],
 ) -> anyhow::Result<Option<serde_json::Value>> {
     let Some(schema) = TestSchema::create().await else { return Ok(None) };
-    let settings = DatabaseSettings { max_connections: 20, statement_timeout_ms: 120_000, ..DatabaseSettings::default() };
+    let settings =
+        DatabaseSettings { max_connections: 20, statement_timeout_ms: 120_000, ..DatabaseSettings::default() };
     let pool = innomatch_core::postgres::connect(&schema.url, Some(&schema.name), &settings)
         .await
         .map_err(anyhow::Error::msg)?;
@@ -592,8 +602,10 @@ async fn main() -> anyhow::Result<()> {
         }
         modes.push((in_process, over_grpc, qps));
     }
-    let [(mut in_process, mut over_grpc, innomatch_qps), (mut in_process_estimate, mut over_grpc_estimate, estimate_qps)] =
-        <[_; 2]>::try_from(modes).map_err(|_| anyhow::anyhow!("two modes"))?;
+    let [
+        (mut in_process, mut over_grpc, innomatch_qps),
+        (mut in_process_estimate, mut over_grpc_estimate, estimate_qps),
+    ] = <[_; 2]>::try_from(modes).map_err(|_| anyhow::anyhow!("two modes"))?;
     let innomatch_rss = rss_mib();
     let index_bytes = dir_bytes(&dir.path().join("index"));
     let store_bytes = dir_bytes(dir.path()).saturating_sub(index_bytes);
@@ -638,9 +650,8 @@ async fn main() -> anyhow::Result<()> {
     let grpc_p50 = percentile_ms(&mut over_grpc.latencies, 0.5);
     let estimate_p50 = percentile_ms(&mut over_grpc_estimate.latencies, 0.5);
     let raw_p50 = percentile_ms(&mut raw_pass.latencies, 0.5);
-    let pg_qps = |clients: usize| {
-        postgres.as_ref().and_then(|pg| pg["qps"][clients.to_string()].as_f64()).filter(|&q| q > 0.0)
-    };
+    let pg_qps =
+        |clients: usize| postgres.as_ref().and_then(|pg| pg["qps"][clients.to_string()].as_f64()).filter(|&q| q > 0.0);
     let qps_table: Vec<serde_json::Value> = CLIENTS
         .iter()
         .map(|&clients| {
@@ -692,7 +703,10 @@ async fn main() -> anyhow::Result<()> {
         "postgres": postgres,
     });
 
-    println!("  import until searchable  {import_docs_per_sec:>9.0} docs/s   raw indexing {raw_docs_per_sec:>9.0} docs/s   ({:.2}x raw)", import_docs_per_sec / raw_docs_per_sec);
+    println!(
+        "  import until searchable  {import_docs_per_sec:>9.0} docs/s   raw indexing {raw_docs_per_sec:>9.0} docs/s   ({:.2}x raw)",
+        import_docs_per_sec / raw_docs_per_sec
+    );
     let one = &report["search_one_client"];
     for (label, key) in [
         ("innomatch over gRPC", "innomatch_grpc"),
@@ -718,11 +732,7 @@ async fn main() -> anyhow::Result<()> {
     } else {
         println!("  postgres FTS           skipped (no server at 127.0.0.1:5432)");
     }
-    println!(
-        "  gRPC p50 / raw p50     {:.2}x (estimated total {:.2}x)",
-        grpc_p50 / raw_p50,
-        estimate_p50 / raw_p50
-    );
+    println!("  gRPC p50 / raw p50     {:.2}x (estimated total {:.2}x)", grpc_p50 / raw_p50, estimate_p50 / raw_p50);
     for row in &qps_table {
         println!(
             "  QPS {:>2} clients         innomatch {:>8.0} (estimated total {:>8.0})   raw {:>8.0}   postgres {:>8}",

@@ -712,7 +712,8 @@ mod tests {
         }
         let terms: BTreeSet<String> = ["farm", "iot", "钢铁"].map(String::from).into();
         let text = "farmers use ＩｏＴ for 綠色鋼鐵";
-        let surfaces: Vec<&str> = analyzer.find_terms(text, &terms).iter().map(|span| &text[span.from..span.to]).collect();
+        let surfaces: Vec<&str> =
+            analyzer.find_terms(text, &terms).iter().map(|span| &text[span.from..span.to]).collect();
         assert_eq!(surfaces, ["ＩｏＴ", "鋼鐵"], "farmers is no farm; spans are in the text as given");
     }
 

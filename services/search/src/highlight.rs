@@ -104,7 +104,8 @@ mod tests {
 
     #[test]
     fn a_long_text_gives_the_passage_with_the_most_terms() {
-        let text = format!("{}对虾养殖{}对虾养殖病害防控与水质监测{}", "某".repeat(200), "甲".repeat(200), "乙".repeat(200));
+        let text =
+            format!("{}对虾养殖{}对虾养殖病害防控与水质监测{}", "某".repeat(200), "甲".repeat(200), "乙".repeat(200));
         let from = text.rfind("对虾养殖").expect("present");
         let spans = [
             span(&text, "对虾养殖"),

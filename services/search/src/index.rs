@@ -659,7 +659,11 @@ impl SearchIndex {
                 kind,
                 id: text(self.fields.id).to_owned(),
                 organization_id: organization_id.to_owned(),
-                organization_name: if owner_visible { text(self.fields.organization_name).to_owned() } else { String::new() },
+                organization_name: if owner_visible {
+                    text(self.fields.organization_name).to_owned()
+                } else {
+                    String::new()
+                },
                 title: title.to_owned(),
                 score,
                 highlights,
@@ -691,6 +695,9 @@ impl SearchIndex {
     }
 }
 
+/// What [`collect`] gives: the top collector's fruit, the count and the facet counts (when asked).
+type Collected<Fruit> = (Fruit, Option<usize>, Option<TantivyFacetCounts>);
+
 /// Runs `query` with `top`, plus an exact count when `count` and the facet
 /// counts when asked. `top` alone lets tantivy prune (block-max WAND): a
 /// count or facets need every hit.
@@ -700,7 +707,7 @@ fn collect<C: Collector>(
     top: C,
     count: bool,
     facets: Option<FacetCollector>,
-) -> Result<(C::Fruit, Option<usize>, Option<TantivyFacetCounts>), IndexError> {
+) -> Result<Collected<C::Fruit>, IndexError> {
     Ok(match (facets, count) {
         (Some(facets), _) => {
             let (docs, count, facets) = searcher.search(query, &(top, Count, facets))?;
