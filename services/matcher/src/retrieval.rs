@@ -110,6 +110,20 @@ impl Retrieval {
         }
     }
 
+    /// The semantics of a competency a need names (its vector comes from the
+    /// embedding follower, never from this request): `Pending` until the
+    /// need's competencies are embedded.
+    pub fn semantics_of_competency(&self, name: &str) -> Semantics {
+        let Some(store) = &self.vectors else { return Semantics::Off };
+        match store.competency_vector(name) {
+            Some(vector) => {
+                let background = store.background(&vector);
+                Semantics::Ready { vector, background }
+            }
+            None => Semantics::Pending,
+        }
+    }
+
     /// Capabilities semantically nearest to the text, with their owners.
     pub fn semantic_neighbours(&self, semantics: &Semantics, kind: RecordKind, k: usize) -> Vec<(String, String)> {
         match (semantics, &self.vectors) {

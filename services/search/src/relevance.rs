@@ -204,6 +204,29 @@ impl TextVector {
         self.weights.is_empty()
     }
 
+    /// Cosine with another text's vector (both unit length, built by the
+    /// same model): for comparing two texts neither of which need be indexed.
+    pub fn cosine(&self, other: &TextVector) -> f32 {
+        let (mut a, mut b) = (self.weights.iter().peekable(), other.weights.iter().peekable());
+        let mut dot = 0.0f32;
+        while let (Some(&&(x, wx)), Some(&&(y, wy))) = (a.peek(), b.peek()) {
+            match x.cmp(&y) {
+                std::cmp::Ordering::Less => {
+                    a.next();
+                }
+                std::cmp::Ordering::Greater => {
+                    b.next();
+                }
+                std::cmp::Ordering::Equal => {
+                    dot += wx * wy;
+                    a.next();
+                    b.next();
+                }
+            }
+        }
+        dot.clamp(0.0, 1.0)
+    }
+
     /// The strongest `n` terms known to the corpus, by weight, for retrieval.
     pub fn strongest(&self, model: &RelevanceModel, n: usize) -> Vec<(String, f32)> {
         let state = model.read();
@@ -608,6 +631,20 @@ mod tests {
         let (c1, c2, c3) = (model.cosine(&query, "c1"), model.cosine(&query, "c2"), model.cosine(&query, "c3"));
         assert!(c1 > c2 && c3 > c2, "{c1} {c3} {c2}");
         assert_eq!(c2, 0.0);
+    }
+
+    #[test]
+    fn two_texts_compare_like_a_text_and_an_indexed_record() {
+        let model = model_of(&[
+            capability("c1", "o1", "镀锌钢板表面缺陷检验"),
+            capability("c2", "o2", "对虾产品药物残留检测"),
+        ]);
+        let query = vector(&model, "镀锌钢板表面缺陷视觉检测");
+        let indexed = model.cosine(&query, "c1");
+        let unindexed = query.cosine(&vector(&model, "镀锌钢板表面缺陷检验"));
+        assert!(indexed > 0.3 && (indexed - unindexed).abs() < 1e-4, "{indexed} {unindexed}");
+        assert!(query.cosine(&vector(&model, "对虾产品药物残留检测")) < unindexed);
+        assert_eq!(query.cosine(&TextVector::default()), 0.0);
     }
 
     #[test]
