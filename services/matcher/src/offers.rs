@@ -6,7 +6,8 @@
 //!
 //! An offer's text fits when it shares the need's subject, lexically or by
 //! meaning, in the units partners are scored in: the TF-IDF cosine of the
-//! two texts, counted only when they share a specific word that does not
+//! two texts (on the corpus's IDF, whether or not they are indexed yet),
+//! counted only when they share a specific word that does not
 //! name a kind of service (a shrimp-testing offer and a steel-inspection
 //! need share 检测, which says only that both are about testing: the
 //! category part already counts that), plus the weighted dense similarity of
@@ -44,6 +45,7 @@ const SHARED_WORDS_SHOWN: usize = 6;
 /// The need as its offers are compared with it: its text's vector and its
 /// stored dense vector.
 struct NeedText {
+    text: String,
     vector: TextVector,
     semantics: Semantics,
 }
@@ -98,17 +100,19 @@ impl Matcher {
     }
 
     async fn need_text(&self, need: &TechNeed) -> Result<NeedText, MatcherError> {
-        let vector = self.retrieval.record_vector(&Record::Need(need.clone())).await?;
-        Ok(NeedText { vector, semantics: self.retrieval.semantics_of(&need.meta.id) })
+        let text = relevance::record_text(&Record::Need(need.clone())).unwrap_or_default();
+        let vector = self.retrieval.vector(text.clone()).await?;
+        Ok(NeedText { text, vector, semantics: self.retrieval.semantics_of(&need.meta.id) })
     }
 
     /// How well an offer's own text fits the need (see the module docs).
     async fn text_fit(&self, need: &NeedText, offer: &ServiceOffer) -> Result<TextFit, MatcherError> {
         let text = relevance::record_text(&Record::Offer(offer.clone())).unwrap_or_default();
-        let offer_vector = self.retrieval.vector(text.clone()).await?;
+        // Neither text need be indexed yet: auto-matching may see a need
+        // before the index does.
+        let cosine = self.retrieval.text_cosine(need.text.clone(), text.clone()).await?;
         let (terms, _) = self.retrieval.evidence_words(&need.vector, &text);
         let shared: Vec<String> = terms.into_iter().filter(|t| !names_a_service(t)).collect();
-        let cosine = need.vector.cosine(&offer_vector);
         let semantic = self.retrieval.semantic(&need.semantics, &offer.meta.id);
         let lexical = if shared.is_empty() { 0.0 } else { cosine };
         let score = relevance_score(lexical + semantic.map_or(0.0, |(weighted, _)| weighted));

@@ -181,6 +181,11 @@ impl Retrieval {
         self.blocking(move |index| Ok(index.text_vector(&text))).await
     }
 
+    /// Cosine between two texts, neither of which need be indexed yet.
+    pub async fn text_cosine(&self, a: String, b: String) -> Result<f32, MatcherError> {
+        self.blocking(move |index| Ok(index.text_cosine(&a, &b))).await
+    }
+
     /// The vector of a record's own text.
     pub async fn record_vector(&self, record: &Record) -> Result<TextVector, MatcherError> {
         self.vector(relevance::record_text(record).unwrap_or_default()).await
