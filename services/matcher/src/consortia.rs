@@ -195,11 +195,8 @@ impl Matcher {
                 // Words count only with a specific word of the competency in
                 // the capability's text; meaning only when it is close (at
                 // the cover threshold): a faint similarity is no evidence.
-                let words = if matched.evidence.matched_terms.is_empty() {
-                    0.0
-                } else {
-                    self.retrieval.coverage(&vector, id)
-                };
+                let words =
+                    if matched.evidence.matched_terms.is_empty() { 0.0 } else { self.retrieval.coverage(&vector, id) };
                 let meaning = self.retrieval.semantic(&semantics, id).map(|(weighted, _)| relevance_score(weighted));
                 let by_meaning = meaning.filter(|m| *m >= COVER_THRESHOLD).unwrap_or(0.0);
                 let region = region_score(region_tier(if capability.region_code.is_empty() {
@@ -550,7 +547,9 @@ mod tests {
         // design is not; the reference texts make the background 0.
         let vectors = Arc::new(VectorStore::in_memory("test", 3).expect("vectors"));
         vectors.set_reference(vec![unit(&[0.0, 0.0, 1.0])]);
-        vectors.remember(vectors.hash(COMPETENCY_KIND, "饲料配方设计"), unit(&[1.0, 0.0, 0.0]).to_vec()).expect("remember");
+        vectors
+            .remember(vectors.hash(COMPETENCY_KIND, "饲料配方设计"), unit(&[1.0, 0.0, 0.0]).to_vec())
+            .expect("remember");
         vectors.set(&diets, RecordKind::Capability, &nutrition, Some(unit(&[1.0, 0.0, 0.2])));
         vectors.set(&cage_design, RecordKind::Capability, &cage, Some(unit(&[0.0, 1.0, 0.0])));
         let matcher = Matcher::new(catalog.clone(), Arc::clone(&index)).with_vectors(vectors);

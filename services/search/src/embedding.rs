@@ -255,7 +255,9 @@ mod tests {
         let embedder: Arc<dyn Embedder> = engine.clone();
         let store = Arc::new(VectorStore::in_memory("recording", 2).expect("store"));
         let progress = Arc::new(EmbeddingProgress::default());
-        apply(&embedder, &store, &progress, vec![need_change(1, &["饲料配方设计", "抗风浪网箱"])]).await.expect("apply");
+        apply(&embedder, &store, &progress, vec![need_change(1, &["饲料配方设计", "抗风浪网箱"])])
+            .await
+            .expect("apply");
         assert!(store.competency_vector("饲料配方设计").is_some() && store.competency_vector("抗风浪网箱").is_some());
         assert!(store.vector("need_1").is_some());
         let asked = engine.asked.lock().expect("lock").clone();

@@ -637,10 +637,8 @@ mod tests {
 
     #[test]
     fn two_texts_compare_like_a_text_and_an_indexed_record_indexed_or_not() {
-        let model = model_of(&[
-            capability("c1", "o1", "镀锌钢板表面缺陷检验"),
-            capability("c2", "o2", "对虾产品药物残留检测"),
-        ]);
+        let model =
+            model_of(&[capability("c1", "o1", "镀锌钢板表面缺陷检验"), capability("c2", "o2", "对虾产品药物残留检测")]);
         let analyzer = Analyzer::shared();
         let need = "镀锌钢板表面缺陷视觉检测";
         let indexed = model.cosine(&vector(&model, need), "c1");

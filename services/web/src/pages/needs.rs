@@ -472,7 +472,11 @@ fn consortia(lang: Lang, proposal: &ConsortiaProposal) -> Markup {
 /// part (which says when the competency is covered by its words only).
 fn cover_basis(covered: &Covered) -> &str {
     let parts = &covered.evidence.score_parts;
-    parts.iter().find(|p| p.name == "semantic").or_else(|| parts.iter().find(|p| p.name == "text")).map_or("", |p| &p.detail)
+    parts
+        .iter()
+        .find(|p| p.name == "semantic")
+        .or_else(|| parts.iter().find(|p| p.name == "text"))
+        .map_or("", |p| &p.detail)
 }
 
 fn services(lang: Lang, proposal: &ServicesProposal) -> Markup {
