@@ -25,13 +25,15 @@ use crate::{
     answers::{ServiceProposal, ServicesProposal},
     matcher::Organizations,
     retrieval::Semantics,
-    scoring::relevance_score,
+    scoring::{RELEVANCE_FLOOR, relevance_score},
 };
 
 /// Most offers considered per service category.
 const OFFERS_PER_CATEGORY: u32 = 500;
 
-/// An offer is proposed only when its text fits the need at least this much
+/// An offer is proposed only when its text fits the need: by words, a
+/// shared subject word and a cosine at the partners' floor
+/// ([`RELEVANCE_FLOOR`]); or by meaning, a semantic part of at least this
 /// on the partners' relevance scale (0.5 is a clear common subject): a
 /// cosine-unit relevance of 0.074. Measured with e5 on a galvanized-steel
 /// vision-inspection need, testing offers about shrimp or prepared dishes
@@ -71,7 +73,7 @@ impl Matcher {
         for category in &inferred {
             for offer in self.catalog.offers_in_category(category.category, OFFERS_PER_CATEGORY).await? {
                 let text = self.text_fit(&need_text, &offer).await?;
-                if text.score < OFFER_TEXT_FLOOR {
+                if !text.fits {
                     continue;
                 }
                 let Some(org) = organizations.active(self.catalog.as_ref(), &offer.meta.organization_id).await else {
@@ -92,7 +94,7 @@ impl Matcher {
         let category = infer_categories(need).into_iter().find(|c| Some(c.category) == offer.category)?;
         let need_text = self.need_text(need).await.ok()?;
         let text = self.text_fit(&need_text, offer).await.ok()?;
-        if text.score < OFFER_TEXT_FLOOR {
+        if !text.fits {
             return None;
         }
         let org = Organizations::default().active(self.catalog.as_ref(), &offer.meta.organization_id).await?;
@@ -116,6 +118,10 @@ impl Matcher {
         let semantic = self.retrieval.semantic(&need.semantics, &offer.meta.id);
         let lexical = if shared.is_empty() { 0.0 } else { cosine };
         let score = relevance_score(lexical + semantic.map_or(0.0, |(weighted, _)| weighted));
+        // Fits by words (a shared subject word and the partners' floor) or
+        // by meaning (the offer floor on the semantic part alone).
+        let by_words = lexical >= RELEVANCE_FLOOR;
+        let by_meaning = semantic.is_some_and(|(weighted, _)| relevance_score(weighted) >= OFFER_TEXT_FLOOR);
         let words = if shared.is_empty() {
             "除服务类别用词外没有共同词".to_owned()
         } else {
@@ -130,7 +136,9 @@ impl Matcher {
             (Semantics::Pending, _) => "仅按词面：需求的语义向量尚在计算".to_owned(),
             (Semantics::Off | Semantics::Unused, _) => "仅按词面：未启用语义匹配（未安装嵌入模型或已关闭）".to_owned(),
         };
-        Ok(TextFit { score, reason: format!("内容契合 {score:.2}：{words}；{meaning}") })
+        Ok(TextFit {
+            score, fits: by_words || by_meaning, reason: format!("内容契合 {score:.2}：{words}；{meaning}")
+        })
     }
 }
 
@@ -152,6 +160,8 @@ fn names_a_service(word: &str) -> bool {
 #[derive(Debug, Clone, PartialEq)]
 pub struct TextFit {
     pub score: f32,
+    /// Whether the offer may be proposed at all (see [`OFFER_TEXT_FLOOR`]).
+    pub fits: bool,
     pub reason: String,
 }
 
@@ -380,7 +390,7 @@ mod tests {
             industries_served: vec!["green_steel".into()],
             ..local.clone()
         };
-        let text = TextFit { score: 0.8, reason: "内容契合 0.80".into() };
+        let text = TextFit { score: 0.8, fits: true, reason: "内容契合 0.80".into() };
         let fit = offer_fit(&n, inferred, &local, &text);
         assert!(fit.score > offer_fit(&n, inferred, &distant, &text).score);
         assert!(fit.reasons.iter().any(|r| r.contains("湛江市")), "{:?}", fit.reasons);
