@@ -67,12 +67,17 @@ impl Matcher {
     /// Service proposals for a need already loaded (auto-matching uses this).
     pub async fn services_for(&self, need: &TechNeed, limit: usize) -> Result<ServicesProposal, MatcherError> {
         let inferred = infer_categories(need);
-        let need_text = self.need_text(need).await?;
         let mut organizations = Organizations::default();
         let mut proposals = Vec::new();
+        // Analysed once, and only when some offer is in a category called for.
+        let mut need_text: Option<NeedText> = None;
         for category in &inferred {
             for offer in self.catalog.offers_in_category(category.category, OFFERS_PER_CATEGORY).await? {
-                let text = self.text_fit(&need_text, &offer).await?;
+                if need_text.is_none() {
+                    need_text = Some(self.need_text(need).await?);
+                }
+                let Some(need_text) = &need_text else { continue };
+                let text = self.text_fit(need_text, &offer).await?;
                 if !text.fits {
                     continue;
                 }
