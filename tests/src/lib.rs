@@ -226,6 +226,19 @@ impl TestApp {
             .id
     }
 
+    /// Publishes a service offer with an agency's token; returns its id.
+    pub async fn publish_offer(&self, token: &str, offer: pb::ServiceOffer) -> String {
+        self.catalog(Some(token))
+            .await
+            .create_service_offer(pb::CreateServiceOfferRequest { offer: Some(offer) })
+            .await
+            .expect("offer")
+            .into_inner()
+            .meta
+            .expect("meta")
+            .id
+    }
+
     /// Waits until every change the index has applied also has its vector
     /// (semantic matching on; see `wait_for_index` first). Embedding runs at
     /// a few texts per second, so this allows five minutes (the sample catalog).
@@ -423,6 +436,47 @@ pub fn testing_offer() -> pb::ServiceOffer {
         industries_served: vec!["prepared_dishes".into()],
         terms: "常规项目5个工作日出具报告".into(),
         monthly_capacity: 40,
+        ..Default::default()
+    }
+}
+
+/// A need for machine-vision inspection of galvanized steel sheet: it calls
+/// for testing (检测) but is about steel, not food.
+pub fn galvanized_inspection_need() -> pb::TechNeed {
+    pb::TechNeed {
+        title: "镀锌钢板表面缺陷视觉检测".into(),
+        description: "冷轧镀锌钢板生产线需要基于机器视觉的表面缺陷在线检测，识别划伤、锌渣和漏镀".into(),
+        industries: vec!["green_steel".into()],
+        region_code: "440803".into(),
+        ..Default::default()
+    }
+}
+
+/// A testing offer about shrimp products (对虾产品检验检测), serving the city.
+pub fn shrimp_testing_offer() -> pb::ServiceOffer {
+    pb::ServiceOffer {
+        category: pb::ServiceCategory::TestingInspection as i32,
+        title: "对虾产品检验检测服务".into(),
+        description: "对虾及水产品药物残留、重金属和微生物检测，出具CMA检测报告".into(),
+        keywords: vec!["对虾".into(), "水产品检测".into()],
+        regions_served: vec!["440800".into()],
+        monthly_capacity: 40,
+        ..Default::default()
+    }
+}
+
+/// A testing offer about steel sheet surfaces, the one a galvanized-steel
+/// inspection need calls for.
+pub fn metal_testing_offer() -> pb::ServiceOffer {
+    pb::ServiceOffer {
+        category: pb::ServiceCategory::TestingInspection as i32,
+        title: "金属板材表面质量检验检测".into(),
+        description: "提供冷轧板、镀锌钢板表面缺陷检验与镀锌层厚度、附着力检测，CNAS认可实验室，\
+                      可为机器视觉检测系统提供缺陷标准样板与比对检测"
+            .into(),
+        keywords: vec!["镀锌钢板".into(), "表面缺陷".into(), "金属材料检测".into()],
+        regions_served: vec!["440800".into()],
+        monthly_capacity: 10,
         ..Default::default()
     }
 }

@@ -2,11 +2,21 @@
 //!
 //! 1. **Retrieval** — the competencies to cover (the need's own list, or the
 //!    specific keywords of its text) and, for each, the capabilities about
-//!    it. A capability's strength on a competency is how much of the
-//!    competency's weighted vocabulary it holds ([`Retrieval::coverage`]),
-//!    and it counts only with evidence: a specific word of the competency in
-//!    the capability's text (饲料配方设计 is not covered by 抗风浪网箱设计
-//!    through 设计, a generic word).
+//!    it, lexically and by meaning. A capability's strength on a competency
+//!    is the larger of two readings: by words, how much of the competency's
+//!    weighted vocabulary it holds ([`Retrieval::coverage`]), counted only
+//!    with evidence — a specific word of the competency in the capability's
+//!    text (饲料配方设计 is not covered by 抗风浪网箱设计 through 设计, a
+//!    generic word); by meaning, the competency's dense similarity to the
+//!    capability above the competency's background, weighted and mapped
+//!    exactly like a partner's relevance ([`Retrieval::semantic`],
+//!    [`relevance_score`]), so a strength means the same thing either way,
+//!    and counted only from the cover threshold (a faint similarity is no
+//!    evidence).
+//!    Competency vectors come from the embedding follower when the need is
+//!    posted; a competency without one (no model, not embedded yet, or
+//!    taken from the need's free text) is covered by words only, and its
+//!    evidence says so.
 //! 2. **Eligibility** — the lead enterprise, academic organizations, and,
 //!    when asked, chain enterprises: firms of the need's industry chain or of
 //!    a position up- or downstream of it (`upstream`/`downstream` in the
@@ -23,21 +33,28 @@ use innomatch_core::{
     model::{Organization, OrganizationKind, Record, RecordKind, TechNeed},
     taxonomy::Taxonomy,
 };
-use innomatch_search::relevance::{self, TextVector};
+use innomatch_search::{
+    relevance::{self, TextVector},
+    vectors::competency_texts,
+};
 
 use crate::{
     Matcher, MatcherError,
     answers::{
-        CapabilityMatch, Competency, ConsortiaProposal, Consortium, ConsortiumConstraints, Covered, Member, Role,
+        CapabilityMatch, Competency, ConsortiaProposal, Consortium, ConsortiumConstraints, Covered, Evidence, Member,
+        Role,
     },
     consortium::{Candidate, Problem},
     matcher::{NeedView, Organizations},
     retrieval::{COMPETENCY_POOL, Semantics, system},
-    scoring::{region_score, region_tier},
+    scoring::{region_score, region_tier, relevance_score},
 };
 
 /// A member covers a competency from this strength up: the share of the
-/// competency's weighted vocabulary its capability holds, scaled by region
+/// competency's weighted vocabulary its capability holds, or its semantic
+/// relevance on the partners' scale (0.4 is a weighted similarity of 0.074
+/// above the background; with e5, 饲料配方设计 reads 0.46 against
+/// 对虾饲料配方与营养研究 and 0.15 against 抗风浪网箱设计), scaled by region
 /// preference (0.8 in the rest of China up to 1 in the city).
 pub const COVER_THRESHOLD: f32 = 0.4;
 /// Strengths below this are noise and are dropped before solving.
@@ -152,12 +169,20 @@ impl Matcher {
         let lead = &need.meta.organization_id;
         let mut strengths: BTreeMap<String, Strengths> = BTreeMap::new();
         strengths.insert(lead.clone(), vec![(0.0, None); competencies.len()]);
+        let named = competency_texts(&Record::Need(need.clone()));
         for (c, competency) in competencies.iter().enumerate() {
             let vector = self.retrieval.vector(competency.name.clone()).await?;
+            let (semantics, lexical_rule) = self.competency_semantics(&named, &competency.name);
             let hits = self.retrieval.similar(&vector, vec![RecordKind::Capability], system(), COMPETENCY_POOL).await?;
-            let records = self.retrieval.records(hits.iter().map(|h| h.id.clone()).collect(), system()).await?;
-            for hit in &hits {
-                let Some(Record::Capability(capability)) = records.get(&hit.id) else { continue };
+            let mut ids: Vec<String> = hits.into_iter().map(|h| h.id).collect();
+            for (id, _) in self.retrieval.semantic_neighbours(&semantics, RecordKind::Capability, COMPETENCY_POOL) {
+                if !ids.contains(&id) {
+                    ids.push(id);
+                }
+            }
+            let records = self.retrieval.records(ids.clone(), system()).await?;
+            for id in &ids {
+                let Some(Record::Capability(capability)) = records.get(id) else { continue };
                 let owner = &capability.meta.organization_id;
                 if constraints.excluded.contains(owner) {
                     continue;
@@ -166,20 +191,25 @@ impl Matcher {
                 if !eligible(need, &org, constraints) {
                     continue;
                 }
-                let coverage = self.retrieval.coverage(&vector, &hit.id);
-                let matched = self.capability_match(need, &vector, &Semantics::Unused, capability, &org);
-                if matched.evidence.matched_terms.is_empty() {
-                    continue; // nothing specific of the competency in its text
-                }
+                let mut matched = self.capability_match(need, &vector, &semantics, capability, &org);
+                // Words count only with a specific word of the competency in
+                // the capability's text; meaning only when it is close (at
+                // the cover threshold): a faint similarity is no evidence.
+                let words =
+                    if matched.evidence.matched_terms.is_empty() { 0.0 } else { self.retrieval.coverage(&vector, id) };
+                let meaning = self.retrieval.semantic(&semantics, id).map(|(weighted, _)| relevance_score(weighted));
+                let by_meaning = meaning.filter(|m| *m >= COVER_THRESHOLD).unwrap_or(0.0);
                 let region = region_score(region_tier(if capability.region_code.is_empty() {
                     &org.region_code
                 } else {
                     &capability.region_code
                 }));
-                let strength = coverage * (0.8 + 0.2 * region);
+                let strength = words.max(by_meaning) * (0.8 + 0.2 * region);
                 if strength < STRENGTH_FLOOR {
                     continue;
                 }
+                let rule = lexical_rule.or(meaning.is_none().then_some(LEXICAL_RULE_CAPABILITY_PENDING));
+                explain_cover(&mut matched.evidence, words, meaning, rule);
                 let row = strengths.entry(owner.clone()).or_insert_with(|| vec![(0.0, None); competencies.len()]);
                 if strength > row[c].0 {
                     row[c] = (strength, Some(matched));
@@ -187,6 +217,18 @@ impl Matcher {
             }
         }
         Ok(strengths)
+    }
+
+    /// A competency's semantics for coverage and, when it has no vector,
+    /// why it is covered by words only. `named` are the competency texts
+    /// the embedding follower embeds for the need.
+    fn competency_semantics(&self, named: &[String], name: &str) -> (Semantics, Option<&'static str>) {
+        match self.retrieval.semantics_of_competency(name) {
+            ready @ Semantics::Ready { .. } => (ready, None),
+            Semantics::Off => (Semantics::Unused, Some(LEXICAL_RULE_OFF)),
+            _ if named.iter().any(|n| n == name) => (Semantics::Unused, Some(LEXICAL_RULE_PENDING)),
+            _ => (Semantics::Unused, Some(LEXICAL_RULE_EXTRACTED)),
+        }
     }
 
     /// Step 2 for chain enterprises: firms whose work is about a position
@@ -388,6 +430,35 @@ impl Matcher {
     }
 }
 
+/// Why a competency is covered by its words only, in its evidence.
+pub const LEXICAL_RULE_OFF: &str =
+    "lexical rule: semantic matching is off (no embedding model installed, or turned off)";
+pub const LEXICAL_RULE_PENDING: &str = "lexical rule: the competency is not embedded yet";
+pub const LEXICAL_RULE_CAPABILITY_PENDING: &str = "lexical rule: the capability is not embedded yet";
+pub const LEXICAL_RULE_EXTRACTED: &str =
+    "lexical rule: a competency taken from the need's text has no vector (the need names no competencies)";
+
+/// Says in the evidence's text part how the capability covers the
+/// competency: by words (and how much), by meaning, and the lexical rule
+/// when the competency has no vector. The semantic similarity itself is the
+/// evidence's `semantic` part.
+fn explain_cover(evidence: &mut Evidence, words: f32, meaning: Option<f32>, lexical_rule: Option<&str>) {
+    let Some(text) = evidence.score_parts.iter_mut().find(|p| p.name == "text") else { return };
+    let mut detail = if words > 0.0 {
+        format!("covers {words:.2} of the competency's weighted words")
+    } else {
+        "no specific word of the competency".to_owned()
+    };
+    if let Some(meaning) = meaning {
+        detail.push_str(&format!("; by meaning {meaning:.2}"));
+    }
+    if let Some(rule) = lexical_rule {
+        detail.push_str("; ");
+        detail.push_str(rule);
+    }
+    text.detail = format!("{}; {detail}", text.detail);
+}
+
 /// Who may join: the lead, academic organizations, and chain enterprises
 /// (of the need's chain) when asked for.
 fn eligible(need: &TechNeed, org: &Organization, constraints: &ConsortiumConstraints) -> bool {
@@ -396,4 +467,118 @@ fn eligible(need: &TechNeed, org: &Organization, constraints: &ConsortiumConstra
         || (constraints.include_chain_enterprises
             && org.kind() == OrganizationKind::Enterprise
             && org.industries.iter().any(|i| need.industries.contains(i)))
+}
+
+#[cfg(test)]
+mod tests {
+    //! Coverage by meaning and its lexical fallback, on an in-memory store,
+    //! an in-RAM index and hand-made vectors (the e5 model's own test runs
+    //! end to end in `tests/tests/e2e/semantic.rs`).
+
+    use std::sync::Arc;
+
+    use innomatch_catalog::{Catalog, sqlite::SqliteStore, store::RecordStore, tokens::TokenRegistry};
+    use innomatch_core::{
+        auth::Principal,
+        model::{Capability, RequiredCompetency, Role as UserRole},
+    };
+    use innomatch_search::{
+        index::SearchIndex,
+        vectors::{COMPETENCY_KIND, VectorStore},
+    };
+
+    use super::*;
+
+    fn admin() -> Principal {
+        Principal { token_id: "tok_admin".into(), organization_id: None, role: UserRole::Admin }
+    }
+
+    async fn create(catalog: &Catalog, record: Record, owner: &str) -> String {
+        catalog.create(&admin(), record, owner).await.expect("create").meta().id.clone()
+    }
+
+    async fn organization(catalog: &Catalog, name: &str, kind: OrganizationKind) -> String {
+        let org =
+            Organization { name: name.into(), kind: Some(kind), region_code: "440802".into(), ..Default::default() };
+        create(catalog, Record::Organization(org), "").await
+    }
+
+    fn capability(title: &str) -> Record {
+        Record::Capability(Capability { title: title.into(), description: title.into(), ..Default::default() })
+    }
+
+    fn need(competencies: &[&str]) -> Record {
+        Record::Need(TechNeed {
+            title: "金鲳鱼深远海养殖".into(),
+            competencies: competencies.iter().map(|n| RequiredCompetency { name: (*n).into(), weight: 5 }).collect(),
+            ..Default::default()
+        })
+    }
+
+    fn unit(v: &[f32]) -> Arc<[f32]> {
+        let n = v.iter().map(|x| x * x).sum::<f32>().sqrt();
+        v.iter().map(|x| x / n).collect::<Vec<_>>().into()
+    }
+
+    fn covers<'a>(consortium: &'a Consortium, organization_id: &str) -> Vec<&'a Covered> {
+        consortium.members.iter().filter(|m| m.organization_id == organization_id).flat_map(|m| &m.covers).collect()
+    }
+
+    fn part<'a>(covered: &'a Covered, name: &str) -> Option<&'a crate::scoring::ScorePart> {
+        covered.evidence.score_parts.iter().find(|p| p.name == name)
+    }
+
+    #[tokio::test]
+    async fn a_competency_is_covered_by_meaning_and_by_words_only_while_it_has_no_vector() {
+        let store: Arc<dyn RecordStore> = Arc::new(SqliteStore::in_memory().expect("store"));
+        let catalog = Catalog::new(Arc::clone(&store), TokenRegistry::load(store.as_ref()).await.expect("tokens"));
+        let lead = organization(&catalog, "湛江金鲳鱼养殖集团", OrganizationKind::Enterprise).await;
+        let cage = organization(&catalog, "南海网箱工程实验室", OrganizationKind::Laboratory).await;
+        let nutrition = organization(&catalog, "湛江水产营养研究所", OrganizationKind::ResearchInstitute).await;
+        let cage_design = create(&catalog, capability("抗风浪网箱设计"), &cage).await;
+        // Shares no word with 饲料配方设计: only its meaning can cover it.
+        let diets = create(&catalog, capability("金鲳鱼日粮营养需求"), &nutrition).await;
+        let by_meaning = create(&catalog, need(&["饲料配方设计"]), &lead).await;
+        let by_words = create(&catalog, need(&["抗风浪网箱"]), &lead).await;
+        let index = Arc::new(SearchIndex::in_ram().expect("index"));
+        index.apply(&store.changes_after(0, 100).await.expect("changes")).expect("apply");
+
+        // The competency 饲料配方设计 and the diets are close, the cage
+        // design is not; the reference texts make the background 0.
+        let vectors = Arc::new(VectorStore::in_memory("test", 3).expect("vectors"));
+        vectors.set_reference(vec![unit(&[0.0, 0.0, 1.0])]);
+        vectors
+            .remember(vectors.hash(COMPETENCY_KIND, "饲料配方设计"), unit(&[1.0, 0.0, 0.0]).to_vec())
+            .expect("remember");
+        vectors.set(&diets, RecordKind::Capability, &nutrition, Some(unit(&[1.0, 0.0, 0.2])));
+        vectors.set(&cage_design, RecordKind::Capability, &cage, Some(unit(&[0.0, 1.0, 0.0])));
+        let matcher = Matcher::new(catalog.clone(), Arc::clone(&index)).with_vectors(vectors);
+
+        let proposal = matcher.propose_consortia(&admin(), &by_meaning, Default::default()).await.expect("consortia");
+        let best = &proposal.consortia[0];
+        assert_eq!(best.coverage, 1.0, "{best:?}");
+        let covered = covers(best, &nutrition);
+        assert_eq!(covered.len(), 1);
+        assert!(covered[0].evidence.matched_terms.is_empty(), "no shared word: {:?}", covered[0].evidence);
+        let semantic = part(covered[0], "semantic").expect("a semantic part");
+        assert!(semantic.value > 0.0 && semantic.detail.starts_with("semantic similarity"), "{semantic:?}");
+        assert!(covers(best, &cage).is_empty(), "{best:?}");
+
+        // 抗风浪网箱 has no vector yet: its words cover it, and the evidence says so.
+        let proposal = matcher.propose_consortia(&admin(), &by_words, Default::default()).await.expect("consortia");
+        let covered = covers(&proposal.consortia[0], &cage);
+        assert_eq!(covered.len(), 1, "{:?}", proposal.consortia[0]);
+        assert!(part(covered[0], "semantic").is_none());
+        let text = part(covered[0], "text").expect("a text part");
+        assert!(text.detail.contains(LEXICAL_RULE_PENDING), "{}", text.detail);
+
+        // Without semantic matching the same competency says that instead.
+        let lexical = Matcher::new(catalog, index);
+        let proposal = lexical.propose_consortia(&admin(), &by_words, Default::default()).await.expect("consortia");
+        let covered = covers(&proposal.consortia[0], &cage);
+        let text = part(covered[0], "text").expect("a text part");
+        assert!(text.detail.contains(LEXICAL_RULE_OFF), "{}", text.detail);
+        let proposal = lexical.propose_consortia(&admin(), &by_meaning, Default::default()).await.expect("consortia");
+        assert!(proposal.consortia.iter().all(|c| c.coverage == 0.0), "no word of 饲料配方设计 anywhere: {proposal:?}");
+    }
 }

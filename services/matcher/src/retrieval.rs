@@ -110,6 +110,20 @@ impl Retrieval {
         }
     }
 
+    /// The semantics of a competency a need names (its vector comes from the
+    /// embedding follower, never from this request): `Pending` until the
+    /// need's competencies are embedded.
+    pub fn semantics_of_competency(&self, name: &str) -> Semantics {
+        let Some(store) = &self.vectors else { return Semantics::Off };
+        match store.competency_vector(name) {
+            Some(vector) => {
+                let background = store.background(&vector);
+                Semantics::Ready { vector, background }
+            }
+            None => Semantics::Pending,
+        }
+    }
+
     /// Capabilities semantically nearest to the text, with their owners.
     pub fn semantic_neighbours(&self, semantics: &Semantics, kind: RecordKind, k: usize) -> Vec<(String, String)> {
         match (semantics, &self.vectors) {
@@ -165,6 +179,11 @@ impl Retrieval {
     /// A text as a relevance vector (analysis runs on a blocking thread).
     pub async fn vector(&self, text: String) -> Result<TextVector, MatcherError> {
         self.blocking(move |index| Ok(index.text_vector(&text))).await
+    }
+
+    /// Cosine between two texts, neither of which need be indexed yet.
+    pub async fn text_cosine(&self, a: String, b: String) -> Result<f32, MatcherError> {
+        self.blocking(move |index| Ok(index.text_cosine(&a, &b))).await
     }
 
     /// The vector of a record's own text.

@@ -1,6 +1,7 @@
 //! The embedding follower: reads the change feed from the start, and gives
 //! every active need, capability and offer its vector in the
-//! [`VectorStore`]. Texts already embedded with the same model come from the
+//! [`VectorStore`], and every competency a need names its own vector (see
+//! [`competency_texts`]), so consortia never embed on a request. Texts already embedded with the same model come from the
 //! store's file, so a restart or a replay embeds nothing twice; new texts
 //! are embedded in batches on a blocking thread, never on a write's path.
 //! Progress is visible in the metrics (`innomatch_embedding_pending`,
@@ -26,7 +27,7 @@ use tokio::task::JoinHandle;
 
 use crate::{
     follower::ChangeSource,
-    vectors::{VectorStore, embedding_input},
+    vectors::{COMPETENCY_KIND, VectorStore, competency_texts, embedding_input},
 };
 
 /// Texts embedded per engine call: large enough to keep both cores busy,
@@ -154,7 +155,9 @@ pub async fn apply(
 ) -> Result<(), String> {
     let mut missing: Vec<([u8; 32], TextKind, String)> = Vec::new();
     for change in &changes {
-        if let Some((kind, text)) = active_input(&change.record) {
+        let Some((kind, text)) = active_input(&change.record) else { continue };
+        let competencies = competency_texts(&change.record).into_iter().map(|name| (COMPETENCY_KIND, name));
+        for (kind, text) in std::iter::once((kind, text)).chain(competencies) {
             let hash = store.hash(kind, &text);
             if store.known(&hash).is_none() && !missing.iter().any(|(h, _, _)| *h == hash) {
                 missing.push((hash, kind, text));
@@ -197,4 +200,76 @@ pub async fn apply(
 
 fn active_input(record: &Record) -> Option<(TextKind, String)> {
     (record.meta().status() == RecordStatus::Active).then(|| embedding_input(record)).flatten()
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Mutex;
+
+    use innomatch_core::model::{ChangeOperation, RecordMeta, RequiredCompetency, TechNeed};
+    use innomatch_embed::EmbedError;
+
+    use super::*;
+
+    /// An engine that records what it was asked to embed.
+    #[derive(Default)]
+    struct Recording {
+        asked: Mutex<Vec<(TextKind, String)>>,
+    }
+
+    impl Embedder for Recording {
+        fn model_id(&self) -> &str {
+            "recording"
+        }
+
+        fn dimension(&self) -> usize {
+            2
+        }
+
+        fn embed(&self, texts: &[&str], kind: TextKind) -> Result<Vec<Vec<f32>>, EmbedError> {
+            let mut asked = self.asked.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+            asked.extend(texts.iter().map(|t| (kind, (*t).to_owned())));
+            Ok(texts.iter().map(|_| vec![1.0, 0.0]).collect())
+        }
+    }
+
+    fn need_change(sequence: i64, competencies: &[&str]) -> Change {
+        let need = TechNeed {
+            meta: RecordMeta {
+                id: "need_1".into(),
+                organization_id: "org_1".into(),
+                version: 1,
+                status: Some(RecordStatus::Active),
+                ..Default::default()
+            },
+            title: "金鲳鱼深远海养殖".into(),
+            competencies: competencies.iter().map(|n| RequiredCompetency { name: (*n).into(), weight: 5 }).collect(),
+            ..Default::default()
+        };
+        Change { sequence, operation: ChangeOperation::Created, committed_at_ms: 0, record: Record::Need(need) }
+    }
+
+    #[tokio::test]
+    async fn a_needs_competencies_are_embedded_as_queries_once() {
+        let engine = Arc::new(Recording::default());
+        let embedder: Arc<dyn Embedder> = engine.clone();
+        let store = Arc::new(VectorStore::in_memory("recording", 2).expect("store"));
+        let progress = Arc::new(EmbeddingProgress::default());
+        apply(&embedder, &store, &progress, vec![need_change(1, &["饲料配方设计", "抗风浪网箱"])])
+            .await
+            .expect("apply");
+        assert!(store.competency_vector("饲料配方设计").is_some() && store.competency_vector("抗风浪网箱").is_some());
+        assert!(store.vector("need_1").is_some());
+        let asked = engine.asked.lock().expect("lock").clone();
+        assert!(asked.contains(&(TextKind::Query, "饲料配方设计".to_owned())), "{asked:?}");
+        assert_eq!(asked.len(), 3, "the need and its two competencies: {asked:?}");
+        // An edit that keeps one competency and adds another embeds the
+        // need's new text and the new competency, not the kept one.
+        apply(&embedder, &store, &progress, vec![need_change(2, &["饲料配方设计", "网箱锚泊"])]).await.expect("apply");
+        let asked = engine.asked.lock().expect("lock").clone();
+        assert_eq!(asked.len(), 5, "{asked:?}");
+        assert!(asked.contains(&(TextKind::Query, "网箱锚泊".to_owned())));
+        assert_eq!(asked.iter().filter(|(_, t)| t == "饲料配方设计").count(), 1, "{asked:?}");
+        assert_eq!(progress.applied(), 2);
+    }
 }

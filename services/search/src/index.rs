@@ -742,6 +742,12 @@ impl SearchIndex {
         &self.relevance
     }
 
+    /// Cosine between two texts, neither of which need be indexed (see
+    /// [`RelevanceModel::pair_cosine`](relevance::RelevanceModel::pair_cosine)).
+    pub fn text_cosine(&self, a: &str, b: &str) -> f32 {
+        self.relevance.pair_cosine(&relevance::features(&self.analyzer, a), &relevance::features(&self.analyzer, b))
+    }
+
     /// A text as a vector of the relevance model.
     pub fn text_vector(&self, text: &str) -> TextVector {
         self.relevance.vector(&relevance::features(&self.analyzer, text))

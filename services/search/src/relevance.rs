@@ -475,6 +475,31 @@ impl RelevanceModel {
         TextVector { weights, terms: features.iter().map(|(t, _)| t.clone()).collect() }
     }
 
+    /// Cosine between two texts' features, neither of which need be indexed:
+    /// a term the corpus has not seen yet weighs as a term of no document
+    /// (the rarest), so two texts posted a moment ago still compare, on the
+    /// same IDF as everything else.
+    pub fn pair_cosine(&self, a: &[(String, u32)], b: &[(String, u32)]) -> f32 {
+        let state = self.read();
+        let weigh = |features: &[(String, u32)]| -> HashMap<String, f32> {
+            let mut weights: HashMap<String, f32> = HashMap::with_capacity(features.len());
+            for (term, count) in features {
+                let tf = 1.0 + (f64::from((*count).max(1)).ln() as f32);
+                let idf = state.ids.get(term.as_str()).map_or_else(|| state.idf(0), |&id| state.idf_of(id));
+                *weights.entry(term.clone()).or_default() += tf * idf;
+            }
+            weights
+        };
+        let (a, b) = (weigh(a), weigh(b));
+        let norm = |w: &HashMap<String, f32>| w.values().map(|v| v * v).sum::<f32>().sqrt();
+        let (norm_a, norm_b) = (norm(&a), norm(&b));
+        if norm_a <= 0.0 || norm_b <= 0.0 {
+            return 0.0;
+        }
+        let dot: f32 = a.iter().filter_map(|(term, wa)| b.get(term).map(|wb| wa * wb)).sum();
+        (dot / (norm_a * norm_b)).clamp(0.0, 1.0)
+    }
+
     /// Cosine between a text and a document of the index (0 when unknown).
     pub fn cosine(&self, query: &TextVector, id: &str) -> f32 {
         let state = self.read();
@@ -608,6 +633,23 @@ mod tests {
         let (c1, c2, c3) = (model.cosine(&query, "c1"), model.cosine(&query, "c2"), model.cosine(&query, "c3"));
         assert!(c1 > c2 && c3 > c2, "{c1} {c3} {c2}");
         assert_eq!(c2, 0.0);
+    }
+
+    #[test]
+    fn two_texts_compare_like_a_text_and_an_indexed_record_indexed_or_not() {
+        let model =
+            model_of(&[capability("c1", "o1", "镀锌钢板表面缺陷检验"), capability("c2", "o2", "对虾产品药物残留检测")]);
+        let analyzer = Analyzer::shared();
+        let need = "镀锌钢板表面缺陷视觉检测";
+        let indexed = model.cosine(&vector(&model, need), "c1");
+        let pair = model.pair_cosine(&features(&analyzer, need), &features(&analyzer, "镀锌钢板表面缺陷检验"));
+        assert!(indexed > 0.3 && pair >= indexed, "{indexed} {pair}");
+        let shrimp = model.pair_cosine(&features(&analyzer, need), &features(&analyzer, "对虾产品药物残留检测"));
+        assert!(shrimp < pair, "{shrimp} {pair}");
+        // Neither text is known to the corpus: they still compare.
+        let unseen = model.pair_cosine(&features(&analyzer, "金鲳鱼深海网箱"), &features(&analyzer, "金鲳鱼网箱养殖"));
+        assert!(unseen > 0.3, "{unseen}");
+        assert_eq!(model.pair_cosine(&features(&analyzer, need), &[]), 0.0);
     }
 
     #[test]

@@ -75,6 +75,30 @@ pub fn embedding_input(record: &Record) -> Option<(TextKind, String)> {
     (!text.is_empty()).then_some((kind, text))
 }
 
+/// The short texts of a need that a consortium must cover, embedded beside
+/// the need (as queries: they are what is looked for) so that consortia
+/// compare them with capabilities by meaning without embedding anything on
+/// a request: the need's competency names, else its keywords (what the
+/// matcher takes as competencies when there are none). Repeats are left out.
+pub fn competency_texts(record: &Record) -> Vec<String> {
+    let Record::Need(need) = record else { return Vec::new() };
+    let names: Vec<&str> = if need.competencies.is_empty() {
+        need.keywords.iter().map(String::as_str).collect()
+    } else {
+        need.competencies.iter().map(|c| c.name.as_str()).collect()
+    };
+    let mut out: Vec<String> = Vec::with_capacity(names.len());
+    for name in names.into_iter().filter(|n| !n.trim().is_empty()) {
+        if !out.iter().any(|o| o == name) {
+            out.push(name.to_owned());
+        }
+    }
+    out
+}
+
+/// How a competency text is embedded (see [`competency_texts`]).
+pub const COMPETENCY_KIND: TextKind = TextKind::Query;
+
 #[derive(Debug, Clone)]
 struct Entry {
     kind: RecordKind,
@@ -227,6 +251,12 @@ impl VectorStore {
             state.sample_order.insert((id_hash(id), id.to_owned()));
         }
         state.records.insert(id.to_owned(), Entry { kind, owner: owner.to_owned(), vector });
+    }
+
+    /// The vector of a competency text (see [`competency_texts`]), once the
+    /// embedding follower has embedded the need that names it.
+    pub fn competency_vector(&self, name: &str) -> Option<Arc<[f32]>> {
+        self.known(&self.hash(COMPETENCY_KIND, name))
     }
 
     /// The vector of a record, once embedded.
@@ -383,6 +413,28 @@ mod tests {
             "a title that only repeats the description's beginning"
         );
         assert_eq!(embedding_input(&Record::Need(TechNeed::default())), None);
+    }
+
+    #[test]
+    fn competencies_are_the_needs_own_names_else_its_keywords() {
+        use innomatch_core::model::{Capability, RequiredCompetency, TechNeed};
+        let mut need = TechNeed {
+            title: "金鲳鱼深远海养殖".into(),
+            keywords: vec!["网箱".into(), "饲料".into(), "网箱".into()],
+            ..Default::default()
+        };
+        assert_eq!(competency_texts(&Record::Need(need.clone())), ["网箱", "饲料"]);
+        need.competencies = ["饲料配方设计", "抗风浪网箱", " "]
+            .iter()
+            .map(|n| RequiredCompetency { name: (*n).into(), weight: 5 })
+            .collect();
+        assert_eq!(competency_texts(&Record::Need(need)), ["饲料配方设计", "抗风浪网箱"]);
+        assert!(competency_texts(&Record::Capability(Capability::default())).is_empty());
+        let store = VectorStore::in_memory("m", 2).expect("store");
+        assert!(store.competency_vector("饲料配方设计").is_none());
+        store.remember(store.hash(TextKind::Query, "饲料配方设计"), unit(&[1.0, 0.0])).expect("remember");
+        assert!(store.competency_vector("饲料配方设计").is_some());
+        assert!(store.competency_vector("抗风浪网箱").is_none());
     }
 
     #[test]

@@ -1,6 +1,7 @@
 //! First run: the built-in sample catalog loads without a rejected row, only
 //! into an empty data directory, and every need in it gets at least one
-//! partner, one consortium and one service proposal.
+//! partner and one consortium; service offers are proposed where their text
+//! fits the need, each with that fit among its reasons.
 
 use innomatch_proto::v1 as pb;
 use innomatch_tests::*;
@@ -42,6 +43,7 @@ async fn the_sample_catalog_loads_once_and_every_need_is_matched() {
 
     app.wait_for_index().await;
     let mut matcher = app.matcher(Some(&app.admin_token.clone())).await;
+    let mut with_services = 0;
     for need in &needs {
         let id = need.meta.clone().expect("meta").id;
         let partners = matcher
@@ -61,8 +63,19 @@ async fn the_sample_catalog_loads_once_and_every_need_is_matched() {
             .await
             .expect("services")
             .into_inner();
-        assert!(!services.proposals.is_empty(), "no service proposal for {}", need.title);
+        // An offer is proposed only when its own text fits the need: the
+        // sample's offers describe their services, not every need's subject.
+        for proposal in &services.proposals {
+            assert!(proposal.reasons.iter().any(|r| r.starts_with("内容契合")), "{proposal:?}");
+        }
+        if services.proposals.is_empty() {
+            eprintln!("no service offer fits {}", need.title);
+        } else {
+            with_services += 1;
+        }
     }
+    eprintln!("{with_services} of {} sample needs have a fitting service offer", needs.len());
+    assert!(with_services > 0, "no sample need has a fitting service offer");
 
     // The plan's figures count the sample's certificates that are valid
     // today, of organizations in the city (湛江市 and its districts).

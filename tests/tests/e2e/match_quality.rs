@@ -217,6 +217,15 @@ async fn consortium_members_cover_only_what_their_evidence_is_about() {
         for covered in &consortium.covers {
             let evidence = covered.evidence.as_ref().expect("evidence");
             assert!(!evidence.matched_terms.is_empty() && !evidence.matched_terms.contains(&"设计".to_owned()));
+            // No embedding model here: covered by words, and the evidence says so.
+            assert!(evidence.score_parts.iter().all(|p| p.name != "semantic"));
+            let text = evidence.score_parts.iter().find(|p| p.name == "text").expect("text part");
+            assert!(
+                text.detail.contains("of the competency's weighted words")
+                    && text.detail.contains("lexical rule: semantic matching is off"),
+                "{}",
+                text.detail
+            );
         }
     }
     let scores: Vec<f32> = response.consortia.iter().map(|c| c.score).collect();

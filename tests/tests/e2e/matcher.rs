@@ -294,6 +294,49 @@ async fn service_proposals_route_to_agencies_offering_the_inferred_category() {
     assert!(top.reasons.iter().any(|r| r.contains("湛江市")), "{:?}", top.reasons);
 }
 
+async fn service_proposals(app: &TestApp, token: &str, need_id: &str) -> pb::ProposeServicesResponse {
+    app.matcher(Some(token))
+        .await
+        .propose_services(pb::ProposeServicesRequest { need_id: need_id.into(), limit: 5 })
+        .await
+        .expect("services")
+        .into_inner()
+}
+
+#[tokio::test]
+async fn an_offer_is_proposed_only_when_its_own_text_fits_the_need() {
+    // Lexical only (no embedding model in this server): the shrimp-testing
+    // offer shares nothing with a steel-inspection need but 检测, which only
+    // says both are about testing.
+    let app = spawn_app().await;
+    let (_, token) = app.tenant("湛江冷轧镀锌板有限公司", OrganizationKind::Enterprise).await;
+    let (_, shrimp_agency) = app.tenant("湛江水产品检测中心", OrganizationKind::IntermediaryAgency).await;
+    let (_, metal_agency) = app.tenant("粤西金属材料检测中心", OrganizationKind::IntermediaryAgency).await;
+    let shrimp = app.publish_offer(&shrimp_agency, shrimp_testing_offer()).await;
+    let metal = app.publish_offer(&metal_agency, metal_testing_offer()).await;
+    let steel_need = app.post_need(&token, galvanized_inspection_need()).await;
+    let shrimp_need = app
+        .post_need(
+            &token,
+            pb::TechNeed {
+                title: "出口对虾药物残留检测".into(),
+                description: "冻煮对虾出口前需要药物残留和微生物检测报告".into(),
+                ..Default::default()
+            },
+        )
+        .await;
+    let for_steel = service_proposals(&app, &token, &steel_need).await;
+    assert_eq!(for_steel.inferred_categories, [pb::ServiceCategory::TestingInspection as i32]);
+    let offers: Vec<&str> = for_steel.proposals.iter().map(|p| p.offer_id.as_str()).collect();
+    assert_eq!(offers, [metal.as_str()], "{for_steel:?}");
+    let fit = for_steel.proposals[0].reasons.iter().find(|r| r.starts_with("内容契合")).expect("the text fit");
+    assert!(fit.contains("镀锌") && fit.contains("仅按词面"), "{fit}");
+    // The same shrimp offer is what a shrimp need calls for.
+    let for_shrimp = service_proposals(&app, &token, &shrimp_need).await;
+    let offers: Vec<&str> = for_shrimp.proposals.iter().map(|p| p.offer_id.as_str()).collect();
+    assert_eq!(offers, [shrimp.as_str()], "{for_shrimp:?}");
+}
+
 #[tokio::test]
 async fn matching_reveals_neither_private_needs_nor_anonymous_owners() {
     let f = steel_fixture().await;

@@ -92,3 +92,87 @@ async fn an_english_need_finds_a_chinese_capability_and_the_reverse() {
     let best = best_partner(&app, &token, &welding_need).await;
     assert_eq!(best.organization_id, english, "{best:?}");
 }
+
+/// The competencies a member covers in the best consortium, with the evidence of each.
+fn covers_of<'a>(consortium: &'a pb::Consortium, organization_id: &str) -> Vec<&'a pb::CoveredCompetency> {
+    consortium.members.iter().filter(|m| m.organization_id == organization_id).flat_map(|m| m.covers.iter()).collect()
+}
+
+#[tokio::test]
+async fn a_competency_is_covered_by_a_capability_close_in_meaning_not_by_a_generic_word() {
+    if !model_installed() {
+        return;
+    }
+    let app = semantic_app().await;
+    let (lead, token) = app.tenant("湛江对虾饲料集团", OrganizationKind::Enterprise).await;
+    let cage = app.create_org("南海网箱工程实验室", OrganizationKind::Laboratory, "440802").await;
+    let feed = app.create_org("湛江水产营养研究所", OrganizationKind::ResearchInstitute, "440802").await;
+    app.add_capability(&cage, "抗风浪网箱设计", "深远海抗风浪网箱结构设计与锚泊系统").await;
+    app.add_capability(&feed, "对虾饲料配方与营养研究", "低鱼粉对虾配合饲料的营养需求与配方优化").await;
+    let mut need = pb::TechNeed {
+        title: "对虾深远海养殖".into(),
+        description: "深远海网箱养殖对虾，需要网箱与饲料两方面的合作".into(),
+        ..Default::default()
+    };
+    need.competencies = ["饲料配方设计", "抗风浪网箱"]
+        .iter()
+        .map(|c| pb::RequiredCompetency { name: (*c).into(), weight: 5 })
+        .collect();
+    let need = app.post_need(&token, need).await;
+    app.wait_for_index().await;
+    app.wait_for_vectors().await;
+    let response = app
+        .matcher(Some(&token))
+        .await
+        .propose_consortia(pb::ProposeConsortiaRequest { need_id: need, constraints: None })
+        .await
+        .expect("consortia")
+        .into_inner();
+    let best = &response.consortia[0];
+    assert_eq!(best.members[0].organization_id, lead);
+    assert_eq!(best.coverage, 1.0, "{best:?}");
+    let by_cage: Vec<&str> = covers_of(best, &cage).iter().map(|c| c.competency.as_str()).collect();
+    assert_eq!(by_cage, ["抗风浪网箱"], "设计 alone does not make 饲料配方设计");
+    let by_feed = covers_of(best, &feed);
+    assert_eq!(by_feed.len(), 1);
+    assert_eq!(by_feed[0].competency, "饲料配方设计");
+    // Every cover shows its semantic similarity: the competency was embedded
+    // when the need was posted, not on this request.
+    for cover in covers_of(best, &cage).into_iter().chain(by_feed) {
+        let parts = &cover.evidence.as_ref().expect("evidence").score_parts;
+        let semantic = parts.iter().find(|p| p.name == "semantic").expect("a semantic part");
+        assert!(semantic.value > 0.0 && semantic.detail.starts_with("semantic similarity"), "{semantic:?}");
+        let text = parts.iter().find(|p| p.name == "text").expect("a text part");
+        eprintln!("{}: {}; {}", cover.competency, semantic.detail, text.detail);
+        assert!(text.detail.contains("by meaning") && !text.detail.contains("lexical rule"), "{}", text.detail);
+    }
+}
+
+#[tokio::test]
+async fn a_testing_offer_about_another_subject_is_not_proposed_and_a_fitting_one_shows_its_similarity() {
+    if !model_installed() {
+        return;
+    }
+    let app = semantic_app().await;
+    let (_, token) = app.tenant("湛江冷轧镀锌板有限公司", OrganizationKind::Enterprise).await;
+    let (_, shrimp_agency) = app.tenant("湛江水产品检测中心", OrganizationKind::IntermediaryAgency).await;
+    let (_, metal_agency) = app.tenant("粤西金属材料检测中心", OrganizationKind::IntermediaryAgency).await;
+    let shrimp = app.publish_offer(&shrimp_agency, shrimp_testing_offer()).await;
+    let metal = app.publish_offer(&metal_agency, metal_testing_offer()).await;
+    let need = app.post_need(&token, galvanized_inspection_need()).await;
+    app.wait_for_index().await;
+    app.wait_for_vectors().await;
+    let response = app
+        .matcher(Some(&token))
+        .await
+        .propose_services(pb::ProposeServicesRequest { need_id: need, limit: 5 })
+        .await
+        .expect("services")
+        .into_inner();
+    let offers: Vec<&str> = response.proposals.iter().map(|p| p.offer_id.as_str()).collect();
+    eprintln!("{:?}", response.proposals.iter().map(|p| (&p.title, p.score, &p.reasons)).collect::<Vec<_>>());
+    assert_eq!(offers, [metal.as_str()], "the shrimp-testing offer does not fit a steel need: {response:?}");
+    assert!(!offers.contains(&shrimp.as_str()));
+    let fit = response.proposals[0].reasons.iter().find(|r| r.starts_with("内容契合")).expect("the text fit");
+    assert!(fit.contains("语义相似度"), "{fit}");
+}

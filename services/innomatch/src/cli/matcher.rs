@@ -198,6 +198,14 @@ pub async fn consortium(args: &ClientArgs, c: ConsortiumArgs) -> anyhow::Result<
             for cover in &m.covers {
                 let terms = cover.evidence.as_ref().map(|e| e.matched_terms.join(" ")).unwrap_or_default();
                 outln!("      covers {} (matched: {terms})", cover.competency);
+                // How it covers it: the semantic similarity, or the text part
+                // (which says when the competency is covered by words only).
+                let parts = cover.evidence.as_ref().map(|e| e.score_parts.as_slice()).unwrap_or_default();
+                let basis =
+                    parts.iter().find(|p| p.name == "semantic").or_else(|| parts.iter().find(|p| p.name == "text"));
+                if let Some(basis) = basis {
+                    outln!("        {}", basis.detail);
+                }
             }
         }
         if !x.uncovered_competencies.is_empty() {

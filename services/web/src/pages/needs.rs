@@ -21,7 +21,7 @@ use innomatch_core::{
     validation::Violations,
 };
 use innomatch_matcher::{
-    answers::{ConsortiaProposal, Evidence, PartnerMatches, Role as MemberRole, ServicesProposal},
+    answers::{ConsortiaProposal, Covered, Evidence, PartnerMatches, Role as MemberRole, ServicesProposal},
     convert::{ConsortiumQuery, NeedQuery},
 };
 use innomatch_proto::v1 as pb;
@@ -454,7 +454,7 @@ fn consortia(lang: Lang, proposal: &ConsortiaProposal) -> Markup {
                                 tr {
                                     td { a href={ "/organizations/" (member.organization_id) } { (member.organization_name) } }
                                     td { (member_role(lang, member.role)) @if !member.chain_position.is_empty() { br; small { (member.chain_position) } } }
-                                    td { @for covered in &member.covers { span.covers { a href={ "/capabilities/" (covered.capability_id) } { (covered.competency) } } " " } }
+                                    td { @for covered in &member.covers { span.covers title=(cover_basis(covered)) { a href={ "/capabilities/" (covered.capability_id) } { (covered.competency) } } " " } }
                                 }
                             }
                         }
@@ -466,6 +466,17 @@ fn consortia(lang: Lang, proposal: &ConsortiaProposal) -> Markup {
             }
         }
     }
+}
+
+/// How a member covers a competency: its semantic similarity, or the text
+/// part (which says when the competency is covered by its words only).
+fn cover_basis(covered: &Covered) -> &str {
+    let parts = &covered.evidence.score_parts;
+    parts
+        .iter()
+        .find(|p| p.name == "semantic")
+        .or_else(|| parts.iter().find(|p| p.name == "text"))
+        .map_or("", |p| &p.detail)
 }
 
 fn services(lang: Lang, proposal: &ServicesProposal) -> Markup {
