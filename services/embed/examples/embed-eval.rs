@@ -233,11 +233,10 @@ fn main() -> Result<(), Error> {
 
     let cache_dir = target_dir().join("embed-cache");
     fs::create_dir_all(&cache_dir)?;
-    let cache_name: String = e5
-        .model_id()
-        .chars()
-        .map(|c| if c.is_ascii_alphanumeric() || c == '.' || c == '-' { c } else { '_' })
-        .collect();
+    // Named the way `innomatch_search::vectors::VectorStore` names its file,
+    // so `make eval-real` finds these vectors and embeds nothing again.
+    let cache_name: String =
+        e5.model_id().chars().map(|c| if c.is_ascii_alphanumeric() || c == '-' { c } else { '_' }).collect();
     let codec = VectorCodec::new(e5.model_id(), e5.dimension())?;
     let mut cache = Cache::open(&cache_dir.join(format!("{cache_name}.vectors")), codec)?;
 

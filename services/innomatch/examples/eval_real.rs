@@ -263,11 +263,11 @@ async fn run(labs: &[Lab], needs: &[Need], title_only: bool) -> anyhow::Result<s
 
     // The same catalog with semantic matching: every record embedded by the
     // embedding follower's code (texts already embedded come from the vector
-    // file in `target/eval-vectors`, so a second run embeds nothing).
+    // file in `target/embed-cache`, the one `embed-eval` fills, so a second run embeds nothing).
     let (semantic, embed_seconds) = match E5Embedder::open(&E5Options::default()) {
         Ok(embedder) => {
             let embedder: Arc<dyn Embedder> = Arc::new(embedder);
-            let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../target/eval-vectors");
+            let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../target/embed-cache");
             let vectors = Arc::new(VectorStore::open(&dir, embedder.model_id(), embedder.dimension())?);
             let started = Instant::now();
             embedding::embed_reference(&embedder, &vectors).await.map_err(anyhow::Error::msg)?;

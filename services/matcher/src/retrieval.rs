@@ -21,7 +21,7 @@ use innomatch_search::{
 
 use crate::{
     MatcherError,
-    scoring::{DEPTH, RelevanceParts, SEMANTIC_WEIGHT, organization_relevance},
+    scoring::{DEPTH, RelevanceParts, organization_relevance, semantic_weight},
 };
 
 /// Capabilities retrieved per need before scoring.
@@ -63,8 +63,11 @@ pub enum Semantics {
     /// The text has no vector yet (it is embedded in the background).
     Pending,
     Ready {
+        /// In the vector store's metric.
         vector: Arc<[f32]>,
         background: f32,
+        /// The weight of a similarity above the background (see [`semantic_weight`]).
+        weight: f32,
     },
 }
 
@@ -104,7 +107,7 @@ impl Retrieval {
         match store.vector(id) {
             Some(vector) => {
                 let background = store.background(&vector);
-                Semantics::Ready { vector, background }
+                Semantics::Ready { vector, background, weight: semantic_weight(store.has_metric()) }
             }
             None => Semantics::Pending,
         }
@@ -118,7 +121,7 @@ impl Retrieval {
         match store.competency_vector(name) {
             Some(vector) => {
                 let background = store.background(&vector);
-                Semantics::Ready { vector, background }
+                Semantics::Ready { vector, background, weight: semantic_weight(store.has_metric()) }
             }
             None => Semantics::Pending,
         }
@@ -135,13 +138,13 @@ impl Retrieval {
     }
 
     /// The weighted semantic similarity of a record above the background
-    /// (see [`SEMANTIC_WEIGHT`]), and the raw similarity; `None` without semantics.
+    /// (see [`semantic_weight`]), and the raw similarity; `None` without semantics.
     pub fn semantic(&self, semantics: &Semantics, id: &str) -> Option<(f32, f32)> {
-        let (Semantics::Ready { vector, background }, Some(store)) = (semantics, &self.vectors) else {
+        let (Semantics::Ready { vector, background, weight }, Some(store)) = (semantics, &self.vectors) else {
             return None;
         };
         let similarity = store.cosine(vector, id)?;
-        Some((SEMANTIC_WEIGHT * (similarity - background).max(0.0), similarity))
+        Some((weight * (similarity - background).max(0.0), similarity))
     }
 
     /// A record's relevance parts: its lexical cosine and semantic part.
@@ -229,14 +232,14 @@ impl Retrieval {
         let cosines: Vec<f32> = lexical_best.iter().map(|(_, c)| *c).collect();
         let lexical = organization_relevance(profile, &cosines);
         let semantic = match (semantics, &self.vectors) {
-            (Semantics::Ready { vector: dense, background }, Some(store)) => {
-                store.organization(dense, organization_id, DEPTH, *background).map(|s| (s, *background))
+            (Semantics::Ready { vector: dense, background, weight }, Some(store)) => {
+                store.organization(dense, organization_id, DEPTH, *background).map(|s| (s, *background, *weight))
             }
             _ => None,
         };
         // The best capabilities by their own fused relevance.
         let mut ids: Vec<String> = lexical_best.iter().map(|(id, _)| id.clone()).collect();
-        if let Some((s, _)) = &semantic {
+        if let Some((s, _, _)) = &semantic {
             ids.extend(s.best.iter().map(|(id, _)| id.clone()));
         }
         ids.sort();
@@ -257,10 +260,10 @@ impl Retrieval {
             cosines.iter().map(|c| format!("{c:.2}")).collect::<Vec<_>>().join(" ")
         );
         let (semantic_part, semantic_detail) = match &semantic {
-            Some((s, background)) => {
+            Some((s, background, weight)) => {
                 let blend = 0.5 * s.depth + 0.5 * s.centroid;
                 (
-                    Some(SEMANTIC_WEIGHT * (blend - background).max(0.0)),
+                    Some(weight * (blend - background).max(0.0)),
                     format!(
                         "semantic: centroid {:.3}, best five {:.3}, background {background:.3}",
                         s.centroid, s.depth

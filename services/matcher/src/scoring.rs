@@ -62,12 +62,26 @@ pub const PROFILE_SHARE: f32 = 0.5;
 pub const DEPTH: usize = 5;
 
 /// Weight of semantic similarity (a dense-embedding cosine above the need's
-/// background, see `retrieval`) beside the lexical cosine: the ratio of the
-/// two scores' spreads over need–organization pairs on the real-text dev set
-/// (0.019 for the lexical blend, 0.014 for the semantic one), so a step of
-/// one spread in either moves a ranking equally. Measured there, weights from
-/// 0.7 to 2 gave the same gain; this is their unit, not a fitted optimum.
+/// background, see `retrieval`) beside the lexical cosine, for plain cosines
+/// of the embeddings: the ratio of the two scores' spreads over
+/// need–organization pairs on the real-text dev set (0.019 for the lexical
+/// blend, 0.014 for the semantic one), so a step of one spread in either
+/// moves a ranking equally. Measured there, weights from 0.7 to 2 gave the
+/// same gain; this is their unit, not a fitted optimum.
 pub const SEMANTIC_WEIGHT: f32 = 1.4;
+
+/// Weight of semantic similarity once the vector store measures it in its
+/// organization-separating metric (`innomatch_search::vectors`), whose
+/// similarities spread about 4.5 times wider (0.064 against 0.014 for the
+/// lexical blend on the dev set): two of its spreads to one lexical spread.
+/// Chosen on the dev set, where 0.3 to 0.7 ranked within half a point of it;
+/// the metric carries more of the signal than the plain cosine did.
+pub const METRIC_SEMANTIC_WEIGHT: f32 = 0.4;
+
+/// The semantic weight for a store with or without its metric.
+pub fn semantic_weight(metric: bool) -> f32 {
+    if metric { METRIC_SEMANTIC_WEIGHT } else { SEMANTIC_WEIGHT }
+}
 
 /// The relevance of a candidate before it is put on the score's scale: the
 /// lexical cosine (or blend, for an organization) plus the weighted
@@ -75,7 +89,7 @@ pub const SEMANTIC_WEIGHT: f32 = 1.4;
 #[derive(Debug, Clone, PartialEq)]
 pub struct RelevanceParts {
     pub lexical: f32,
-    /// `SEMANTIC_WEIGHT × max(0, similarity − background)`; `None` when the
+    /// `weight × max(0, similarity − background)` (see [`semantic_weight`]); `None` when the
     /// texts are not embedded (no model, or not yet).
     pub semantic: Option<f32>,
     pub lexical_detail: String,

@@ -190,6 +190,11 @@ pub async fn apply(
         let vector = active_input(record).and_then(|(kind, text)| store.known(&store.hash(kind, &text)));
         store.set(&meta.id, record.kind(), &meta.organization_id, vector);
     }
+    // The metric follows the catalog as it grows (a no-op until it has moved enough).
+    let refit = Arc::clone(store);
+    if tokio::task::spawn_blocking(move || refit.refit_metric_if_due()).await.map_err(|e| e.to_string())? {
+        tracing::info!(vectors = store.len(), "semantic metric fitted to the catalog");
+    }
     metrics::gauge!("innomatch_embedding_pending").set(0.0);
     if let Some(last) = changes.last() {
         progress.applied.store(last.sequence, Ordering::Release);
