@@ -478,34 +478,14 @@ mod tests {
     use std::sync::Arc;
 
     use innomatch_catalog::{Catalog, sqlite::SqliteStore, store::RecordStore, tokens::TokenRegistry};
-    use innomatch_core::{
-        auth::Principal,
-        model::{Capability, RequiredCompetency, Role as UserRole},
-    };
+    use innomatch_core::model::RequiredCompetency;
     use innomatch_search::{
         index::SearchIndex,
         vectors::{COMPETENCY_KIND, VectorStore},
     };
 
     use super::*;
-
-    fn admin() -> Principal {
-        Principal { token_id: "tok_admin".into(), organization_id: None, role: UserRole::Admin }
-    }
-
-    async fn create(catalog: &Catalog, record: Record, owner: &str) -> String {
-        catalog.create(&admin(), record, owner).await.expect("create").meta().id.clone()
-    }
-
-    async fn organization(catalog: &Catalog, name: &str, kind: OrganizationKind) -> String {
-        let org =
-            Organization { name: name.into(), kind: Some(kind), region_code: "440802".into(), ..Default::default() };
-        create(catalog, Record::Organization(org), "").await
-    }
-
-    fn capability(title: &str) -> Record {
-        Record::Capability(Capability { title: title.into(), description: title.into(), ..Default::default() })
-    }
+    use crate::test_support::{admin, capability, create, organization};
 
     fn need(competencies: &[&str]) -> Record {
         Record::Need(TechNeed {

@@ -26,6 +26,8 @@ pub mod offers;
 pub mod policy_push;
 pub mod retrieval;
 pub mod scoring;
+#[cfg(test)]
+mod test_support;
 
 pub use error::MatcherError;
 pub use matcher::Matcher;

@@ -398,27 +398,10 @@ mod tests {
     //! The matcher's domain on an in-memory store and an in-RAM index.
 
     use innomatch_catalog::{Catalog, sqlite::SqliteStore, store::RecordStore, tokens::TokenRegistry};
-    use innomatch_core::model::{OrganizationKind, Role};
+    use innomatch_core::model::OrganizationKind;
 
     use super::*;
-
-    fn admin() -> Principal {
-        Principal { token_id: "tok_admin".into(), organization_id: None, role: Role::Admin }
-    }
-
-    async fn create(catalog: &Catalog, record: Record, owner: &str) -> String {
-        catalog.create(&admin(), record, owner).await.expect("create").meta().id.clone()
-    }
-
-    async fn organization(catalog: &Catalog, name: &str, kind: OrganizationKind) -> String {
-        let org =
-            Organization { name: name.into(), kind: Some(kind), region_code: "440802".into(), ..Default::default() };
-        create(catalog, Record::Organization(org), "").await
-    }
-
-    fn capability(title: &str) -> Record {
-        Record::Capability(Capability { title: title.into(), description: title.into(), ..Default::default() })
-    }
+    use crate::test_support::{admin, capability, create, organization};
 
     #[tokio::test]
     async fn partners_rank_by_fit_and_affinity_agrees_with_them() {

@@ -1186,12 +1186,9 @@ mod tests {
         assert_eq!(found(&index, "\"machine vision\""), ["cap_2"], "a phrase is taken literally");
     }
 
-    /// Whether a word occurs is decided among the records the viewer may
-    /// read: a private need's words never change another tenant's results.
-    #[test]
-    fn words_in_records_a_viewer_cannot_read_do_not_change_their_results() {
-        let index = index_of(&[("冷链运输车辆调度", "园区物流信息化")]);
-        let need = Record::Need(innomatch_core::model::TechNeed {
+    /// An active need `need_1` of `org_9` with `visibility`.
+    fn need_of_org_9(title: &str, visibility: innomatch_core::model::Visibility) -> Record {
+        Record::Need(innomatch_core::model::TechNeed {
             meta: RecordMeta {
                 id: "need_1".into(),
                 organization_id: "org_9".into(),
@@ -1199,10 +1196,18 @@ mod tests {
                 status: Some(RecordStatus::Active),
                 ..Default::default()
             },
-            title: "冷链物流温控".into(),
-            visibility: Some(innomatch_core::model::Visibility::Private),
+            title: title.into(),
+            visibility: Some(visibility),
             ..Default::default()
-        });
+        })
+    }
+
+    /// Whether a word occurs is decided among the records the viewer may
+    /// read: a private need's words never change another tenant's results.
+    #[test]
+    fn words_in_records_a_viewer_cannot_read_do_not_change_their_results() {
+        let index = index_of(&[("冷链运输车辆调度", "园区物流信息化")]);
+        let need = need_of_org_9("冷链物流温控", innomatch_core::model::Visibility::Private);
         index
             .apply(&[Change { sequence: 10, operation: ChangeOperation::Created, committed_at_ms: 0, record: need }])
             .expect("apply");
@@ -1325,18 +1330,7 @@ mod tests {
     #[test]
     fn hits_name_the_owner_of_an_anonymous_need_only_to_its_owner() {
         let index = index_of(&[("冷链运输车辆调度", "园区物流信息化")]);
-        let need = Record::Need(innomatch_core::model::TechNeed {
-            meta: RecordMeta {
-                id: "need_1".into(),
-                organization_id: "org_9".into(),
-                version: 1,
-                status: Some(RecordStatus::Active),
-                ..Default::default()
-            },
-            title: "冷链物流温控需求".into(),
-            visibility: Some(innomatch_core::model::Visibility::Anonymous),
-            ..Default::default()
-        });
+        let need = need_of_org_9("冷链物流温控需求", innomatch_core::model::Visibility::Anonymous);
         index
             .apply(&[Change { sequence: 10, operation: ChangeOperation::Created, committed_at_ms: 0, record: need }])
             .expect("apply");
