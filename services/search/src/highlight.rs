@@ -68,7 +68,7 @@ pub fn snippet(text: &str, spans: &[TermSpan<'_>], max_chars: usize) -> Option<S
 }
 
 /// Appends `text` with the characters HTML gives meaning to escaped.
-fn push_escaped(out: &mut String, text: &str) {
+pub fn push_escaped(out: &mut String, text: &str) {
     for c in text.chars() {
         match c {
             '<' => out.push_str("&lt;"),

@@ -459,14 +459,12 @@ impl VectorStore {
                 _ => metric.apply(&entry.vector),
             };
         }
-        for (owner, members) in &mut state.members {
-            let ids: Vec<String> = members.ids.iter().cloned().collect();
+        for members in state.members.values_mut() {
+            let ids = std::mem::take(&mut members.ids);
             *members = Members::default();
-            for id in ids {
-                if let Some(entry) = state.records.get(&id)
-                    && entry.owner == *owner
-                {
-                    members.add(&id, &entry.compared);
+            for id in &ids {
+                if let Some(entry) = state.records.get(id) {
+                    members.add(id, &entry.compared);
                 }
             }
         }

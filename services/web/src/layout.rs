@@ -10,6 +10,7 @@ use axum::{
     response::{IntoResponse, Response},
 };
 use innomatch_core::{model::Role, validation::Violations};
+use innomatch_search::highlight::push_escaped;
 use maud::{DOCTYPE, Markup, PreEscaped, html};
 use tonic::Code;
 
@@ -167,22 +168,9 @@ pub fn highlighted(snippet: &str) -> Markup {
     PreEscaped(out)
 }
 
-/// Tantivy escapes its snippets already; undo that before escaping once.
+/// Snippets arrive escaped (`innomatch_search::highlight`); undo that before escaping once.
 fn unescape(text: &str) -> String {
     text.replace("&lt;", "<").replace("&gt;", ">").replace("&quot;", "\"").replace("&#39;", "'").replace("&amp;", "&")
-}
-
-fn push_escaped(out: &mut String, text: &str) {
-    for c in text.chars() {
-        match c {
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '&' => out.push_str("&amp;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c => out.push(c),
-        }
-    }
 }
 
 /// What a page could not do, shown as an error page with its status.
