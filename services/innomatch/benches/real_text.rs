@@ -29,10 +29,23 @@
 //! innomatch answers each query twice: as by default (an exact total) and
 //! with `estimate_total` (a lower bound, so tantivy may prune).
 //!
+//! Matching: after the search measures, the first 100 need papers are posted
+//! as one enterprise's needs (title, abstract, and the abstract's three
+//! strongest keywords as what a consortium must cover), and each is matched
+//! (MatchNeed, 10 partners) and given consortia (ProposeConsortia) over
+//! gRPC, three times after a warm-up: first lexical-only, then, when the
+//! model is installed, with the hybrid after a restart with semantic
+//! matching on the same data. For the hybrid every record needs a vector,
+//! and embedding 100k texts takes hours here, so the bench seeds the
+//! server's vector store first (see `seed_vectors`: real records get their
+//! abstract's own vector, synthetic ones the normalised mean of their three
+//! sources'); the need texts are embedded by the server, as when posted.
+//!
 //! Reported: import docs/s until searchable against raw indexing docs/s;
 //! search p50/p99 over gRPC and in process against raw in process; QPS at 1,
-//! 4 and 16 clients for all three; MRR@10; RSS and index bytes per document.
-//! Prints a table and writes `target/bench/real-text.json`.
+//! 4 and 16 clients for all three; MRR@10; RSS and index bytes per document;
+//! MatchNeed and ProposeConsortia p50/p99, lexical and hybrid, and the
+//! hybrid server's RSS. Prints a table and writes `target/bench/real-text.json`.
 
 use std::{
     net::SocketAddr,
@@ -46,13 +59,17 @@ use innomatch::server;
 use innomatch_core::{
     auth::Principal,
     config::{DatabaseSettings, SearchSettings, Secret, ServiceKind, Settings},
-    model::{Record, Role},
+    model::{Capability, Record, Role},
     postgres::TestSchema,
 };
-use innomatch_proto::v1::{self as pb, search_service_client::SearchServiceClient};
+use innomatch_embed::{E5Embedder, E5Options, Embedder, TextKind};
+use innomatch_proto::v1::{
+    self as pb, matcher_service_client::MatcherServiceClient, search_service_client::SearchServiceClient,
+};
 use innomatch_search::{
     analysis::{Analyzer, text_field_options},
     index::{SearchIndex, analyzer},
+    vectors::{VectorStore, embedding_input},
 };
 use serde::Deserialize;
 use serde_json::json;
@@ -76,6 +93,13 @@ const THROUGHPUT_SECONDS: u64 = 5;
 /// PostgreSQL answers in tens of milliseconds: its one-client pass is cut short.
 const POSTGRES_SEQUENTIAL_QUERIES: usize = 200;
 const ADMIN_TOKEN: &str = "imt_bench_admin_token_0123456789abcdef";
+/// Need papers posted as an enterprise's needs for the matching measures.
+const MATCH_NEEDS: usize = 100;
+/// Times each need is matched and given consortia, after one warm-up pass.
+const MATCH_ROUNDS: usize = 3;
+const ENTERPRISE_REF: &str = "enterprise";
+/// Texts per embedding call when the bench fills the vector cache.
+const EMBED_BATCH: usize = 32;
 
 #[derive(Deserialize)]
 struct Lab {
@@ -93,6 +117,9 @@ struct Need {
 struct Doc {
     title: String,
     description: String,
+    /// The real abstracts it is made of (indices into [`real_texts`]): itself
+    /// for a real record, three for a synthetic one.
+    sources: Vec<usize>,
 }
 
 /// A query and, for a title query, the record of its own paper.
@@ -155,16 +182,25 @@ fn title_of(description: &str) -> String {
     if clause.chars().count() >= 4 { clause.to_owned() } else { description.chars().take(TITLE_CHARS).collect() }
 }
 
-/// The corpus (see the module docs) of `records` records.
-fn corpus(needs: &[Need], labs: &[Lab], records: usize) -> Vec<Doc> {
-    let real: Vec<&str> = needs
+/// The real abstracts, need papers' first: what the corpus is made of.
+fn real_texts<'a>(needs: &'a [Need], labs: &'a [Lab]) -> Vec<&'a str> {
+    needs
         .iter()
         .map(|n| n.text.as_str())
         .chain(labs.iter().flat_map(|l| l.abstracts.iter().map(String::as_str)))
-        .collect();
+        .collect()
+}
+
+/// The corpus (see the module docs) of `records` records.
+fn corpus(needs: &[Need], labs: &[Lab], records: usize) -> Vec<Doc> {
+    let real = real_texts(needs, labs);
     let split: Vec<Vec<&str>> = real.iter().map(|text| sentences(text)).collect();
-    let mut docs: Vec<Doc> =
-        real.iter().take(records).map(|text| Doc { title: title_of(text), description: (*text).to_owned() }).collect();
+    let mut docs: Vec<Doc> = real
+        .iter()
+        .take(records)
+        .enumerate()
+        .map(|(i, text)| Doc { title: title_of(text), description: (*text).to_owned(), sources: vec![i] })
+        .collect();
     let mut rng = Lcg(20_251_201);
     while docs.len() < records {
         let mut sources = Vec::with_capacity(3);
@@ -188,7 +224,7 @@ fn corpus(needs: &[Need], labs: &[Lab], records: usize) -> Vec<Doc> {
                 }
             }
         }
-        docs.push(Doc { title: title_of(&description), description });
+        docs.push(Doc { title: title_of(&description), description, sources });
     }
     docs
 }
@@ -315,6 +351,170 @@ fn import_rows(docs: &[Doc]) -> Vec<pb::ImportRecord> {
         ..Default::default()
     });
     organizations.chain(capabilities).collect()
+}
+
+/// The first [`MATCH_NEEDS`] need papers as one enterprise's needs: title,
+/// abstract and the abstract's three strongest keywords (what a consortium
+/// must cover). Imported after the search measures, so they never compete
+/// with the capabilities those rank.
+fn need_rows(needs: &[Need], analyzer: &Analyzer) -> Vec<pb::ImportRecord> {
+    let enterprise = pb::ImportRecord {
+        record: Some(pb::import_record::Record::Organization(pb::Organization {
+            name: "湛江海滨制造有限公司".into(),
+            kind: pb::OrganizationKind::Enterprise as i32,
+            region_code: "440802".into(),
+            ..Default::default()
+        })),
+        r#ref: ENTERPRISE_REF.into(),
+        ..Default::default()
+    };
+    let posted = needs.iter().take(MATCH_NEEDS).enumerate().map(|(i, need)| pb::ImportRecord {
+        record: Some(pb::import_record::Record::Need(pb::TechNeed {
+            title: need.title.clone(),
+            description: need.text.clone(),
+            keywords: analyzer.keywords(&need.text, KEYWORDS_PER_QUERY).into_iter().map(|(word, _)| word).collect(),
+            ..Default::default()
+        })),
+        r#ref: format!("need-{i}"),
+        organization_ref: ENTERPRISE_REF.into(),
+    });
+    std::iter::once(enterprise).chain(posted).collect()
+}
+
+/// Imports `rows` over gRPC and waits until the index has applied them all.
+async fn import_until_searchable(
+    addr: SocketAddr,
+    index: &SearchIndex,
+    rows: Vec<pb::ImportRecord>,
+) -> anyhow::Result<pb::ImportSummary> {
+    let expected = index.applied_sequence() + rows.len() as i64;
+    let count = rows.len() as u64;
+    let mut applied = index.subscribe_applied();
+    let summary = client(addr).await?.import(authorized(tokio_stream::iter(rows))).await?.into_inner();
+    if summary.imported != count {
+        bail!("{} of {count} rows imported: {:?}", summary.imported, summary.rejected.first());
+    }
+    applied.wait_for(|&sequence| sequence >= expected).await?;
+    Ok(summary)
+}
+
+/// The ids of the enterprise's needs, through search.
+async fn need_ids(addr: SocketAddr, enterprise: &str) -> anyhow::Result<Vec<String>> {
+    let request = pb::SearchRequest {
+        filters: Some(pb::SearchFilters {
+            record_kinds: vec![pb::RecordKind::Need as i32],
+            organization_id: enterprise.into(),
+            ..Default::default()
+        }),
+        page_size: MATCH_NEEDS as u32,
+        ..Default::default()
+    };
+    let hits = client(addr).await?.search(authorized(request)).await?.into_inner().hits;
+    let ids: Vec<String> = hits.into_iter().map(|hit| hit.id).collect();
+    if ids.is_empty() {
+        bail!("the posted needs are not searchable");
+    }
+    Ok(ids)
+}
+
+/// MatchNeed (10 partners) and ProposeConsortia latencies over gRPC, one
+/// client: every need once to warm up, then [`MATCH_ROUNDS`] times each.
+async fn matching_latencies(addr: SocketAddr, need_ids: &[String]) -> anyhow::Result<serde_json::Value> {
+    let channel = Channel::from_shared(format!("http://{addr}"))?.connect().await?;
+    let mut matcher = MatcherServiceClient::new(channel).max_decoding_message_size(16 * 1024 * 1024);
+    let (mut matched, mut proposed) = (Vec::new(), Vec::new());
+    let mut with_partners = 0usize;
+    for round in 0..=MATCH_ROUNDS {
+        for id in need_ids {
+            let t = Instant::now();
+            let response = matcher
+                .match_need(authorized(pb::MatchNeedRequest { need_id: id.clone(), limit: TOP as u32 }))
+                .await?
+                .into_inner();
+            let match_time = t.elapsed();
+            let t = Instant::now();
+            matcher
+                .propose_consortia(authorized(pb::ProposeConsortiaRequest { need_id: id.clone(), constraints: None }))
+                .await?;
+            if round > 0 {
+                matched.push(match_time);
+                proposed.push(t.elapsed());
+                with_partners += usize::from(!response.organizations.is_empty());
+            }
+        }
+    }
+    let share_with_partners = with_partners as f64 / matched.len().max(1) as f64;
+    Ok(json!({
+        "needs": need_ids.len(),
+        "match_need": Pass::new(matched).summary(),
+        "propose_consortia": Pass::new(proposed).summary(),
+        "share_with_partners": share_with_partners,
+    }))
+}
+
+/// Seeds the vector store in `data_dir` with a vector for every record of
+/// the corpus, so the hybrid is measured on 100k capabilities without
+/// embedding 100k texts (hours on this machine): a real record takes its
+/// abstract's vector (a need paper's abstract, never embedded alone, the
+/// vector of its title and abstract), a synthetic record the normalised mean
+/// of its three sources' vectors. The real abstracts' vectors come from the
+/// cache `embed-eval` and `make eval-real` fill (`target/embed-cache`); the
+/// ones missing there are embedded now and cached. Returns how many texts
+/// had to be embedded.
+fn seed_vectors(
+    embedder: &E5Embedder,
+    data_dir: &Path,
+    needs: &[Need],
+    labs: &[Lab],
+    docs: &[Doc],
+) -> anyhow::Result<usize> {
+    let (model, dimension) = (embedder.model_id(), embedder.dimension());
+    let cache =
+        VectorStore::open(&Path::new(env!("CARGO_MANIFEST_DIR")).join("../../target/embed-cache"), model, dimension)?;
+    let real = real_texts(needs, labs);
+    let inputs: Vec<(TextKind, String)> = real
+        .iter()
+        .enumerate()
+        .map(|(i, text)| match needs.get(i) {
+            Some(need) => (TextKind::Query, format!("{}。{}", need.title, need.text)),
+            None => (TextKind::Passage, (*text).to_owned()),
+        })
+        .collect();
+    let hashes: Vec<_> = inputs.iter().map(|(kind, text)| cache.hash(*kind, text)).collect();
+    let missing: Vec<usize> = (0..inputs.len()).filter(|&i| cache.known(&hashes[i]).is_none()).collect();
+    if !missing.is_empty() {
+        println!("  embedding {} real abstracts missing from target/embed-cache (once)", missing.len());
+    }
+    for kind in [TextKind::Query, TextKind::Passage] {
+        let of_kind: Vec<usize> = missing.iter().copied().filter(|&i| inputs[i].0 == kind).collect();
+        for batch in of_kind.chunks(EMBED_BATCH) {
+            let texts: Vec<&str> = batch.iter().map(|&i| inputs[i].1.as_str()).collect();
+            for (&i, vector) in batch.iter().zip(embedder.embed(&texts, kind)?) {
+                cache.remember(hashes[i], vector)?;
+            }
+        }
+    }
+    let sources: Vec<std::sync::Arc<[f32]>> = hashes
+        .iter()
+        .map(|hash| cache.known(hash).context("a cached vector went missing"))
+        .collect::<Result<_, _>>()?;
+    let store = VectorStore::open(&data_dir.join("vectors"), model, dimension)?;
+    for doc in docs {
+        let record = Record::Capability(Capability {
+            title: doc.title.clone(),
+            description: doc.description.clone(),
+            ..Default::default()
+        });
+        let Some((kind, text)) = embedding_input(&record) else { continue };
+        let mut mean = vec![0f32; dimension];
+        for &source in &doc.sources {
+            mean.iter_mut().zip(sources[source].iter()).for_each(|(m, v)| *m += v);
+        }
+        let norm = mean.iter().map(|v| v * v).sum::<f32>().sqrt().max(f32::EPSILON);
+        mean.iter_mut().for_each(|v| *v /= norm);
+        store.remember(store.hash(kind, &text), mean)?;
+    }
+    Ok(missing.len())
 }
 
 /// Closed-loop throughput of `clients` gRPC clients over `queries`.
@@ -528,27 +728,20 @@ async fn main() -> anyhow::Result<()> {
 
     // innomatch: import over gRPC until the index has applied every change.
     let dir = tempfile::tempdir()?;
-    let settings = Settings {
+    let mut settings = Settings {
         listen: SocketAddr::from(([127, 0, 0, 1], 0)),
         data_dir: dir.path().to_path_buf(),
         admin_token: Some(Secret::new(ADMIN_TOKEN)),
-        services: vec![ServiceKind::Catalog, ServiceKind::Search],
+        services: vec![ServiceKind::Catalog, ServiceKind::Search, ServiceKind::Matcher],
         search: SearchSettings { semantic: false, ..SearchSettings::default() },
         ..Settings::default()
     };
     let running = server::start(&settings).await?;
     let index: Arc<SearchIndex> = Arc::clone(running.search_index.as_ref().context("search runs")?);
     let addr = running.addr;
-    let rows = import_rows(&docs);
-    let expected_sequence = rows.len() as i64;
-    let mut applied = index.subscribe_applied();
     let started = Instant::now();
-    let summary = client(addr).await?.import(authorized(tokio_stream::iter(rows))).await?.into_inner();
-    applied.wait_for(|&sequence| sequence >= expected_sequence).await?;
+    import_until_searchable(addr, &index, import_rows(&docs)).await?;
     let import_seconds = started.elapsed().as_secs_f64();
-    if summary.imported as i64 != expected_sequence {
-        bail!("{} of {expected_sequence} rows imported: {:?}", summary.imported, summary.rejected.first());
-    }
     let import_docs_per_sec = docs.len() as f64 / import_seconds;
 
     // Quality, in process (the same engine answers gRPC): the hit's record
@@ -609,8 +802,47 @@ async fn main() -> anyhow::Result<()> {
     let innomatch_rss = rss_mib();
     let index_bytes = dir_bytes(&dir.path().join("index"));
     let store_bytes = dir_bytes(dir.path()).saturating_sub(index_bytes);
+
+    // Matching, lexical: the need papers posted as needs, matched against every record.
+    let summary = import_until_searchable(addr, &index, need_rows(&needs, &analyzer)).await?;
+    let enterprise = summary.organization_ids.get(ENTERPRISE_REF).context("the enterprise's id")?;
+    let posted = need_ids(addr, enterprise).await?;
+    let lexical_matching = matching_latencies(addr, &posted).await?;
+    let head = index.applied_sequence();
     running.shutdown().await?;
     drop(index);
+
+    // Matching, hybrid: the same data restarted with semantic matching, once
+    // every record has its vector (seeded, see `seed_vectors`) and the need
+    // texts theirs (embedded by the server, as when they are posted).
+    let hybrid_matching = match E5Embedder::open(&E5Options::default()) {
+        Err(error) => {
+            println!("  hybrid matching skipped: {error}");
+            None
+        }
+        Ok(embedder) => {
+            let embedded_now = seed_vectors(&embedder, dir.path(), &needs, &labs, &docs)?;
+            drop(embedder);
+            settings.search.semantic = true;
+            let running = server::start(&settings).await?;
+            let progress = running.embedding_progress.clone().context("semantic matching runs")?;
+            let waited = Instant::now();
+            while progress.applied() < head {
+                if waited.elapsed() > Duration::from_secs(3600) {
+                    bail!("vectors stopped at change {} of {head}", progress.applied());
+                }
+                tokio::time::sleep(Duration::from_millis(200)).await;
+            }
+            let vectors_ready_seconds = waited.elapsed().as_secs_f64();
+            let mut measured = matching_latencies(running.addr, &posted).await?;
+            measured["rss_mib"] = json!(rss_mib());
+            measured["vectors_ready_seconds_after_restart"] = json!(vectors_ready_seconds);
+            measured["texts_embedded_by_server"] = json!(progress.embedded.load(std::sync::atomic::Ordering::Relaxed));
+            measured["abstracts_embedded_for_seed"] = json!(embedded_now);
+            running.shutdown().await?;
+            Some(measured)
+        }
+    };
 
     // Raw tantivy + jieba-rs, in process.
     let raw_dir = tempfile::tempdir()?;
@@ -701,6 +933,7 @@ async fn main() -> anyhow::Result<()> {
             "raw_index": raw_bytes as f64 / n,
         },
         "postgres": postgres,
+        "matching": { "lexical": lexical_matching, "hybrid": hybrid_matching },
     });
 
     println!(
@@ -750,6 +983,25 @@ async fn main() -> anyhow::Result<()> {
         raw_bytes as f64 / n,
         store_bytes as f64 / n
     );
+    for (label, measured) in [("lexical", Some(&lexical_matching)), ("hybrid", hybrid_matching.as_ref())] {
+        let Some(m) = measured else { continue };
+        println!(
+            "  MatchNeed {label:<8} p50 {:>7.2} ms  p99 {:>7.2} ms   ProposeConsortia p50 {:>7.2} ms  p99 {:>7.2} ms  ({} needs × {MATCH_ROUNDS})",
+            m["match_need"]["p50_ms"].as_f64().unwrap_or(0.0),
+            m["match_need"]["p99_ms"].as_f64().unwrap_or(0.0),
+            m["propose_consortia"]["p50_ms"].as_f64().unwrap_or(0.0),
+            m["propose_consortia"]["p99_ms"].as_f64().unwrap_or(0.0),
+            m["needs"],
+        );
+    }
+    if let Some(m) = &hybrid_matching {
+        println!(
+            "  hybrid: RSS {:.0} MiB, vectors ready {:.0} s after restart, {} texts embedded by the server",
+            m["rss_mib"].as_f64().unwrap_or(0.0),
+            m["vectors_ready_seconds_after_restart"].as_f64().unwrap_or(0.0),
+            m["texts_embedded_by_server"]
+        );
+    }
     let out = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../target/bench");
     std::fs::create_dir_all(&out)?;
     std::fs::write(out.join("real-text.json"), serde_json::to_string_pretty(&report)?)?;

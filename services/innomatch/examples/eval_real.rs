@@ -13,6 +13,7 @@
 
 use std::{
     collections::{BTreeMap, HashMap},
+    io::Write as _,
     path::PathBuf,
     sync::Arc,
     time::Instant,
@@ -175,12 +176,27 @@ async fn evaluate(
     need_ids: &[String],
     lab_of_org: &HashMap<String, String>,
     labs: usize,
+    mut dump: Option<&mut dyn std::io::Write>,
 ) -> anyhow::Result<(Metrics, usize, Vec<f32>)> {
     let mut metrics = Metrics::default();
     let mut below_floor = 0;
     let mut true_scores = Vec::new();
     for (need, id) in needs.iter().zip(need_ids) {
         let matches = matcher.match_need(&admin(), id, labs).await?;
+        if let Some(out) = dump.as_mut() {
+            // Every ranked laboratory with its score parts and their details,
+            // for studying fusions offline.
+            let orgs: Vec<serde_json::Value> = matches
+                .organizations
+                .iter()
+                .map(|o| {
+                    let parts: Vec<serde_json::Value> =
+                        o.evidence.score_parts.iter().map(|p| json!([p.name, p.value, p.detail])).collect();
+                    json!({ "lab": lab_of_org.get(&o.organization_id), "score": o.score, "parts": parts })
+                })
+                .collect();
+            writeln!(out, "{}", json!({ "truth": need.discipline, "orgs": orgs }))?;
+        }
         if matches.note.is_some() {
             below_floor += 1;
         }
@@ -258,7 +274,7 @@ async fn run(labs: &[Lab], needs: &[Need], title_only: bool) -> anyhow::Result<s
     let loaded = started.elapsed();
     let lexical = Matcher::new(catalog.clone(), Arc::clone(&index));
     let started = Instant::now();
-    let (lexical_metrics, _, _) = evaluate(&lexical, needs, &need_ids, &lab_of_org, labs.len()).await?;
+    let (lexical_metrics, _, _) = evaluate(&lexical, needs, &need_ids, &lab_of_org, labs.len(), None).await?;
     let matched = started.elapsed();
 
     // The same catalog with semantic matching: every record embedded by the
@@ -286,10 +302,23 @@ async fn run(labs: &[Lab], needs: &[Need], title_only: bool) -> anyhow::Result<s
             (None, std::time::Duration::ZERO)
         }
     };
-    let (system, below_floor, mut true_scores) = match &semantic {
-        Some(matcher) => evaluate(matcher, needs, &need_ids, &lab_of_org, labs.len()).await?,
-        None => evaluate(&lexical, needs, &need_ids, &lab_of_org, labs.len()).await?,
+    // `INNOMATCH_EVAL_DUMP=<dir>` writes every need's ranking there, one JSON line each.
+    let mut dump = match std::env::var_os("INNOMATCH_EVAL_DUMP") {
+        Some(dir) => {
+            std::fs::create_dir_all(&dir)?;
+            let name = if title_only { "title-only.jsonl" } else { "full.jsonl" };
+            Some(std::io::BufWriter::new(std::fs::File::create(PathBuf::from(dir).join(name))?))
+        }
+        None => None,
     };
+    let dump_to = dump.as_mut().map(|out| out as &mut dyn std::io::Write);
+    let (system, below_floor, mut true_scores) = match &semantic {
+        Some(matcher) => evaluate(matcher, needs, &need_ids, &lab_of_org, labs.len(), dump_to).await?,
+        None => evaluate(&lexical, needs, &need_ids, &lab_of_org, labs.len(), dump_to).await?,
+    };
+    if let Some(mut out) = dump {
+        std::io::Write::flush(&mut out)?;
+    }
 
     // The baseline on the same text.
     let mut texts: Vec<String> = labs.iter().flat_map(|l| l.abstracts.iter().cloned()).collect();

@@ -45,7 +45,7 @@ use crate::{
         Role,
     },
     consortium::{Candidate, Problem},
-    matcher::{NeedView, Organizations},
+    matcher::{NeedView, Organizations, Words},
     retrieval::{COMPETENCY_POOL, Semantics, system},
     scoring::{region_score, region_tier, relevance_score},
 };
@@ -191,7 +191,7 @@ impl Matcher {
                 if !eligible(need, &org, constraints) {
                     continue;
                 }
-                let mut matched = self.capability_match(need, &vector, &semantics, capability, &org);
+                let mut matched = self.capability_match(need, &vector, &semantics, capability, &org, Words::Include);
                 // Words count only with a specific word of the competency in
                 // the capability's text; meaning only when it is close (at
                 // the cover threshold): a faint similarity is no evidence.

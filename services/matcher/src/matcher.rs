@@ -23,6 +23,16 @@ use crate::{
 /// Capabilities shown under each organization.
 const TOP_CAPABILITIES_SHOWN: usize = 3;
 
+/// Whether a match's evidence gets the words it shares with the need and
+/// its best sentence, which cost an analysis of the candidate's text: a
+/// ranking scores its candidates without them and builds them only for
+/// the matches it returns.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Words {
+    Skip,
+    Include,
+}
+
 /// What the answer says when nothing reaches the relevance floor.
 pub const NO_GOOD_PARTNER: &str = "没有找到足够相关的合作伙伴：需求与已登记的能力没有共同的具体主题 \
      (no good partner found: the need shares no specific subject with any listed capability)";
@@ -142,12 +152,20 @@ impl Matcher {
         // Context moves a score by at most CONTEXT_SHARE of its relevance:
         // keep enough by relevance that re-ordering by score is exact.
         organizations.truncate(limit.saturating_mul(3).max(limit + 10));
-        let mut ranked = Vec::with_capacity(organizations.len());
+        // Scores first; the shared words and snippets, which cost an
+        // analysis of each text shown, only for the organizations returned.
+        let mut scored = Vec::with_capacity(organizations.len());
         for (relevance, org) in organizations {
-            ranked.push(self.organization_match(need, &vector, &semantics, &org, relevance).await?);
+            let score =
+                self.organization_match(need, &vector, &semantics, &org, relevance.clone(), Words::Skip).await?.score;
+            scored.push((score, relevance, org));
         }
-        ranked.sort_by(|a, b| b.score.total_cmp(&a.score).then_with(|| a.organization_id.cmp(&b.organization_id)));
-        ranked.truncate(limit);
+        scored.sort_by(|a, b| b.0.total_cmp(&a.0).then_with(|| a.2.meta.id.cmp(&b.2.meta.id)));
+        scored.truncate(limit);
+        let mut ranked = Vec::with_capacity(scored.len());
+        for (_, relevance, org) in scored {
+            ranked.push(self.organization_match(need, &vector, &semantics, &org, relevance, Words::Include).await?);
+        }
 
         let mut capabilities = Vec::new();
         let model = self.retrieval.index().relevance();
@@ -166,10 +184,20 @@ impl Matcher {
             else {
                 continue;
             };
-            capabilities.push(self.capability_match(need, &vector, &semantics, capability, &org));
+            capabilities.push((self.capability_match(need, &vector, &semantics, capability, &org, Words::Skip), org));
         }
-        capabilities.sort_by(|a, b| b.score.total_cmp(&a.score).then_with(|| a.capability_id.cmp(&b.capability_id)));
+        capabilities
+            .sort_by(|a, b| b.0.score.total_cmp(&a.0.score).then_with(|| a.0.capability_id.cmp(&b.0.capability_id)));
         capabilities.truncate(limit);
+        let capabilities = capabilities
+            .into_iter()
+            .filter_map(|(matched, org)| match records.get(&matched.capability_id) {
+                Some(Record::Capability(capability)) => {
+                    Some(self.capability_match(need, &vector, &semantics, capability, &org, Words::Include))
+                }
+                _ => None,
+            })
+            .collect();
 
         let note = ranked.is_empty().then(|| NO_GOOD_PARTNER.to_owned());
         Ok(PartnerMatches { capabilities, organizations: ranked, note })
@@ -201,7 +229,7 @@ impl Matcher {
                 return Err(CatalogError::NotFound(format!("organization {id}")).into());
             };
             let relevance = self.retrieval.organization(&vector, &semantics, id);
-            out.push(self.organization_match(&need, &vector, &semantics, &org, relevance).await?);
+            out.push(self.organization_match(&need, &vector, &semantics, &org, relevance, Words::Include).await?);
         }
         Ok(out)
     }
@@ -215,13 +243,14 @@ impl Matcher {
         semantics: &Semantics,
         org: &Organization,
         relevance: OrganizationRelevance,
+        words: Words,
     ) -> Result<OrganizationMatch, MatcherError> {
         let shown: Vec<(String, f32)> = relevance.best.iter().take(TOP_CAPABILITIES_SHOWN).cloned().collect();
         let records = self.retrieval.records(shown.iter().map(|(id, _)| id.clone()).collect(), system()).await?;
         let top_capabilities: Vec<CapabilityMatch> = shown
             .iter()
             .filter_map(|(id, _)| match records.get(id) {
-                Some(Record::Capability(c)) => Some(self.capability_match(need, vector, semantics, c, org)),
+                Some(Record::Capability(c)) => Some(self.capability_match(need, vector, semantics, c, org, words)),
                 _ => None,
             })
             .collect();
@@ -259,6 +288,7 @@ impl Matcher {
         semantics: &Semantics,
         capability: &Capability,
         org: &Organization,
+        words: Words,
     ) -> CapabilityMatch {
         let candidate = candidate_context(org, Some(capability));
         let context = context_parts(need, &candidate);
@@ -266,11 +296,13 @@ impl Matcher {
         let relevance = self.retrieval.record_parts(semantics, &capability.meta.id, cosine);
         let (score, parts) = combine_parts(&relevance, &context);
         let mut evidence = context_evidence(need, &candidate, parts);
-        let text =
-            innomatch_search::relevance::record_text(&Record::Capability(capability.clone())).unwrap_or_default();
-        let (terms, snippet) = self.retrieval.evidence_words(vector, &text);
-        evidence.matched_terms = terms;
-        evidence.snippets = snippet.into_iter().collect();
+        if words == Words::Include {
+            let text =
+                innomatch_search::relevance::record_text(&Record::Capability(capability.clone())).unwrap_or_default();
+            let (terms, snippet) = self.retrieval.evidence_words(vector, &text);
+            evidence.matched_terms = terms;
+            evidence.snippets = snippet.into_iter().collect();
+        }
         CapabilityMatch {
             capability_id: capability.meta.id.clone(),
             organization_id: org.meta.id.clone(),

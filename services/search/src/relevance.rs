@@ -218,6 +218,19 @@ impl TextVector {
     }
 }
 
+/// A query's (term id, weight × IDF), sorted by term id (see `State::prepare`).
+struct PreparedQuery(Vec<(u32, f32)>);
+
+/// `1 + ln(count)`, the TF part of a weight; small counts from a table.
+fn log_tf(count: u32) -> f32 {
+    static TABLE: std::sync::LazyLock<[f32; 64]> =
+        std::sync::LazyLock::new(|| std::array::from_fn(|count| 1.0 + (count.max(1) as f32).ln()));
+    match TABLE.get(count as usize) {
+        Some(&value) => value,
+        None => 1.0 + (count as f32).ln(),
+    }
+}
+
 #[derive(Debug)]
 struct Doc {
     kind: RecordKind,
@@ -330,23 +343,29 @@ impl State {
     }
 
     fn weight(&self, term: u32, count: u32) -> f32 {
-        (1.0 + (count.max(1) as f32).ln()) * self.idf_of(term)
+        log_tf(count) * self.idf_of(term)
     }
 
-    fn doc_cosine(&self, query: &TextVector, doc: &Doc) -> f32 {
+    /// The query's weights times their terms' IDFs, computed once so that a
+    /// scan over many documents takes no logarithm per shared term.
+    fn prepare(&self, query: &TextVector) -> PreparedQuery {
+        PreparedQuery(query.weights.iter().map(|&(term, weight)| (term, weight * self.idf_of(term))).collect())
+    }
+
+    fn doc_cosine(&self, query: &PreparedQuery, doc: &Doc) -> f32 {
         let norm = self.cached_norm(&doc.norm, || doc.bag.iter().map(|&(t, c)| self.weight(t, c).powi(2)).sum());
         if norm <= 0.0 {
             return 0.0;
         }
         // Both sides are sorted by term id: one merge pass.
         let (mut i, mut j, mut dot) = (0, 0, 0.0f32);
-        let (q, d) = (&query.weights, &doc.bag);
+        let (q, d) = (&query.0, &doc.bag);
         while i < q.len() && j < d.len() {
             match q[i].0.cmp(&d[j].0) {
                 std::cmp::Ordering::Less => i += 1,
                 std::cmp::Ordering::Greater => j += 1,
                 std::cmp::Ordering::Equal => {
-                    dot += q[i].1 * self.weight(d[j].0, d[j].1);
+                    dot += q[i].1 * log_tf(d[j].1);
                     i += 1;
                     j += 1;
                 }
@@ -503,7 +522,7 @@ impl RelevanceModel {
     /// Cosine between a text and a document of the index (0 when unknown).
     pub fn cosine(&self, query: &TextVector, id: &str) -> f32 {
         let state = self.read();
-        state.docs.get(id).map(|doc| state.doc_cosine(query, doc)).unwrap_or(0.0)
+        state.docs.get(id).map(|doc| state.doc_cosine(&state.prepare(query), doc)).unwrap_or(0.0)
     }
 
     /// How much of a short text (a competency) a document covers: the share
@@ -551,15 +570,21 @@ impl RelevanceModel {
     pub fn best_capabilities(&self, query: &TextVector, organization_id: &str, k: usize) -> Vec<(String, f32)> {
         let state = self.read();
         let Some(profile) = state.profiles.get(organization_id) else { return Vec::new() };
-        let mut scored: Vec<(String, f32)> = profile
+        let query = state.prepare(query);
+        let mut scored: Vec<(&str, f32)> = profile
             .members
             .iter()
-            .filter_map(|id| state.docs.get(id).map(|doc| (id.clone(), state.doc_cosine(query, doc))))
+            .filter_map(|id| state.docs.get(id).map(|doc| (id.as_str(), state.doc_cosine(&query, doc))))
             .filter(|(_, cosine)| *cosine > 0.0)
             .collect();
-        scored.sort_by(|a, b| b.1.total_cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+        let order = |a: &(&str, f32), b: &(&str, f32)| b.1.total_cmp(&a.1).then_with(|| a.0.cmp(b.0));
+        // Only the best k are sorted and their ids copied.
+        if scored.len() > k && k > 0 {
+            scored.select_nth_unstable_by(k - 1, order);
+        }
         scored.truncate(k);
-        scored
+        scored.sort_by(order);
+        scored.into_iter().map(|(id, cosine)| (id.to_owned(), cosine)).collect()
     }
 
     /// The owner and kind of an indexed document.

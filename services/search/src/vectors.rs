@@ -548,20 +548,26 @@ impl VectorStore {
     ) -> Option<SemanticRelevance> {
         let state = self.read();
         let members = state.members.get(organization_id)?;
-        let mut scored: Vec<(String, f32)> = Vec::with_capacity(members.ids.len());
+        let mut scored: Vec<(&str, f32)> = Vec::with_capacity(members.ids.len());
         for id in &members.ids {
             let Some(entry) = state.records.get(id) else { continue };
-            scored.push((id.clone(), cosine(query, &entry.compared)));
+            scored.push((id.as_str(), cosine(query, &entry.compared)));
         }
         if scored.is_empty() {
             return None;
         }
         let norm = members.sum.iter().map(|v| v * v).sum::<f32>().sqrt();
         let centroid_cosine = if norm > 0.0 { cosine(query, &members.sum) / norm } else { 0.0 };
-        scored.sort_by(|a, b| b.1.total_cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+        let order = |a: &(&str, f32), b: &(&str, f32)| b.1.total_cmp(&a.1).then_with(|| a.0.cmp(b.0));
+        // Only the best `depth` are sorted and their ids copied.
+        if scored.len() > depth && depth > 0 {
+            scored.select_nth_unstable_by(depth - 1, order);
+        }
         scored.truncate(depth);
+        scored.sort_by(order);
         let depth_value = (0..depth).map(|i| scored.get(i).map_or(floor, |(_, c)| *c)).sum::<f32>() / depth as f32;
-        Some(SemanticRelevance { depth: depth_value, centroid: centroid_cosine, best: scored })
+        let best = scored.into_iter().map(|(id, c)| (id.to_owned(), c)).collect();
+        Some(SemanticRelevance { depth: depth_value, centroid: centroid_cosine, best })
     }
 }
 
