@@ -137,8 +137,7 @@ impl Matcher {
             }
         }
         let mut organizations = Vec::new();
-        for owner in owners {
-            let relevance = self.retrieval.organization(&vector, &semantics, &owner);
+        for (owner, relevance) in self.retrieval.organizations(&vector, &semantics, owners).await? {
             // The floor asks for one capability that shares a subject with
             // the need: the blend is lower for short needs and small
             // organizations by construction.

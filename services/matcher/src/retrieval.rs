@@ -276,6 +276,30 @@ impl Retrieval {
         OrganizationRelevance { profile, best, value: parts.total(), parts }
     }
 
+    /// [`Retrieval::organization`] for each of `organization_ids`, on a
+    /// blocking thread: each scans all of its organization's capabilities,
+    /// which at 100k capabilities is hundreds of milliseconds of CPU that
+    /// would otherwise stall an async thread.
+    pub async fn organizations(
+        &self,
+        vector: &TextVector,
+        semantics: &Semantics,
+        organization_ids: Vec<String>,
+    ) -> Result<Vec<(String, OrganizationRelevance)>, MatcherError> {
+        let (this, vector, semantics) = (self.clone(), vector.clone(), semantics.clone());
+        tokio::task::spawn_blocking(move || {
+            organization_ids
+                .into_iter()
+                .map(|id| {
+                    let relevance = this.organization(&vector, &semantics, &id);
+                    (id, relevance)
+                })
+                .collect()
+        })
+        .await
+        .map_err(|e| MatcherError::Task(e.to_string()))
+    }
+
     /// Cosine of `vector` with one indexed record.
     pub fn cosine(&self, vector: &TextVector, id: &str) -> f32 {
         self.index.relevance().cosine(vector, id)
