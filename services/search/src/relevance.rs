@@ -190,6 +190,10 @@ pub struct TextVector {
     /// (term id, weight), weights of unit length over the whole text
     /// (terms the corpus has never seen count in the length, not here).
     weights: Vec<(u32, f32)>,
+    /// `weights` times each term's IDF, in the same order: what a stored
+    /// document's TF part multiplies, so that a scan over many documents
+    /// takes no logarithm per shared term.
+    scan: Vec<(u32, f32)>,
     /// The features with their raw counts, to tell evidence apart.
     terms: Vec<String>,
 }
@@ -217,9 +221,6 @@ impl TextVector {
             .collect()
     }
 }
-
-/// A query's (term id, weight × IDF), sorted by term id (see `State::prepare`).
-struct PreparedQuery(Vec<(u32, f32)>);
 
 /// `1 + ln(count)`, the TF part of a weight; small counts from a table.
 fn log_tf(count: u32) -> f32 {
@@ -346,20 +347,14 @@ impl State {
         log_tf(count) * self.idf_of(term)
     }
 
-    /// The query's weights times their terms' IDFs, computed once so that a
-    /// scan over many documents takes no logarithm per shared term.
-    fn prepare(&self, query: &TextVector) -> PreparedQuery {
-        PreparedQuery(query.weights.iter().map(|&(term, weight)| (term, weight * self.idf_of(term))).collect())
-    }
-
-    fn doc_cosine(&self, query: &PreparedQuery, doc: &Doc) -> f32 {
+    fn doc_cosine(&self, query: &TextVector, doc: &Doc) -> f32 {
         let norm = self.cached_norm(&doc.norm, || doc.bag.iter().map(|&(t, c)| self.weight(t, c).powi(2)).sum());
         if norm <= 0.0 {
             return 0.0;
         }
         // Both sides are sorted by term id: one merge pass.
         let (mut i, mut j, mut dot) = (0, 0, 0.0f32);
-        let (q, d) = (&query.0, &doc.bag);
+        let (q, d) = (&query.scan, &doc.bag);
         while i < q.len() && j < d.len() {
             match q[i].0.cmp(&d[j].0) {
                 std::cmp::Ordering::Less => i += 1,
@@ -472,7 +467,7 @@ impl RelevanceModel {
         let mut norm = 0.0f32;
         let unseen_idf = state.idf(0);
         for (term, count) in features {
-            let tf = 1.0 + (f64::from((*count).max(1)).ln() as f32);
+            let tf = log_tf(*count);
             match state.ids.get(term.as_str()) {
                 Some(&id) => {
                     let w = tf * state.idf_of(id);
@@ -491,7 +486,8 @@ impl RelevanceModel {
             }
         }
         weights.sort_unstable_by_key(|&(id, _)| id);
-        TextVector { weights, terms: features.iter().map(|(t, _)| t.clone()).collect() }
+        let scan = weights.iter().map(|&(id, w)| (id, w * state.idf_of(id))).collect();
+        TextVector { weights, scan, terms: features.iter().map(|(t, _)| t.clone()).collect() }
     }
 
     /// Cosine between two texts' features, neither of which need be indexed:
@@ -522,7 +518,7 @@ impl RelevanceModel {
     /// Cosine between a text and a document of the index (0 when unknown).
     pub fn cosine(&self, query: &TextVector, id: &str) -> f32 {
         let state = self.read();
-        state.docs.get(id).map(|doc| state.doc_cosine(&state.prepare(query), doc)).unwrap_or(0.0)
+        state.docs.get(id).map(|doc| state.doc_cosine(query, doc)).unwrap_or(0.0)
     }
 
     /// How much of a short text (a competency) a document covers: the share
@@ -550,11 +546,8 @@ impl RelevanceModel {
         if norm <= 0.0 {
             return 0.0;
         }
-        let dot: f32 = query
-            .weights
-            .iter()
-            .filter_map(|&(term, q)| profile.counts.get(&term).map(|&count| q * state.weight(term, count)))
-            .sum();
+        let dot: f32 =
+            query.scan.iter().filter_map(|&(term, q)| profile.counts.get(&term).map(|&count| q * log_tf(count))).sum();
         (dot / norm).clamp(0.0, 1.0)
     }
 
@@ -570,11 +563,10 @@ impl RelevanceModel {
     pub fn best_capabilities(&self, query: &TextVector, organization_id: &str, k: usize) -> Vec<(String, f32)> {
         let state = self.read();
         let Some(profile) = state.profiles.get(organization_id) else { return Vec::new() };
-        let query = state.prepare(query);
         let mut scored: Vec<(&str, f32)> = profile
             .members
             .iter()
-            .filter_map(|id| state.docs.get(id).map(|doc| (id.as_str(), state.doc_cosine(&query, doc))))
+            .filter_map(|id| state.docs.get(id).map(|doc| (id.as_str(), state.doc_cosine(query, doc))))
             .filter(|(_, cosine)| *cosine > 0.0)
             .collect();
         let order = |a: &(&str, f32), b: &(&str, f32)| b.1.total_cmp(&a.1).then_with(|| a.0.cmp(b.0));
