@@ -180,6 +180,14 @@ impl Matcher {
                     ids.push(id);
                 }
             }
+            // A strength is at most the larger of coverage and meaning (the
+            // region only lowers it): what cannot reach the floor is neither
+            // read nor analysed.
+            let meaning_of = |id: &str| {
+                let meaning = self.retrieval.semantic(&semantics, id).map(|(weighted, _)| relevance_score(weighted));
+                (meaning, meaning.filter(|m| *m >= COVER_THRESHOLD).unwrap_or(0.0))
+            };
+            ids.retain(|id| self.retrieval.coverage(&vector, id).max(meaning_of(id).1) >= STRENGTH_FLOOR);
             let records = self.retrieval.records(ids.clone(), system()).await?;
             for id in &ids {
                 let Some(Record::Capability(capability)) = records.get(id) else { continue };
@@ -197,8 +205,7 @@ impl Matcher {
                 // the cover threshold): a faint similarity is no evidence.
                 let words =
                     if matched.evidence.matched_terms.is_empty() { 0.0 } else { self.retrieval.coverage(&vector, id) };
-                let meaning = self.retrieval.semantic(&semantics, id).map(|(weighted, _)| relevance_score(weighted));
-                let by_meaning = meaning.filter(|m| *m >= COVER_THRESHOLD).unwrap_or(0.0);
+                let (meaning, by_meaning) = meaning_of(id);
                 let region = region_score(region_tier(if capability.region_code.is_empty() {
                     &org.region_code
                 } else {

@@ -16,7 +16,7 @@ use innomatch_core::{
 use innomatch_search::{
     index::{Filters, IndexError, Relevant, SearchIndex},
     relevance::{self, TextVector},
-    vectors::VectorStore,
+    vectors::{SemanticRelevance, VectorStore},
 };
 
 use crate::{
@@ -226,15 +226,66 @@ impl Retrieval {
         semantics: &Semantics,
         organization_id: &str,
     ) -> OrganizationRelevance {
+        let lexical_best = self.index.relevance().best_capabilities(vector, organization_id, DEPTH);
+        let semantic = match (semantics, &self.vectors) {
+            (Semantics::Ready { vector: dense, background, .. }, Some(store)) => {
+                store.organization(dense, organization_id, DEPTH, *background)
+            }
+            _ => None,
+        };
+        self.fuse(vector, semantics, organization_id, lexical_best, semantic)
+    }
+
+    /// [`Retrieval::organization`] for each of `organization_ids`, on a
+    /// blocking thread, with the same values: each organization's depth
+    /// needs all of its capabilities, so the lexical side accumulates the
+    /// need's terms over every capability holding them, and the semantic
+    /// side compares the need with every capability vector, once for all.
+    pub async fn organizations(
+        &self,
+        vector: &TextVector,
+        semantics: &Semantics,
+        organization_ids: Vec<String>,
+    ) -> Result<Vec<(String, OrganizationRelevance)>, MatcherError> {
+        let (this, vector, semantics) = (self.clone(), vector.clone(), semantics.clone());
+        tokio::task::spawn_blocking(move || {
+            let lexical = this.index.relevance().best_capabilities_of(&vector, &organization_ids, DEPTH);
+            let mut semantic = match (&semantics, &this.vectors) {
+                (Semantics::Ready { vector: dense, background, .. }, Some(store)) => {
+                    store.organizations(dense, &organization_ids, DEPTH, *background)
+                }
+                _ => Vec::new(),
+            };
+            semantic.resize(organization_ids.len(), None);
+            organization_ids
+                .into_iter()
+                .zip(lexical.into_iter().zip(semantic))
+                .map(|(id, (lexical_best, semantic))| {
+                    let relevance = this.fuse(&vector, &semantics, &id, lexical_best, semantic);
+                    (id, relevance)
+                })
+                .collect()
+        })
+        .await
+        .map_err(|e| MatcherError::Task(e.to_string()))
+    }
+
+    /// An organization's relevance from its best capabilities, lexical and
+    /// semantic (see [`Retrieval::organization`]).
+    fn fuse(
+        &self,
+        vector: &TextVector,
+        semantics: &Semantics,
+        organization_id: &str,
+        lexical_best: Vec<(String, f32)>,
+        semantic: Option<SemanticRelevance>,
+    ) -> OrganizationRelevance {
         let model = self.index.relevance();
         let profile = model.profile_cosine(vector, organization_id);
-        let lexical_best = model.best_capabilities(vector, organization_id, DEPTH);
         let cosines: Vec<f32> = lexical_best.iter().map(|(_, c)| *c).collect();
         let lexical = organization_relevance(profile, &cosines);
-        let semantic = match (semantics, &self.vectors) {
-            (Semantics::Ready { vector: dense, background, weight }, Some(store)) => {
-                store.organization(dense, organization_id, DEPTH, *background).map(|s| (s, *background, *weight))
-            }
+        let semantic = match semantics {
+            Semantics::Ready { background, weight, .. } => semantic.map(|s| (s, *background, *weight)),
             _ => None,
         };
         // The best capabilities by their own fused relevance.
@@ -274,30 +325,6 @@ impl Retrieval {
         };
         let parts = RelevanceParts { lexical, semantic: semantic_part, lexical_detail, semantic_detail };
         OrganizationRelevance { profile, best, value: parts.total(), parts }
-    }
-
-    /// [`Retrieval::organization`] for each of `organization_ids`, on a
-    /// blocking thread: each scans all of its organization's capabilities,
-    /// which at 100k capabilities is hundreds of milliseconds of CPU that
-    /// would otherwise stall an async thread.
-    pub async fn organizations(
-        &self,
-        vector: &TextVector,
-        semantics: &Semantics,
-        organization_ids: Vec<String>,
-    ) -> Result<Vec<(String, OrganizationRelevance)>, MatcherError> {
-        let (this, vector, semantics) = (self.clone(), vector.clone(), semantics.clone());
-        tokio::task::spawn_blocking(move || {
-            organization_ids
-                .into_iter()
-                .map(|id| {
-                    let relevance = this.organization(&vector, &semantics, &id);
-                    (id, relevance)
-                })
-                .collect()
-        })
-        .await
-        .map_err(|e| MatcherError::Task(e.to_string()))
     }
 
     /// Cosine of `vector` with one indexed record.

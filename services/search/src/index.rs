@@ -45,6 +45,15 @@ use crate::{
 
 /// Weight of dictionary sub-words (冶金 inside 氢冶金) relative to whole words.
 const SUBWORD_BOOST: f32 = 0.3;
+/// A query of at most this many words needs every one of them: a few
+/// words are keywords, each narrowing the results.
+const ALL_WORDS_UP_TO: usize = 3;
+/// A longer query (a pasted title or sentence) needs at least this share of
+/// its words: it describes what is wanted, and a relevant text seldom uses
+/// every word of it (a paper's abstract holds all of its title's words for
+/// about four titles in ten, half of them for more than nine in ten).
+/// BM25 still ranks the texts holding more of them first.
+const LONG_QUERY_WORD_SHARE: f64 = 0.5;
 /// Memory the index writer may use before it flushes a segment.
 const WRITER_MEMORY_BYTES: usize = 64 * 1024 * 1024;
 const SNIPPET_CHARS: usize = 120;
@@ -366,8 +375,9 @@ impl SearchIndex {
 
     /// The text part of a request as a query, and the analyzed terms a hit may show as matched.
     ///
-    /// Words are all required unless `match_any`; a quoted phrase is the
-    /// sequence of its words. A word counts through its dictionary sub-words
+    /// Words are all required unless `match_any` or the query has more than
+    /// [`ALL_WORDS_UP_TO`] of them (then [`LONG_QUERY_WORD_SHARE`] of them
+    /// are); a quoted phrase is the sequence of its words, always required. A word counts through its dictionary sub-words
     /// (工业, 互联网 for 工业互联网) only when neither it nor a synonym occurs
     /// in `text_fields` of any document `scope` lets through: the whole word is
     /// the better evidence whenever it is there. `scope` holds the request's
@@ -383,6 +393,8 @@ impl SearchIndex {
         let occurrence = Occurrence { searcher, scope, present: RefCell::default() };
         let mut terms = BTreeSet::new();
         let mut parts: Vec<(Occur, Box<dyn Query>)> = Vec::new();
+        // One query per required word (of a non-phrase clause).
+        let mut words: Vec<Box<dyn Query>> = Vec::new();
         // The parser splits at spaces; rejoined, "machine vision" meets its
         // synonym 机器视觉 whole. A matcher's clauses are separate texts.
         let clauses = if match_any { clauses.to_vec() } else { join_adjacent_words(clauses) };
@@ -393,9 +405,10 @@ impl SearchIndex {
                 (false, true) => Occur::Should,
                 (false, false) => Occur::Must,
             };
-            let matches: Vec<WordMatch> = if clause.phrase {
+            // Per word of the clause, what it requires: all of them.
+            let matches: Vec<Vec<WordMatch>> = if clause.phrase {
                 let tokens = self.phrase_tokens(&occurrence, &fields, &clause.text)?;
-                if tokens.is_empty() { Vec::new() } else { vec![WordMatch::exact(vec![tokens])] }
+                if tokens.is_empty() { Vec::new() } else { vec![vec![WordMatch::exact(vec![tokens])]] }
             } else if match_any {
                 // Recall first: any word, its synonyms, and its sub-words at a
                 // lower weight.
@@ -421,7 +434,7 @@ impl SearchIndex {
             } else if clause.excluded {
                 // An exclusion removes what it names, never what merely shares a piece with it.
                 let alternatives = self.analyzer.expand_query_terms(&clause.text);
-                alternatives.into_iter().map(|term| WordMatch::exact(term.alternatives)).collect()
+                alternatives.into_iter().map(|term| vec![WordMatch::exact(term.alternatives)]).collect()
             } else {
                 self.word_matches(&occurrence, &fields, &clause.text)?
             };
@@ -429,22 +442,36 @@ impl SearchIndex {
                 continue; // only stop words: the clause constrains nothing
             }
             if !clause.excluded {
-                for word_match in &matches {
+                for word_match in matches.iter().flatten() {
                     terms.extend(word_match.tokens().cloned());
                 }
             }
             let mut required: Vec<(Occur, Box<dyn Query>)> = Vec::with_capacity(matches.len());
-            for word_match in &matches {
-                // A word no field holds matches nothing: required, it still empties the results.
-                let holding = occurrence.fields_holding_a_sequence(&fields, &word_match.alternatives)?;
-                let query = any_field(&holding, |field| word_match.field_query(field));
-                required.push((Occur::Must, query.unwrap_or_else(|| Box::new(EmptyQuery))));
+            for word in &matches {
+                let mut pieces: Vec<(Occur, Box<dyn Query>)> = Vec::with_capacity(word.len());
+                for word_match in word {
+                    // A word no field holds matches nothing: required, it
+                    // still empties the results.
+                    let holding = occurrence.fields_holding_a_sequence(&fields, &word_match.alternatives)?;
+                    let query = any_field(&holding, |field| word_match.field_query(field));
+                    pieces.push((Occur::Must, query.unwrap_or_else(|| Box::new(EmptyQuery))));
+                }
+                let query = if pieces.len() == 1 { pieces.remove(0).1 } else { Box::new(BooleanQuery::new(pieces)) };
+                required.push((Occur::Must, query));
             }
             match (occur, required.len()) {
                 (_, 0) => {}
+                (Occur::Must, _) if !clause.phrase => words.extend(required.into_iter().map(|(_, query)| query)),
                 (Occur::Must, _) => parts.extend(required),
                 (_, _) => parts.push((occur, Box::new(BooleanQuery::new(required)))),
             }
+        }
+        if words.len() <= ALL_WORDS_UP_TO {
+            parts.extend(words.into_iter().map(|query| (Occur::Must, query)));
+        } else {
+            let needed = (words.len() as f64 * LONG_QUERY_WORD_SHARE).ceil() as usize;
+            let any = words.into_iter().map(|query| (Occur::Should, query)).collect();
+            parts.push((Occur::Must, Box::new(BooleanQuery::with_minimum_required_clauses(any, needed))));
         }
         if parts.is_empty() {
             return Ok((Vec::new(), terms));
@@ -490,13 +517,14 @@ impl SearchIndex {
     }
 
     /// What each word of an unquoted clause requires: the word or one of its
-    /// synonyms where any of them occurs, else all of its outer sub-words.
+    /// synonyms where any of them occurs, else all of its outer sub-words
+    /// (one entry per word, each holding everything that word requires).
     fn word_matches(
         &self,
         occurrence: &Occurrence<'_>,
         fields: &[(Field, f32)],
         text: &str,
-    ) -> Result<Vec<WordMatch>, IndexError> {
+    ) -> Result<Vec<Vec<WordMatch>>, IndexError> {
         let mut matches = Vec::new();
         for term in self.analyzer.expand_query_terms(text) {
             let mut present = Vec::new();
@@ -506,7 +534,7 @@ impl SearchIndex {
                 }
             }
             if !present.is_empty() {
-                matches.push(WordMatch::exact(present));
+                matches.push(vec![WordMatch::exact(present)]);
                 continue;
             }
             // A synonym of several words ("machine vision") that occurs in
@@ -516,10 +544,10 @@ impl SearchIndex {
                 let whole = vec![word.text.clone()];
                 let pieces = word.outer_subwords();
                 if pieces.is_empty() || (!single_word && occurrence.in_any_field(fields, &whole)?) {
-                    matches.push(WordMatch::exact(vec![whole]));
+                    matches.push(vec![WordMatch::exact(vec![whole])]);
                 } else {
                     // Like the pieces written as separate words: each required, anywhere.
-                    matches.extend(pieces.into_iter().map(WordMatch::subword));
+                    matches.push(pieces.into_iter().map(WordMatch::subword).collect());
                 }
             }
         }
@@ -1163,6 +1191,22 @@ mod tests {
         assert_eq!(found(&index, "氢冶金低碳"), ["cap_1"], "words without a space between them too");
         // The matcher's any-word requests keep finding what shares one word.
         assert_eq!(found_as(&index, "氢冶金 低碳", true, &admin()), ["cap_1", "cap_2", "cap_3"]);
+    }
+
+    #[test]
+    fn a_long_query_needs_half_of_its_words() {
+        let index = index_of(&[
+            ("对虾养殖", "对虾工厂化养殖水质调控与病害防控"),
+            ("对虾饲料", "对虾饲料配方与营养"),
+            ("预制菜加工", "预制菜冷链物流"),
+        ]);
+        // Five words, one of them (抗病育种) in no record: three are needed.
+        let text = "对虾 工厂化 病害 防控 抗病育种";
+        assert_eq!(found(&index, text), ["cap_1"], "four of five words; cap_2 holds only 对虾");
+        assert_eq!(found(&index, "对虾 饲料 营养 配方"), ["cap_2"]);
+        assert_eq!(found(&index, "对虾 饲料 营养 配方 病害 防控"), ["cap_1", "cap_2"], "each holds half");
+        // Up to three words, every one is still required.
+        assert!(found(&index, "对虾 饲料 病害").is_empty());
     }
 
     #[test]

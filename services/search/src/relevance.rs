@@ -234,8 +234,11 @@ fn log_tf(count: u32) -> f32 {
 
 #[derive(Debug)]
 struct Doc {
+    id: Box<str>,
     kind: RecordKind,
     owner: String,
+    /// The owner's number in `State::owners` (capabilities only).
+    owner_number: u32,
     /// (term id, count), sorted by term id.
     bag: Box<[(u32, u32)]>,
     /// The vector length as last computed (see `State::cached_norm`).
@@ -247,8 +250,8 @@ struct Doc {
 struct Profile {
     /// term id → total count over the organization's capabilities.
     counts: HashMap<u32, u32>,
-    /// Ids of the capabilities it is made of.
-    members: std::collections::BTreeSet<String>,
+    /// Slots of the capabilities it is made of.
+    members: std::collections::BTreeSet<u32>,
     /// The vector length as last computed: f32 bits and the corpus size it
     /// was computed at (0 when stale).
     norm: AtomicU64,
@@ -259,7 +262,16 @@ struct State {
     ids: HashMap<Box<str>, u32>,
     terms: Vec<Box<str>>,
     df: Vec<u32>,
-    docs: HashMap<String, Doc>,
+    /// Documents by slot (a freed slot is `None` until reused).
+    slots: Vec<Option<Doc>>,
+    slot_of: HashMap<Box<str>, u32>,
+    free: Vec<u32>,
+    /// term id → (slot, count) of the capabilities holding it: what
+    /// [`RelevanceModel::best_capabilities_of`] accumulates a query over,
+    /// term at a time, instead of merging the query with every bag.
+    postings: Vec<Vec<(u32, u32)>>,
+    /// Owners of capabilities, numbered in first-seen order (never reused).
+    owners: HashMap<String, u32>,
     profiles: HashMap<String, Profile>,
 }
 
@@ -272,11 +284,16 @@ impl State {
         self.terms.push(term.into());
         self.ids.insert(term.into(), id);
         self.df.push(0);
+        self.postings.push(Vec::new());
         id
     }
 
     fn documents(&self) -> u32 {
-        self.docs.len() as u32
+        self.slot_of.len() as u32
+    }
+
+    fn doc(&self, id: &str) -> Option<&Doc> {
+        self.slot_of.get(id).and_then(|&slot| self.slots.get(slot as usize)).and_then(Option::as_ref)
     }
 
     fn idf(&self, df: u32) -> f32 {
@@ -289,27 +306,35 @@ impl State {
     }
 
     fn remove(&mut self, id: &str) {
-        let Some(doc) = self.docs.remove(id) else { return };
+        let Some(slot) = self.slot_of.remove(id) else { return };
+        let Some(doc) = self.slots.get_mut(slot as usize).and_then(Option::take) else { return };
+        self.free.push(slot);
         for &(term, _) in doc.bag.iter() {
             if let Some(df) = self.df.get_mut(term as usize) {
                 *df = df.saturating_sub(1);
             }
         }
-        if doc.kind == RecordKind::Capability
-            && let Some(profile) = self.profiles.get_mut(&doc.owner)
-        {
-            for &(term, count) in doc.bag.iter() {
-                if let Some(total) = profile.counts.get_mut(&term) {
-                    *total = total.saturating_sub(count);
-                    if *total == 0 {
-                        profile.counts.remove(&term);
-                    }
+        if doc.kind == RecordKind::Capability {
+            for &(term, _) in doc.bag.iter() {
+                let postings = &mut self.postings[term as usize];
+                if let Some(at) = postings.iter().position(|&(s, _)| s == slot) {
+                    postings.swap_remove(at);
                 }
             }
-            profile.members.remove(id);
-            profile.norm.store(0, Ordering::Relaxed);
-            if profile.members.is_empty() {
-                self.profiles.remove(&doc.owner);
+            if let Some(profile) = self.profiles.get_mut(&doc.owner) {
+                for &(term, count) in doc.bag.iter() {
+                    if let Some(total) = profile.counts.get_mut(&term) {
+                        *total = total.saturating_sub(count);
+                        if *total == 0 {
+                            profile.counts.remove(&term);
+                        }
+                    }
+                }
+                profile.members.remove(&slot);
+                profile.norm.store(0, Ordering::Relaxed);
+                if profile.members.is_empty() {
+                    self.profiles.remove(&doc.owner);
+                }
             }
         }
     }
@@ -326,21 +351,41 @@ impl State {
                 false
             }
         });
+        let slot = match self.free.pop() {
+            Some(slot) => slot,
+            None => {
+                self.slots.push(None);
+                (self.slots.len() - 1) as u32
+            }
+        };
         for &(term, _) in &bag {
             self.df[term as usize] += 1;
         }
+        let mut owner_number = u32::MAX;
         if kind == RecordKind::Capability {
+            let next = self.owners.len() as u32;
+            owner_number = *self.owners.entry(owner.to_owned()).or_insert(next);
             let profile = self.profiles.entry(owner.to_owned()).or_default();
             for &(term, count) in &bag {
                 *profile.counts.entry(term).or_insert(0) += count;
+                self.postings[term as usize].push((slot, count));
             }
-            profile.members.insert(id.to_owned());
+            profile.members.insert(slot);
             profile.norm.store(0, Ordering::Relaxed);
         }
-        self.docs.insert(
-            id.to_owned(),
-            Doc { kind, owner: owner.to_owned(), bag: bag.into_boxed_slice(), norm: AtomicU64::new(0) },
-        );
+        self.slot_of.insert(id.into(), slot);
+        self.slots[slot as usize] = Some(Doc {
+            id: id.into(),
+            kind,
+            owner: owner.to_owned(),
+            owner_number,
+            bag: bag.into_boxed_slice(),
+            norm: AtomicU64::new(0),
+        });
+    }
+
+    fn doc_norm(&self, doc: &Doc) -> f32 {
+        self.cached_norm(&doc.norm, || doc.bag.iter().map(|&(t, c)| self.weight(t, c).powi(2)).sum())
     }
 
     fn weight(&self, term: u32, count: u32) -> f32 {
@@ -348,7 +393,7 @@ impl State {
     }
 
     fn doc_cosine(&self, query: &TextVector, doc: &Doc) -> f32 {
-        let norm = self.cached_norm(&doc.norm, || doc.bag.iter().map(|&(t, c)| self.weight(t, c).powi(2)).sum());
+        let norm = self.doc_norm(doc);
         if norm <= 0.0 {
             return 0.0;
         }
@@ -518,7 +563,7 @@ impl RelevanceModel {
     /// Cosine between a text and a document of the index (0 when unknown).
     pub fn cosine(&self, query: &TextVector, id: &str) -> f32 {
         let state = self.read();
-        state.docs.get(id).map(|doc| state.doc_cosine(query, doc)).unwrap_or(0.0)
+        state.doc(id).map(|doc| state.doc_cosine(query, doc)).unwrap_or(0.0)
     }
 
     /// How much of a short text (a competency) a document covers: the share
@@ -527,7 +572,7 @@ impl RelevanceModel {
     /// capability that covers a competency whole scores 1.
     pub fn coverage(&self, query: &TextVector, id: &str) -> f32 {
         let state = self.read();
-        let Some(doc) = state.docs.get(id) else { return 0.0 };
+        let Some(doc) = state.doc(id) else { return 0.0 };
         query
             .weights
             .iter()
@@ -563,26 +608,72 @@ impl RelevanceModel {
     pub fn best_capabilities(&self, query: &TextVector, organization_id: &str, k: usize) -> Vec<(String, f32)> {
         let state = self.read();
         let Some(profile) = state.profiles.get(organization_id) else { return Vec::new() };
-        let mut scored: Vec<(&str, f32)> = profile
-            .members
-            .iter()
-            .filter_map(|id| state.docs.get(id).map(|doc| (id.as_str(), state.doc_cosine(query, doc))))
-            .filter(|(_, cosine)| *cosine > 0.0)
-            .collect();
-        let order = |a: &(&str, f32), b: &(&str, f32)| b.1.total_cmp(&a.1).then_with(|| a.0.cmp(b.0));
-        // Only the best k are sorted and their ids copied.
-        if scored.len() > k && k > 0 {
-            scored.select_nth_unstable_by(k - 1, order);
+        let scored = profile.members.iter().filter_map(|&slot| {
+            let doc = state.slots.get(slot as usize)?.as_ref()?;
+            Some((&*doc.id, state.doc_cosine(query, doc)))
+        });
+        best_of(scored, k)
+    }
+
+    /// [`RelevanceModel::best_capabilities`] for each of `organization_ids`,
+    /// in their order, with the same cosines: accumulated over the postings
+    /// of the query's terms, so the cost is the capabilities sharing a term
+    /// with the query, once, not every capability of every organization
+    /// merged with the whole query.
+    pub fn best_capabilities_of(
+        &self,
+        query: &TextVector,
+        organization_ids: &[String],
+        k: usize,
+    ) -> Vec<Vec<(String, f32)>> {
+        let state = self.read();
+        // owner number → position in `organization_ids`.
+        let mut wanted = vec![usize::MAX; state.owners.len()];
+        for (position, id) in organization_ids.iter().enumerate() {
+            if let Some(&number) = state.owners.get(id) {
+                wanted[number as usize] = position;
+            }
         }
-        scored.truncate(k);
-        scored.sort_by(order);
-        scored.into_iter().map(|(id, cosine)| (id.to_owned(), cosine)).collect()
+        // The same additions, in the same (term) order, as `doc_cosine`
+        // makes for each document: the cosines are equal to the bit.
+        let mut dots = vec![0.0f32; state.slots.len()];
+        for &(term, weight) in &query.scan {
+            for &(slot, count) in &state.postings[term as usize] {
+                dots[slot as usize] += weight * log_tf(count);
+            }
+        }
+        let mut scored: Vec<Vec<(&str, f32)>> = vec![Vec::new(); organization_ids.len()];
+        for (dot, doc) in dots.into_iter().zip(&state.slots) {
+            let Some(doc) = doc else { continue };
+            let Some(&position) = wanted.get(doc.owner_number as usize) else { continue };
+            if dot <= 0.0 || position == usize::MAX {
+                continue;
+            }
+            let norm = state.doc_norm(doc);
+            if norm > 0.0 {
+                scored[position].push((&doc.id, (dot / norm).clamp(0.0, 1.0)));
+            }
+        }
+        scored.into_iter().map(|scored| best_of(scored.into_iter(), k)).collect()
     }
 
     /// The owner and kind of an indexed document.
     pub fn owner_of(&self, id: &str) -> Option<(RecordKind, String)> {
-        self.read().docs.get(id).map(|d| (d.kind, d.owner.clone()))
+        self.read().doc(id).map(|d| (d.kind, d.owner.clone()))
     }
+}
+
+/// The `k` best of `scored` with a cosine above 0, best first (ties by id).
+fn best_of<'a>(scored: impl Iterator<Item = (&'a str, f32)>, k: usize) -> Vec<(String, f32)> {
+    let mut scored: Vec<(&str, f32)> = scored.filter(|(_, cosine)| *cosine > 0.0).collect();
+    let order = |a: &(&str, f32), b: &(&str, f32)| b.1.total_cmp(&a.1).then_with(|| a.0.cmp(b.0));
+    // Only the best k are sorted and their ids copied.
+    if scored.len() > k && k > 0 {
+        scored.select_nth_unstable_by(k - 1, order);
+    }
+    scored.truncate(k);
+    scored.sort_by(order);
+    scored.into_iter().map(|(id, cosine)| (id.to_owned(), cosine)).collect()
 }
 
 #[cfg(test)]
@@ -703,6 +794,40 @@ mod tests {
         assert!(model.profile_cosine(&query, "lab") < before);
         assert_eq!(model.document_frequency("对虾"), 0);
         assert_eq!(model.documents(), 2);
+    }
+
+    #[test]
+    fn organizations_scored_together_score_as_they_do_alone() {
+        let mut records = vec![
+            capability("c1", "lab", "对虾养殖病害防控与对虾育种"),
+            capability("c2", "lab", "金鲳鱼深海网箱养殖"),
+            capability("c3", "lab", "对虾饲料配方设计"),
+            capability("s1", "steel", "氢基竖炉直接还原铁中试"),
+            capability("s2", "steel", "高炉富氢冶炼与低碳炼钢"),
+            capability("f1", "food", "预制菜冷链物流与对虾加工"),
+        ];
+        let model = model_of(&records);
+        // An update and a removal move postings: the batch must follow them.
+        records[1] = capability("c2", "lab", "对虾工厂化循环水养殖");
+        model.apply(&records[1], Some(&features(&Analyzer::shared(), "对虾工厂化循环水养殖")));
+        let mut archived = capability("s2", "steel", "高炉富氢冶炼与低碳炼钢");
+        if let Record::Capability(c) = &mut archived {
+            c.meta.status = Some(RecordStatus::Archived);
+        }
+        model.apply(&archived, None);
+        let organizations: Vec<String> = ["food", "lab", "steel", "nobody"].map(String::from).to_vec();
+        for need in ["对虾养殖病害", "氢冶金低碳炼钢", "工业互联网"] {
+            let query = vector(&model, need);
+            let together = model.best_capabilities_of(&query, &organizations, 2);
+            let alone: Vec<Vec<(String, f32)>> =
+                organizations.iter().map(|o| model.best_capabilities(&query, o, 2)).collect();
+            assert_eq!(together, alone, "{need}");
+        }
+        let shrimp = model.best_capabilities_of(&vector(&model, "对虾养殖"), &organizations, 5);
+        let lab: Vec<&str> = shrimp[1].iter().map(|(id, _)| id.as_str()).collect();
+        assert_eq!(lab.len(), 3, "every shrimp capability of the lab, the updated one too: {lab:?}");
+        assert!(shrimp[2].is_empty(), "no steel capability speaks of shrimp");
+        assert!(shrimp[3].is_empty(), "an unknown organization has none");
     }
 
     #[test]

@@ -127,6 +127,8 @@ pub const COMPETENCY_KIND: TextKind = TextKind::Query;
 struct Entry {
     kind: RecordKind,
     owner: String,
+    /// The owner's number in `State::owners`.
+    owner_number: u32,
     /// As embedded.
     vector: Arc<[f32]>,
     /// In the store's metric (unit length): what similarities use.
@@ -222,6 +224,9 @@ struct State {
     metric: Option<Arc<Metric>>,
     /// Capabilities with vectors.
     capabilities: usize,
+    /// Record owners, numbered in first-seen order (never reused), so a
+    /// scan over every vector tells owners apart without hashing their ids.
+    owners: HashMap<String, u32>,
 }
 
 impl State {
@@ -393,7 +398,9 @@ impl VectorStore {
             state.members.entry(owner.to_owned()).or_default().add(id, &compared);
             state.sample_order.insert((id_hash(id), id.to_owned()));
         }
-        state.records.insert(id.to_owned(), Entry { kind, owner: owner.to_owned(), vector, compared });
+        let next = state.owners.len() as u32;
+        let owner_number = *state.owners.entry(owner.to_owned()).or_insert(next);
+        state.records.insert(id.to_owned(), Entry { kind, owner: owner.to_owned(), owner_number, vector, compared });
     }
 
     /// The vector of a competency text (see [`competency_texts`]), once the
@@ -548,27 +555,70 @@ impl VectorStore {
     ) -> Option<SemanticRelevance> {
         let state = self.read();
         let members = state.members.get(organization_id)?;
-        let mut scored: Vec<(&str, f32)> = Vec::with_capacity(members.ids.len());
-        for id in &members.ids {
-            let Some(entry) = state.records.get(id) else { continue };
-            scored.push((id.as_str(), cosine(query, &entry.compared)));
-        }
-        if scored.is_empty() {
-            return None;
-        }
-        let norm = members.sum.iter().map(|v| v * v).sum::<f32>().sqrt();
-        let centroid_cosine = if norm > 0.0 { cosine(query, &members.sum) / norm } else { 0.0 };
-        let order = |a: &(&str, f32), b: &(&str, f32)| b.1.total_cmp(&a.1).then_with(|| a.0.cmp(b.0));
-        // Only the best `depth` are sorted and their ids copied.
-        if scored.len() > depth && depth > 0 {
-            scored.select_nth_unstable_by(depth - 1, order);
-        }
-        scored.truncate(depth);
-        scored.sort_by(order);
-        let depth_value = (0..depth).map(|i| scored.get(i).map_or(floor, |(_, c)| *c)).sum::<f32>() / depth as f32;
-        let best = scored.into_iter().map(|(id, c)| (id.to_owned(), c)).collect();
-        Some(SemanticRelevance { depth: depth_value, centroid: centroid_cosine, best })
+        let scored = members
+            .ids
+            .iter()
+            .filter_map(|id| state.records.get(id).map(|entry| (id.as_str(), cosine(query, &entry.compared))))
+            .collect();
+        semantic_relevance(query, members, scored, depth, floor)
     }
+
+    /// [`VectorStore::organization`] for each of `organization_ids`, in
+    /// their order, with the same values, from one pass over the vectors.
+    pub fn organizations(
+        &self,
+        query: &[f32],
+        organization_ids: &[String],
+        depth: usize,
+        floor: f32,
+    ) -> Vec<Option<SemanticRelevance>> {
+        let state = self.read();
+        // owner number → position in `organization_ids`.
+        let mut wanted = vec![usize::MAX; state.owners.len()];
+        for (position, id) in organization_ids.iter().enumerate() {
+            if let Some(&number) = state.owners.get(id) {
+                wanted[number as usize] = position;
+            }
+        }
+        let mut scored: Vec<Vec<(&str, f32)>> = vec![Vec::new(); organization_ids.len()];
+        for (id, entry) in &state.records {
+            let position = wanted[entry.owner_number as usize];
+            if entry.kind == RecordKind::Capability && position != usize::MAX {
+                scored[position].push((id.as_str(), cosine(query, &entry.compared)));
+            }
+        }
+        organization_ids
+            .iter()
+            .zip(scored)
+            .map(|(id, scored)| semantic_relevance(query, state.members.get(id)?, scored, depth, floor))
+            .collect()
+    }
+}
+
+/// An organization's semantic relevance from the cosines of its capability
+/// vectors (`None` when it has none).
+fn semantic_relevance(
+    query: &[f32],
+    members: &Members,
+    mut scored: Vec<(&str, f32)>,
+    depth: usize,
+    floor: f32,
+) -> Option<SemanticRelevance> {
+    if scored.is_empty() {
+        return None;
+    }
+    let norm = members.sum.iter().map(|v| v * v).sum::<f32>().sqrt();
+    let centroid_cosine = if norm > 0.0 { cosine(query, &members.sum) / norm } else { 0.0 };
+    let order = |a: &(&str, f32), b: &(&str, f32)| b.1.total_cmp(&a.1).then_with(|| a.0.cmp(b.0));
+    // Only the best `depth` are sorted and their ids copied.
+    if scored.len() > depth && depth > 0 {
+        scored.select_nth_unstable_by(depth - 1, order);
+    }
+    scored.truncate(depth);
+    scored.sort_by(order);
+    let depth_value = (0..depth).map(|i| scored.get(i).map_or(floor, |(_, c)| *c)).sum::<f32>() / depth as f32;
+    let best = scored.into_iter().map(|(id, c)| (id.to_owned(), c)).collect();
+    Some(SemanticRelevance { depth: depth_value, centroid: centroid_cosine, best })
 }
 
 fn id_hash(id: &str) -> u64 {
@@ -735,5 +785,13 @@ mod tests {
         store.set("c1", RecordKind::Capability, "lab", None);
         assert_eq!(store.organization(&query, "lab", 5, 0.0).expect("lab").best.len(), 1);
         assert!(store.organization(&query, "nobody", 5, 0.0).is_none());
+        // All at once, as each alone; a need of the lab's is not one of its capabilities.
+        store.set("n1", RecordKind::Need, "lab", Some(Arc::from(unit(&[1.0, 0.1]))));
+        store.set("c4", RecordKind::Capability, "other", Some(Arc::from(unit(&[0.6, 0.8]))));
+        let organizations: Vec<String> = ["other", "nobody", "lab"].map(String::from).to_vec();
+        let together = store.organizations(&query, &organizations, 2, 0.1);
+        let alone: Vec<_> = organizations.iter().map(|o| store.organization(&query, o, 2, 0.1)).collect();
+        assert_eq!(together, alone);
+        assert_eq!(together[2].as_ref().expect("lab").best.len(), 1, "c2 only: n1 is a need");
     }
 }
