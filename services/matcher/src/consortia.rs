@@ -170,12 +170,16 @@ impl Matcher {
         let mut strengths: BTreeMap<String, Strengths> = BTreeMap::new();
         strengths.insert(lead.clone(), vec![(0.0, None); competencies.len()]);
         let named = competency_texts(&Record::Need(need.clone()));
-        for (c, competency) in competencies.iter().enumerate() {
+        let (semantics, rules): (Vec<Semantics>, Vec<Option<&'static str>>) =
+            competencies.iter().map(|competency| self.competency_semantics(&named, &competency.name)).unzip();
+        let neighbours =
+            self.retrieval.semantic_neighbours_each(&semantics, RecordKind::Capability, COMPETENCY_POOL).await?;
+        let each = competencies.iter().zip(&semantics).zip(rules).zip(neighbours);
+        for (c, (((competency, semantics), lexical_rule), neighbours)) in each.enumerate() {
             let vector = self.retrieval.vector(competency.name.clone()).await?;
-            let (semantics, lexical_rule) = self.competency_semantics(&named, &competency.name);
             let hits = self.retrieval.similar(&vector, vec![RecordKind::Capability], system(), COMPETENCY_POOL).await?;
             let mut ids: Vec<String> = hits.into_iter().map(|h| h.id).collect();
-            for (id, _) in self.retrieval.semantic_neighbours(&semantics, RecordKind::Capability, COMPETENCY_POOL) {
+            for (id, _) in neighbours {
                 if !ids.contains(&id) {
                     ids.push(id);
                 }
@@ -184,7 +188,7 @@ impl Matcher {
             // region only lowers it): what cannot reach the floor is neither
             // read nor analysed.
             let meaning_of = |id: &str| {
-                let meaning = self.retrieval.semantic(&semantics, id).map(|(weighted, _)| relevance_score(weighted));
+                let meaning = self.retrieval.semantic(semantics, id).map(|(weighted, _)| relevance_score(weighted));
                 (meaning, meaning.filter(|m| *m >= COVER_THRESHOLD).unwrap_or(0.0))
             };
             ids.retain(|id| self.retrieval.coverage(&vector, id).max(meaning_of(id).1) >= STRENGTH_FLOOR);
@@ -199,7 +203,7 @@ impl Matcher {
                 if !eligible(need, &org, constraints) {
                     continue;
                 }
-                let mut matched = self.capability_match(need, &vector, &semantics, capability, &org, Words::Include);
+                let mut matched = self.capability_match(need, &vector, semantics, capability, &org, Words::Include);
                 // Words count only with a specific word of the competency in
                 // the capability's text; meaning only when it is close (at
                 // the cover threshold): a faint similarity is no evidence.

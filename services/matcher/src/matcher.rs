@@ -123,9 +123,10 @@ impl Matcher {
         // Candidates are the union of the lexical and the semantic pools.
         let mut candidates: Vec<(String, String)> =
             pool.iter().map(|hit| (hit.id.clone(), hit.organization_id.clone())).collect();
-        for neighbour in self.retrieval.semantic_neighbours(&semantics, RecordKind::Capability, CANDIDATE_POOL) {
-            if !candidates.iter().any(|(id, _)| *id == neighbour.0) {
-                candidates.push(neighbour);
+        let survey = self.retrieval.semantic_survey(&semantics, CANDIDATE_POOL).await?;
+        for (id, owner, _) in survey.iter().flat_map(|survey| &survey.nearest) {
+            if !candidates.iter().any(|(known, _)| known == id) {
+                candidates.push((id.clone(), owner.clone()));
             }
         }
         let mut organizations_cache = Organizations::default();
@@ -137,7 +138,7 @@ impl Matcher {
             }
         }
         let mut organizations = Vec::new();
-        for (owner, relevance) in self.retrieval.organizations(&vector, &semantics, owners).await? {
+        for (owner, relevance) in self.retrieval.organizations(&vector, &semantics, survey.as_ref(), owners).await? {
             // The floor asks for one capability that shares a subject with
             // the need: the blend is lower for short needs and small
             // organizations by construction.

@@ -16,7 +16,7 @@ use innomatch_core::{
 use innomatch_search::{
     index::{Filters, IndexError, Relevant, SearchIndex},
     relevance::{self, TextVector},
-    vectors::{SemanticRelevance, VectorStore},
+    vectors::{SemanticRelevance, Survey, VectorStore},
 };
 
 use crate::{
@@ -137,6 +137,38 @@ impl Retrieval {
         }
     }
 
+    /// [`Retrieval::semantic_neighbours`] of each of several texts, from one
+    /// pass over the vectors, on a blocking thread (none for a text without
+    /// semantics).
+    pub async fn semantic_neighbours_each(
+        &self,
+        semantics: &[Semantics],
+        kind: RecordKind,
+        k: usize,
+    ) -> Result<Vec<Vec<(String, String)>>, MatcherError> {
+        let ready: Vec<(usize, Arc<[f32]>)> = semantics
+            .iter()
+            .enumerate()
+            .filter_map(|(i, s)| match s {
+                Semantics::Ready { vector, .. } => Some((i, Arc::clone(vector))),
+                _ => None,
+            })
+            .collect();
+        let mut out = vec![Vec::new(); semantics.len()];
+        let Some(store) = self.vectors.clone().filter(|_| !ready.is_empty()) else { return Ok(out) };
+        let found = tokio::task::spawn_blocking(move || {
+            let queries: Vec<&[f32]> = ready.iter().map(|(_, v)| &**v).collect();
+            let found = store.nearest_each(&queries, kind, k);
+            ready.iter().map(|(i, _)| *i).zip(found).collect::<Vec<_>>()
+        })
+        .await
+        .map_err(|e| MatcherError::Task(e.to_string()))?;
+        for (i, nearest) in found {
+            out[i] = nearest.into_iter().map(|(id, owner, _)| (id, owner)).collect();
+        }
+        Ok(out)
+    }
+
     /// The weighted semantic similarity of a record above the background
     /// (see [`semantic_weight`]), and the raw similarity; `None` without semantics.
     pub fn semantic(&self, semantics: &Semantics, id: &str) -> Option<(f32, f32)> {
@@ -236,27 +268,37 @@ impl Retrieval {
         self.fuse(vector, semantics, organization_id, lexical_best, semantic)
     }
 
+    /// The capabilities semantically nearest to the text (as
+    /// [`Retrieval::semantic_neighbours`]) and every organization's semantic
+    /// relevance, from one pass over the vectors (on a blocking thread);
+    /// `None` without semantics.
+    pub async fn semantic_survey(&self, semantics: &Semantics, k: usize) -> Result<Option<Survey>, MatcherError> {
+        let (Semantics::Ready { vector, background, .. }, Some(store)) = (semantics, &self.vectors) else {
+            return Ok(None);
+        };
+        let (store, vector, background) = (Arc::clone(store), Arc::clone(vector), *background);
+        tokio::task::spawn_blocking(move || Some(store.survey(&vector, k, DEPTH, background)))
+            .await
+            .map_err(|e| MatcherError::Task(e.to_string()))
+    }
+
     /// [`Retrieval::organization`] for each of `organization_ids`, on a
     /// blocking thread, with the same values: each organization's depth
     /// needs all of its capabilities, so the lexical side accumulates the
-    /// need's terms over every capability holding them, and the semantic
-    /// side compares the need with every capability vector, once for all.
+    /// need's terms over every capability holding them once for all, and the
+    /// semantic side comes from `survey` (see [`Retrieval::semantic_survey`]).
     pub async fn organizations(
         &self,
         vector: &TextVector,
         semantics: &Semantics,
+        survey: Option<&Survey>,
         organization_ids: Vec<String>,
     ) -> Result<Vec<(String, OrganizationRelevance)>, MatcherError> {
         let (this, vector, semantics) = (self.clone(), vector.clone(), semantics.clone());
+        let semantic: Vec<Option<SemanticRelevance>> =
+            organization_ids.iter().map(|id| survey.and_then(|survey| survey.organizations.get(id).cloned())).collect();
         tokio::task::spawn_blocking(move || {
             let lexical = this.index.relevance().best_capabilities_of(&vector, &organization_ids, DEPTH);
-            let mut semantic = match (&semantics, &this.vectors) {
-                (Semantics::Ready { vector: dense, background, .. }, Some(store)) => {
-                    store.organizations(dense, &organization_ids, DEPTH, *background)
-                }
-                _ => Vec::new(),
-            };
-            semantic.resize(organization_ids.len(), None);
             organization_ids
                 .into_iter()
                 .zip(lexical.into_iter().zip(semantic))

@@ -376,8 +376,9 @@ impl SearchIndex {
     /// The text part of a request as a query, and the analyzed terms a hit may show as matched.
     ///
     /// Words are all required unless `match_any` or the query has more than
-    /// [`ALL_WORDS_UP_TO`] of them (then [`LONG_QUERY_WORD_SHARE`] of them
-    /// are); a quoted phrase is the sequence of its words, always required. A word counts through its dictionary sub-words
+    /// [`ALL_WORDS_UP_TO`] of them (then [`LONG_QUERY_WORD_SHARE`] of its
+    /// specific words are); a quoted phrase is the sequence of its words,
+    /// always required. A word counts through its dictionary sub-words
     /// (工业, 互联网 for 工业互联网) only when neither it nor a synonym occurs
     /// in `text_fields` of any document `scope` lets through: the whole word is
     /// the better evidence whenever it is there. `scope` holds the request's
@@ -393,8 +394,9 @@ impl SearchIndex {
         let occurrence = Occurrence { searcher, scope, present: RefCell::default() };
         let mut terms = BTreeSet::new();
         let mut parts: Vec<(Occur, Box<dyn Query>)> = Vec::new();
-        // One query per required word (of a non-phrase clause).
-        let mut words: Vec<Box<dyn Query>> = Vec::new();
+        // One query per required word (of a non-phrase clause), and whether
+        // the word is generic (see `RelevanceModel::is_generic`).
+        let mut words: Vec<(Box<dyn Query>, bool)> = Vec::new();
         // The parser splits at spaces; rejoined, "machine vision" meets its
         // synonym 机器视觉 whole. A matcher's clauses are separate texts.
         let clauses = if match_any { clauses.to_vec() } else { join_adjacent_words(clauses) };
@@ -447,7 +449,9 @@ impl SearchIndex {
                 }
             }
             let mut required: Vec<(Occur, Box<dyn Query>)> = Vec::with_capacity(matches.len());
+            let mut generic = Vec::with_capacity(matches.len());
             for word in &matches {
+                generic.push(word.iter().flat_map(WordMatch::tokens).all(|token| self.relevance.is_generic(token)));
                 let mut pieces: Vec<(Occur, Box<dyn Query>)> = Vec::with_capacity(word.len());
                 for word_match in word {
                     // A word no field holds matches nothing: required, it
@@ -461,11 +465,21 @@ impl SearchIndex {
             }
             match (occur, required.len()) {
                 (_, 0) => {}
-                (Occur::Must, _) if !clause.phrase => words.extend(required.into_iter().map(|(_, query)| query)),
+                (Occur::Must, _) if !clause.phrase => {
+                    words.extend(required.into_iter().map(|(_, query)| query).zip(generic))
+                }
                 (Occur::Must, _) => parts.extend(required),
                 (_, _) => parts.push((occur, Box::new(BooleanQuery::new(required)))),
             }
         }
+        // In a long query, generic words (基于, 研究, 方法, or in a tenth of the
+        // records) say how work is written up, not what it is about: they
+        // neither count nor score, which also spares walking their long
+        // posting lists. A query of generic words only keeps them all.
+        if words.len() > ALL_WORDS_UP_TO && words.iter().any(|(_, generic)| !generic) {
+            words.retain(|(_, generic)| !generic);
+        }
+        let words: Vec<Box<dyn Query>> = words.into_iter().map(|(query, _)| query).collect();
         if words.len() <= ALL_WORDS_UP_TO {
             parts.extend(words.into_iter().map(|query| (Occur::Must, query)));
         } else {
@@ -1207,6 +1221,9 @@ mod tests {
         assert_eq!(found(&index, "对虾 饲料 营养 配方 病害 防控"), ["cap_1", "cap_2"], "each holds half");
         // Up to three words, every one is still required.
         assert!(found(&index, "对虾 饲料 病害").is_empty());
+        // Generic words of a long query neither count nor match: two specific
+        // words remain, both required.
+        assert_eq!(found(&index, "基于 对虾 饲料 研究 方法 分析 应用"), ["cap_2"]);
     }
 
     #[test]

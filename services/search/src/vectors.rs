@@ -525,22 +525,20 @@ impl VectorStore {
     /// The `k` records of `kind` nearest to `query` (exact), best first, with
     /// their owners.
     pub fn nearest(&self, query: &[f32], kind: RecordKind, k: usize) -> Vec<(String, String, f32)> {
+        self.nearest_each(&[query], kind, k).pop().unwrap_or_default()
+    }
+
+    /// [`VectorStore::nearest`] for each of `queries`, from one pass over the
+    /// vectors (each vector is read once for all of them).
+    pub fn nearest_each(&self, queries: &[&[f32]], kind: RecordKind, k: usize) -> Vec<Vec<(String, String, f32)>> {
         let state = self.read();
-        let mut scored: Vec<(f32, &str, &Entry)> = state
-            .records
-            .iter()
-            .filter(|(_, e)| e.kind == kind)
-            .map(|(id, e)| (cosine(query, &e.compared), id.as_str(), e))
-            .collect();
-        let order = |a: &(f32, &str, &Entry), b: &(f32, &str, &Entry)| b.0.total_cmp(&a.0).then_with(|| a.1.cmp(b.1));
-        // Only the best k are sorted (and their ids copied): at 100k vectors
-        // sorting everything cost more than the dot products.
-        if scored.len() > k && k > 0 {
-            scored.select_nth_unstable_by(k - 1, order);
+        let mut scored: Vec<Vec<(f32, &str, &Entry)>> = vec![Vec::new(); queries.len()];
+        for (id, entry) in state.records.iter().filter(|(_, e)| e.kind == kind) {
+            for (query, scored) in queries.iter().zip(&mut scored) {
+                scored.push((cosine(query, &entry.compared), id.as_str(), entry));
+            }
         }
-        scored.truncate(k);
-        scored.sort_by(order);
-        scored.into_iter().map(|(similarity, id, e)| (id.to_owned(), e.owner.clone(), similarity)).collect()
+        scored.iter_mut().map(|scored| nearest_of(scored, k)).collect()
     }
 
     /// An organization's semantic relevance over all its capability vectors,
@@ -563,36 +561,55 @@ impl VectorStore {
         semantic_relevance(query, members, scored, depth, floor)
     }
 
-    /// [`VectorStore::organization`] for each of `organization_ids`, in
-    /// their order, with the same values, from one pass over the vectors.
-    pub fn organizations(
-        &self,
-        query: &[f32],
-        organization_ids: &[String],
-        depth: usize,
-        floor: f32,
-    ) -> Vec<Option<SemanticRelevance>> {
+    /// The `k` capabilities nearest to `query` (as [`VectorStore::nearest`])
+    /// and every organization's semantic relevance (as
+    /// [`VectorStore::organization`]), from one pass over the vectors: at
+    /// 100k capabilities a pass is tens of milliseconds of memory traffic.
+    pub fn survey(&self, query: &[f32], k: usize, depth: usize, floor: f32) -> Survey {
         let state = self.read();
-        // owner number → position in `organization_ids`.
-        let mut wanted = vec![usize::MAX; state.owners.len()];
-        for (position, id) in organization_ids.iter().enumerate() {
-            if let Some(&number) = state.owners.get(id) {
-                wanted[number as usize] = position;
-            }
-        }
-        let mut scored: Vec<Vec<(&str, f32)>> = vec![Vec::new(); organization_ids.len()];
-        for (id, entry) in &state.records {
-            let position = wanted[entry.owner_number as usize];
-            if entry.kind == RecordKind::Capability && position != usize::MAX {
-                scored[position].push((id.as_str(), cosine(query, &entry.compared)));
-            }
-        }
-        organization_ids
+        let mut scored: Vec<(f32, &str, &Entry)> = state
+            .records
             .iter()
-            .zip(scored)
-            .map(|(id, scored)| semantic_relevance(query, state.members.get(id)?, scored, depth, floor))
-            .collect()
+            .filter(|(_, e)| e.kind == RecordKind::Capability)
+            .map(|(id, e)| (cosine(query, &e.compared), id.as_str(), e))
+            .collect();
+        let mut by_owner: Vec<Vec<(&str, f32)>> = vec![Vec::new(); state.owners.len()];
+        for &(similarity, id, entry) in &scored {
+            by_owner[entry.owner_number as usize].push((id, similarity));
+        }
+        let mut organizations = HashMap::with_capacity(state.members.len());
+        for (owner, &number) in &state.owners {
+            let Some(members) = state.members.get(owner) else { continue };
+            let scored = std::mem::take(&mut by_owner[number as usize]);
+            if let Some(relevance) = semantic_relevance(query, members, scored, depth, floor) {
+                organizations.insert(owner.clone(), relevance);
+            }
+        }
+        let nearest = nearest_of(&mut scored, k);
+        Survey { nearest, organizations }
     }
+}
+
+/// What [`VectorStore::survey`] finds.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Survey {
+    /// (id, owner, similarity), best first.
+    pub nearest: Vec<(String, String, f32)>,
+    /// Organization id → its semantic relevance.
+    pub organizations: HashMap<String, SemanticRelevance>,
+}
+
+/// The `k` best of `scored`, best first (ties by id), as (id, owner, similarity).
+fn nearest_of(scored: &mut Vec<(f32, &str, &Entry)>, k: usize) -> Vec<(String, String, f32)> {
+    let order = |a: &(f32, &str, &Entry), b: &(f32, &str, &Entry)| b.0.total_cmp(&a.0).then_with(|| a.1.cmp(b.1));
+    // Only the best k are sorted (and their ids copied): at 100k vectors
+    // sorting everything cost more than the dot products.
+    if scored.len() > k && k > 0 {
+        scored.select_nth_unstable_by(k - 1, order);
+    }
+    scored.truncate(k);
+    scored.sort_by(order);
+    scored.iter().map(|&(similarity, id, e)| (id.to_owned(), e.owner.clone(), similarity)).collect()
 }
 
 /// An organization's semantic relevance from the cosines of its capability
@@ -788,10 +805,15 @@ mod tests {
         // All at once, as each alone; a need of the lab's is not one of its capabilities.
         store.set("n1", RecordKind::Need, "lab", Some(Arc::from(unit(&[1.0, 0.1]))));
         store.set("c4", RecordKind::Capability, "other", Some(Arc::from(unit(&[0.6, 0.8]))));
-        let organizations: Vec<String> = ["other", "nobody", "lab"].map(String::from).to_vec();
-        let together = store.organizations(&query, &organizations, 2, 0.1);
-        let alone: Vec<_> = organizations.iter().map(|o| store.organization(&query, o, 2, 0.1)).collect();
-        assert_eq!(together, alone);
-        assert_eq!(together[2].as_ref().expect("lab").best.len(), 1, "c2 only: n1 is a need");
+        let survey = store.survey(&query, 2, 2, 0.1);
+        assert_eq!(survey.nearest, store.nearest(&query, RecordKind::Capability, 2));
+        assert_eq!(survey.organizations.len(), 2);
+        for organization in ["lab", "other"] {
+            assert_eq!(
+                survey.organizations.get(organization),
+                store.organization(&query, organization, 2, 0.1).as_ref()
+            );
+        }
+        assert_eq!(survey.organizations["lab"].best.len(), 1, "c2 only: n1 is a need");
     }
 }
