@@ -378,7 +378,7 @@ impl SearchIndex {
     /// Words are all required unless `match_any` or the query has more than
     /// [`ALL_WORDS_UP_TO`] of them (then [`LONG_QUERY_WORD_SHARE`] of its
     /// specific words are); a quoted phrase is the sequence of its words,
-    /// always required. A word counts through its dictionary sub-words
+    /// always required, as is a `field:` word. A word counts through its dictionary sub-words
     /// (工业, 互联网 for 工业互联网) only when neither it nor a synonym occurs
     /// in `text_fields` of any document `scope` lets through: the whole word is
     /// the better evidence whenever it is there. `scope` holds the request's
@@ -394,8 +394,9 @@ impl SearchIndex {
         let occurrence = Occurrence { searcher, scope, present: RefCell::default() };
         let mut terms = BTreeSet::new();
         let mut parts: Vec<(Occur, Box<dyn Query>)> = Vec::new();
-        // One query per required word (of a non-phrase clause), and whether
-        // the word is generic (see `RelevanceModel::is_generic`).
+        // One query per required word of free text (not of a phrase or a
+        // `field:` clause, which the user asked for as such), and whether the
+        // word is generic (see `RelevanceModel::is_generic`).
         let mut words: Vec<(Box<dyn Query>, bool)> = Vec::new();
         // The parser splits at spaces; rejoined, "machine vision" meets its
         // synonym 机器视觉 whole. A matcher's clauses are separate texts.
@@ -465,7 +466,7 @@ impl SearchIndex {
             }
             match (occur, required.len()) {
                 (_, 0) => {}
-                (Occur::Must, _) if !clause.phrase => {
+                (Occur::Must, _) if !clause.phrase && clause.field.is_none() => {
                     words.extend(required.into_iter().map(|(_, query)| query).zip(generic))
                 }
                 (Occur::Must, _) => parts.extend(required),
@@ -1224,6 +1225,9 @@ mod tests {
         // Generic words of a long query neither count nor match: two specific
         // words remain, both required.
         assert_eq!(found(&index, "基于 对虾 饲料 研究 方法 分析 应用"), ["cap_2"]);
+        // A word asked for in a field stays required however long the query:
+        // of the two that hold half the words, only cap_1's title has 养殖.
+        assert_eq!(found(&index, "对虾 饲料 营养 配方 病害 防控 title:养殖"), ["cap_1"]);
     }
 
     #[test]
