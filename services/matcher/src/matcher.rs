@@ -138,7 +138,7 @@ impl Matcher {
             }
         }
         let mut organizations = Vec::new();
-        for (owner, relevance) in self.retrieval.organizations(&vector, &semantics, survey.as_ref(), owners).await? {
+        for (owner, relevance) in self.retrieval.organizations(&vector, &semantics, survey, owners).await? {
             // The floor asks for one capability that shares a subject with
             // the need: the blend is lower for short needs and small
             // organizations by construction.

@@ -291,12 +291,12 @@ impl Retrieval {
         &self,
         vector: &TextVector,
         semantics: &Semantics,
-        survey: Option<&Survey>,
+        survey: Option<Survey>,
         organization_ids: Vec<String>,
     ) -> Result<Vec<(String, OrganizationRelevance)>, MatcherError> {
         let (this, vector, semantics) = (self.clone(), vector.clone(), semantics.clone());
-        let semantic: Vec<Option<SemanticRelevance>> =
-            organization_ids.iter().map(|id| survey.and_then(|survey| survey.organizations.get(id).cloned())).collect();
+        let mut surveyed = survey.map(|survey| survey.organizations).unwrap_or_default();
+        let semantic: Vec<Option<SemanticRelevance>> = organization_ids.iter().map(|id| surveyed.remove(id)).collect();
         tokio::task::spawn_blocking(move || {
             let lexical = this.index.relevance().best_capabilities_of(&vector, &organization_ids, DEPTH);
             organization_ids

@@ -16,4 +16,5 @@ pub mod query;
 pub mod relevance;
 pub mod schema;
 pub mod table;
+mod top;
 pub mod vectors;

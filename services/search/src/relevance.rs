@@ -31,7 +31,10 @@ use std::{
 
 use innomatch_core::model::{Record, RecordKind, RecordStatus};
 
-use crate::analysis::{Analyzer, normalize};
+use crate::{
+    analysis::{Analyzer, normalize},
+    top::keep_top,
+};
 
 /// Chinese academic and proposal boilerplate: words that say how work is
 /// done or written up, never what it is about (`data/generic_terms.txt`).
@@ -544,7 +547,7 @@ impl RelevanceModel {
         let weigh = |features: &[(String, u32)]| -> HashMap<String, f32> {
             let mut weights: HashMap<String, f32> = HashMap::with_capacity(features.len());
             for (term, count) in features {
-                let tf = 1.0 + (f64::from((*count).max(1)).ln() as f32);
+                let tf = log_tf(*count);
                 let idf = state.ids.get(term.as_str()).map_or_else(|| state.idf(0), |&id| state.idf_of(id));
                 *weights.entry(term.clone()).or_default() += tf * idf;
             }
@@ -666,13 +669,8 @@ impl RelevanceModel {
 /// The `k` best of `scored` with a cosine above 0, best first (ties by id).
 fn best_of<'a>(scored: impl Iterator<Item = (&'a str, f32)>, k: usize) -> Vec<(String, f32)> {
     let mut scored: Vec<(&str, f32)> = scored.filter(|(_, cosine)| *cosine > 0.0).collect();
-    let order = |a: &(&str, f32), b: &(&str, f32)| b.1.total_cmp(&a.1).then_with(|| a.0.cmp(b.0));
-    // Only the best k are sorted and their ids copied.
-    if scored.len() > k && k > 0 {
-        scored.select_nth_unstable_by(k - 1, order);
-    }
-    scored.truncate(k);
-    scored.sort_by(order);
+    // Only the best k have their ids copied.
+    keep_top(&mut scored, k, |a, b| b.1.total_cmp(&a.1).then_with(|| a.0.cmp(b.0)));
     scored.into_iter().map(|(id, cosine)| (id.to_owned(), cosine)).collect()
 }
 

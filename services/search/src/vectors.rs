@@ -32,6 +32,8 @@ use innomatch_core::model::{Record, RecordKind};
 use innomatch_embed::{TextKind, VectorCodec, cosine, text_hash};
 use nalgebra::DMatrix;
 
+use crate::top::keep_top;
+
 /// Capability vectors sampled to estimate the background: how similar a
 /// text is to an arbitrary capability of the corpus.
 const BACKGROUND_SAMPLE: usize = 256;
@@ -601,14 +603,8 @@ pub struct Survey {
 
 /// The `k` best of `scored`, best first (ties by id), as (id, owner, similarity).
 fn nearest_of(scored: &mut Vec<(f32, &str, &Entry)>, k: usize) -> Vec<(String, String, f32)> {
-    let order = |a: &(f32, &str, &Entry), b: &(f32, &str, &Entry)| b.0.total_cmp(&a.0).then_with(|| a.1.cmp(b.1));
-    // Only the best k are sorted (and their ids copied): at 100k vectors
-    // sorting everything cost more than the dot products.
-    if scored.len() > k && k > 0 {
-        scored.select_nth_unstable_by(k - 1, order);
-    }
-    scored.truncate(k);
-    scored.sort_by(order);
+    // Only the best k have their ids copied.
+    keep_top(scored, k, |a, b| b.0.total_cmp(&a.0).then_with(|| a.1.cmp(b.1)));
     scored.iter().map(|&(similarity, id, e)| (id.to_owned(), e.owner.clone(), similarity)).collect()
 }
 
@@ -626,13 +622,8 @@ fn semantic_relevance(
     }
     let norm = members.sum.iter().map(|v| v * v).sum::<f32>().sqrt();
     let centroid_cosine = if norm > 0.0 { cosine(query, &members.sum) / norm } else { 0.0 };
-    let order = |a: &(&str, f32), b: &(&str, f32)| b.1.total_cmp(&a.1).then_with(|| a.0.cmp(b.0));
-    // Only the best `depth` are sorted and their ids copied.
-    if scored.len() > depth && depth > 0 {
-        scored.select_nth_unstable_by(depth - 1, order);
-    }
-    scored.truncate(depth);
-    scored.sort_by(order);
+    // Only the best `depth` have their ids copied.
+    keep_top(&mut scored, depth, |a, b| b.1.total_cmp(&a.1).then_with(|| a.0.cmp(b.0)));
     let depth_value = (0..depth).map(|i| scored.get(i).map_or(floor, |(_, c)| *c)).sum::<f32>() / depth as f32;
     let best = scored.into_iter().map(|(id, c)| (id.to_owned(), c)).collect();
     Some(SemanticRelevance { depth: depth_value, centroid: centroid_cosine, best })
