@@ -148,11 +148,7 @@ impl TestApp {
     }
 
     pub async fn channel(&self) -> Channel {
-        Channel::from_shared(format!("http://{}", self.addr))
-            .expect("address")
-            .connect()
-            .await
-            .expect("connect to test server")
+        channel_to(self.addr).await
     }
 
     pub async fn stats(&self, token: Option<&str>) -> StatsClient {
@@ -168,7 +164,7 @@ impl TestApp {
     }
 
     pub async fn catalog(&self, token: Option<&str>) -> CatalogClient {
-        CatalogServiceClient::with_interceptor(self.channel().await, auth(token))
+        catalog_client(self.addr, token).await
     }
 
     pub async fn admin(&self, token: Option<&str>) -> AdminClient {
@@ -176,7 +172,7 @@ impl TestApp {
     }
 
     pub async fn search(&self, token: Option<&str>) -> SearchClient {
-        SearchServiceClient::with_interceptor(self.channel().await, auth(token))
+        search_client(self.addr, token).await
     }
 
     pub async fn matcher(&self, token: Option<&str>) -> MatcherClient {
@@ -362,6 +358,22 @@ pub fn metric_value(text: &str, prefix: &str) -> f64 {
         .and_then(|line| line.rsplit(' ').next())
         .and_then(|v| v.parse().ok())
         .unwrap_or(0.0)
+}
+
+/// A connection to the server at `addr`, driven by the calling runtime (a
+/// test that runs clients on a runtime of its own connects from there).
+pub async fn channel_to(addr: SocketAddr) -> Channel {
+    Channel::from_shared(format!("http://{addr}")).expect("address").connect().await.expect("connect to test server")
+}
+
+/// A catalog client of the server at `addr`, on the calling runtime.
+pub async fn catalog_client(addr: SocketAddr, token: Option<&str>) -> CatalogClient {
+    CatalogServiceClient::with_interceptor(channel_to(addr).await, auth(token))
+}
+
+/// A search client of the server at `addr`, on the calling runtime.
+pub async fn search_client(addr: SocketAddr, token: Option<&str>) -> SearchClient {
+    SearchServiceClient::with_interceptor(channel_to(addr).await, auth(token))
 }
 
 /// Searches until `done` accepts the response or 10 s pass (the index follows
