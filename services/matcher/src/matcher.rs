@@ -4,7 +4,10 @@
 //! score and its scale in `scoring`, consortia in `consortia`, service
 //! offers in `offers`.
 
-use std::{collections::HashMap, sync::Arc};
+use std::{
+    collections::{HashMap, HashSet},
+    sync::Arc,
+};
 
 use innomatch_catalog::{CatalogError, reader::CatalogReader};
 use innomatch_core::{
@@ -119,13 +122,16 @@ impl Matcher {
             return Ok(PartnerMatches { note: Some(NO_GOOD_PARTNER.to_owned()), ..PartnerMatches::default() });
         }
         let semantics = self.retrieval.semantics_of(&need.meta.id);
-        let pool = self.retrieval.similar(&vector, vec![RecordKind::Capability], system(), CANDIDATE_POOL).await?;
-        // Candidates are the union of the lexical and the semantic pools.
-        let mut candidates: Vec<(String, String)> =
-            pool.iter().map(|hit| (hit.id.clone(), hit.organization_id.clone())).collect();
+        // Candidates are the union of the lexically and the semantically
+        // nearest capabilities; one pass over each side also gives every
+        // organization's best capabilities on that side.
+        let lexical = self.retrieval.lexical_survey(&vector, CANDIDATE_POOL).await?;
         let survey = self.retrieval.semantic_survey(&semantics, CANDIDATE_POOL).await?;
+        let mut candidates: Vec<(String, String)> =
+            lexical.nearest.iter().map(|(id, owner, _)| (id.clone(), owner.clone())).collect();
+        let mut seen: HashSet<String> = candidates.iter().map(|(id, _)| id.clone()).collect();
         for (id, owner, _) in survey.iter().flat_map(|survey| &survey.nearest) {
-            if !candidates.iter().any(|(known, _)| known == id) {
+            if seen.insert(id.clone()) {
                 candidates.push((id.clone(), owner.clone()));
             }
         }
@@ -137,21 +143,25 @@ impl Matcher {
                 owners.push(owner.clone());
             }
         }
-        let mut organizations = Vec::new();
-        for (owner, relevance) in self.retrieval.organizations(&vector, &semantics, survey, owners).await? {
-            // The floor asks for one capability that shares a subject with
-            // the need: the blend is lower for short needs and small
-            // organizations by construction.
-            if relevance.best.first().is_none_or(|(_, best)| *best < RELEVANCE_FLOOR) {
-                continue;
+        let mut by_relevance =
+            self.retrieval.organizations(&vector, &semantics, lexical.organizations, survey, owners).await?;
+        // The floor asks for one capability that shares a subject with the
+        // need: the blend is lower for short needs and small organizations
+        // by construction.
+        by_relevance.retain(|(_, relevance)| relevance.best.first().is_some_and(|(_, best)| *best >= RELEVANCE_FLOOR));
+        by_relevance.sort_by(|a, b| b.1.value.total_cmp(&a.1.value).then_with(|| a.0.cmp(&b.0)));
+        // Context moves a score by at most CONTEXT_SHARE of its relevance:
+        // keep enough by relevance that re-ordering by score is exact. Only
+        // those are read from the catalog (an archived one makes room for the next).
+        let keep = limit.saturating_mul(3).max(limit + 10);
+        let mut organizations = Vec::with_capacity(keep);
+        for (owner, relevance) in by_relevance {
+            if organizations.len() == keep {
+                break;
             }
             let Some(org) = organizations_cache.active(self.catalog.as_ref(), &owner).await else { continue };
             organizations.push((relevance, org));
         }
-        organizations.sort_by(|a, b| b.0.value.total_cmp(&a.0.value).then_with(|| a.1.meta.id.cmp(&b.1.meta.id)));
-        // Context moves a score by at most CONTEXT_SHARE of its relevance:
-        // keep enough by relevance that re-ordering by score is exact.
-        organizations.truncate(limit.saturating_mul(3).max(limit + 10));
         // Scores first; the shared words and snippets, which cost an
         // analysis of each text shown, only for the organizations returned.
         let mut scored = Vec::with_capacity(organizations.len());

@@ -7,7 +7,7 @@
 //! computed over all its capabilities, not only the retrieved ones, so it
 //! is the same whether it is asked about alone or among others.
 
-use std::sync::Arc;
+use std::{collections::HashMap, sync::Arc};
 
 use innomatch_core::{
     auth::Principal,
@@ -15,7 +15,7 @@ use innomatch_core::{
 };
 use innomatch_search::{
     index::{Filters, IndexError, Relevant, SearchIndex},
-    relevance::{self, TextVector},
+    relevance::{self, LexicalSurvey, TextVector},
     vectors::{SemanticRelevance, Survey, VectorStore},
 };
 
@@ -282,28 +282,36 @@ impl Retrieval {
             .map_err(|e| MatcherError::Task(e.to_string()))
     }
 
-    /// [`Retrieval::organization`] for each of `organization_ids`, on a
-    /// blocking thread, with the same values: each organization's depth
-    /// needs all of its capabilities, so the lexical side accumulates the
-    /// need's terms over every capability holding them once for all, and the
-    /// semantic side comes from `survey` (see [`Retrieval::semantic_survey`]).
+    /// The capabilities lexically nearest to the text (exact cosines, best
+    /// first) and every organization's best capabilities, from one pass over
+    /// the postings of its terms (on a blocking thread).
+    pub async fn lexical_survey(&self, vector: &TextVector, k: usize) -> Result<LexicalSurvey, MatcherError> {
+        let (index, vector) = (Arc::clone(&self.index), vector.clone());
+        tokio::task::spawn_blocking(move || index.relevance().survey(&vector, k, DEPTH))
+            .await
+            .map_err(|e| MatcherError::Task(e.to_string()))
+    }
+
+    /// [`Retrieval::organization`] for each of `organization_ids`, with the
+    /// same values, from the two surveys: each organization's depth needs
+    /// all of its capabilities, which each survey has measured in one pass
+    /// (see [`Retrieval::lexical_survey`] and [`Retrieval::semantic_survey`]).
     pub async fn organizations(
         &self,
         vector: &TextVector,
         semantics: &Semantics,
+        mut lexical: HashMap<String, Vec<(String, f32)>>,
         survey: Option<Survey>,
         organization_ids: Vec<String>,
     ) -> Result<Vec<(String, OrganizationRelevance)>, MatcherError> {
         let (this, vector, semantics) = (self.clone(), vector.clone(), semantics.clone());
         let mut surveyed = survey.map(|survey| survey.organizations).unwrap_or_default();
-        let semantic: Vec<Option<SemanticRelevance>> = organization_ids.iter().map(|id| surveyed.remove(id)).collect();
         tokio::task::spawn_blocking(move || {
-            let lexical = this.index.relevance().best_capabilities_of(&vector, &organization_ids, DEPTH);
             organization_ids
                 .into_iter()
-                .zip(lexical.into_iter().zip(semantic))
-                .map(|(id, (lexical_best, semantic))| {
-                    let relevance = this.fuse(&vector, &semantics, &id, lexical_best, semantic);
+                .map(|id| {
+                    let lexical_best = lexical.remove(&id).unwrap_or_default();
+                    let relevance = this.fuse(&vector, &semantics, &id, lexical_best, surveyed.remove(&id));
                     (id, relevance)
                 })
                 .collect()
@@ -330,19 +338,27 @@ impl Retrieval {
             Semantics::Ready { background, weight, .. } => semantic.map(|s| (s, *background, *weight)),
             _ => None,
         };
-        // The best capabilities by their own fused relevance.
-        let mut ids: Vec<String> = lexical_best.iter().map(|(id, _)| id.clone()).collect();
-        if let Some((s, _, _)) = &semantic {
-            ids.extend(s.best.iter().map(|(id, _)| id.clone()));
-        }
-        ids.sort();
+        // The best capabilities by their own fused relevance; each side's
+        // best come with their measure, only the other side's is computed.
+        let lexically: HashMap<&str, f32> = lexical_best.iter().map(|(id, c)| (id.as_str(), *c)).collect();
+        let semantically: HashMap<&str, f32> = match &semantic {
+            Some((s, background, weight)) => {
+                s.best.iter().map(|(id, sim)| (id.as_str(), weight * (sim - background).max(0.0))).collect()
+            }
+            None => HashMap::new(),
+        };
+        let mut ids: Vec<&str> = lexically.keys().chain(semantically.keys()).copied().collect();
+        ids.sort_unstable();
         ids.dedup();
         let mut best: Vec<(String, f32)> = ids
             .into_iter()
             .map(|id| {
-                let lexical = model.cosine(vector, &id);
-                let semantic = self.semantic(semantics, &id).map_or(0.0, |(weighted, _)| weighted);
-                (id, lexical + semantic)
+                let lexical = lexically.get(id).copied().unwrap_or_else(|| model.cosine(vector, id));
+                let semantic = semantically
+                    .get(id)
+                    .copied()
+                    .unwrap_or_else(|| self.semantic(semantics, id).map_or(0.0, |(weighted, _)| weighted));
+                (id.to_owned(), lexical + semantic)
             })
             .collect();
         best.sort_by(|a, b| b.1.total_cmp(&a.1).then_with(|| a.0.cmp(&b.0)));

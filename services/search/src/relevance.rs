@@ -270,7 +270,7 @@ struct State {
     slot_of: HashMap<Box<str>, u32>,
     free: Vec<u32>,
     /// term id → (slot, count) of the capabilities holding it: what
-    /// [`RelevanceModel::best_capabilities_of`] accumulates a query over,
+    /// [`RelevanceModel::survey`] accumulates a query over,
     /// term at a time, instead of merging the query with every bag.
     postings: Vec<Vec<(u32, u32)>>,
     /// Owners of capabilities, numbered in first-seen order (never reused).
@@ -393,6 +393,27 @@ impl State {
 
     fn weight(&self, term: u32, count: u32) -> f32 {
         log_tf(count) * self.idf_of(term)
+    }
+
+    /// The cosine of `query` with every capability that shares a term with
+    /// it and that `keep` accepts, accumulated over the postings of the
+    /// query's terms with the same additions, in the same (term) order, as
+    /// [`State::doc_cosine`] makes: the cosines are equal to the bit.
+    fn capability_cosines(&self, query: &TextVector, keep: impl Fn(&Doc) -> bool) -> Vec<(&Doc, f32)> {
+        let mut dots = vec![0.0f32; self.slots.len()];
+        for &(term, weight) in &query.scan {
+            for &(slot, count) in &self.postings[term as usize] {
+                dots[slot as usize] += weight * log_tf(count);
+            }
+        }
+        dots.into_iter()
+            .zip(&self.slots)
+            .filter_map(|(dot, doc)| {
+                let doc = doc.as_ref().filter(|doc| dot > 0.0 && keep(doc))?;
+                let norm = self.doc_norm(doc);
+                (norm > 0.0).then(|| (doc, (dot / norm).clamp(0.0, 1.0)))
+            })
+            .collect()
     }
 
     fn doc_cosine(&self, query: &TextVector, doc: &Doc) -> f32 {
@@ -618,52 +639,48 @@ impl RelevanceModel {
         best_of(scored, k)
     }
 
-    /// [`RelevanceModel::best_capabilities`] for each of `organization_ids`,
-    /// in their order, with the same cosines: accumulated over the postings
-    /// of the query's terms, so the cost is the capabilities sharing a term
-    /// with the query, once, not every capability of every organization
-    /// merged with the whole query.
-    pub fn best_capabilities_of(
-        &self,
-        query: &TextVector,
-        organization_ids: &[String],
-        k: usize,
-    ) -> Vec<Vec<(String, f32)>> {
+    /// The `k` capabilities closest to a text (as (id, owner, cosine), best
+    /// first, ties by id) and every organization's `depth` best capabilities
+    /// (as [`RelevanceModel::best_capabilities`]), from one pass over the
+    /// postings of the text's terms: exact cosines for every capability
+    /// sharing a term with the text, so the nearest are the true nearest, not
+    /// the best of what a keyword search happened to retrieve.
+    pub fn survey(&self, query: &TextVector, k: usize, depth: usize) -> LexicalSurvey {
         let state = self.read();
-        // owner number → position in `organization_ids`.
-        let mut wanted = vec![usize::MAX; state.owners.len()];
-        for (position, id) in organization_ids.iter().enumerate() {
-            if let Some(&number) = state.owners.get(id) {
-                wanted[number as usize] = position;
-            }
+        let scored = state.capability_cosines(query, |_| true);
+        let mut by_owner: Vec<Vec<(&str, f32)>> = vec![Vec::new(); state.owners.len()];
+        for &(doc, cosine) in &scored {
+            by_owner[doc.owner_number as usize].push((&doc.id, cosine));
         }
-        // The same additions, in the same (term) order, as `doc_cosine`
-        // makes for each document: the cosines are equal to the bit.
-        let mut dots = vec![0.0f32; state.slots.len()];
-        for &(term, weight) in &query.scan {
-            for &(slot, count) in &state.postings[term as usize] {
-                dots[slot as usize] += weight * log_tf(count);
-            }
-        }
-        let mut scored: Vec<Vec<(&str, f32)>> = vec![Vec::new(); organization_ids.len()];
-        for (dot, doc) in dots.into_iter().zip(&state.slots) {
-            let Some(doc) = doc else { continue };
-            let Some(&position) = wanted.get(doc.owner_number as usize) else { continue };
-            if dot <= 0.0 || position == usize::MAX {
-                continue;
-            }
-            let norm = state.doc_norm(doc);
-            if norm > 0.0 {
-                scored[position].push((&doc.id, (dot / norm).clamp(0.0, 1.0)));
-            }
-        }
-        scored.into_iter().map(|scored| best_of(scored.into_iter(), k)).collect()
+        let mut nearest = scored;
+        keep_top(&mut nearest, k, |a, b| b.1.total_cmp(&a.1).then_with(|| a.0.id.cmp(&b.0.id)));
+        let nearest =
+            nearest.into_iter().map(|(doc, cosine)| (doc.id.to_string(), doc.owner.clone(), cosine)).collect();
+        let organizations = state
+            .owners
+            .iter()
+            .filter_map(|(owner, &number)| {
+                let scored = std::mem::take(&mut by_owner[number as usize]);
+                (!scored.is_empty()).then(|| (owner.clone(), best_of(scored.into_iter(), depth)))
+            })
+            .collect();
+        LexicalSurvey { nearest, organizations }
     }
 
     /// The owner and kind of an indexed document.
     pub fn owner_of(&self, id: &str) -> Option<(RecordKind, String)> {
         self.read().doc(id).map(|d| (d.kind, d.owner.clone()))
     }
+}
+
+/// What [`RelevanceModel::survey`] finds.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct LexicalSurvey {
+    /// (id, owner, cosine) of the capabilities closest to the text, best first.
+    pub nearest: Vec<(String, String, f32)>,
+    /// Organization id → its best capabilities with their cosines, best
+    /// first (organizations sharing no term with the text are absent).
+    pub organizations: HashMap<String, Vec<(String, f32)>>,
 }
 
 /// The `k` best of `scored` with a cosine above 0, best first (ties by id).
@@ -795,7 +812,7 @@ mod tests {
     }
 
     #[test]
-    fn organizations_scored_together_score_as_they_do_alone() {
+    fn a_survey_scores_every_organization_as_it_scores_alone_and_finds_the_nearest() {
         let mut records = vec![
             capability("c1", "lab", "对虾养殖病害防控与对虾育种"),
             capability("c2", "lab", "金鲳鱼深海网箱养殖"),
@@ -805,7 +822,7 @@ mod tests {
             capability("f1", "food", "预制菜冷链物流与对虾加工"),
         ];
         let model = model_of(&records);
-        // An update and a removal move postings: the batch must follow them.
+        // An update and a removal move postings: the survey must follow them.
         records[1] = capability("c2", "lab", "对虾工厂化循环水养殖");
         model.apply(&records[1], Some(&features(&Analyzer::shared(), "对虾工厂化循环水养殖")));
         let mut archived = capability("s2", "steel", "高炉富氢冶炼与低碳炼钢");
@@ -813,19 +830,30 @@ mod tests {
             c.meta.status = Some(RecordStatus::Archived);
         }
         model.apply(&archived, None);
-        let organizations: Vec<String> = ["food", "lab", "steel", "nobody"].map(String::from).to_vec();
         for need in ["对虾养殖病害", "氢冶金低碳炼钢", "工业互联网"] {
             let query = vector(&model, need);
-            let together = model.best_capabilities_of(&query, &organizations, 2);
-            let alone: Vec<Vec<(String, f32)>> =
-                organizations.iter().map(|o| model.best_capabilities(&query, o, 2)).collect();
-            assert_eq!(together, alone, "{need}");
+            let survey = model.survey(&query, 3, 2);
+            for organization in ["food", "lab", "steel", "nobody"] {
+                let alone = model.best_capabilities(&query, organization, 2);
+                let surveyed = survey.organizations.get(organization).cloned().unwrap_or_default();
+                assert_eq!(surveyed, alone, "{need}: {organization}");
+            }
+            let mut every: Vec<(String, f32)> = ["c1", "c2", "c3", "s1", "f1"]
+                .map(|id| (id.to_owned(), model.cosine(&query, id)))
+                .into_iter()
+                .filter(|(_, cosine)| *cosine > 0.0)
+                .collect();
+            every.sort_by(|a, b| b.1.total_cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+            every.truncate(3);
+            let nearest: Vec<(String, f32)> = survey.nearest.iter().map(|(id, _, c)| (id.clone(), *c)).collect();
+            assert_eq!(nearest, every, "{need}: the nearest by exact cosine");
         }
-        let shrimp = model.best_capabilities_of(&vector(&model, "对虾养殖"), &organizations, 5);
-        let lab: Vec<&str> = shrimp[1].iter().map(|(id, _)| id.as_str()).collect();
+        let shrimp = model.survey(&vector(&model, "对虾养殖"), 10, 5);
+        let lab: Vec<&str> = shrimp.organizations["lab"].iter().map(|(id, _)| id.as_str()).collect();
         assert_eq!(lab.len(), 3, "every shrimp capability of the lab, the updated one too: {lab:?}");
-        assert!(shrimp[2].is_empty(), "no steel capability speaks of shrimp");
-        assert!(shrimp[3].is_empty(), "an unknown organization has none");
+        assert!(!shrimp.organizations.contains_key("steel"), "no steel capability speaks of shrimp");
+        assert_eq!(shrimp.nearest.iter().find(|(id, ..)| id == "f1").map(|(_, owner, _)| owner.as_str()), Some("food"));
+        assert!(shrimp.nearest.iter().all(|(id, ..)| id != "s2"), "an archived capability is no candidate");
     }
 
     #[test]
