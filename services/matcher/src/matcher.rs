@@ -125,8 +125,9 @@ impl Matcher {
         // Candidates are the union of the lexically and the semantically
         // nearest capabilities; one pass over each side also gives every
         // organization's best capabilities on that side.
-        let lexical = self.retrieval.lexical_survey(&vector, CANDIDATE_POOL).await?;
         let survey = self.retrieval.semantic_survey(&semantics, CANDIDATE_POOL).await?;
+        let semantic_owners = survey.iter().flat_map(|s| &s.nearest).map(|(_, owner, _)| owner.clone()).collect();
+        let lexical = self.retrieval.lexical_survey(&vector, CANDIDATE_POOL, semantic_owners).await?;
         let mut candidates: Vec<(String, String)> =
             lexical.nearest.iter().map(|(id, owner, _)| (id.clone(), owner.clone())).collect();
         let mut seen: HashSet<String> = candidates.iter().map(|(id, _)| id.clone()).collect();

@@ -283,11 +283,16 @@ impl Retrieval {
     }
 
     /// The capabilities lexically nearest to the text (exact cosines, best
-    /// first) and every organization's best capabilities, from one pass over
-    /// the postings of its terms (on a blocking thread).
-    pub async fn lexical_survey(&self, vector: &TextVector, k: usize) -> Result<LexicalSurvey, MatcherError> {
+    /// first) and the best capabilities of their owners and of `also`, from
+    /// one pass over the postings of its terms (on a blocking thread).
+    pub async fn lexical_survey(
+        &self,
+        vector: &TextVector,
+        k: usize,
+        also: Vec<String>,
+    ) -> Result<LexicalSurvey, MatcherError> {
         let (index, vector) = (Arc::clone(&self.index), vector.clone());
-        tokio::task::spawn_blocking(move || index.relevance().survey(&vector, k, DEPTH))
+        tokio::task::spawn_blocking(move || index.relevance().survey(&vector, k, DEPTH, &also))
             .await
             .map_err(|e| MatcherError::Task(e.to_string()))
     }

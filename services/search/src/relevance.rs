@@ -396,10 +396,10 @@ impl State {
     }
 
     /// The cosine of `query` with every capability that shares a term with
-    /// it and that `keep` accepts, accumulated over the postings of the
-    /// query's terms with the same additions, in the same (term) order, as
-    /// [`State::doc_cosine`] makes: the cosines are equal to the bit.
-    fn capability_cosines(&self, query: &TextVector, keep: impl Fn(&Doc) -> bool) -> Vec<(&Doc, f32)> {
+    /// it, accumulated over the postings of the query's terms with the same
+    /// additions, in the same (term) order, as [`State::doc_cosine`] makes:
+    /// the cosines are equal to the bit.
+    fn capability_cosines(&self, query: &TextVector) -> Vec<(&Doc, f32)> {
         let mut dots = vec![0.0f32; self.slots.len()];
         for &(term, weight) in &query.scan {
             for &(slot, count) in &self.postings[term as usize] {
@@ -409,7 +409,7 @@ impl State {
         dots.into_iter()
             .zip(&self.slots)
             .filter_map(|(dot, doc)| {
-                let doc = doc.as_ref().filter(|doc| dot > 0.0 && keep(doc))?;
+                let doc = doc.as_ref().filter(|_| dot > 0.0)?;
                 let norm = self.doc_norm(doc);
                 (norm > 0.0).then(|| (doc, (dot / norm).clamp(0.0, 1.0)))
             })
@@ -640,30 +640,32 @@ impl RelevanceModel {
     }
 
     /// The `k` capabilities closest to a text (as (id, owner, cosine), best
-    /// first, ties by id) and every organization's `depth` best capabilities
-    /// (as [`RelevanceModel::best_capabilities`]), from one pass over the
-    /// postings of the text's terms: exact cosines for every capability
-    /// sharing a term with the text, so the nearest are the true nearest, not
-    /// the best of what a keyword search happened to retrieve.
-    pub fn survey(&self, query: &TextVector, k: usize, depth: usize) -> LexicalSurvey {
+    /// first, ties by id) and the `depth` best capabilities (as
+    /// [`RelevanceModel::best_capabilities`]) of their owners and of `also`,
+    /// from one pass over the postings of the text's terms: exact cosines for
+    /// every capability sharing a term with the text, so the nearest are the
+    /// true nearest, not the best of what a keyword search happened to
+    /// retrieve. Only those organizations' best are copied out: at 100k
+    /// capabilities most organizations share some term with a long text.
+    pub fn survey(&self, query: &TextVector, k: usize, depth: usize, also: &[String]) -> LexicalSurvey {
         let state = self.read();
-        let scored = state.capability_cosines(query, |_| true);
+        let mut nearest = state.capability_cosines(query);
         let mut by_owner: Vec<Vec<(&str, f32)>> = vec![Vec::new(); state.owners.len()];
-        for &(doc, cosine) in &scored {
+        for &(doc, cosine) in &nearest {
             by_owner[doc.owner_number as usize].push((&doc.id, cosine));
         }
-        let mut nearest = scored;
         keep_top(&mut nearest, k, |a, b| b.1.total_cmp(&a.1).then_with(|| a.0.id.cmp(&b.0.id)));
+        let owners = nearest.iter().map(|(doc, _)| doc.owner.as_str()).chain(also.iter().map(String::as_str));
+        let mut organizations = HashMap::new();
+        for owner in owners {
+            let Some(&number) = state.owners.get(owner) else { continue };
+            let scored = std::mem::take(&mut by_owner[number as usize]);
+            if !scored.is_empty() {
+                organizations.insert(owner.to_owned(), best_of(scored.into_iter(), depth));
+            }
+        }
         let nearest =
             nearest.into_iter().map(|(doc, cosine)| (doc.id.to_string(), doc.owner.clone(), cosine)).collect();
-        let organizations = state
-            .owners
-            .iter()
-            .filter_map(|(owner, &number)| {
-                let scored = std::mem::take(&mut by_owner[number as usize]);
-                (!scored.is_empty()).then(|| (owner.clone(), best_of(scored.into_iter(), depth)))
-            })
-            .collect();
         LexicalSurvey { nearest, organizations }
     }
 
@@ -679,7 +681,8 @@ pub struct LexicalSurvey {
     /// (id, owner, cosine) of the capabilities closest to the text, best first.
     pub nearest: Vec<(String, String, f32)>,
     /// Organization id → its best capabilities with their cosines, best
-    /// first (organizations sharing no term with the text are absent).
+    /// first, for the owners of `nearest` and those asked about
+    /// (organizations sharing no term with the text are absent).
     pub organizations: HashMap<String, Vec<(String, f32)>>,
 }
 
@@ -832,7 +835,7 @@ mod tests {
         model.apply(&archived, None);
         for need in ["对虾养殖病害", "氢冶金低碳炼钢", "工业互联网"] {
             let query = vector(&model, need);
-            let survey = model.survey(&query, 3, 2);
+            let survey = model.survey(&query, 3, 2, &["food", "lab", "steel", "nobody"].map(String::from));
             for organization in ["food", "lab", "steel", "nobody"] {
                 let alone = model.best_capabilities(&query, organization, 2);
                 let surveyed = survey.organizations.get(organization).cloned().unwrap_or_default();
@@ -848,7 +851,7 @@ mod tests {
             let nearest: Vec<(String, f32)> = survey.nearest.iter().map(|(id, _, c)| (id.clone(), *c)).collect();
             assert_eq!(nearest, every, "{need}: the nearest by exact cosine");
         }
-        let shrimp = model.survey(&vector(&model, "对虾养殖"), 10, 5);
+        let shrimp = model.survey(&vector(&model, "对虾养殖"), 10, 5, &[]);
         let lab: Vec<&str> = shrimp.organizations["lab"].iter().map(|(id, _)| id.as_str()).collect();
         assert_eq!(lab.len(), 3, "every shrimp capability of the lab, the updated one too: {lab:?}");
         assert!(!shrimp.organizations.contains_key("steel"), "no steel capability speaks of shrimp");
