@@ -271,6 +271,8 @@ async fn run(labs: &[Lab], needs: &[Need], title_only: bool) -> anyhow::Result<s
         after = last.sequence;
         index.apply(&batch)?;
     }
+    // What the server's fitting task does once the index settles.
+    index.relevance().refit_discriminants_if_due();
     let loaded = started.elapsed();
     let lexical = Matcher::new(catalog.clone(), Arc::clone(&index));
     let started = Instant::now();

@@ -338,7 +338,8 @@ impl Retrieval {
         let model = self.index.relevance();
         let profile = model.profile_cosine(vector, organization_id);
         let cosines: Vec<f32> = lexical_best.iter().map(|(_, c)| *c).collect();
-        let lexical = organization_relevance(profile, &cosines);
+        let discriminant = model.discriminant(vector, organization_id);
+        let lexical = organization_relevance(profile, &cosines, discriminant);
         let semantic = match semantics {
             Semantics::Ready { background, weight, .. } => semantic.map(|s| (s, *background, *weight)),
             _ => None,
@@ -368,8 +369,11 @@ impl Retrieval {
             .collect();
         best.sort_by(|a, b| b.1.total_cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
         best.truncate(DEPTH);
+        let discriminant_detail = discriminant
+            .map(|v| format!(", discriminant {:.2} (support {:.2})", v.decision, v.support))
+            .unwrap_or_default();
         let lexical_detail = format!(
-            "profile {profile:.2} over {} capabilities, best {}: lexical {lexical:.3}",
+            "profile {profile:.2} over {} capabilities, best {}{discriminant_detail}: lexical {lexical:.3}",
             model.capability_count(organization_id),
             cosines.iter().map(|c| format!("{c:.2}")).collect::<Vec<_>>().join(" ")
         );

@@ -1,7 +1,8 @@
 //! Keeps the index in step with the catalog's change feed: reads changes
 //! after the index's last applied sequence, applies them in batches (one
 //! commit per refresh interval), and reconnects after failures with growing,
-//! jittered delays.
+//! jittered delays. Beside it, the organization discriminants follow the
+//! index once its changes settle.
 
 use std::{sync::Arc, time::Duration};
 
@@ -73,6 +74,57 @@ pub fn spawn(index: Arc<SearchIndex>, source: Arc<dyn ChangeSource>, refresh: Du
     })
 }
 
+/// How long the index must go without a new commit before the
+/// discriminants are fitted: a bulk import fits once at its end, not at
+/// every tenth of its way.
+const SETTLE: Duration = Duration::from_secs(2);
+/// A steady trickle of changes postpones a fit at most this long.
+const SETTLE_AT_MOST: Duration = Duration::from_secs(60);
+
+/// Fits the relevance model's organization discriminants (see
+/// [`crate::relevance::RelevanceModel::refit_discriminants_if_due`]) at
+/// start-up and whenever the index has settled after changes, on a blocking
+/// thread, until the task is aborted.
+pub fn spawn_discriminant_fits(index: Arc<SearchIndex>) -> JoinHandle<()> {
+    tokio::spawn(async move {
+        let mut applied = index.subscribe_applied();
+        loop {
+            let target = Arc::clone(&index);
+            let started = Instant::now();
+            match tokio::task::spawn_blocking(move || target.relevance().refit_discriminants_if_due()).await {
+                Ok(true) => match index.relevance().discriminants() {
+                    Some(fitted) => {
+                        metrics::gauge!("innomatch_discriminant_capabilities").set(fitted.fitted_on() as f64);
+                        tracing::info!(
+                            capabilities = fitted.fitted_on(),
+                            organizations = fitted.organizations(),
+                            seconds = started.elapsed().as_secs_f64(),
+                            "organization discriminants fitted"
+                        )
+                    }
+                    None => {
+                        metrics::gauge!("innomatch_discriminant_capabilities").set(0.0);
+                        tracing::info!("organization discriminants dropped: the catalog is below their minimum")
+                    }
+                },
+                Ok(false) => {}
+                Err(error) => tracing::warn!(%error, "fitting the organization discriminants failed"),
+            }
+            if applied.changed().await.is_err() {
+                return;
+            }
+            let deadline = Instant::now() + SETTLE_AT_MOST;
+            loop {
+                match tokio::time::timeout(SETTLE, applied.changed()).await {
+                    Ok(Ok(())) if Instant::now() < deadline => continue,
+                    Ok(Ok(())) | Err(_) => break,
+                    Ok(Err(_)) => return,
+                }
+            }
+        }
+    })
+}
+
 async fn follow(
     index: &Arc<SearchIndex>,
     mut stream: BoxStream<'static, Result<Change, String>>,
@@ -126,10 +178,14 @@ mod tests {
     use super::*;
 
     fn capability(sequence: i64, title: &str) -> Change {
+        capability_of(sequence, "org_1", title)
+    }
+
+    fn capability_of(sequence: i64, organization_id: &str, title: &str) -> Change {
         let record = Record::Capability(Capability {
             meta: RecordMeta {
                 id: format!("cap_{sequence}"),
-                organization_id: "org_1".into(),
+                organization_id: organization_id.into(),
                 version: 1,
                 status: Some(RecordStatus::Active),
                 ..Default::default()
@@ -184,5 +240,59 @@ mod tests {
             let base = RETRY_MIN * (1 << i);
             assert!(*wait >= base && *wait <= base * 2, "wait {i}: {wait:?} vs base {base:?}");
         }
+    }
+
+    /// Capabilities `from..to` (by sequence) of eleven organizations, each
+    /// with a subject word of its own among words they all use.
+    fn catalog(from: i64, to: i64) -> Vec<Change> {
+        let subjects = [
+            "氢冶金",
+            "对虾养殖",
+            "预制菜",
+            "工业互联网",
+            "绿色钢铁",
+            "海洋牧场",
+            "红树林",
+            "菠萝",
+            "港口物流",
+            "新能源汽车",
+            "芯片封装",
+        ];
+        (from..to)
+            .map(|sequence| {
+                let o = sequence as usize % subjects.len();
+                capability_of(
+                    sequence,
+                    &format!("org_{o}"),
+                    &format!("{} 模型 实验 数据 第{}批", subjects[o], sequence % 7),
+                )
+            })
+            .collect()
+    }
+
+    async fn fitted_on(index: &SearchIndex, capabilities: usize) {
+        let deadline = Instant::now() + Duration::from_secs(120);
+        while index.relevance().discriminants().map(|d| d.fitted_on()) != Some(capabilities) {
+            assert!(Instant::now() < deadline, "no fit on {capabilities} capabilities");
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    }
+
+    #[tokio::test]
+    async fn discriminants_are_fitted_once_the_index_settles_and_again_as_the_catalog_grows() {
+        let index = Arc::new(SearchIndex::in_ram().expect("index"));
+        index.apply(&catalog(1, 1_101)).expect("apply");
+        let task = spawn_discriminant_fits(Arc::clone(&index));
+        fitted_on(&index, 1_100).await;
+        let text = index
+            .relevance()
+            .vector(&crate::relevance::features(&crate::analysis::Analyzer::shared(), "对虾养殖 模型 实验"));
+        let own = index.relevance().discriminant(&text, "org_1").expect("org_1 has one").decision;
+        let other = index.relevance().discriminant(&text, "org_2").expect("org_2 has one").decision;
+        assert!(own > other, "对虾养殖 is org_1's subject: {own} vs {other}");
+
+        index.apply(&catalog(1_101, 1_221)).expect("apply");
+        fitted_on(&index, 1_220).await;
+        task.abort();
     }
 }

@@ -4,6 +4,7 @@
 
 pub mod analysis;
 pub mod convert;
+pub mod discriminant;
 pub mod document;
 pub mod embedding;
 pub mod error;

@@ -24,7 +24,7 @@
 use std::{
     collections::HashMap,
     sync::{
-        LazyLock, RwLock,
+        Arc, LazyLock, RwLock,
         atomic::{AtomicU64, Ordering},
     },
 };
@@ -33,8 +33,21 @@ use innomatch_core::model::{Record, RecordKind, RecordStatus};
 
 use crate::{
     analysis::{Analyzer, normalize},
+    discriminant::{Discriminants, Example, Verdict},
     top::keep_top,
 };
+
+/// Organization discriminants (see [`crate::discriminant`]) are fitted once
+/// the catalog has this many active capabilities in at least
+/// [`DISCRIMINANT_MIN_ORGANIZATIONS`] organizations: a classifier over a
+/// vocabulary of hundreds of thousands of terms learns noise from fewer.
+/// Below that, the profile and depth cosines rank alone.
+pub const DISCRIMINANT_MIN_CAPABILITIES: usize = 1_000;
+pub const DISCRIMINANT_MIN_ORGANIZATIONS: usize = 10;
+
+/// The discriminants are fitted again when the number of active
+/// capabilities has moved by this share since the last fit.
+const DISCRIMINANT_REFIT_SHARE: f64 = 0.1;
 
 /// Chinese academic and proposal boilerplate: words that say how work is
 /// done or written up, never what it is about (`data/generic_terms.txt`).
@@ -465,6 +478,10 @@ impl State {
 #[derive(Debug, Default)]
 pub struct RelevanceModel {
     state: RwLock<State>,
+    /// Fitted apart from `state`, so a fit never holds up changes or reads.
+    discriminants: RwLock<Option<Arc<Discriminants>>>,
+    /// Set while a fit runs: one at a time.
+    fitting: std::sync::atomic::AtomicBool,
 }
 
 impl RelevanceModel {
@@ -500,6 +517,75 @@ impl RelevanceModel {
 
     pub fn clear(&self) {
         *self.write() = State::default();
+        *self.discriminants.write().unwrap_or_else(std::sync::PoisonError::into_inner) = None;
+    }
+
+    /// The organization discriminants in use, if fitted.
+    pub fn discriminants(&self) -> Option<Arc<Discriminants>> {
+        self.discriminants.read().unwrap_or_else(std::sync::PoisonError::into_inner).clone()
+    }
+
+    /// What an organization's discriminant says of a text; `None` before a
+    /// fit or for an organization that has none.
+    pub fn discriminant(&self, query: &TextVector, organization_id: &str) -> Option<Verdict> {
+        self.discriminants()?.decide(organization_id, &query.weights)
+    }
+
+    /// Fits the organization discriminants anew when the catalog is large
+    /// enough and has moved by [`DISCRIMINANT_REFIT_SHARE`] since the last
+    /// fit (drops them when it has shrunk below the minimum). Returns
+    /// whether anything changed. CPU-bound for seconds on a large catalog:
+    /// call from a blocking thread. The model is only read while the
+    /// examples are copied out; changes and queries go on during the fit.
+    pub fn refit_discriminants_if_due(&self) -> bool {
+        if self.fitting.swap(true, Ordering::AcqRel) {
+            return false;
+        }
+        let refitted = self.refit_discriminants();
+        self.fitting.store(false, Ordering::Release);
+        refitted
+    }
+
+    fn refit_discriminants(&self) -> bool {
+        let current = self.discriminants();
+        let (organizations, examples, vocabulary) = {
+            let state = self.read();
+            let capabilities: usize = state.profiles.values().map(|p| p.members.len()).sum();
+            if capabilities < DISCRIMINANT_MIN_CAPABILITIES || state.profiles.len() < DISCRIMINANT_MIN_ORGANIZATIONS {
+                drop(state);
+                let dropped = current.is_some();
+                *self.discriminants.write().unwrap_or_else(std::sync::PoisonError::into_inner) = None;
+                return dropped;
+            }
+            if current.as_ref().is_some_and(|d| {
+                (capabilities.abs_diff(d.fitted_on()) as f64) < DISCRIMINANT_REFIT_SHARE * d.fitted_on() as f64
+            }) {
+                return false;
+            }
+            // Sorted, so that a fit of the same catalog numbers (and seeds)
+            // its organizations the same way in every process.
+            let mut organizations: Vec<String> = state.profiles.keys().cloned().collect();
+            organizations.sort_unstable();
+            let class_of: HashMap<&str, u32> =
+                organizations.iter().enumerate().map(|(i, name)| (name.as_str(), i as u32)).collect();
+            let mut examples = Vec::with_capacity(capabilities);
+            for profile_owner in &organizations {
+                let profile = &state.profiles[profile_owner];
+                for &slot in &profile.members {
+                    let Some(doc) = state.slots.get(slot as usize).and_then(Option::as_ref) else { continue };
+                    let norm = state.doc_norm(doc);
+                    if norm <= 0.0 {
+                        continue;
+                    }
+                    let vector = doc.bag.iter().map(|&(t, c)| (t, state.weight(t, c) / norm)).collect();
+                    examples.push(Example { class: class_of[profile_owner.as_str()], vector });
+                }
+            }
+            (organizations, examples, state.terms.len())
+        };
+        let fitted = Discriminants::fit(&organizations, &examples, vocabulary);
+        *self.discriminants.write().unwrap_or_else(std::sync::PoisonError::into_inner) = Some(Arc::new(fitted));
+        true
     }
 
     /// Number of documents the statistics are counted over.
@@ -872,5 +958,59 @@ mod tests {
         assert!(model.is_generic("研究"), "curated");
         let small = model_of(&records[..10]);
         assert!(!small.is_generic("系统"), "too few documents to tell");
+    }
+
+    /// `organizations` × `each` capabilities restored from synthetic bags:
+    /// every one uses the common words 模型 and 实验 heavily, a word of its
+    /// organization's own (领域0, 领域1, ...) once, and one of a few noise words.
+    fn synthetic_catalog(organizations: usize, each: usize) -> RelevanceModel {
+        let model = RelevanceModel::new();
+        for o in 0..organizations {
+            for k in 0..each {
+                let features = vec![
+                    ("模型".to_owned(), 3),
+                    ("实验".to_owned(), 2),
+                    (format!("领域{o}"), 1),
+                    (format!("杂项{}", k % 7), 1),
+                ];
+                model.restore(&format!("c{o}-{k}"), RecordKind::Capability, &format!("o{o}"), &features);
+            }
+        }
+        model
+    }
+
+    #[test]
+    fn discriminants_are_fitted_once_the_catalog_is_large_enough_and_refitted_as_it_grows() {
+        let small = synthetic_catalog(DISCRIMINANT_MIN_ORGANIZATIONS, 99);
+        assert!(!small.refit_discriminants_if_due(), "990 capabilities are too few");
+        assert!(small.discriminants().is_none());
+
+        let model = synthetic_catalog(DISCRIMINANT_MIN_ORGANIZATIONS + 1, 100);
+        assert!(model.refit_discriminants_if_due());
+        let fitted = model.discriminants().expect("fitted");
+        assert_eq!((fitted.fitted_on(), fitted.organizations()), (1_100, 11));
+        assert!(!model.refit_discriminants_if_due(), "nothing changed since the fit");
+
+        // The common words say nothing of who is who; the organization's own
+        // word does, though it weighs least in the text.
+        let text = model.vector(&[("模型".to_owned(), 3), ("实验".to_owned(), 2), ("领域3".to_owned(), 1)]);
+        let own = model.discriminant(&text, "o3").expect("o3 has a discriminant").decision;
+        let other = model.discriminant(&text, "o4").expect("o4 has a discriminant").decision;
+        assert!(own > 0.0 && other < 0.0, "own {own}, other {other}");
+        assert_eq!(model.discriminant(&text, "nobody"), None);
+
+        for k in 0..50 {
+            let features = vec![("模型".to_owned(), 1), (format!("领域{k}"), 1)];
+            model.restore(&format!("new-{k}"), RecordKind::Capability, "o0", &features);
+        }
+        assert!(!model.refit_discriminants_if_due(), "50 more is under a tenth");
+        for k in 50..110 {
+            let features = vec![("模型".to_owned(), 1), (format!("领域{k}"), 1)];
+            model.restore(&format!("new-{k}"), RecordKind::Capability, "o0", &features);
+        }
+        assert!(model.refit_discriminants_if_due(), "a tenth more refits");
+        assert_eq!(model.discriminants().map(|d| d.fitted_on()), Some(1_210));
+        model.clear();
+        assert!(model.discriminants().is_none(), "cleared with the model");
     }
 }
