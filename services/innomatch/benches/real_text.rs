@@ -417,15 +417,13 @@ async fn need_ids(addr: SocketAddr, enterprise: &str) -> anyhow::Result<Vec<Stri
     Ok(ids)
 }
 
-/// MatchNeed (10 partners) and ProposeConsortia latencies over gRPC, one
-/// client: every need once to warm up, then [`MATCH_ROUNDS`] times each.
 /// Seconds until the server's organization discriminants are fitted (0 for
 /// a catalog of `capabilities` too small to have them).
 async fn discriminants_fitted(index: &SearchIndex, capabilities: usize) -> anyhow::Result<f64> {
-    let waited = Instant::now();
     if capabilities < innomatch_search::relevance::DISCRIMINANT_MIN_CAPABILITIES {
         return Ok(0.0);
     }
+    let waited = Instant::now();
     loop {
         let fitted = index.relevance().discriminants().map(|d| d.fitted_on());
         if fitted.is_some_and(|n| n > 0) {
@@ -438,6 +436,8 @@ async fn discriminants_fitted(index: &SearchIndex, capabilities: usize) -> anyho
     }
 }
 
+/// MatchNeed (10 partners) and ProposeConsortia latencies over gRPC, one
+/// client: every need once to warm up, then [`MATCH_ROUNDS`] times each.
 async fn matching_latencies(addr: SocketAddr, need_ids: &[String]) -> anyhow::Result<serde_json::Value> {
     let channel = Channel::from_shared(format!("http://{addr}"))?.connect().await?;
     let mut matcher = MatcherServiceClient::new(channel).max_decoding_message_size(16 * 1024 * 1024);

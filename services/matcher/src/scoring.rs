@@ -171,8 +171,7 @@ pub fn relevance_score(cosine: f32) -> f32 {
 /// [`DISCRIMINANT_WEIGHT`]).
 pub fn organization_relevance(profile: f32, best: &[f32], discriminant: Option<Verdict>) -> f32 {
     let depth = best.iter().take(DEPTH).sum::<f32>() / DEPTH as f32;
-    let separation = discriminant
-        .map_or(0.0, |v| DISCRIMINANT_WEIGHT * v.support.clamp(0.0, 1.0) * (v.decision + 1.0).clamp(0.0, 2.0));
+    let separation = discriminant.map_or(0.0, |v| DISCRIMINANT_WEIGHT * v.support * (v.decision + 1.0).clamp(0.0, 2.0));
     PROFILE_SHARE * profile + (1.0 - PROFILE_SHARE) * depth + separation
 }
 

@@ -566,11 +566,9 @@ impl RelevanceModel {
             // its organizations the same way in every process.
             let mut organizations: Vec<String> = state.profiles.keys().cloned().collect();
             organizations.sort_unstable();
-            let class_of: HashMap<&str, u32> =
-                organizations.iter().enumerate().map(|(i, name)| (name.as_str(), i as u32)).collect();
             let mut examples = Vec::with_capacity(capabilities);
-            for profile_owner in &organizations {
-                let profile = &state.profiles[profile_owner];
+            for (class, owner) in organizations.iter().enumerate() {
+                let profile = &state.profiles[owner];
                 for &slot in &profile.members {
                     let Some(doc) = state.slots.get(slot as usize).and_then(Option::as_ref) else { continue };
                     let norm = state.doc_norm(doc);
@@ -578,7 +576,7 @@ impl RelevanceModel {
                         continue;
                     }
                     let vector = doc.bag.iter().map(|&(t, c)| (t, state.weight(t, c) / norm)).collect();
-                    examples.push(Example { class: class_of[profile_owner.as_str()], vector });
+                    examples.push(Example { class: class as u32, vector });
                 }
             }
             (organizations, examples, state.terms.len())
