@@ -30,7 +30,7 @@
 use std::collections::BTreeMap;
 
 use innomatch_core::{
-    model::{Organization, OrganizationKind, Record, RecordKind, TechNeed},
+    model::{Capability, Organization, OrganizationKind, Record, RecordKind, TechNeed},
     taxonomy::Taxonomy,
 };
 use innomatch_search::{
@@ -193,7 +193,14 @@ impl Matcher {
             };
             ids.retain(|id| self.retrieval.coverage(&vector, id).max(meaning_of(id).1) >= STRENGTH_FLOOR);
             let records = self.retrieval.records(ids.clone(), system()).await?;
-            for id in &ids {
+            // Evidence words cost an analysis of the capability's text. A
+            // capability's strength is at most its bound, the strength its
+            // coverage would give with evidence words (which only a record
+            // sharing a specific term can have): each owner's candidates are
+            // measured best bound first, and the rest are skipped once none
+            // can beat the owner's best.
+            let mut candidates: Vec<(&Capability, Organization, f32, usize)> = Vec::new();
+            for (index, id) in ids.iter().enumerate() {
                 let Some(Record::Capability(capability)) = records.get(id) else { continue };
                 let owner = &capability.meta.organization_id;
                 if constraints.excluded.contains(owner) {
@@ -203,25 +210,52 @@ impl Matcher {
                 if !eligible(need, &org, constraints) {
                     continue;
                 }
-                let mut matched = self.capability_match(need, &vector, semantics, capability, &org, Words::Include);
-                // Words count only with a specific word of the competency in
-                // the capability's text; meaning only when it is close (at
-                // the cover threshold): a faint similarity is no evidence.
-                let words =
-                    if matched.evidence.matched_terms.is_empty() { 0.0 } else { self.retrieval.coverage(&vector, id) };
-                let (meaning, by_meaning) = meaning_of(id);
-                let region = region_score(region_tier(if capability.region_code.is_empty() {
-                    &org.region_code
+                let words_bound = if self.retrieval.index().relevance().shares_specific_term(&vector, id) {
+                    self.retrieval.coverage(&vector, id)
                 } else {
-                    &capability.region_code
-                }));
-                let strength = words.max(by_meaning) * (0.8 + 0.2 * region);
-                if strength < STRENGTH_FLOOR {
-                    continue;
+                    0.0
+                };
+                let bound = words_bound.max(meaning_of(id).1) * region_factor(capability, &org);
+                if bound >= STRENGTH_FLOOR {
+                    candidates.push((capability, org, bound, index));
                 }
-                let rule = lexical_rule.or(meaning.is_none().then_some(LEXICAL_RULE_CAPABILITY_PENDING));
-                explain_cover(&mut matched.evidence, words, meaning, rule);
-                let row = strengths.entry(owner.clone()).or_insert_with(|| vec![(0.0, None); competencies.len()]);
+            }
+            candidates.sort_by(|a, b| {
+                (a.0.meta.organization_id.cmp(&b.0.meta.organization_id))
+                    .then_with(|| b.2.total_cmp(&a.2))
+                    .then_with(|| a.3.cmp(&b.3))
+            });
+            for group in candidates.chunk_by(|a, b| a.0.meta.organization_id == b.0.meta.organization_id) {
+                // The strongest, the first in `ids` among equals.
+                let mut best: Option<(f32, usize, CapabilityMatch)> = None;
+                for (capability, org, bound, index) in group {
+                    if best.as_ref().is_some_and(|(strength, _, _)| bound < strength) {
+                        break;
+                    }
+                    let id = &capability.meta.id;
+                    let mut matched = self.capability_match(need, &vector, semantics, capability, org, Words::Include);
+                    // Words count only with a specific word of the competency
+                    // in the capability's text; meaning only when it is close
+                    // (at the cover threshold): a faint similarity is no evidence.
+                    let words = if matched.evidence.matched_terms.is_empty() {
+                        0.0
+                    } else {
+                        self.retrieval.coverage(&vector, id)
+                    };
+                    let (meaning, by_meaning) = meaning_of(id);
+                    let strength = words.max(by_meaning) * region_factor(capability, org);
+                    if strength < STRENGTH_FLOOR {
+                        continue;
+                    }
+                    let rule = lexical_rule.or(meaning.is_none().then_some(LEXICAL_RULE_CAPABILITY_PENDING));
+                    explain_cover(&mut matched.evidence, words, meaning, rule);
+                    if best.as_ref().is_none_or(|(s, i, _)| strength > *s || (strength == *s && index < i)) {
+                        best = Some((strength, *index, matched));
+                    }
+                }
+                let Some((strength, _, matched)) = best else { continue };
+                let owner = matched.organization_id.clone();
+                let row = strengths.entry(owner).or_insert_with(|| vec![(0.0, None); competencies.len()]);
                 if strength > row[c].0 {
                     row[c] = (strength, Some(matched));
                 }
@@ -323,6 +357,9 @@ impl Matcher {
     }
 
     async fn has_evidence(&self, vector: &TextVector, capability_id: &str) -> Result<bool, MatcherError> {
+        if !self.retrieval.index().relevance().shares_specific_term(vector, capability_id) {
+            return Ok(false);
+        }
         let records = self.retrieval.records(vec![capability_id.to_owned()], system()).await?;
         Ok(records
             .get(capability_id)
@@ -449,6 +486,13 @@ pub const LEXICAL_RULE_CAPABILITY_PENDING: &str = "lexical rule: the capability 
 pub const LEXICAL_RULE_EXTRACTED: &str =
     "lexical rule: a competency taken from the need's text has no vector (the need names no competencies)";
 
+/// How a capability's region scales its strength: 0.8 to 1 (its own region,
+/// else its organization's).
+fn region_factor(capability: &Capability, org: &Organization) -> f32 {
+    let region = if capability.region_code.is_empty() { &org.region_code } else { &capability.region_code };
+    0.8 + 0.2 * region_score(region_tier(region))
+}
+
 /// Says in the evidence's text part how the capability covers the
 /// competency: by words (and how much), by meaning, and the lexical rule
 /// when the competency has no vector. The semantic similarity itself is the
@@ -517,6 +561,31 @@ mod tests {
 
     fn part<'a>(covered: &'a Covered, name: &str) -> Option<&'a crate::scoring::ScorePart> {
         covered.evidence.score_parts.iter().find(|p| p.name == name)
+    }
+
+    #[tokio::test]
+    async fn an_organization_covers_a_competency_with_its_strongest_capability() {
+        let store: Arc<dyn RecordStore> = Arc::new(SqliteStore::in_memory().expect("store"));
+        let catalog = Catalog::new(Arc::clone(&store), TokenRegistry::load(store.as_ref()).await.expect("tokens"));
+        let lead = organization(&catalog, "湛江金鲳鱼养殖集团", OrganizationKind::Enterprise).await;
+        let lab = organization(&catalog, "南海网箱工程实验室", OrganizationKind::Laboratory).await;
+        // Created first, so retrieved first among equals: it holds only part of the competency.
+        let partial = create(&catalog, capability("深远海网箱养殖模式与养殖容量评估研究进展"), &lab).await;
+        // Shares only the boilerplate 设计 with 饲料配方设计, which it does not cover.
+        let whole = create(&catalog, capability("抗风浪网箱锚泊系统设计"), &lab).await;
+        let need = create(&catalog, need(&["抗风浪网箱", "饲料配方设计"]), &lead).await;
+        let index = Arc::new(SearchIndex::in_ram().expect("index"));
+        index.apply(&store.changes_after(0, 100).await.expect("changes")).expect("apply");
+        let matcher = Matcher::new(catalog, index);
+
+        let proposal = matcher.propose_consortia(&admin(), &need, Default::default()).await.expect("consortia");
+        let best = &proposal.consortia[0];
+        let covered = covers(best, &lab);
+        let cage: Vec<&str> =
+            covered.iter().filter(|c| c.competency == "抗风浪网箱").map(|c| c.capability_id.as_str()).collect();
+        assert_eq!(cage, [whole.as_str()], "the whole competency, not the part of it in {partial}: {best:?}");
+        assert!(covered.iter().all(|c| c.competency != "饲料配方设计"), "covered through 设计: {covered:?}");
+        assert!(covered.iter().all(|c| !c.evidence.matched_terms.is_empty()), "{covered:?}");
     }
 
     #[tokio::test]

@@ -163,12 +163,27 @@ impl Matcher {
             let Some(org) = organizations_cache.active(self.catalog.as_ref(), &owner).await else { continue };
             organizations.push((relevance, org));
         }
-        // Scores first; the shared words and snippets, which cost an
-        // analysis of each text shown, only for the organizations returned.
+        // Scores first, which need only each organization's best capability
+        // (its context), read for all at once; the capabilities shown, their
+        // shared words and snippets, which cost an analysis of each text,
+        // only for the organizations returned.
+        let bests = organizations.iter().filter_map(|(relevance, _)| relevance.best.first().map(|(id, _)| id.clone()));
+        let bests = self.retrieval.records(bests.collect(), system()).await?;
         let mut scored = Vec::with_capacity(organizations.len());
         for (relevance, org) in organizations {
-            let score =
-                self.organization_match(need, &vector, &semantics, &org, relevance.clone(), Words::Skip).await?.score;
+            let best = relevance.best.first().and_then(|(id, _)| match bests.get(id) {
+                Some(Record::Capability(c)) => Some(c),
+                _ => None,
+            });
+            let score = match best {
+                Some(best) => organization_score(need, &org, &relevance, Some(best)).0,
+                // Its best is gone from the index: the next shown stands in.
+                None => {
+                    self.organization_match(need, &vector, &semantics, &org, relevance.clone(), Words::Skip)
+                        .await?
+                        .score
+                }
+            };
             scored.push((score, relevance, org));
         }
         scored.sort_by(|a, b| b.0.total_cmp(&a.0).then_with(|| a.2.meta.id.cmp(&b.2.meta.id)));
@@ -269,10 +284,7 @@ impl Matcher {
             Some(Record::Capability(c)) => Some(c),
             _ => None,
         });
-        let candidate = candidate_context(org, best);
-        let context = context_parts(need, &candidate);
-        let (score, score_parts) = combine_parts(&relevance.parts, &context);
-        let mut evidence = context_evidence(need, &candidate, score_parts);
+        let (score, mut evidence) = organization_score(need, org, &relevance, best);
         for capability in &top_capabilities {
             for term in &capability.evidence.matched_terms {
                 if !evidence.matched_terms.contains(term) {
@@ -310,7 +322,7 @@ impl Matcher {
         if words == Words::Include {
             let text =
                 innomatch_search::relevance::record_text(&Record::Capability(capability.clone())).unwrap_or_default();
-            let (terms, snippet) = self.retrieval.evidence_words(vector, &text);
+            let (terms, snippet) = self.retrieval.record_evidence_words(vector, &capability.meta.id, &text);
             evidence.matched_terms = terms;
             evidence.snippets = snippet.into_iter().collect();
         }
@@ -386,6 +398,20 @@ impl Matcher {
         out.truncate(limit);
         Ok(out)
     }
+}
+
+/// An organization's score for a need from its relevance and the context of
+/// its best capability, with the evidence of that context.
+fn organization_score(
+    need: &TechNeed,
+    org: &Organization,
+    relevance: &OrganizationRelevance,
+    best: Option<&Capability>,
+) -> (f32, Evidence) {
+    let candidate = candidate_context(org, best);
+    let context = context_parts(need, &candidate);
+    let (score, score_parts) = combine_parts(&relevance.parts, &context);
+    (score, context_evidence(need, &candidate, score_parts))
 }
 
 /// What a candidate brings to the context: the capability's own codes,

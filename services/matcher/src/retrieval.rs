@@ -424,6 +424,16 @@ impl Retrieval {
         let snippet = snippet(text, &terms);
         (terms, snippet)
     }
+
+    /// [`Retrieval::evidence_words`] of an indexed record's own `text`; a
+    /// record that shares no specific term with `vector` has none, known
+    /// from its stored terms without analysing the text.
+    pub fn record_evidence_words(&self, vector: &TextVector, id: &str, text: &str) -> (Vec<String>, Option<String>) {
+        if !self.index.relevance().shares_specific_term(vector, id) {
+            return (Vec::new(), None);
+        }
+        self.evidence_words(vector, text)
+    }
 }
 
 /// The sentence of `text` with the most of `terms` (ties: the earliest),

@@ -47,7 +47,7 @@ pub const DISCRIMINANT_MIN_ORGANIZATIONS: usize = 10;
 
 /// The discriminants are fitted again when the number of active
 /// capabilities has moved by this share since the last fit.
-const DISCRIMINANT_REFIT_SHARE: f64 = 0.1;
+pub const DISCRIMINANT_REFIT_SHARE: f64 = 0.1;
 
 /// Chinese academic and proposal boilerplate: words that say how work is
 /// done or written up, never what it is about (`data/generic_terms.txt`).
@@ -306,6 +306,17 @@ impl State {
 
     fn documents(&self) -> u32 {
         self.slot_of.len() as u32
+    }
+
+    /// Whether a term is in too many documents to be evidence (see
+    /// [`RelevanceModel::is_generic`]).
+    fn is_common(&self, term: &str) -> bool {
+        let documents = self.documents();
+        if documents < MIN_DOCUMENTS_FOR_GENERIC {
+            return false;
+        }
+        let df = self.ids.get(term).and_then(|&id| self.df.get(id as usize).copied()).unwrap_or(0);
+        f64::from(df) > GENERIC_DOCUMENT_SHARE * f64::from(documents)
     }
 
     fn doc(&self, id: &str) -> Option<&Doc> {
@@ -601,16 +612,24 @@ impl RelevanceModel {
     /// (with enough documents to tell) in more than
     /// [`GENERIC_DOCUMENT_SHARE`] of them.
     pub fn is_generic(&self, term: &str) -> bool {
-        if is_curated_generic(term) {
-            return true;
-        }
+        is_curated_generic(term) || self.read().is_common(term)
+    }
+
+    /// Whether an indexed document holds a feature of `query` that can be
+    /// evidence: a word, not a character pair, and not generic. Evidence
+    /// words are whole words of the document's text, and every one of those
+    /// is among its features, so a document without such a feature has no
+    /// evidence, which this tells without analysing its text again.
+    pub fn shares_specific_term(&self, query: &TextVector, id: &str) -> bool {
         let state = self.read();
-        let documents = state.documents();
-        if documents < MIN_DOCUMENTS_FOR_GENERIC {
-            return false;
-        }
-        let df = state.ids.get(term).and_then(|&id| state.df.get(id as usize).copied()).unwrap_or(0);
-        f64::from(df) > GENERIC_DOCUMENT_SHARE * f64::from(documents)
+        let Some(doc) = state.doc(id) else { return false };
+        query.weights.iter().any(|&(term, _)| {
+            doc.bag.binary_search_by_key(&term, |&(t, _)| t).is_ok()
+                && state
+                    .terms
+                    .get(term as usize)
+                    .is_some_and(|text| !is_bigram(text) && !is_curated_generic(text) && !state.is_common(text))
+        })
     }
 
     /// The unit TF-IDF vector of a text's features.
@@ -810,6 +829,21 @@ mod tests {
 
     fn vector(model: &RelevanceModel, text: &str) -> TextVector {
         model.vector(&features(&Analyzer::shared(), text))
+    }
+
+    #[test]
+    fn only_a_shared_specific_word_can_be_evidence() {
+        let model = model_of(&[
+            capability("feed", "lab", "对虾饲料配方设计与营养研究"),
+            capability("cage", "yard", "抗风浪网箱设计"),
+        ]);
+        let need = vector(&model, "对虾饲料配方");
+        assert!(model.shares_specific_term(&need, "feed"));
+        assert!(!model.shares_specific_term(&need, "cage"), "no word in common");
+        assert!(!model.shares_specific_term(&need, "nobody"), "not indexed");
+        let design = vector(&model, "网箱设计");
+        assert!(model.shares_specific_term(&design, "cage"));
+        assert!(!model.shares_specific_term(&design, "feed"), "设计 is boilerplate: what they share says nothing");
     }
 
     #[test]
