@@ -428,10 +428,7 @@ async fn discriminants_fitted(index: &SearchIndex, capabilities: usize) -> anyho
         // A fit made during the import, on part of the catalog, is redone
         // once the import settles: wait for the fit that stays.
         let fitted = index.relevance().discriminants().map(|d| d.fitted_on());
-        if fitted.is_some_and(|n| {
-            n > 0
-                && (capabilities.abs_diff(n) as f64) < innomatch_search::relevance::DISCRIMINANT_REFIT_SHARE * n as f64
-        }) {
+        if fitted.is_some_and(|n| n > 0 && innomatch_search::relevance::discriminants_stand(n, capabilities)) {
             return Ok(waited.elapsed().as_secs_f64());
         }
         if waited.elapsed() > Duration::from_secs(1800) {

@@ -532,7 +532,6 @@ mod tests {
 
     use std::sync::Arc;
 
-    use innomatch_catalog::{Catalog, sqlite::SqliteStore, store::RecordStore, tokens::TokenRegistry};
     use innomatch_core::model::RequiredCompetency;
     use innomatch_search::{
         index::SearchIndex,
@@ -540,7 +539,7 @@ mod tests {
     };
 
     use super::*;
-    use crate::test_support::{admin, capability, create, organization};
+    use crate::test_support::{admin, capability, create, in_memory_catalog, organization};
 
     fn need(competencies: &[&str]) -> Record {
         Record::Need(TechNeed {
@@ -565,8 +564,7 @@ mod tests {
 
     #[tokio::test]
     async fn an_organization_covers_a_competency_with_its_strongest_capability() {
-        let store: Arc<dyn RecordStore> = Arc::new(SqliteStore::in_memory().expect("store"));
-        let catalog = Catalog::new(Arc::clone(&store), TokenRegistry::load(store.as_ref()).await.expect("tokens"));
+        let (store, catalog) = in_memory_catalog().await;
         let lead = organization(&catalog, "湛江金鲳鱼养殖集团", OrganizationKind::Enterprise).await;
         let lab = organization(&catalog, "南海网箱工程实验室", OrganizationKind::Laboratory).await;
         // Created first, so retrieved first among equals: it holds only part of the competency.
@@ -590,8 +588,7 @@ mod tests {
 
     #[tokio::test]
     async fn a_competency_is_covered_by_meaning_and_by_words_only_while_it_has_no_vector() {
-        let store: Arc<dyn RecordStore> = Arc::new(SqliteStore::in_memory().expect("store"));
-        let catalog = Catalog::new(Arc::clone(&store), TokenRegistry::load(store.as_ref()).await.expect("tokens"));
+        let (store, catalog) = in_memory_catalog().await;
         let lead = organization(&catalog, "湛江金鲳鱼养殖集团", OrganizationKind::Enterprise).await;
         let cage = organization(&catalog, "南海网箱工程实验室", OrganizationKind::Laboratory).await;
         let nutrition = organization(&catalog, "湛江水产营养研究所", OrganizationKind::ResearchInstitute).await;

@@ -466,16 +466,14 @@ pub fn shareable(need: &TechNeed) -> bool {
 mod tests {
     //! The matcher's domain on an in-memory store and an in-RAM index.
 
-    use innomatch_catalog::{Catalog, sqlite::SqliteStore, store::RecordStore, tokens::TokenRegistry};
     use innomatch_core::model::OrganizationKind;
 
     use super::*;
-    use crate::test_support::{admin, capability, create, organization};
+    use crate::test_support::{admin, capability, create, in_memory_catalog, organization};
 
     #[tokio::test]
     async fn partners_rank_by_fit_and_affinity_agrees_with_them() {
-        let store: Arc<dyn RecordStore> = Arc::new(SqliteStore::in_memory().expect("store"));
-        let catalog = Catalog::new(Arc::clone(&store), TokenRegistry::load(store.as_ref()).await.expect("tokens"));
+        let (store, catalog) = in_memory_catalog().await;
         let enterprise = organization(&catalog, "湛江预制菜食品公司", OrganizationKind::Enterprise).await;
         let cold_chain = organization(&catalog, "冷链物流研究所", OrganizationKind::ResearchInstitute).await;
         let steel = organization(&catalog, "冶金实验室", OrganizationKind::Laboratory).await;

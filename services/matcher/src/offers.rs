@@ -418,13 +418,11 @@ mod tests {
     async fn semantics_alone_can_fit_an_offer_and_a_distant_one_is_not_proposed() {
         use std::sync::Arc;
 
-        use innomatch_catalog::{Catalog, sqlite::SqliteStore, store::RecordStore, tokens::TokenRegistry};
         use innomatch_core::model::{OrganizationKind, RecordKind, Role};
         use innomatch_search::{index::SearchIndex, vectors::VectorStore};
 
         let admin = Principal { token_id: "tok_admin".into(), organization_id: None, role: Role::Admin };
-        let store: Arc<dyn RecordStore> = Arc::new(SqliteStore::in_memory().expect("store"));
-        let catalog = Catalog::new(Arc::clone(&store), TokenRegistry::load(store.as_ref()).await.expect("tokens"));
+        let (store, catalog) = crate::test_support::in_memory_catalog().await;
         let create = async |record: Record, owner: &str| -> String {
             catalog.create(&admin, record, owner).await.expect("create").meta().id.clone()
         };

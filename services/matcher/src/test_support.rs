@@ -1,7 +1,9 @@
-//! Fixtures shared by the matcher's unit tests: an admin principal and
-//! records created through the catalog.
+//! Fixtures shared by the matcher's unit tests: an admin principal, an
+//! in-memory catalog and records created through it.
 
-use innomatch_catalog::Catalog;
+use std::sync::Arc;
+
+use innomatch_catalog::{Catalog, sqlite::SqliteStore, store::RecordStore, tokens::TokenRegistry};
 use innomatch_core::{
     auth::Principal,
     model::{Capability, Organization, OrganizationKind, Record, Role},
@@ -9,6 +11,14 @@ use innomatch_core::{
 
 pub fn admin() -> Principal {
     Principal { token_id: "tok_admin".into(), organization_id: None, role: Role::Admin }
+}
+
+/// A catalog over an in-memory store, with the store (whose change log a
+/// test applies to its index).
+pub async fn in_memory_catalog() -> (Arc<dyn RecordStore>, Catalog) {
+    let store: Arc<dyn RecordStore> = Arc::new(SqliteStore::in_memory().expect("store"));
+    let catalog = Catalog::new(Arc::clone(&store), TokenRegistry::load(store.as_ref()).await.expect("tokens"));
+    (store, catalog)
 }
 
 /// Creates `record` owned by `owner` and returns its id.

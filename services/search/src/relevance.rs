@@ -47,7 +47,14 @@ pub const DISCRIMINANT_MIN_ORGANIZATIONS: usize = 10;
 
 /// The discriminants are fitted again when the number of active
 /// capabilities has moved by this share since the last fit.
-pub const DISCRIMINANT_REFIT_SHARE: f64 = 0.1;
+const DISCRIMINANT_REFIT_SHARE: f64 = 0.1;
+
+/// Whether discriminants fitted on `fitted_on` capabilities still stand for
+/// a catalog of `capabilities` (it has not moved by
+/// [`DISCRIMINANT_REFIT_SHARE`] since), or are due to be fitted again.
+pub fn discriminants_stand(fitted_on: usize, capabilities: usize) -> bool {
+    (capabilities.abs_diff(fitted_on) as f64) < DISCRIMINANT_REFIT_SHARE * fitted_on as f64
+}
 
 /// Chinese academic and proposal boilerplate: words that say how work is
 /// done or written up, never what it is about (`data/generic_terms.txt`).
@@ -568,9 +575,7 @@ impl RelevanceModel {
                 *self.discriminants.write().unwrap_or_else(std::sync::PoisonError::into_inner) = None;
                 return dropped;
             }
-            if current.as_ref().is_some_and(|d| {
-                (capabilities.abs_diff(d.fitted_on()) as f64) < DISCRIMINANT_REFIT_SHARE * d.fitted_on() as f64
-            }) {
+            if current.as_ref().is_some_and(|d| discriminants_stand(d.fitted_on(), capabilities)) {
                 return false;
             }
             // Sorted, so that a fit of the same catalog numbers (and seeds)
