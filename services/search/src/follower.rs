@@ -88,6 +88,7 @@ const SETTLE_AT_MOST: Duration = Duration::from_secs(60);
 pub fn spawn_discriminant_fits(index: Arc<SearchIndex>) -> JoinHandle<()> {
     tokio::spawn(async move {
         let mut applied = index.subscribe_applied();
+        let mut indexing = index.subscribe_indexing();
         loop {
             let target = Arc::clone(&index);
             let started = Instant::now();
@@ -113,16 +114,41 @@ pub fn spawn_discriminant_fits(index: Arc<SearchIndex>) -> JoinHandle<()> {
             if applied.changed().await.is_err() {
                 return;
             }
-            let deadline = Instant::now() + SETTLE_AT_MOST;
-            loop {
-                match tokio::time::timeout(SETTLE, applied.changed()).await {
-                    Ok(Ok(())) if Instant::now() < deadline => continue,
-                    Ok(Ok(())) | Err(_) => break,
-                    Ok(Err(_)) => return,
-                }
+            if !settled(&mut applied, &mut indexing, Instant::now() + SETTLE_AT_MOST).await {
+                return;
             }
         }
     })
+}
+
+/// Waits until the index has gone [`SETTLE`] without indexing or applying
+/// anything, or until `deadline`; false when the index is gone. Time spent
+/// indexing a batch does not count: one batch of a bulk import can take
+/// longer than `SETTLE`, and a fit then would compete with the import for
+/// the cores, on a catalog about to change.
+async fn settled(
+    applied: &mut tokio::sync::watch::Receiver<i64>,
+    indexing: &mut tokio::sync::watch::Receiver<usize>,
+    deadline: Instant,
+) -> bool {
+    loop {
+        match tokio::time::timeout_at(deadline, indexing.wait_for(|running| *running == 0)).await {
+            Ok(Ok(_)) => {}
+            Ok(Err(_)) => return false,
+            Err(_) => return true,
+        }
+        let changed = tokio::select! {
+            changed = applied.changed() => changed.is_ok(),
+            changed = indexing.changed() => changed.is_ok(),
+            () = tokio::time::sleep(SETTLE) => return true,
+        };
+        if !changed {
+            return false;
+        }
+        if Instant::now() >= deadline {
+            return true;
+        }
+    }
 }
 
 async fn follow(
@@ -276,6 +302,31 @@ mod tests {
             assert!(Instant::now() < deadline, "no fit on {capabilities} capabilities");
             tokio::time::sleep(Duration::from_millis(20)).await;
         }
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn the_index_settles_after_a_quiet_spell_with_no_batch_being_indexed() {
+        let (applied_tx, mut applied) = tokio::sync::watch::channel(0i64);
+        let (indexing_tx, mut indexing) = tokio::sync::watch::channel(1usize);
+        let deadline = Instant::now() + SETTLE_AT_MOST;
+        let waiting = tokio::spawn(async move { settled(&mut applied, &mut indexing, deadline).await });
+        tokio::time::sleep(SETTLE * 5).await;
+        assert!(!waiting.is_finished(), "a batch indexed for longer than SETTLE is not a quiet spell");
+        indexing_tx.send_replace(0);
+        applied_tx.send_replace(1);
+        tokio::time::sleep(SETTLE / 2).await;
+        assert!(!waiting.is_finished(), "the quiet spell starts when the batch is applied");
+        tokio::time::sleep(SETTLE).await;
+        assert!(waiting.is_finished() && waiting.await.expect("task"), "settled after SETTLE without indexing");
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn indexing_that_never_pauses_postpones_settling_only_until_the_deadline() {
+        let (_applied_tx, mut applied) = tokio::sync::watch::channel(0i64);
+        let (_indexing_tx, mut indexing) = tokio::sync::watch::channel(1usize);
+        let started = Instant::now();
+        assert!(settled(&mut applied, &mut indexing, started + SETTLE_AT_MOST).await);
+        assert_eq!(started.elapsed(), SETTLE_AT_MOST);
     }
 
     #[tokio::test]

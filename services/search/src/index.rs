@@ -21,6 +21,7 @@ use innomatch_core::{
     model::{CapabilityKind, OrganizationKind, Record, RecordKind, ServiceCategory},
     taxonomy::Taxonomy,
 };
+use rayon::prelude::*;
 use tantivy::{
     DocAddress, DocSet, Index, IndexReader, IndexWriter, Order, ReloadPolicy, Searcher, TERMINATED, TantivyDocument,
     Term,
@@ -175,6 +176,18 @@ pub struct SearchIndex {
     orgs: RwLock<HashMap<String, OrgInfo>>,
     relevance: RelevanceModel,
     applied: watch::Sender<i64>,
+    /// How many batches are being indexed right now (see [`Self::indexing`]).
+    indexing: watch::Sender<usize>,
+}
+
+/// A batch being indexed: counted in [`SearchIndex::subscribe_indexing`]
+/// until dropped, however its indexing ends.
+struct Indexing<'a>(&'a watch::Sender<usize>);
+
+impl Drop for Indexing<'_> {
+    fn drop(&mut self) {
+        self.0.send_modify(|running| *running = running.saturating_sub(1));
+    }
 }
 
 impl std::fmt::Debug for SearchIndex {
@@ -226,6 +239,7 @@ impl SearchIndex {
             orgs: RwLock::new(HashMap::new()),
             relevance: RelevanceModel::new(),
             applied: watch::channel(applied).0,
+            indexing: watch::channel(0).0,
         };
         this.load_stored_state()?;
         Ok(this)
@@ -268,6 +282,18 @@ impl SearchIndex {
         self.applied.subscribe()
     }
 
+    /// How many batches are being indexed: a batch of a bulk import can
+    /// take seconds, and the index has not settled while one is.
+    pub fn subscribe_indexing(&self) -> watch::Receiver<usize> {
+        self.indexing.subscribe()
+    }
+
+    /// Counts a batch as being indexed until the guard is dropped.
+    fn indexing(&self) -> Indexing<'_> {
+        self.indexing.send_modify(|running| *running += 1);
+        Indexing(&self.indexing)
+    }
+
     pub fn num_docs(&self) -> u64 {
         self.reader.searcher().num_docs()
     }
@@ -280,9 +306,15 @@ impl SearchIndex {
         let Some(last) = changes.iter().map(|c| c.sequence).max().filter(|&last| last > from) else {
             return Ok(());
         };
+        let _indexing = self.indexing();
+        let changes: Vec<&Change> = changes.iter().filter(|c| c.sequence > from).collect();
+        // Analysing the text is most of indexing and each record's stands
+        // alone: done for the whole batch on every core first.
+        let features: Vec<Option<Vec<(String, u32)>>> =
+            changes.par_iter().map(|change| self.features_of(&change.record)).collect();
         let mut writer = self.writer.lock().map_err(|_| IndexError::Poisoned)?;
-        for change in changes.iter().filter(|c| c.sequence > from) {
-            self.upsert(&writer, &change.record)?;
+        for (change, features) in changes.into_iter().zip(features) {
+            self.upsert(&writer, &change.record, features)?;
             if let Record::Organization(org) = &change.record {
                 let info = OrgInfo::from(org);
                 let previous =
@@ -316,18 +348,24 @@ impl SearchIndex {
         Ok(())
     }
 
-    fn upsert(&self, writer: &IndexWriter, record: &Record) -> Result<(), IndexError> {
+    /// The relevance features of a record, when it is active and has a text.
+    fn features_of(&self, record: &Record) -> Option<Vec<(String, u32)>> {
+        let active = record.meta().status() == innomatch_core::model::RecordStatus::Active;
+        active.then(|| relevance::record_text(record)).flatten().map(|text| relevance::features(&self.analyzer, &text))
+    }
+
+    /// Replaces a record's document; `features` are its [`Self::features_of`].
+    fn upsert(
+        &self,
+        writer: &IndexWriter,
+        record: &Record,
+        features: Option<Vec<(String, u32)>>,
+    ) -> Result<(), IndexError> {
         let id = &record.meta().id;
         writer.delete_term(Term::from_field_text(self.fields.id, id));
         let org = match record {
             Record::Organization(_) => None,
             _ => self.orgs.read().map_err(|_| IndexError::Poisoned)?.get(&record.meta().organization_id).cloned(),
-        };
-        let active = record.meta().status() == innomatch_core::model::RecordStatus::Active;
-        let features = if active {
-            relevance::record_text(record).map(|text| relevance::features(&self.analyzer, &text))
-        } else {
-            None
         };
         self.relevance.apply(record, features.as_deref());
         let bag = features.as_deref().map(relevance::encode_bag);
@@ -345,7 +383,7 @@ impl SearchIndex {
             if let Some(record) = self.stored_record(&searcher, address)?
                 && !matches!(record, Record::Organization(_))
             {
-                self.upsert(writer, &record)?;
+                self.upsert(writer, &record, self.features_of(&record))?;
             }
         }
         Ok(())

@@ -37,6 +37,12 @@ use crate::{
     top::keep_top,
 };
 
+/// Maps keyed by terms, ids and term ids, looked up for every feature of
+/// every text indexed or matched: foldhash is several times faster than
+/// SipHash on such short keys and still seeded per process, so terms cannot
+/// be crafted in advance to collide.
+type FastMap<K, V> = HashMap<K, V, foldhash::fast::RandomState>;
+
 /// Organization discriminants (see [`crate::discriminant`]) are fitted once
 /// the catalog has this many active capabilities in at least
 /// [`DISCRIMINANT_MIN_ORGANIZATIONS`] organizations: a classifier over a
@@ -85,7 +91,7 @@ const BIGRAM_PREFIX: char = '\u{1}';
 
 /// The features of a text as (term, count), in first-occurrence order.
 pub fn features(analyzer: &Analyzer, text: &str) -> Vec<(String, u32)> {
-    let mut counts: HashMap<String, u32> = HashMap::new();
+    let mut counts: FastMap<String, u32> = FastMap::default();
     let mut order: Vec<String> = Vec::new();
     let mut add = |term: String| {
         let count = counts.entry(term.clone()).or_insert(0);
@@ -272,7 +278,7 @@ struct Doc {
 #[derive(Debug, Default)]
 struct Profile {
     /// term id → total count over the organization's capabilities.
-    counts: HashMap<u32, u32>,
+    counts: FastMap<u32, u32>,
     /// Slots of the capabilities it is made of.
     members: std::collections::BTreeSet<u32>,
     /// The vector length as last computed: f32 bits and the corpus size it
@@ -282,20 +288,20 @@ struct Profile {
 
 #[derive(Debug, Default)]
 struct State {
-    ids: HashMap<Box<str>, u32>,
+    ids: FastMap<Box<str>, u32>,
     terms: Vec<Box<str>>,
     df: Vec<u32>,
     /// Documents by slot (a freed slot is `None` until reused).
     slots: Vec<Option<Doc>>,
-    slot_of: HashMap<Box<str>, u32>,
+    slot_of: FastMap<Box<str>, u32>,
     free: Vec<u32>,
     /// term id → (slot, count) of the capabilities holding it: what
     /// [`RelevanceModel::survey`] accumulates a query over,
     /// term at a time, instead of merging the query with every bag.
     postings: Vec<Vec<(u32, u32)>>,
     /// Owners of capabilities, numbered in first-seen order (never reused).
-    owners: HashMap<String, u32>,
-    profiles: HashMap<String, Profile>,
+    owners: FastMap<String, u32>,
+    profiles: FastMap<String, Profile>,
 }
 
 impl State {
