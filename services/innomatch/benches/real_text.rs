@@ -381,9 +381,9 @@ fn need_rows(needs: &[Need], analyzer: &Analyzer) -> Vec<pb::ImportRecord> {
     std::iter::once(enterprise).chain(posted).collect()
 }
 
-/// Imports `rows` over gRPC and waits until the index has applied them all.
-/// Imports `rows` and waits until the index has applied them; also gives
-/// how long the Import call took (every row in the catalog when it answers).
+/// Imports `rows` over gRPC and waits until the index has applied them all;
+/// also gives how long the Import call took (every row is in the catalog
+/// when it answers).
 async fn import_until_searchable(
     addr: SocketAddr,
     index: &SearchIndex,
