@@ -17,7 +17,7 @@ mod normalize;
 mod synonyms;
 mod tokenizer;
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
 use std::sync::{Arc, LazyLock, OnceLock};
 
@@ -423,6 +423,9 @@ impl Analyzer {
     /// confirmed by segmenting a few characters around it, so a term that
     /// only straddles two words (家电 in 国家电网) does not count, and an
     /// English word counts when it stems to the term (Farming for farm).
+    /// Candidates whose surroundings overlap (a word and its sub-words, a
+    /// query's adjacent words) are confirmed by one segmentation of their
+    /// joint surroundings, so no character is segmented twice.
     pub fn find_terms<'t>(&self, text: &str, terms: &'t BTreeSet<String>) -> Vec<TermSpan<'t>> {
         if text.is_empty() || terms.is_empty() {
             return Vec::new();
@@ -430,26 +433,59 @@ impl Analyzer {
         let normalized = normalize::Normalized::new(text);
         // Tokens are lowercase; ASCII lowercasing keeps the byte layout.
         let lower = normalized.text.to_ascii_lowercase();
-        let mut spans = Vec::new();
+        // Confirmed matches as (from, to, term) in `lower`, and Chinese
+        // candidates still to confirm in context.
+        let mut confirmed: Vec<(usize, usize, &'t str)> = Vec::new();
+        let mut candidates: Vec<(usize, usize, &'t str)> = Vec::new();
         for term in terms.iter().filter(|term| !term.is_empty()) {
             let ascii_word = term.bytes().all(|b| b.is_ascii_alphanumeric());
-            let mut found = 0;
             for (at, _) in lower.match_indices(term.as_str()) {
                 let end = at + term.len();
-                let confirmed = if ascii_word {
-                    self.confirm_ascii_word(&lower, at, end, term)
-                } else {
-                    self.confirm_in_context(&lower, at, end, term).then_some(end)
-                };
-                let Some(end) = confirmed else { continue };
-                let (from, to) = (normalized.original_offset(at), normalized.original_offset(end));
-                if from < to && text.is_char_boundary(from) && text.is_char_boundary(to) {
-                    spans.push(TermSpan { term: term.as_str(), from, to });
-                    found += 1;
-                    if found == MAX_SPANS_PER_TERM {
-                        break;
-                    }
+                if !ascii_word {
+                    candidates.push((at, end, term.as_str()));
+                } else if let Some(end) = self.confirm_ascii_word(&lower, at, end, term) {
+                    confirmed.push((at, end, term.as_str()));
                 }
+            }
+        }
+        candidates.sort_unstable();
+        let mut next = 0;
+        while next < candidates.len() {
+            let (from, mut to) = context_window(&lower, candidates[next].0, candidates[next].1);
+            let mut last = next + 1;
+            while let Some(&(at, end, _)) = candidates.get(last) {
+                let (window_from, window_to) = context_window(&lower, at, end);
+                if window_from >= to {
+                    break;
+                }
+                to = to.max(window_to);
+                last += 1;
+            }
+            let words = self.analyze_words(&lower[from..to]);
+            for &(at, end, term) in &candidates[next..last] {
+                let cut = words.iter().any(|word| {
+                    let (start, stop) = (from + word.offset_from, from + word.offset_to);
+                    (word.text == term && start == at && stop == end)
+                        || (start <= at && end <= stop && word.subwords.iter().any(|subword| subword == term))
+                });
+                if cut {
+                    confirmed.push((at, end, term));
+                }
+            }
+            next = last;
+        }
+        confirmed.sort_unstable();
+        let mut per_term: BTreeMap<&str, usize> = BTreeMap::new();
+        let mut spans = Vec::new();
+        for (at, end, term) in confirmed {
+            let found = per_term.entry(term).or_insert(0);
+            if *found == MAX_SPANS_PER_TERM {
+                continue;
+            }
+            let (from, to) = (normalized.original_offset(at), normalized.original_offset(end));
+            if from < to && text.is_char_boundary(from) && text.is_char_boundary(to) {
+                spans.push(TermSpan { term, from, to });
+                *found += 1;
             }
         }
         spans.sort_by_key(|span| (span.from, std::cmp::Reverse(span.to)));
@@ -468,18 +504,6 @@ impl Analyzer {
             return Some(end);
         }
         (self.analyze(&lower[at..word_end]).first().map(String::as_str) == Some(term)).then_some(word_end)
-    }
-
-    /// Whether segmentation of the text around `lower[at..end]` (which is
-    /// `term`) cuts it as a word, or as a sub-word of a word covering it.
-    fn confirm_in_context(&self, lower: &str, at: usize, end: usize, term: &str) -> bool {
-        let from = lower[..at].char_indices().rev().take(CONFIRM_CONTEXT_CHARS).last().map_or(at, |(i, _)| i);
-        let to = lower[end..].char_indices().nth(CONFIRM_CONTEXT_CHARS).map_or(lower.len(), |(i, _)| end + i);
-        self.analyze_words(&lower[from..to]).iter().any(|word| {
-            let (start, stop) = (from + word.offset_from, from + word.offset_to);
-            (word.text == term && start == at && stop == end)
-                || (start <= at && end <= stop && word.subwords.iter().any(|subword| subword == term))
-        })
     }
 
     /// The terms of a query, each with its synonyms: build the query by
@@ -545,6 +569,14 @@ impl Analyzer {
         *tfidf.config_mut() = config.build();
         tfidf
     }
+}
+
+/// The byte range of `lower` that segmentation sees when confirming the
+/// candidate `lower[at..end]`: [`CONFIRM_CONTEXT_CHARS`] characters either side.
+fn context_window(lower: &str, at: usize, end: usize) -> (usize, usize) {
+    let from = lower[..at].char_indices().rev().take(CONFIRM_CONTEXT_CHARS).last().map_or(at, |(i, _)| i);
+    let to = lower[end..].char_indices().nth(CONFIRM_CONTEXT_CHARS).map_or(lower.len(), |(i, _)| end + i);
+    (from, to)
 }
 
 /// The words of `text` as analyzed by `text_analyzer` (a `zh_en` one).

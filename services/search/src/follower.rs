@@ -156,18 +156,64 @@ async fn follow(
     mut stream: BoxStream<'static, Result<Change, String>>,
     refresh: Duration,
 ) -> Result<(), String> {
+    let mut indexing = None;
+    let outcome = follow_pipelined(index, &mut stream, refresh, &mut indexing).await;
+    // Never return with a batch still being indexed: the next connection
+    // starts after the index's applied sequence, which that batch moves.
+    if let Some(batch) = indexing {
+        indexed(batch.await)?;
+    }
+    outcome
+}
+
+/// A batch being indexed on a blocking thread.
+type IndexingBatch = JoinHandle<Result<(), String>>;
+
+/// Gathers the next batch while the previous one is being indexed, so
+/// reading the feed and indexing overlap; leaves the last batch it started
+/// in `indexing`.
+async fn follow_pipelined(
+    index: &Arc<SearchIndex>,
+    stream: &mut BoxStream<'static, Result<Change, String>>,
+    refresh: Duration,
+    indexing: &mut Option<IndexingBatch>,
+) -> Result<(), String> {
     loop {
-        let first = match stream.next().await {
+        let first = loop {
+            let Some(batch) = indexing.as_mut() else { break stream.next().await };
+            tokio::select! {
+                done = batch => {
+                    *indexing = None;
+                    indexed(done)?;
+                }
+                change = stream.next() => break change,
+            }
+        };
+        let first = match first {
             Some(change) => change?,
             None => return Ok(()),
         };
-        // Gather what else arrives within the refresh interval: one commit
-        // per interval keeps bulk loads fast and single writes visible soon.
+        // Gather what else arrives within the refresh interval, and for as
+        // long as the previous batch is still being indexed: one commit per
+        // interval keeps single writes visible soon, and a bulk load commits
+        // whatever arrived while the last commit was made.
         let deadline = Instant::now() + refresh;
         let mut batch = vec![first];
         let mut end: Option<Result<(), String>> = None;
         while batch.len() < MAX_BATCH {
-            match tokio::time::timeout_at(deadline, stream.next()).await {
+            let next = match indexing.as_mut() {
+                Some(previous) => tokio::select! {
+                    biased;
+                    done = previous => {
+                        *indexing = None;
+                        indexed(done)?;
+                        continue;
+                    }
+                    change = stream.next() => Ok(change),
+                },
+                None => tokio::time::timeout_at(deadline, stream.next()).await,
+            };
+            match next {
                 Ok(Some(Ok(change))) => batch.push(change),
                 Ok(Some(Err(e))) => {
                     end = Some(Err(e));
@@ -180,18 +226,26 @@ async fn follow(
                 Err(_) => break,
             }
         }
-        let count = batch.len();
-        let last = batch.last().map(|c| c.sequence).unwrap_or_default();
+        if let Some(previous) = indexing.take() {
+            indexed(previous.await)?;
+        }
         let target = Arc::clone(index);
-        tokio::task::spawn_blocking(move || target.apply(&batch))
-            .await
-            .map_err(|e| e.to_string())?
-            .map_err(|e| e.to_string())?;
-        tracing::debug!(count, sequence = last, "index committed");
+        *indexing = Some(tokio::task::spawn_blocking(move || {
+            let count = batch.len();
+            let last = batch.last().map(|c| c.sequence).unwrap_or_default();
+            target.apply(&batch).map_err(|e| e.to_string())?;
+            tracing::debug!(count, sequence = last, "index committed");
+            Ok(())
+        }));
         if let Some(end) = end {
             return end;
         }
     }
+}
+
+/// The outcome of an indexed batch.
+fn indexed(done: Result<Result<(), String>, tokio::task::JoinError>) -> Result<(), String> {
+    done.map_err(|e| e.to_string())?
 }
 
 #[cfg(test)]
@@ -294,6 +348,23 @@ mod tests {
                 )
             })
             .collect()
+    }
+
+    #[tokio::test]
+    async fn a_feed_that_ends_returns_only_once_its_last_batch_is_indexed() {
+        let index = Arc::new(SearchIndex::in_ram().expect("index"));
+        let changes = catalog(1, 2 * MAX_BATCH as i64 + 1).into_iter().map(Ok);
+        follow(&index, stream::iter(changes).boxed(), Duration::from_millis(10)).await.expect("the feed ended");
+        assert_eq!(index.applied_sequence(), 2 * MAX_BATCH as i64, "both batches indexed before returning");
+    }
+
+    #[tokio::test]
+    async fn a_feed_that_fails_returns_its_error_once_what_came_before_is_indexed() {
+        let index = Arc::new(SearchIndex::in_ram().expect("index"));
+        let changes = catalog(1, MAX_BATCH as i64 + 1_001).into_iter().map(Ok).chain([Err("feed broke".to_owned())]);
+        let outcome = follow(&index, stream::iter(changes).boxed(), Duration::from_millis(10)).await;
+        assert_eq!(outcome, Err("feed broke".to_owned()));
+        assert_eq!(index.applied_sequence(), MAX_BATCH as i64 + 1_000, "every change before the failure indexed");
     }
 
     async fn fitted_on(index: &SearchIndex, capabilities: usize) {
