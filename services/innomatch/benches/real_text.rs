@@ -42,7 +42,9 @@
 //! sources'); the need texts are embedded by the server, as when posted.
 //!
 //! Reported: import docs/s until searchable against raw indexing docs/s;
-//! search p50/p99 over gRPC and in process against raw in process; QPS at 1,
+//! search p50/p99 over gRPC and in process against raw in process, and the
+//! p50/p99 of an empty call (a health check) over the same kind of channel,
+//! what the transport alone costs; QPS at 1,
 //! 4 and 16 clients for all three; MRR@10; RSS and index bytes per document;
 //! MatchNeed and ProposeConsortia p50/p99, lexical and hybrid, and the
 //! hybrid server's RSS. Prints a table and writes `target/bench/real-text.json`.
@@ -542,6 +544,24 @@ fn seed_vectors(
     Ok(missing.len())
 }
 
+/// Latencies of `calls` health checks, one client: what a call costs the
+/// transport and the server's layers with no work behind it.
+async fn empty_call_latencies(addr: SocketAddr, calls: usize) -> anyhow::Result<Pass> {
+    let channel = Channel::from_shared(format!("http://{addr}"))?.connect().await?;
+    let mut health = tonic_health::pb::health_client::HealthClient::new(channel);
+    let check = || tonic_health::pb::HealthCheckRequest { service: String::new() };
+    for _ in 0..50 {
+        health.check(check()).await?;
+    }
+    let mut latencies = Vec::with_capacity(calls);
+    for _ in 0..calls {
+        let t = Instant::now();
+        health.check(check()).await?;
+        latencies.push(t.elapsed());
+    }
+    Ok(Pass::new(latencies))
+}
+
 /// Closed-loop throughput of `clients` gRPC clients over `queries`.
 async fn grpc_throughput(
     addr: SocketAddr,
@@ -829,6 +849,7 @@ async fn main() -> anyhow::Result<()> {
         (mut in_process, mut over_grpc, innomatch_qps),
         (mut in_process_estimate, mut over_grpc_estimate, estimate_qps),
     ] = <[_; 2]>::try_from(modes).map_err(|_| anyhow::anyhow!("two modes"))?;
+    let mut empty_call = empty_call_latencies(addr, texts.len()).await?;
     let innomatch_rss = rss_mib();
     let index_bytes = dir_bytes(&dir.path().join("index"));
     let store_bytes = dir_bytes(dir.path()).saturating_sub(index_bytes);
@@ -955,6 +976,7 @@ async fn main() -> anyhow::Result<()> {
             "innomatch_grpc_estimate_total": over_grpc_estimate.summary(),
             "innomatch_in_process_estimate_total": in_process_estimate.summary(),
             "raw_in_process": raw_pass.summary(),
+            "grpc_empty_call": empty_call.summary(),
             "grpc_p50_over_raw_p50": grpc_p50 / raw_p50,
             "grpc_estimate_total_p50_over_raw_p50": estimate_p50 / raw_p50,
         },
@@ -986,6 +1008,7 @@ async fn main() -> anyhow::Result<()> {
         ("  estimated total, gRPC", "innomatch_grpc_estimate_total"),
         ("  estimated, in process", "innomatch_in_process_estimate_total"),
         ("raw in process", "raw_in_process"),
+        ("gRPC empty call", "grpc_empty_call"),
     ] {
         println!(
             "  {label:<22} p50 {:>7.3} ms  p99 {:>7.3} ms",

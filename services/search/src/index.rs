@@ -182,6 +182,14 @@ pub struct SearchIndex {
 
 /// A batch being indexed: counted in [`SearchIndex::subscribe_indexing`]
 /// until dropped, however its indexing ends.
+/// A record's relevance features, with the ids the relevance model already
+/// had for their terms when they were analysed (see
+/// [`RelevanceModel::known_ids`]); empty when not looked up.
+struct Features {
+    terms: Vec<(String, u32)>,
+    known: Vec<Option<u32>>,
+}
+
 struct Indexing<'a>(&'a watch::Sender<usize>);
 
 impl Drop for Indexing<'_> {
@@ -309,9 +317,17 @@ impl SearchIndex {
         let _indexing = self.indexing();
         let changes: Vec<&Change> = changes.iter().filter(|c| c.sequence > from).collect();
         // Analysing the text is most of indexing and each record's stands
-        // alone: done for the whole batch on every core first.
-        let features: Vec<Option<Vec<(String, u32)>>> =
-            changes.par_iter().map(|change| self.features_of(&change.record)).collect();
+        // alone: done for the whole batch on every core first, with the ids
+        // the relevance model already has for its terms.
+        let features: Vec<Option<Features>> = changes
+            .par_iter()
+            .map(|change| {
+                self.features_of(&change.record).map(|terms| {
+                    let known = self.relevance.known_ids(&terms);
+                    Features { terms, known }
+                })
+            })
+            .collect();
         let mut writer = self.writer.lock().map_err(|_| IndexError::Poisoned)?;
         for (change, features) in changes.into_iter().zip(features) {
             self.upsert(&writer, &change.record, features)?;
@@ -355,20 +371,16 @@ impl SearchIndex {
     }
 
     /// Replaces a record's document; `features` are its [`Self::features_of`].
-    fn upsert(
-        &self,
-        writer: &IndexWriter,
-        record: &Record,
-        features: Option<Vec<(String, u32)>>,
-    ) -> Result<(), IndexError> {
+    fn upsert(&self, writer: &IndexWriter, record: &Record, features: Option<Features>) -> Result<(), IndexError> {
         let id = &record.meta().id;
         writer.delete_term(Term::from_field_text(self.fields.id, id));
         let org = match record {
             Record::Organization(_) => None,
             _ => self.orgs.read().map_err(|_| IndexError::Poisoned)?.get(&record.meta().organization_id).cloned(),
         };
-        self.relevance.apply(record, features.as_deref());
-        let bag = features.as_deref().map(relevance::encode_bag);
+        let terms = features.as_ref().map(|f| f.terms.as_slice());
+        self.relevance.apply(record, terms, features.as_ref().map(|f| f.known.as_slice()));
+        let bag = terms.map(relevance::encode_bag);
         if let Some(doc) = document::build(record, org.as_ref(), bag.as_deref(), &self.fields) {
             writer.add_document(doc)?;
         }
@@ -383,7 +395,8 @@ impl SearchIndex {
             if let Some(record) = self.stored_record(&searcher, address)?
                 && !matches!(record, Record::Organization(_))
             {
-                self.upsert(writer, &record, self.features_of(&record))?;
+                let features = self.features_of(&record).map(|terms| Features { terms, known: Vec::new() });
+                self.upsert(writer, &record, features)?;
             }
         }
         Ok(())

@@ -379,9 +379,30 @@ impl State {
         }
     }
 
-    fn insert(&mut self, id: &str, kind: RecordKind, owner: &str, features: &[(String, u32)]) {
+    /// The ids of `features`' terms the model already knows (see
+    /// [`RelevanceModel::known_ids`]).
+    fn known_ids(&self, features: &[(String, u32)]) -> Vec<Option<u32>> {
+        features.iter().map(|(term, _)| self.ids.get(term.as_str()).copied()).collect()
+    }
+
+    /// Adds a document; `known` are ids looked up earlier for its features,
+    /// each used only if it still names the same term.
+    fn insert(
+        &mut self,
+        id: &str,
+        kind: RecordKind,
+        owner: &str,
+        features: &[(String, u32)],
+        known: Option<&[Option<u32>]>,
+    ) {
         self.remove(id);
-        let mut bag: Vec<(u32, u32)> = features.iter().map(|(term, count)| (self.id(term), *count)).collect();
+        let mut bag: Vec<(u32, u32)> = Vec::with_capacity(features.len());
+        for (i, (term, count)) in features.iter().enumerate() {
+            let known = known
+                .and_then(|ids| ids.get(i).copied().flatten())
+                .filter(|&known| self.terms.get(known as usize).is_some_and(|t| **t == **term));
+            bag.push((known.unwrap_or_else(|| self.id(term)), *count));
+        }
         bag.sort_unstable();
         bag.dedup_by(|b, a| {
             if a.0 == b.0 {
@@ -521,14 +542,23 @@ impl RelevanceModel {
         self.state.write().unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
+    /// The ids the model already gives the terms of `features` (`None` for
+    /// a term it has not seen), under the read lock: a batch's records are
+    /// looked up on every core before [`Self::apply`] takes the write lock
+    /// for each, so that it only has to number the new terms.
+    pub fn known_ids(&self, features: &[(String, u32)]) -> Vec<Option<u32>> {
+        self.read().known_ids(features)
+    }
+
     /// Applies a record as it is now: an active record with text replaces
-    /// its previous features, anything else removes them.
-    pub fn apply(&self, record: &Record, features: Option<&[(String, u32)]>) {
+    /// its previous features, anything else removes them. `known` are the
+    /// [`Self::known_ids`] of `features`, if looked up.
+    pub fn apply(&self, record: &Record, features: Option<&[(String, u32)]>, known: Option<&[Option<u32>]>) {
         let meta = record.meta();
         let mut state = self.write();
         match features {
             Some(features) if meta.status() == RecordStatus::Active => {
-                state.insert(&meta.id, record.kind(), &meta.organization_id, features)
+                state.insert(&meta.id, record.kind(), &meta.organization_id, features, known)
             }
             _ => state.remove(&meta.id),
         }
@@ -536,7 +566,7 @@ impl RelevanceModel {
 
     /// Adds a document whose features were stored earlier (at start-up).
     pub fn restore(&self, id: &str, kind: RecordKind, owner: &str, features: &[(String, u32)]) {
-        self.write().insert(id, kind, owner, features);
+        self.write().insert(id, kind, owner, features, None);
     }
 
     pub fn clear(&self) {
@@ -833,9 +863,38 @@ mod tests {
         let model = RelevanceModel::new();
         for record in records {
             let features = record_text(record).map(|t| features(&analyzer, &t));
-            model.apply(record, features.as_deref());
+            model.apply(record, features.as_deref(), None);
         }
         model
+    }
+
+    #[test]
+    fn term_ids_looked_up_ahead_give_the_same_model_and_stale_ones_are_not_trusted() {
+        let analyzer = Analyzer::shared();
+        let texts = ["氢冶金 绿色钢铁 低碳炼钢", "对虾养殖 尾水处理", "氢基直接还原铁 绿色钢铁"];
+        let records: Vec<Record> =
+            texts.iter().enumerate().map(|(i, t)| capability(&format!("c{i}"), "o1", t)).collect();
+        let plain = model_of(&records);
+        let ahead = RelevanceModel::new();
+        // Ids from a model that numbered other terms first: each must be
+        // checked against the term it is used for.
+        let stale = RelevanceModel::new();
+        stale.apply(&capability("s0", "o9", "预制菜 冷链"), Some(&features(&analyzer, "预制菜 冷链")), None);
+        for record in &records {
+            let terms = features(&analyzer, &record_text(record).expect("text"));
+            let mut known = ahead.known_ids(&terms);
+            for (id, stale) in known.iter_mut().zip(stale.known_ids(&terms)) {
+                *id = id.or(stale).or(Some(0));
+            }
+            ahead.apply(record, Some(&terms), Some(&known));
+        }
+        let query = features(&analyzer, "绿色钢铁 氢冶金");
+        let (a, b) = (plain.vector(&query), ahead.vector(&query));
+        assert_eq!(a.weights, b.weights, "the same terms with the same weights");
+        for record in &records {
+            let id = &record.meta().id;
+            assert_eq!(plain.cosine(&a, id), ahead.cosine(&b, id), "{id}");
+        }
     }
 
     fn vector(model: &RelevanceModel, text: &str) -> TextVector {
@@ -936,7 +995,7 @@ mod tests {
         if let Record::Capability(c) = &mut archived {
             c.meta.status = Some(RecordStatus::Archived);
         }
-        model.apply(&archived, None);
+        model.apply(&archived, None, None);
         assert_eq!(model.capability_count("lab"), 1);
         assert!(model.profile_cosine(&query, "lab") < before);
         assert_eq!(model.document_frequency("对虾"), 0);
@@ -956,12 +1015,12 @@ mod tests {
         let model = model_of(&records);
         // An update and a removal move postings: the survey must follow them.
         records[1] = capability("c2", "lab", "对虾工厂化循环水养殖");
-        model.apply(&records[1], Some(&features(&Analyzer::shared(), "对虾工厂化循环水养殖")));
+        model.apply(&records[1], Some(&features(&Analyzer::shared(), "对虾工厂化循环水养殖")), None);
         let mut archived = capability("s2", "steel", "高炉富氢冶炼与低碳炼钢");
         if let Record::Capability(c) = &mut archived {
             c.meta.status = Some(RecordStatus::Archived);
         }
-        model.apply(&archived, None);
+        model.apply(&archived, None, None);
         for need in ["对虾养殖病害", "氢冶金低碳炼钢", "工业互联网"] {
             let query = vector(&model, need);
             let survey = model.survey(&query, 3, 2, &["food", "lab", "steel", "nobody"].map(String::from));
