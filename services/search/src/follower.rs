@@ -1,8 +1,8 @@
 //! Keeps the index in step with the catalog's change feed: reads changes
 //! after the index's last applied sequence, applies them in batches (one
 //! commit per refresh interval), and reconnects after failures with growing,
-//! jittered delays. Beside it, the organization discriminants follow the
-//! index once its changes settle.
+//! jittered delays. Beside it, once the index's changes settle, its segments
+//! are merged and the organization discriminants refitted.
 
 use std::{sync::Arc, time::Duration};
 
@@ -74,22 +74,36 @@ pub fn spawn(index: Arc<SearchIndex>, source: Arc<dyn ChangeSource>, refresh: Du
     })
 }
 
-/// How long the index must go without a new commit before the
-/// discriminants are fitted: a bulk import fits once at its end, not at
+/// How long the index must go without a new commit before the settled
+/// upkeep runs: a bulk import is merged and fitted once at its end, not at
 /// every tenth of its way.
 const SETTLE: Duration = Duration::from_secs(2);
 /// A steady trickle of changes postpones a fit at most this long.
 const SETTLE_AT_MOST: Duration = Duration::from_secs(60);
 
-/// Fits the relevance model's organization discriminants (see
-/// [`crate::relevance::RelevanceModel::refit_discriminants_if_due`]) at
-/// start-up and whenever the index has settled after changes, on a blocking
-/// thread, until the task is aborted.
-pub fn spawn_discriminant_fits(index: Arc<SearchIndex>) -> JoinHandle<()> {
+/// Upkeep whenever the index has settled after changes (and once at
+/// start-up), on a blocking thread, until the task is aborted: the index's
+/// segments are merged into one when a bulk load has left many (see
+/// [`SearchIndex::compact`]), and the relevance model's organization
+/// discriminants are refitted (see
+/// [`crate::relevance::RelevanceModel::refit_discriminants_if_due`]).
+pub fn spawn_settled_upkeep(index: Arc<SearchIndex>) -> JoinHandle<()> {
     tokio::spawn(async move {
         let mut applied = index.subscribe_applied();
         let mut indexing = index.subscribe_indexing();
         loop {
+            let target = Arc::clone(&index);
+            let started = Instant::now();
+            match tokio::task::spawn_blocking(move || target.compact()).await {
+                Ok(Ok(Some(merged))) => tracing::info!(
+                    segments = merged,
+                    seconds = started.elapsed().as_secs_f64(),
+                    "index segments merged into one"
+                ),
+                Ok(Ok(None)) => {}
+                Ok(Err(error)) => tracing::warn!(%error, "merging the index segments failed"),
+                Err(error) => tracing::warn!(%error, "merging the index segments failed"),
+            }
             let target = Arc::clone(&index);
             let started = Instant::now();
             match tokio::task::spawn_blocking(move || target.relevance().refit_discriminants_if_due()).await {
@@ -404,7 +418,7 @@ mod tests {
     async fn discriminants_are_fitted_once_the_index_settles_and_again_as_the_catalog_grows() {
         let index = Arc::new(SearchIndex::in_ram().expect("index"));
         index.apply(&catalog(1, 1_101)).expect("apply");
-        let task = spawn_discriminant_fits(Arc::clone(&index));
+        let task = spawn_settled_upkeep(Arc::clone(&index));
         fitted_on(&index, 1_100).await;
         let text = index
             .relevance()

@@ -58,6 +58,11 @@ const LONG_QUERY_WORD_SHARE: f64 = 0.5;
 /// Memory the index writer may use before it flushes a segment.
 const WRITER_MEMORY_BYTES: usize = 64 * 1024 * 1024;
 const SNIPPET_CHARS: usize = 120;
+/// [`SearchIndex::compact`] leaves the largest segment out of its merge
+/// when it holds at least this share of the documents: a few writes after
+/// a bulk load merge among themselves, and the whole index is rewritten at
+/// most once per tenth of growth.
+const COMPACT_LARGEST_SHARE: f64 = 0.9;
 
 /// One analyzer for the whole process: the jieba dictionary plus the
 /// taxonomy's domain terms. Index and queries must share it.
@@ -304,6 +309,47 @@ impl SearchIndex {
 
     pub fn num_docs(&self) -> u64 {
         self.reader.searcher().num_docs()
+    }
+
+    /// How many segments a search goes through.
+    pub fn segments(&self) -> usize {
+        self.reader.searcher().segment_readers().len()
+    }
+
+    /// Merges the segments into one, as a bulk load leaves many (a commit
+    /// per batch, a segment per indexing thread, what the merge policy has
+    /// not merged yet): a search looks each of its words up, and builds its
+    /// scorers, once per segment. A largest segment that holds
+    /// [`COMPACT_LARGEST_SHARE`] of the documents is kept, and the others
+    /// are merged beside it. Returns how many segments were merged (`None`
+    /// when fewer than two would be). Searches go on against the old
+    /// segments meanwhile, and commits may too. Blocking: call from a
+    /// blocking thread, once the index has settled.
+    pub fn compact(&self) -> Result<Option<usize>, IndexError> {
+        // The reader only reloads after this index's own commits: merges
+        // the merge policy finished since are not in its view, and merging
+        // segments they replaced would be refused.
+        self.reader.reload()?;
+        let mut writer = self.writer.lock().map_err(|_| IndexError::Poisoned)?;
+        let mut segments: Vec<_> = writer
+            .index()
+            .searchable_segment_metas()?
+            .iter()
+            .map(|segment| (segment.num_docs(), segment.id()))
+            .collect();
+        segments.sort_unstable_by_key(|&(docs, _)| std::cmp::Reverse(docs));
+        let total: u32 = segments.iter().map(|&(docs, _)| docs).sum();
+        let keep_largest =
+            segments.first().is_some_and(|&(docs, _)| f64::from(docs) >= COMPACT_LARGEST_SHARE * f64::from(total));
+        let ids: Vec<_> = segments.iter().skip(usize::from(keep_largest)).map(|&(_, id)| id).collect();
+        if ids.len() < 2 {
+            return Ok(None);
+        }
+        let merge = writer.merge(&ids);
+        drop(writer);
+        merge.wait()?;
+        self.reader.reload()?;
+        Ok(Some(ids.len()))
     }
 
     /// Applies changes in order, skipping those already applied, and commits
@@ -1200,6 +1246,52 @@ mod tests {
         ("冶金固废综合利用", "钢渣处理，配套氢能储运"),
         ("工业互联网安全培训", "面向中小企业的工业互联网安全培训服务平台"),
     ];
+
+    /// Changes `from..to` (by sequence), one capability each, alternating subjects.
+    fn capabilities(from: i64, to: i64) -> Vec<Change> {
+        let subjects = ["氢冶金低碳炼钢", "对虾养殖尾水处理", "预制菜冷链保鲜", "工业互联网平台"];
+        (from..to)
+            .map(|sequence| {
+                let mut change = capability(
+                    &format!("cap_{sequence}"),
+                    &format!("{} 第{sequence}号", subjects[sequence as usize % 4]),
+                );
+                change.sequence = sequence;
+                change
+            })
+            .collect()
+    }
+
+    #[test]
+    fn a_bulk_load_is_merged_and_writes_after_it_merge_beside_it() {
+        let index = SearchIndex::in_ram().expect("index");
+        for batch in 0..30 {
+            index.apply(&capabilities(batch * 100 + 1, batch * 100 + 101)).expect("apply");
+        }
+        let total = |text: &str| {
+            let request = SearchRequest { clauses: query::parse(text).expect("query"), ..Default::default() };
+            index.search(&request, &admin()).expect("search").total
+        };
+        assert_eq!((total("对虾养殖"), index.num_docs()), (750, 3_000));
+        let shrimp = found(&index, "对虾养殖");
+        let segments = index.segments();
+        assert!(segments > 1, "a commit per batch, a segment each at least");
+        assert!(index.compact().expect("compact").is_some());
+        // One, or the merge policy's large segment and one beside it.
+        assert!(index.segments() <= 2, "{} segments", index.segments());
+        assert_eq!((total("对虾养殖"), index.num_docs()), (750, 3_000), "the merged index holds what the segments did");
+        assert_eq!(found(&index, "对虾养殖"), shrimp);
+        assert_eq!(index.compact().expect("compact"), None, "nothing is left to merge");
+
+        for batch in 0..3 {
+            index.apply(&capabilities(3_001 + batch * 2, 3_003 + batch * 2)).expect("apply");
+        }
+        let segments = index.segments();
+        assert!(segments > 2);
+        assert_eq!(index.compact().expect("compact"), Some(segments - 1), "the new records merge beside the rest");
+        assert_eq!(index.segments(), 2);
+        assert_eq!(index.num_docs(), 3_006);
+    }
 
     #[test]
     fn quoted_phrases_find_exactly_the_records_that_contain_them() {

@@ -362,13 +362,13 @@ pub async fn start(settings: &Settings) -> anyhow::Result<RunningServer> {
     let services: Vec<&str> = settings.services.iter().map(|k| k.name()).collect();
     tracing::info!(%addr, services = ?services, data_dir = %settings.data_dir.display(), "innomatch listening");
 
-    let (follower, discriminant_fits, embedding) = match search {
-        Some(s) => (Some(s.follower), Some(s.discriminant_fits), s.embedding),
+    let (follower, settled_upkeep, embedding) = match search {
+        Some(s) => (Some(s.follower), Some(s.settled_upkeep), s.embedding),
         None => (None, None, None),
     };
     let background = [
         follower,
-        discriminant_fits,
+        settled_upkeep,
         embedding,
         auto_matcher,
         match_notices,
@@ -546,8 +546,8 @@ async fn follow_catalog(settings: &Settings, url: &str) -> anyhow::Result<Record
 struct OpenIndex {
     index: Arc<SearchIndex>,
     follower: JoinHandle<()>,
-    /// Fits the organization discriminants as the index settles.
-    discriminant_fits: JoinHandle<()>,
+    /// Merges the index segments and fits the organization discriminants as the index settles.
+    settled_upkeep: JoinHandle<()>,
     vectors: Option<Arc<VectorStore>>,
     embedding: Option<JoinHandle<()>>,
     progress: Option<Arc<EmbeddingProgress>>,
@@ -563,7 +563,7 @@ fn open_index(settings: &Settings, catalog: &Arc<dyn CatalogReader>) -> anyhow::
     let refresh = Duration::from_millis(settings.search.refresh_ms);
     let source = Arc::new(CatalogChanges::new(Arc::clone(catalog)));
     let follower = follower::spawn(Arc::clone(&index), Arc::clone(&source) as _, refresh);
-    let discriminant_fits = follower::spawn_discriminant_fits(Arc::clone(&index));
+    let settled_upkeep = follower::spawn_settled_upkeep(Arc::clone(&index));
     let (vectors, embedding) = match open_embedder(settings) {
         Some(embedder) => {
             let dir = settings.data_dir.join("vectors");
@@ -578,7 +578,7 @@ fn open_index(settings: &Settings, catalog: &Arc<dyn CatalogReader>) -> anyhow::
         None => (None, None),
     };
     let (embedding, progress) = embedding.unzip();
-    Ok(Some(OpenIndex { index, follower, discriminant_fits, vectors, embedding, progress }))
+    Ok(Some(OpenIndex { index, follower, settled_upkeep, vectors, embedding, progress }))
 }
 
 /// The embedding model when semantic matching is on and the model is
