@@ -78,12 +78,12 @@ pub fn spawn(index: Arc<SearchIndex>, source: Arc<dyn ChangeSource>, refresh: Du
 /// upkeep runs: a bulk import is merged and fitted once at its end, not at
 /// every tenth of its way.
 const SETTLE: Duration = Duration::from_secs(2);
-/// A steady trickle of changes postpones a fit at most this long.
+/// A steady trickle of changes postpones the upkeep at most this long.
 const SETTLE_AT_MOST: Duration = Duration::from_secs(60);
 
 /// Upkeep whenever the index has settled after changes (and once at
 /// start-up), on a blocking thread, until the task is aborted: the index's
-/// segments are merged into one when a bulk load has left many (see
+/// segments are merged when a bulk load has left many (see
 /// [`SearchIndex::compact`]), and the relevance model's organization
 /// discriminants are refitted (see
 /// [`crate::relevance::RelevanceModel::refit_discriminants_if_due`]).
@@ -94,14 +94,15 @@ pub fn spawn_settled_upkeep(index: Arc<SearchIndex>) -> JoinHandle<()> {
         loop {
             let target = Arc::clone(&index);
             let started = Instant::now();
-            match tokio::task::spawn_blocking(move || target.compact()).await {
-                Ok(Ok(Some(merged))) => tracing::info!(
-                    segments = merged,
-                    seconds = started.elapsed().as_secs_f64(),
-                    "index segments merged into one"
-                ),
-                Ok(Ok(None)) => {}
-                Ok(Err(error)) => tracing::warn!(%error, "merging the index segments failed"),
+            let merged = tokio::task::spawn_blocking(move || target.compact().map_err(|e| e.to_string()))
+                .await
+                .map_err(|e| e.to_string())
+                .and_then(|merged| merged);
+            match merged {
+                Ok(Some(segments)) => {
+                    tracing::info!(segments, seconds = started.elapsed().as_secs_f64(), "index segments merged")
+                }
+                Ok(None) => {}
                 Err(error) => tracing::warn!(%error, "merging the index segments failed"),
             }
             let target = Arc::clone(&index);

@@ -63,6 +63,8 @@ const SNIPPET_CHARS: usize = 120;
 /// a bulk load merge among themselves, and the whole index is rewritten at
 /// most once per tenth of growth.
 const COMPACT_LARGEST_SHARE: f64 = 0.9;
+/// Tries of [`SearchIndex::compact`] against merges of the merge policy.
+const COMPACT_ATTEMPTS: usize = 5;
 
 /// One analyzer for the whole process: the jieba dictionary plus the
 /// taxonomy's domain terms. Index and queries must share it.
@@ -326,6 +328,21 @@ impl SearchIndex {
     /// segments meanwhile, and commits may too. Blocking: call from a
     /// blocking thread, once the index has settled.
     pub fn compact(&self) -> Result<Option<usize>, IndexError> {
+        let mut attempt = 1;
+        loop {
+            match self.merge_segments() {
+                // The merge policy merged some of the same segments meanwhile
+                // (tantivy then refuses the second merge): look again.
+                Err(IndexError::Tantivy(tantivy::TantivyError::InvalidArgument(_))) if attempt < COMPACT_ATTEMPTS => {
+                    attempt += 1;
+                }
+                merged => return merged,
+            }
+        }
+    }
+
+    /// One attempt of [`Self::compact`].
+    fn merge_segments(&self) -> Result<Option<usize>, IndexError> {
         // The reader only reloads after this index's own commits: merges
         // the merge policy finished since are not in its view, and merging
         // segments they replaced would be refused.
@@ -1286,9 +1303,8 @@ mod tests {
         for batch in 0..3 {
             index.apply(&capabilities(3_001 + batch * 2, 3_003 + batch * 2)).expect("apply");
         }
-        let segments = index.segments();
-        assert!(segments > 2);
-        assert_eq!(index.compact().expect("compact"), Some(segments - 1), "the new records merge beside the rest");
+        assert!(index.segments() > 2);
+        assert!(index.compact().expect("compact").is_some(), "the new records merge beside the rest");
         assert_eq!(index.segments(), 2);
         assert_eq!(index.num_docs(), 3_006);
     }
