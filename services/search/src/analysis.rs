@@ -281,7 +281,7 @@ pub struct TermSpan<'t> {
 /// Characters on either side of a candidate match that segmentation sees
 /// when confirming it (see [`Analyzer::find_terms`]).
 const CONFIRM_CONTEXT_CHARS: usize = 8;
-/// Occurrences of one term confirmed at most per text: enough to mark and list it.
+/// Occurrences of one term kept at most per text: enough to mark and list it.
 const MAX_SPANS_PER_TERM: usize = 8;
 
 /// One term of a query with the ways it may match: OR them.
