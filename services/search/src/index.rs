@@ -187,16 +187,16 @@ pub struct SearchIndex {
     indexing: watch::Sender<usize>,
 }
 
-/// A batch being indexed: counted in [`SearchIndex::subscribe_indexing`]
-/// until dropped, however its indexing ends.
 /// A record's relevance features, with the ids the relevance model already
 /// had for their terms when they were analysed (see
-/// [`RelevanceModel::known_ids`]); empty when not looked up.
+/// [`RelevanceModel::known_ids`]).
 struct Features {
     terms: Vec<(String, u32)>,
     known: Vec<Option<u32>>,
 }
 
+/// A batch being indexed: counted in [`SearchIndex::subscribe_indexing`]
+/// until dropped, however its indexing ends.
 struct Indexing<'a>(&'a watch::Sender<usize>);
 
 impl Drop for Indexing<'_> {
@@ -382,15 +382,8 @@ impl SearchIndex {
         // Analysing the text is most of indexing and each record's stands
         // alone: done for the whole batch on every core first, with the ids
         // the relevance model already has for its terms.
-        let features: Vec<Option<Features>> = changes
-            .par_iter()
-            .map(|change| {
-                self.features_of(&change.record).map(|terms| {
-                    let known = self.relevance.known_ids(&terms);
-                    Features { terms, known }
-                })
-            })
-            .collect();
+        let features: Vec<Option<Features>> =
+            changes.par_iter().map(|change| self.features_of(&change.record)).collect();
         let mut writer = self.writer.lock().map_err(|_| IndexError::Poisoned)?;
         for (change, features) in changes.into_iter().zip(features) {
             self.upsert(&writer, &change.record, features)?;
@@ -427,10 +420,16 @@ impl SearchIndex {
         Ok(())
     }
 
-    /// The relevance features of a record, when it is active and has a text.
-    fn features_of(&self, record: &Record) -> Option<Vec<(String, u32)>> {
+    /// The relevance features of a record, when it is active and has a
+    /// text, with the ids the relevance model already has for their terms.
+    fn features_of(&self, record: &Record) -> Option<Features> {
         let active = record.meta().status() == innomatch_core::model::RecordStatus::Active;
-        active.then(|| relevance::record_text(record)).flatten().map(|text| relevance::features(&self.analyzer, &text))
+        let terms = active
+            .then(|| relevance::record_text(record))
+            .flatten()
+            .map(|text| relevance::features(&self.analyzer, &text))?;
+        let known = self.relevance.known_ids(&terms);
+        Some(Features { terms, known })
     }
 
     /// Replaces a record's document; `features` are its [`Self::features_of`].
@@ -458,8 +457,7 @@ impl SearchIndex {
             if let Some(record) = self.stored_record(&searcher, address)?
                 && !matches!(record, Record::Organization(_))
             {
-                let features = self.features_of(&record).map(|terms| Features { terms, known: Vec::new() });
-                self.upsert(writer, &record, features)?;
+                self.upsert(writer, &record, self.features_of(&record))?;
             }
         }
         Ok(())
